@@ -1,0 +1,26 @@
+// Package s2s is an embeddable library for server-to-server (postback) attribution in
+// affiliate programmes: iGaming operators, Forex introducing brokers and prop trading firms.
+//
+// An affiliate's tracking link mints a click ID; the operator keeps it with the player; when
+// the player registers, deposits, trades or buys a challenge, the operator's server calls the
+// tracker's postback URL. s2s covers that whole path as a library:
+//
+//   - [github.com/s2skit/s2s/clickid]: generate, parse, sign and verify click IDs;
+//   - [github.com/s2skit/s2s/money]: exact amounts in minor units, rates, rounding,
+//     allocation and currency conversion, with no floating point;
+//   - postback: parse, verify and honestly answer inbound postbacks; build, sign and reliably
+//     deliver outbound ones (in development);
+//   - attribution: windows, models, dedup policy, status machine and fraud hooks (in
+//     development);
+//   - commission: CPA, RevShare, hybrid, IB, prop and sub-affiliate plans as data, with an
+//     explainable ledger (in development);
+//   - store: the storage contract, with an in-memory store and a PostgreSQL store (in
+//     development).
+//
+// This package will hold the Tracker, which wires those packages into one pipeline: record a
+// click and build its redirect, receive a postback (verify, parse, dedup, attribute, commission,
+// persist atomically, enqueue outbound postbacks), run delivery workers and answer status
+// queries, with http.Handlers that a host mounts on its own mux.
+//
+// See the README for the quick start and the state of each package.
+package s2s

@@ -1,0 +1,173 @@
+// Command quickstart is a tour of s2s that needs no setup: run it with
+//
+//	go run ./examples/quickstart
+//
+// It shows the pieces that exist today: click IDs (generate, sign, verify, reject a forged
+// one) and exact money (parse, rates, rounding, allocation, currency conversion). As the
+// postback, attribution, commission and store packages land, it grows into the whole flow:
+// click, signed postbacks, a duplicate, a forgery, attribution, CPA and RevShare, an outbound
+// postback and a report.
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+)
+
+func main() {
+	log.SetFlags(0)
+	if err := clickIDs(); err != nil {
+		log.Fatal(err)
+	}
+	if err := exactMoney(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func clickIDs() error {
+	section("Click IDs")
+
+	// A click on an affiliate's link mints an ID: time-ordered, 74 random bits.
+	id, err := clickid.New()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new click ID         %s (created %s)\n", id, id.Timestamp().Format(time.RFC3339))
+	fmt.Printf("  as a UUID          %s\n", id.UUIDString())
+
+	// Operators' systems sometimes change case: the ID survives.
+	back, err := clickid.Parse(upper(id.String()))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  parsed upper-case  same ID: %t\n", back == id)
+
+	// Self-validating IDs: the tracker signs the ID it sends to the operator, and rejects a
+	// forged or mistyped one before touching its database. Secrets come from a vault; here a
+	// random one.
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	if err != nil {
+		return err
+	}
+	signed := signer.Sign(id)
+	fmt.Printf("signed click ID      %s\n", signed)
+	if _, err := signer.Verify(signed); err != nil {
+		return err
+	}
+	fmt.Println("  verify             ok")
+
+	forged := signed[:len(signed)-1] + flip(signed[len(signed)-1])
+	_, err = signer.Verify(forged)
+	fmt.Printf("  verify a forgery   rejected: %t (%v)\n", errors.Is(err, clickid.ErrSignature), err)
+
+	// A token carries the affiliate with the ID, so a conversion can be attributed even if
+	// the click record is late.
+	token, err := signer.SignToken(clickid.Token{ID: id, AffiliateID: "aff-42", CampaignID: "summer-casino"})
+	if err != nil {
+		return err
+	}
+	t, err := signer.VerifyToken(token)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("signed token         %s\n  carries            affiliate %s, campaign %s\n", token, t.AffiliateID, t.CampaignID)
+	return nil
+}
+
+func exactMoney() error {
+	section("Exact money")
+
+	// Amounts from postbacks are parsed with a strict grammar: no floats, no exponents,
+	// no more decimals than the currency has.
+	ftd, err := money.Parse("150.00", money.EUR, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("first deposit        %s (%d minor units)\n", ftd, ftd.Minor())
+	for _, bad := range []string{"1e3", "NaN", "10.005"} {
+		_, err := money.Parse(bad, money.EUR, nil)
+		fmt.Printf("  refused %-10q %v\n", bad, err)
+	}
+	yen, err := money.Parse("1500", money.JPY, nil)
+	if err != nil {
+		return err
+	}
+	dinar, err := money.Parse("12.345", money.KWD, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  other exponents    %s, %s\n", yen, dinar)
+
+	// A 35% RevShare on 10.30 of net revenue is exactly 3.605: a tie. The rounding mode is
+	// explicit and applied once, to the final figure.
+	ngr := money.MustParse("10.30", money.EUR)
+	share := money.MustParseRate("35%")
+	fmt.Printf("35%% of %s     ", ngr)
+	for _, mode := range []money.RoundingMode{money.HalfEven, money.HalfUp, money.Down, money.Ceil} {
+		c, err := ngr.MulRate(share, mode)
+		if err != nil {
+			return err
+		}
+		fmt.Printf(" %s (%s)", c.Decimal(), mode)
+	}
+	fmt.Println()
+
+	// A commission split between an affiliate and two sub-affiliates: the parts add up to
+	// the whole, to the cent.
+	pot := money.MustParse("100.00", money.EUR)
+	parts, err := pot.Allocate(1, 1, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("100.00 EUR in thirds %s + %s + %s\n", parts[0], parts[1], parts[2])
+
+	// Currency conversion records the rate, its source and its time with the result.
+	x := money.ExchangeRate{
+		From: money.EUR, To: money.USD, Rate: money.MustParseRate("1.0843"),
+		Source: "ECB reference rate", At: time.Date(2026, 11, 20, 16, 0, 0, 0, time.UTC),
+	}
+	usd, err := ftd.Convert(x, money.HalfEven)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("converted            %s = %s at %s (%s, %s)\n",
+		usd.Original, usd.Amount, x.Rate, x.Source, x.At.Format(time.DateOnly))
+
+	// Mixing currencies is an error, never a silent sum.
+	_, err = ftd.Add(usd.Amount)
+	fmt.Printf("EUR + USD            refused: %v\n", err)
+	return nil
+}
+
+func section(title string) {
+	fmt.Fprintf(os.Stdout, "\n== %s\n", title)
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// flip returns another base32 character than c.
+func flip(c byte) string {
+	if c == '0' {
+		return "1"
+	}
+	return "0"
+}
