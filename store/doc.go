@@ -1,12 +1,41 @@
-// Package store will define the storage contract of s2s: record types for clicks, player
-// bindings, conversions, ledger lines and outbound deliveries; small role interfaces and an
-// aggregate Store; and the sentinel errors ErrNotFound, ErrDuplicate and ErrConflict.
-//
-// Its central promise: a conversion, its ledger lines and its outbound deliveries commit
-// together or not at all, and among any number of concurrent attempts with one dedup key
-// exactly one wins.
+// Package store defines the storage contract of s2s: the record types (clicks, player
+// bindings, conversions with their status history, ledger lines, outbound deliveries with
+// their attempts), small role interfaces ([ClickStore], [BindingStore], [ConversionStore],
+// [LedgerStore], [DeliveryStore]) and the aggregate [Store], and the sentinel errors every
+// implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
-// [github.com/s2skit/s2s/store/pgstore] (PostgreSQL). Every implementation must pass
-// [github.com/s2skit/s2s/store/storetest]. This package has no code yet.
+// [github.com/s2skit/s2s/store/pgstore] (PostgreSQL). Every implementation, ours or a third
+// party's, must pass the conformance suite [github.com/s2skit/s2s/store/storetest].
+//
+// # The contract
+//
+// Each interface method's documentation is its contract: what the caller may pass, what the
+// implementation must return. The rules that carry money:
+//
+//   - A conversion, its ledger lines and its outbound deliveries commit together or not at all
+//     ([ConversionStore.RecordConversion]). A failure part-way leaves nothing behind.
+//   - The dedup key is unique. Among any number of concurrent records with one key exactly one
+//     wins; the others get [ErrDuplicate] (same content, see [Conversion.SameContent]) or
+//     [ErrConflict] (different content), with the stored original.
+//   - History is appended, never edited: status changes are compare-and-set on the current
+//     status and append to the history; reversals are negative ledger lines.
+//   - Outbound deliveries are leased with an expiry and a fencing token: a worker whose lease
+//     expired cannot record its attempt ([ErrLeaseLost]); dead deliveries can be replayed
+//     under the same ID, which receivers use as the event ID.
+//   - Invalid records are refused with [ErrInvalid] before anything is written: each record
+//     type has a Validate method, which implementations call, so the rules live in one place.
+//   - Times are stored in UTC at microsecond precision ([NormalizeTime]); money as int64 minor
+//     units and a currency code.
+//
+// # Concurrency
+//
+// Implementations are safe for concurrent use. Record values returned by a store are the
+// caller's own: their slices and maps are not shared with the store.
+//
+// # Stability
+//
+// The store package is pre-1.0 and may change in any minor release: methods may be added to
+// these interfaces. New optional capabilities will come as separate interfaces detected by
+// type assertion.
 package store

@@ -1,0 +1,539 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/store"
+)
+
+// clickShards is the number of click shards: a power of two, indexed by a random byte of the
+// click ID, so that readers of different clicks rarely share a lock.
+const clickShards = 64
+
+// Store is an in-memory implementation of [store.Store]. It is safe for concurrent use. Its
+// zero value is not usable: create one with [New].
+type Store struct {
+	clicks [clickShards]clickShard
+
+	bindingsMu sync.Mutex
+	bindings   map[string]store.PlayerBinding
+
+	// mu guards conversions, ledger lines and deliveries together, so that a conversion and
+	// what it causes are written atomically.
+	mu          sync.RWMutex
+	conversions map[uuid.UUID]*store.Conversion
+	byKey       map[string]uuid.UUID
+	ledger      map[uuid.UUID]store.LedgerLine
+	deliveries  map[uuid.UUID]*delivery
+}
+
+type clickShard struct {
+	mu sync.RWMutex
+	m  map[clickid.ID]store.Click
+	_  [32]byte // keep neighbouring shards' locks on separate cache lines
+}
+
+// delivery is a stored delivery with its lease.
+type delivery struct {
+	d            store.Delivery
+	token        int64     // the fencing token of the latest lease
+	leaseExpires time.Time // zero when not leased
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	s := &Store{
+		bindings:    make(map[string]store.PlayerBinding),
+		conversions: make(map[uuid.UUID]*store.Conversion),
+		byKey:       make(map[string]uuid.UUID),
+		ledger:      make(map[uuid.UUID]store.LedgerLine),
+		deliveries:  make(map[uuid.UUID]*delivery),
+	}
+	for i := range s.clicks {
+		s.clicks[i].m = make(map[clickid.ID]store.Click)
+	}
+	return s
+}
+
+func (s *Store) shard(id clickid.ID) *clickShard {
+	return &s.clicks[id[15]%clickShards]
+}
+
+// InsertClick implements [store.ClickStore].
+func (s *Store) InsertClick(ctx context.Context, c store.Click) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	c = c.Normalize()
+	sh := s.shard(c.ID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old, ok := sh.m[c.ID]; ok {
+		return clickExists(old, c)
+	}
+	sh.m[c.ID] = c
+	return nil
+}
+
+func clickExists(old, c store.Click) error {
+	if old.Equal(c) {
+		return fmt.Errorf("memstore: click %s: %w", c.ID, store.ErrDuplicate)
+	}
+	return fmt.Errorf("memstore: click %s exists with other content: %w", c.ID, store.ErrConflict)
+}
+
+// InsertClicks implements [store.ClickStore]. It locks the shards of the batch in index
+// order, so the batch appears all at once and concurrent batches cannot deadlock.
+func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	norm := make([]store.Click, len(cs))
+	var used [clickShards]bool
+	seen := make(map[clickid.ID]bool, len(cs))
+	for i, c := range cs {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("click %d of the batch: %w", i, err)
+		}
+		if seen[c.ID] {
+			return fmt.Errorf("memstore: click %s appears twice in the batch: %w", c.ID, store.ErrConflict)
+		}
+		seen[c.ID] = true
+		norm[i] = c.Normalize()
+		used[c.ID[15]%clickShards] = true
+	}
+	for i := range s.clicks {
+		if used[i] {
+			s.clicks[i].mu.Lock()
+			defer s.clicks[i].mu.Unlock()
+		}
+	}
+	for _, c := range norm {
+		if old, ok := s.shard(c.ID).m[c.ID]; ok {
+			return clickExists(old, c)
+		}
+	}
+	for _, c := range norm {
+		s.shard(c.ID).m[c.ID] = c
+	}
+	return nil
+}
+
+// GetClick implements [store.ClickStore].
+func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Click{}, err
+	}
+	sh := s.shard(id)
+	sh.mu.RLock()
+	c, ok := sh.m[id]
+	sh.mu.RUnlock()
+	if !ok {
+		return store.Click{}, fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
+	}
+	if c.SubIDs != nil {
+		c.SubIDs = slices.Clone(c.SubIDs)
+	}
+	return c, nil
+}
+
+// BindPlayer implements [store.BindingStore].
+func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
+	if err := ctx.Err(); err != nil {
+		return store.PlayerBinding{}, err
+	}
+	if err := b.Validate(); err != nil {
+		return store.PlayerBinding{}, err
+	}
+	b = b.Normalize()
+	s.bindingsMu.Lock()
+	defer s.bindingsMu.Unlock()
+	if old, ok := s.bindings[b.PlayerID]; ok {
+		if old.SameBinding(b) {
+			return old, fmt.Errorf("memstore: player %q: %w", b.PlayerID, store.ErrDuplicate)
+		}
+		return old, fmt.Errorf("memstore: player %q is bound to affiliate %q: %w", b.PlayerID, old.AffiliateID, store.ErrConflict)
+	}
+	s.bindings[b.PlayerID] = b
+	return b, nil
+}
+
+// GetBinding implements [store.BindingStore].
+func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBinding, error) {
+	if err := ctx.Err(); err != nil {
+		return store.PlayerBinding{}, err
+	}
+	s.bindingsMu.Lock()
+	b, ok := s.bindings[playerID]
+	s.bindingsMu.Unlock()
+	if !ok {
+		return store.PlayerBinding{}, fmt.Errorf("memstore: binding of player %q: %w", playerID, store.ErrNotFound)
+	}
+	return b, nil
+}
+
+// RecordConversion implements [store.ConversionStore].
+func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Conversion{}, err
+	}
+	if err := p.Validate(); err != nil {
+		return store.Conversion{}, err
+	}
+	p = p.Normalize()
+	c := p.Conversion
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byKey[c.DedupKey]; ok {
+		old := cloneConversion(s.conversions[id])
+		if old.SameContent(c) {
+			return old, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, store.ErrDuplicate)
+		}
+		return old, fmt.Errorf("memstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
+	}
+	if err := s.checkNewIDs(c.ID, p.Ledger, p.Deliveries); err != nil {
+		return store.Conversion{}, err
+	}
+	s.conversions[c.ID] = &c
+	s.byKey[c.DedupKey] = c.ID
+	s.addCaused(p.Ledger, p.Deliveries)
+	return cloneConversion(&c), nil
+}
+
+// checkNewIDs fails if a conversion, ledger line or delivery ID exists already. s.mu is held.
+func (s *Store) checkNewIDs(conversion uuid.UUID, ledger []store.LedgerLine, deliveries []store.Delivery) error {
+	if conversion != uuid.Nil {
+		if _, ok := s.conversions[conversion]; ok {
+			return fmt.Errorf("memstore: conversion id %s exists under another dedup key: %w", conversion, store.ErrConflict)
+		}
+	}
+	for _, l := range ledger {
+		if _, ok := s.ledger[l.ID]; ok {
+			return fmt.Errorf("memstore: ledger line %s exists: %w", l.ID, store.ErrConflict)
+		}
+	}
+	for _, d := range deliveries {
+		if _, ok := s.deliveries[d.ID]; ok {
+			return fmt.Errorf("memstore: delivery %s exists: %w", d.ID, store.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// addCaused stores ledger lines and deliveries. s.mu is held and their IDs are new.
+func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery) {
+	for _, l := range ledger {
+		s.ledger[l.ID] = l
+	}
+	for _, d := range deliveries {
+		s.deliveries[d.ID] = &delivery{d: d}
+	}
+}
+
+func cloneConversion(c *store.Conversion) store.Conversion {
+	out := *c
+	out.History = slices.Clone(c.History)
+	return out
+}
+
+// GetConversion implements [store.ConversionStore].
+func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Conversion{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.conversions[id]
+	if !ok {
+		return store.Conversion{}, fmt.Errorf("memstore: conversion %s: %w", id, store.ErrNotFound)
+	}
+	return cloneConversion(c), nil
+}
+
+// GetConversionByKey implements [store.ConversionStore].
+func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.Conversion, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Conversion{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.byKey[dedupKey]
+	if !ok {
+		return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", dedupKey, store.ErrNotFound)
+	}
+	return cloneConversion(s.conversions[id]), nil
+}
+
+// ChangeStatus implements [store.ConversionStore].
+func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Conversion{}, err
+	}
+	if err := p.Validate(); err != nil {
+		return store.Conversion{}, err
+	}
+	p = p.Normalize()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.conversions[p.ConversionID]
+	if !ok {
+		return store.Conversion{}, fmt.Errorf("memstore: conversion %s: %w", p.ConversionID, store.ErrNotFound)
+	}
+	if c.Status != p.From {
+		return cloneConversion(c), fmt.Errorf("memstore: conversion %s is %s, not %s: %w", c.ID, c.Status, p.From, store.ErrConflict)
+	}
+	if err := s.checkNewIDs(uuid.Nil, p.Ledger, p.Deliveries); err != nil {
+		return store.Conversion{}, err
+	}
+	c.Status = p.To
+	c.History = append(c.History, store.StatusChange{Status: p.To, Reason: p.Reason, At: p.At})
+	s.addCaused(p.Ledger, p.Deliveries)
+	return cloneConversion(c), nil
+}
+
+// after reports whether (at, id) comes after the cursor.
+func after(at time.Time, id uuid.UUID, c store.Cursor) bool {
+	if c.At.IsZero() && c.ID == uuid.Nil {
+		return true
+	}
+	if d := at.Compare(store.NormalizeTime(c.At)); d != 0 {
+		return d > 0
+	}
+	return slices.Compare(id[:], c.ID[:]) > 0
+}
+
+// ListConversions implements [store.ConversionStore].
+func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsParams) ([]store.Conversion, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	from, to := store.NormalizeTime(p.From), store.NormalizeTime(p.To)
+	s.mu.RLock()
+	var out []store.Conversion
+	for _, c := range s.conversions {
+		if c.AffiliateID == p.AffiliateID && !c.OccurredAt.Before(from) && c.OccurredAt.Before(to) && after(c.OccurredAt, c.ID, p.After) {
+			out = append(out, cloneConversion(c))
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.Conversion) int {
+		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), slices.Compare(a.ID[:], b.ID[:]))
+	})
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
+}
+
+func truncate[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[:n:n]
+	}
+	return s
+}
+
+// InsertLedgerLines implements [store.LedgerStore].
+func (s *Store) InsertLedgerLines(ctx context.Context, lines []store.LedgerLine) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(lines) > store.MaxLines {
+		return fmt.Errorf("%w: at most %d ledger lines per call", store.ErrInvalid, store.MaxLines)
+	}
+	norm := make([]store.LedgerLine, len(lines))
+	seen := make(map[uuid.UUID]bool, len(lines))
+	for i, l := range lines {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		if seen[l.ID] {
+			return fmt.Errorf("%w: ledger line %s given twice", store.ErrInvalid, l.ID)
+		}
+		seen[l.ID] = true
+		norm[i] = l.Normalize()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range norm {
+		if l.ConversionID != uuid.Nil {
+			if _, ok := s.conversions[l.ConversionID]; !ok {
+				return fmt.Errorf("%w: ledger line %s: conversion %s does not exist", store.ErrInvalid, l.ID, l.ConversionID)
+			}
+		}
+		if old, ok := s.ledger[l.ID]; ok {
+			if old == l {
+				return fmt.Errorf("memstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
+			}
+			return fmt.Errorf("memstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
+		}
+	}
+	for _, l := range norm {
+		s.ledger[l.ID] = l
+	}
+	return nil
+}
+
+// ListLedgerLines implements [store.LedgerStore].
+func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesParams) ([]store.LedgerLine, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	from, to := store.NormalizeTime(p.From), store.NormalizeTime(p.To)
+	s.mu.RLock()
+	var out []store.LedgerLine
+	for _, l := range s.ledger {
+		if l.AffiliateID == p.AffiliateID && !l.CreatedAt.Before(from) && l.CreatedAt.Before(to) && after(l.CreatedAt, l.ID, p.After) {
+			out = append(out, l)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.LedgerLine) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), slices.Compare(a.ID[:], b.ID[:]))
+	})
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
+}
+
+func cloneDelivery(d *store.Delivery) store.Delivery {
+	out := *d
+	out.Header = d.Header.Clone()
+	out.Body = slices.Clone(d.Body)
+	out.Attempts = slices.Clone(d.Attempts)
+	return out
+}
+
+// LeaseDeliveries implements [store.DeliveryStore].
+func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	now := store.NormalizeTime(p.Now)
+	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []*delivery
+	for _, d := range s.deliveries {
+		if d.d.Status == store.DeliveryPending && !d.d.NextAttemptAt.After(now) && !d.leaseExpires.After(now) {
+			due = append(due, d)
+		}
+	}
+	slices.SortFunc(due, func(a, b *delivery) int {
+		return cmp.Or(a.d.NextAttemptAt.Compare(b.d.NextAttemptAt), slices.Compare(a.d.ID[:], b.d.ID[:]))
+	})
+	due = truncate(due, store.ListLimit(p.Limit, 10))
+	leases := make([]store.Lease, len(due))
+	for i, d := range due {
+		d.token++
+		d.leaseExpires = expires
+		leases[i] = store.Lease{Delivery: cloneDelivery(&d.d), Token: d.token, ExpiresAt: expires}
+	}
+	return leases, nil
+}
+
+// RecordAttempt implements [store.DeliveryStore].
+func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	if err := p.Validate(); err != nil {
+		return store.Delivery{}, err
+	}
+	a := p.Attempt.Normalize()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deliveries[p.DeliveryID]
+	if !ok {
+		return store.Delivery{}, fmt.Errorf("memstore: delivery %s: %w", p.DeliveryID, store.ErrNotFound)
+	}
+	if d.token != p.Token || d.d.Status != store.DeliveryPending || !a.FinishedAt.Before(d.leaseExpires) {
+		return store.Delivery{}, fmt.Errorf("memstore: delivery %s, lease %d: %w", p.DeliveryID, p.Token, store.ErrLeaseLost)
+	}
+	d.d.Attempts = append(d.d.Attempts, a)
+	d.leaseExpires = time.Time{}
+	switch p.Outcome {
+	case store.OutcomeDelivered:
+		d.d.Status = store.DeliveryDelivered
+	case store.OutcomeDead:
+		d.d.Status = store.DeliveryDead
+	case store.OutcomeRetry:
+		d.d.NextAttemptAt = store.NormalizeTime(p.NextAttemptAt)
+	}
+	return cloneDelivery(&d.d), nil
+}
+
+// GetDelivery implements [store.DeliveryStore].
+func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.deliveries[id]
+	if !ok {
+		return store.Delivery{}, fmt.Errorf("memstore: delivery %s: %w", id, store.ErrNotFound)
+	}
+	return cloneDelivery(&d.d), nil
+}
+
+// ListDeliveries implements [store.DeliveryStore].
+func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var out []store.Delivery
+	for _, d := range s.deliveries {
+		if d.d.Status == p.Status && after(d.d.CreatedAt, d.d.ID, p.After) {
+			out = append(out, cloneDelivery(&d.d))
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.Delivery) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), slices.Compare(a.ID[:], b.ID[:]))
+	})
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
+}
+
+// ReplayDelivery implements [store.DeliveryStore].
+func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams) (store.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	if err := p.Validate(); err != nil {
+		return store.Delivery{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deliveries[p.DeliveryID]
+	if !ok {
+		return store.Delivery{}, fmt.Errorf("memstore: delivery %s: %w", p.DeliveryID, store.ErrNotFound)
+	}
+	if d.d.Status != store.DeliveryDead {
+		return cloneDelivery(&d.d), fmt.Errorf("memstore: delivery %s is %s, only a dead delivery is replayed: %w", p.DeliveryID, d.d.Status, store.ErrConflict)
+	}
+	d.d.Status = store.DeliveryPending
+	d.d.NextAttemptAt = store.NormalizeTime(p.At)
+	return cloneDelivery(&d.d), nil
+}

@@ -1,0 +1,770 @@
+package store
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+)
+
+// Limits on record fields. Longer values are refused with ErrInvalid, never truncated.
+const (
+	MaxKeyLen       = 255       // identifiers: affiliate, campaign, player, source, event, transaction, dedup key, rule, endpoint
+	MaxSubIDs       = 30        // sub IDs per click
+	MaxSubIDLen     = 512       // bytes per sub ID
+	MaxUserAgentLen = 1024      // bytes of a click's user agent
+	MaxURLLen       = 8 << 10   // bytes of a landing or delivery URL
+	MaxTextLen      = 16 << 10  // bytes of free text: a decision or status reason, a ledger line's detail, an attempt's response or error
+	MaxBodyLen      = 256 << 10 // bytes of a delivery's request body
+	MaxLines        = 1000      // ledger lines or deliveries written in one call
+)
+
+// Click is one click on an affiliate's tracking link.
+type Click struct {
+	ID          clickid.ID      // required, not zero
+	AffiliateID string          // required
+	CampaignID  string          // optional
+	SubIDs      []string        // the affiliate's sub IDs, by position (sub1 first); optional
+	ForeignID   clickid.Foreign // a click ID from another party (gclid, a network's ID); optional
+	IP          netip.Addr      // the visitor's address; optional
+	UserAgent   string          // optional
+	Landing     string          // the landing URL the click was sent to; optional
+	CreatedAt   time.Time       // required
+}
+
+// BindingMethod says how a player came to be bound to an affiliate.
+type BindingMethod string
+
+// Binding methods.
+const (
+	BindByClick     BindingMethod = "click"      // a click ID carried by the registration
+	BindByToken     BindingMethod = "token"      // a signed token (btag) carrying the affiliate
+	BindByPromoCode BindingMethod = "promo_code" // a promo code entered by the player
+	BindManually    BindingMethod = "manual"     // an operator's decision
+)
+
+// PlayerBinding records that a player belongs to the affiliate who acquired them (lifetime
+// binding).
+type PlayerBinding struct {
+	PlayerID    string        // required
+	AffiliateID string        // required
+	CampaignID  string        // optional
+	ClickID     clickid.ID    // the click that acquired the player; zero if none
+	Method      BindingMethod // required
+	BoundAt     time.Time     // required
+}
+
+// Status is the status of a conversion.
+type Status string
+
+// Conversion statuses. The attribution package owns the rules for moving between them; the
+// store records what it is told, compare-and-set on the current status.
+const (
+	StatusPending  Status = "pending"
+	StatusApproved Status = "approved"
+	StatusRejected Status = "rejected"
+	StatusReversed Status = "reversed"
+)
+
+// Decision is why a conversion went to its affiliate (or to none): the attribution model that
+// decided and its reason, so that "why did this go to affiliate X" always has an answer.
+type Decision struct {
+	Model  string // e.g. "last_click", "lifetime_binding"
+	Reason string // human-readable, at most MaxTextLen bytes
+}
+
+// StatusChange is one entry of a conversion's status history.
+type StatusChange struct {
+	Status Status
+	Reason string
+	At     time.Time
+}
+
+// Conversion is a recorded conversion event: a registration, a deposit, a trade, a purchase,
+// a revenue report, a reversal...
+type Conversion struct {
+	ID            uuid.UUID    // required, not zero
+	DedupKey      string       // required: the key under which exactly one conversion exists
+	Source        string       // the sender it came from; optional
+	Event         string       // required: "registration", "ftd", "deposit", ...
+	ClickID       clickid.ID   // zero if none
+	PlayerID      string       // optional
+	AffiliateID   string       // the affiliate it is attributed to; empty if none
+	CampaignID    string       // optional
+	TransactionID string       // the sender's transaction ID; optional
+	Amount        money.Amount // the event's amount (a deposit, a purchase); the zero Amount if none; never negative
+	Status        Status       // required: the current status
+	OccurredAt    time.Time    // required: when the event happened, as the sender says
+	ReceivedAt    time.Time    // required: when the postback was received
+	Decision      Decision     // the attribution decision
+
+	// History is the status history, oldest first, written by the store: RecordConversion
+	// starts it with Status at ReceivedAt (its own History is ignored) and ChangeStatus
+	// appends to it.
+	History []StatusChange
+}
+
+// SameContent reports whether c and o describe the same event: the fields a sender's retry
+// repeats (Source, Event, ClickID, PlayerID, TransactionID, Amount and OccurredAt, compared
+// at the store's time precision). Two records of one dedup key with the same content are a
+// duplicate; with different content, a conflict. Received time, attribution and status are
+// not compared: they belong to the receiver, not to the event.
+func (c Conversion) SameContent(o Conversion) bool {
+	return c.Source == o.Source && c.Event == o.Event && c.ClickID == o.ClickID &&
+		c.PlayerID == o.PlayerID && c.TransactionID == o.TransactionID && c.Amount == o.Amount &&
+		NormalizeTime(c.OccurredAt).Equal(NormalizeTime(o.OccurredAt))
+}
+
+// LedgerKind is the kind of a ledger line.
+type LedgerKind string
+
+// Ledger line kinds. Accruals are never negative; reversals and clawbacks never positive.
+const (
+	LedgerAccrual    LedgerKind = "accrual"
+	LedgerReversal   LedgerKind = "reversal"
+	LedgerClawback   LedgerKind = "clawback"
+	LedgerCarryover  LedgerKind = "carryover"
+	LedgerAdjustment LedgerKind = "adjustment"
+)
+
+// LedgerLine is one immutable entry of what an affiliate is owed. Corrections are new lines
+// (a reversal's negative line), never edits.
+type LedgerLine struct {
+	ID           uuid.UUID    // required, not zero
+	ConversionID uuid.UUID    // the conversion that caused it; zero for a period line
+	AffiliateID  string       // required
+	Kind         LedgerKind   // required
+	Amount       money.Amount // required, in a known currency
+	Rule         string       // the rule that produced it, e.g. "plan:vip/cpa"; optional
+	Detail       string       // the inputs and arithmetic, for explanations; optional
+	PeriodStart  time.Time    // for a period line (carryover), the period; optional
+	PeriodEnd    time.Time
+	CreatedAt    time.Time // required
+}
+
+// DeliveryStatus is the status of an outbound delivery.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	DeliveryPending   DeliveryStatus = "pending"   // waiting for an attempt, due at NextAttemptAt
+	DeliveryDelivered DeliveryStatus = "delivered" // the receiver accepted it
+	DeliveryDead      DeliveryStatus = "dead"      // given up (dead letter); ReplayDelivery revives it
+)
+
+// Delivery is an outbound postback in the outbox: the request to send, its status and every
+// attempt made.
+type Delivery struct {
+	ID            uuid.UUID   // required, not zero; also the event ID receivers dedup on
+	ConversionID  uuid.UUID   // the conversion that caused it; zero if none
+	Endpoint      string      // required: the configured endpoint it goes to
+	Method        string      // required: "GET" or "POST"
+	URL           string      // required
+	Header        http.Header // optional
+	Body          []byte      // optional
+	Status        DeliveryStatus
+	NextAttemptAt time.Time // when a pending delivery is due; required on creation
+	CreatedAt     time.Time // required
+	Attempts      []Attempt // written by the store, oldest first
+}
+
+// Attempt is one attempt to deliver.
+type Attempt struct {
+	StartedAt  time.Time // required
+	FinishedAt time.Time // required, not before StartedAt
+	StatusCode int       // the HTTP status, 0 if there was no response
+	Response   string    // the start of the response body (at most MaxTextLen bytes), secrets redacted by the caller
+	Error      string    // the failure class, if any, secrets redacted by the caller
+}
+
+// Latency returns how long the attempt took.
+func (a Attempt) Latency() time.Duration { return a.FinishedAt.Sub(a.StartedAt) }
+
+// Outcome is what an attempt leads to.
+type Outcome string
+
+// Attempt outcomes.
+const (
+	OutcomeDelivered Outcome = "delivered" // the delivery is done
+	OutcomeRetry     Outcome = "retry"     // try again at RecordAttemptParams.NextAttemptAt
+	OutcomeDead      Outcome = "dead"      // give up: dead-letter it
+)
+
+// Lease is a delivery leased to a worker until ExpiresAt, with the fencing token that the
+// worker must present to record its attempt.
+type Lease struct {
+	Delivery  Delivery
+	Token     int64
+	ExpiresAt time.Time
+}
+
+// Cursor is a position in an ordered listing: the sort time and ID of the last record seen.
+// The zero Cursor is the start.
+type Cursor struct {
+	At time.Time
+	ID uuid.UUID
+}
+
+// RecordConversionParams is the argument of ConversionStore.RecordConversion: the conversion
+// and what it causes, written together or not at all.
+type RecordConversionParams struct {
+	Conversion Conversion
+	Ledger     []LedgerLine // their ConversionID must be Conversion.ID
+	Deliveries []Delivery   // their ConversionID must be Conversion.ID; Status must be pending
+}
+
+// ChangeStatusParams is the argument of ConversionStore.ChangeStatus.
+type ChangeStatusParams struct {
+	ConversionID uuid.UUID
+	From         Status // the status the caller expects the conversion to have now
+	To           Status
+	Reason       string
+	At           time.Time
+	Ledger       []LedgerLine // their ConversionID must be ConversionID
+	Deliveries   []Delivery   // their ConversionID must be ConversionID; Status must be pending
+}
+
+// ListConversionsParams is the argument of ConversionStore.ListConversions.
+type ListConversionsParams struct {
+	AffiliateID string
+	From, To    time.Time // occurred-at range [From, To); both required
+	After       Cursor    // occurred-at and ID of the last conversion seen
+	Limit       int
+}
+
+// ListLedgerLinesParams is the argument of LedgerStore.ListLedgerLines.
+type ListLedgerLinesParams struct {
+	AffiliateID string
+	From, To    time.Time // created-at range [From, To); both required
+	After       Cursor    // created-at and ID of the last line seen
+	Limit       int
+}
+
+// LeaseParams is the argument of DeliveryStore.LeaseDeliveries.
+type LeaseParams struct {
+	Now      time.Time     // required: the worker's clock
+	LeaseFor time.Duration // required, positive
+	Limit    int           // 0 means 10; at most 1000
+}
+
+// RecordAttemptParams is the argument of DeliveryStore.RecordAttempt.
+type RecordAttemptParams struct {
+	DeliveryID    uuid.UUID
+	Token         int64 // the fencing token of the lease
+	Attempt       Attempt
+	Outcome       Outcome
+	NextAttemptAt time.Time // required for OutcomeRetry, after the attempt
+}
+
+// ListDeliveriesParams is the argument of DeliveryStore.ListDeliveries.
+type ListDeliveriesParams struct {
+	Status DeliveryStatus
+	After  Cursor // created-at and ID of the last delivery seen
+	Limit  int
+}
+
+// ReplayDeliveryParams is the argument of DeliveryStore.ReplayDelivery.
+type ReplayDeliveryParams struct {
+	DeliveryID uuid.UUID
+	At         time.Time // when the replay is due
+}
+
+// ListLimit returns the number of records a listing returns for a requested limit: def for
+// 0, at most 1000. Negative limits are refused by Validate.
+func ListLimit(limit, def int) int {
+	if limit == 0 {
+		return def
+	}
+	return min(limit, 1000)
+}
+
+// invalid returns an error wrapping ErrInvalid.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// checkKey checks an identifier field.
+func checkKey(field, v string, required bool) error {
+	switch {
+	case v == "" && required:
+		return invalid("%s is required", field)
+	case len(v) > MaxKeyLen:
+		return invalid("%s has %d bytes, at most %d allowed", field, len(v), MaxKeyLen)
+	}
+	return checkText(field, v, MaxKeyLen)
+}
+
+// checkText checks that a text field is valid UTF-8 without NUL (which PostgreSQL text cannot
+// hold) and at most max bytes.
+func checkText(field, v string, max int) error {
+	if len(v) > max {
+		return invalid("%s has %d bytes, at most %d allowed", field, len(v), max)
+	}
+	if !utf8.ValidString(v) {
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for i := range len(v) {
+		if v[i] == 0 {
+			return invalid("%s contains a NUL byte", field)
+		}
+	}
+	return nil
+}
+
+func checkTime(field string, t time.Time) error {
+	if t.IsZero() {
+		return invalid("%s is required", field)
+	}
+	return nil
+}
+
+func checkAmount(field string, a money.Amount, optional bool) error {
+	if optional && a == (money.Amount{}) {
+		return nil
+	}
+	if !a.Currency().Valid() {
+		return invalid("%s has no known currency", field)
+	}
+	return nil
+}
+
+// Validate checks c against the rules of Click, and returns an error wrapping ErrInvalid
+// that names the first broken rule.
+func (c Click) Validate() error {
+	if c.ID.IsZero() {
+		return invalid("click: id is required")
+	}
+	if err := checkKey("click: affiliate id", c.AffiliateID, true); err != nil {
+		return err
+	}
+	if err := checkKey("click: campaign id", c.CampaignID, false); err != nil {
+		return err
+	}
+	if len(c.SubIDs) > MaxSubIDs {
+		return invalid("click: %d sub ids, at most %d allowed", len(c.SubIDs), MaxSubIDs)
+	}
+	for i, s := range c.SubIDs {
+		if err := checkText(fmt.Sprintf("click: sub id %d", i+1), s, MaxSubIDLen); err != nil {
+			return err
+		}
+	}
+	if c.ForeignID != "" {
+		if _, err := clickid.ParseForeign(string(c.ForeignID)); err != nil {
+			return invalid("click: foreign id: %v", err)
+		}
+	}
+	if err := checkText("click: user agent", c.UserAgent, MaxUserAgentLen); err != nil {
+		return err
+	}
+	if err := checkText("click: landing", c.Landing, MaxURLLen); err != nil {
+		return err
+	}
+	return checkTime("click: created at", c.CreatedAt)
+}
+
+// Normalize returns c as every store keeps it: times normalised, an empty SubIDs as nil, the
+// IP unmapped (an IPv4-mapped IPv6 address as IPv4), slices not shared with c.
+func (c Click) Normalize() Click {
+	c.CreatedAt = NormalizeTime(c.CreatedAt)
+	if len(c.SubIDs) == 0 {
+		c.SubIDs = nil
+	} else {
+		c.SubIDs = slices.Clone(c.SubIDs)
+	}
+	c.IP = c.IP.Unmap()
+	return c
+}
+
+// Equal reports whether c and o are the same click, field by field.
+func (c Click) Equal(o Click) bool {
+	return c.ID == o.ID && c.AffiliateID == o.AffiliateID && c.CampaignID == o.CampaignID &&
+		slices.Equal(c.SubIDs, o.SubIDs) && c.ForeignID == o.ForeignID && c.IP == o.IP &&
+		c.UserAgent == o.UserAgent && c.Landing == o.Landing && c.CreatedAt.Equal(o.CreatedAt)
+}
+
+// Validate checks b against the rules of PlayerBinding.
+func (b PlayerBinding) Validate() error {
+	if err := checkKey("binding: player id", b.PlayerID, true); err != nil {
+		return err
+	}
+	if err := checkKey("binding: affiliate id", b.AffiliateID, true); err != nil {
+		return err
+	}
+	if err := checkKey("binding: campaign id", b.CampaignID, false); err != nil {
+		return err
+	}
+	switch b.Method {
+	case BindByClick, BindByToken, BindByPromoCode, BindManually:
+	default:
+		return invalid("binding: unknown method %q", b.Method)
+	}
+	return checkTime("binding: bound at", b.BoundAt)
+}
+
+// Normalize returns b with its time normalised.
+func (b PlayerBinding) Normalize() PlayerBinding {
+	b.BoundAt = NormalizeTime(b.BoundAt)
+	return b
+}
+
+// SameBinding reports whether b and o bind the player the same way: same affiliate, campaign
+// and click. A second BindPlayer with the same binding is a duplicate, otherwise a conflict.
+func (b PlayerBinding) SameBinding(o PlayerBinding) bool {
+	return b.PlayerID == o.PlayerID && b.AffiliateID == o.AffiliateID && b.CampaignID == o.CampaignID && b.ClickID == o.ClickID
+}
+
+func validStatus(s Status) bool {
+	switch s {
+	case StatusPending, StatusApproved, StatusRejected, StatusReversed:
+		return true
+	}
+	return false
+}
+
+// Validate checks c against the rules of Conversion.
+func (c Conversion) Validate() error {
+	if c.ID == uuid.Nil {
+		return invalid("conversion: id is required")
+	}
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"conversion: dedup key", c.DedupKey, true},
+		{"conversion: source", c.Source, false},
+		{"conversion: event", c.Event, true},
+		{"conversion: player id", c.PlayerID, false},
+		{"conversion: affiliate id", c.AffiliateID, false},
+		{"conversion: campaign id", c.CampaignID, false},
+		{"conversion: transaction id", c.TransactionID, false},
+		{"conversion: decision model", c.Decision.Model, false},
+	} {
+		if err := checkKey(f.name, f.v, f.required); err != nil {
+			return err
+		}
+	}
+	if err := checkText("conversion: decision reason", c.Decision.Reason, MaxTextLen); err != nil {
+		return err
+	}
+	if err := checkAmount("conversion: amount", c.Amount, true); err != nil {
+		return err
+	}
+	if c.Amount.Sign() < 0 {
+		return invalid("conversion: amount %s is negative; a reversal is a status change with negative ledger lines", c.Amount)
+	}
+	if !validStatus(c.Status) {
+		return invalid("conversion: unknown status %q", c.Status)
+	}
+	if err := checkTime("conversion: occurred at", c.OccurredAt); err != nil {
+		return err
+	}
+	return checkTime("conversion: received at", c.ReceivedAt)
+}
+
+// Normalize returns c with its times normalised and its History reset to the record's first
+// entry, as RecordConversion stores it.
+func (c Conversion) Normalize() Conversion {
+	c.OccurredAt = NormalizeTime(c.OccurredAt)
+	c.ReceivedAt = NormalizeTime(c.ReceivedAt)
+	c.History = []StatusChange{{Status: c.Status, At: c.ReceivedAt}}
+	return c
+}
+
+// Validate checks l against the rules of LedgerLine.
+func (l LedgerLine) Validate() error {
+	if l.ID == uuid.Nil {
+		return invalid("ledger line: id is required")
+	}
+	if err := checkKey("ledger line: affiliate id", l.AffiliateID, true); err != nil {
+		return err
+	}
+	if err := checkKey("ledger line: rule", l.Rule, false); err != nil {
+		return err
+	}
+	if err := checkText("ledger line: detail", l.Detail, MaxTextLen); err != nil {
+		return err
+	}
+	if err := checkAmount("ledger line: amount", l.Amount, false); err != nil {
+		return err
+	}
+	switch l.Kind {
+	case LedgerAccrual:
+		if l.Amount.Sign() < 0 {
+			return invalid("ledger line %s: an accrual of %s is negative; use a reversal, clawback or adjustment", l.ID, l.Amount)
+		}
+	case LedgerReversal, LedgerClawback:
+		if l.Amount.Sign() > 0 {
+			return invalid("ledger line %s: a %s of %s is positive", l.ID, l.Kind, l.Amount)
+		}
+	case LedgerCarryover, LedgerAdjustment:
+	default:
+		return invalid("ledger line %s: unknown kind %q", l.ID, l.Kind)
+	}
+	if l.PeriodStart.IsZero() != l.PeriodEnd.IsZero() || (!l.PeriodStart.IsZero() && !l.PeriodEnd.After(l.PeriodStart)) {
+		return invalid("ledger line %s: period must have a start before its end, or neither", l.ID)
+	}
+	return checkTime("ledger line: created at", l.CreatedAt)
+}
+
+// Normalize returns l with its times normalised.
+func (l LedgerLine) Normalize() LedgerLine {
+	l.PeriodStart = NormalizeTime(l.PeriodStart)
+	l.PeriodEnd = NormalizeTime(l.PeriodEnd)
+	l.CreatedAt = NormalizeTime(l.CreatedAt)
+	return l
+}
+
+// Validate checks d against the rules of a new Delivery: pending, due at NextAttemptAt, with
+// no attempts yet.
+func (d Delivery) Validate() error {
+	if d.ID == uuid.Nil {
+		return invalid("delivery: id is required")
+	}
+	if err := checkKey("delivery: endpoint", d.Endpoint, true); err != nil {
+		return err
+	}
+	if d.Method != http.MethodGet && d.Method != http.MethodPost {
+		return invalid("delivery %s: method %q, want GET or POST", d.ID, d.Method)
+	}
+	if d.URL == "" {
+		return invalid("delivery %s: url is required", d.ID)
+	}
+	if err := checkText("delivery: url", d.URL, MaxURLLen); err != nil {
+		return err
+	}
+	if len(d.Body) > MaxBodyLen {
+		return invalid("delivery %s: body has %d bytes, at most %d allowed", d.ID, len(d.Body), MaxBodyLen)
+	}
+	for k, vs := range d.Header {
+		if err := checkText("delivery: header name", k, MaxKeyLen); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := checkText("delivery: header "+k, v, MaxTextLen); err != nil {
+				return err
+			}
+		}
+	}
+	if d.Status != DeliveryPending {
+		return invalid("delivery %s: a new delivery is pending, not %q", d.ID, d.Status)
+	}
+	if len(d.Attempts) != 0 {
+		return invalid("delivery %s: a new delivery has no attempts", d.ID)
+	}
+	if err := checkTime("delivery: next attempt at", d.NextAttemptAt); err != nil {
+		return err
+	}
+	return checkTime("delivery: created at", d.CreatedAt)
+}
+
+// Normalize returns d with its times normalised and its header and body not shared with d.
+func (d Delivery) Normalize() Delivery {
+	d.NextAttemptAt = NormalizeTime(d.NextAttemptAt)
+	d.CreatedAt = NormalizeTime(d.CreatedAt)
+	if len(d.Header) == 0 {
+		d.Header = nil
+	} else {
+		d.Header = d.Header.Clone()
+	}
+	if len(d.Body) == 0 {
+		d.Body = nil
+	} else {
+		d.Body = slices.Clone(d.Body)
+	}
+	d.Attempts = nil
+	return d
+}
+
+// Validate checks a against the rules of Attempt.
+func (a Attempt) Validate() error {
+	if err := checkTime("attempt: started at", a.StartedAt); err != nil {
+		return err
+	}
+	if err := checkTime("attempt: finished at", a.FinishedAt); err != nil {
+		return err
+	}
+	if a.FinishedAt.Before(a.StartedAt) {
+		return invalid("attempt: finished before it started")
+	}
+	if a.StatusCode < 0 || a.StatusCode > 999 {
+		return invalid("attempt: status code %d", a.StatusCode)
+	}
+	if err := checkText("attempt: response", a.Response, MaxTextLen); err != nil {
+		return err
+	}
+	return checkText("attempt: error", a.Error, MaxTextLen)
+}
+
+// Normalize returns a with its times normalised.
+func (a Attempt) Normalize() Attempt {
+	a.StartedAt = NormalizeTime(a.StartedAt)
+	a.FinishedAt = NormalizeTime(a.FinishedAt)
+	return a
+}
+
+// checkCaused checks the ledger lines and deliveries caused by conversion id.
+func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error {
+	if len(ledger) > MaxLines || len(deliveries) > MaxLines {
+		return invalid("at most %d ledger lines and %d deliveries per call", MaxLines, MaxLines)
+	}
+	seen := make(map[uuid.UUID]bool, len(ledger)+len(deliveries))
+	for _, l := range ledger {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		if l.ConversionID != id {
+			return invalid("ledger line %s: conversion id %s, want %s", l.ID, l.ConversionID, id)
+		}
+		if seen[l.ID] {
+			return invalid("ledger line %s: id given twice", l.ID)
+		}
+		seen[l.ID] = true
+	}
+	for _, d := range deliveries {
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		if d.ConversionID != id {
+			return invalid("delivery %s: conversion id %s, want %s", d.ID, d.ConversionID, id)
+		}
+		if seen[d.ID] {
+			return invalid("delivery %s: id given twice", d.ID)
+		}
+		seen[d.ID] = true
+	}
+	return nil
+}
+
+// Validate checks p: the conversion, and lines and deliveries that belong to it.
+func (p RecordConversionParams) Validate() error {
+	if err := p.Conversion.Validate(); err != nil {
+		return err
+	}
+	return checkCaused(p.Conversion.ID, p.Ledger, p.Deliveries)
+}
+
+// Normalize returns p with every record normalised.
+func (p RecordConversionParams) Normalize() RecordConversionParams {
+	p.Conversion = p.Conversion.Normalize()
+	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
+	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
+	return p
+}
+
+// Validate checks p.
+func (p ChangeStatusParams) Validate() error {
+	if p.ConversionID == uuid.Nil {
+		return invalid("status change: conversion id is required")
+	}
+	if !validStatus(p.From) || !validStatus(p.To) {
+		return invalid("status change: unknown status %q or %q", p.From, p.To)
+	}
+	if err := checkText("status change: reason", p.Reason, MaxTextLen); err != nil {
+		return err
+	}
+	if err := checkTime("status change: at", p.At); err != nil {
+		return err
+	}
+	return checkCaused(p.ConversionID, p.Ledger, p.Deliveries)
+}
+
+// Normalize returns p with every record normalised.
+func (p ChangeStatusParams) Normalize() ChangeStatusParams {
+	p.At = NormalizeTime(p.At)
+	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
+	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
+	return p
+}
+
+func normalizeAll[T any](in []T, f func(T) T) []T {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func checkRange(what string, from, to time.Time, limit int) error {
+	if from.IsZero() || to.IsZero() || !to.After(from) {
+		return invalid("%s: the range needs From before To", what)
+	}
+	if limit < 0 {
+		return invalid("%s: negative limit", what)
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p ListConversionsParams) Validate() error {
+	if err := checkKey("list conversions: affiliate id", p.AffiliateID, true); err != nil {
+		return err
+	}
+	return checkRange("list conversions", p.From, p.To, p.Limit)
+}
+
+// Validate checks p.
+func (p ListLedgerLinesParams) Validate() error {
+	if err := checkKey("list ledger lines: affiliate id", p.AffiliateID, true); err != nil {
+		return err
+	}
+	return checkRange("list ledger lines", p.From, p.To, p.Limit)
+}
+
+// Validate checks p.
+func (p LeaseParams) Validate() error {
+	if p.Now.IsZero() || p.LeaseFor <= 0 || p.Limit < 0 {
+		return invalid("lease: Now and a positive LeaseFor are required, Limit must not be negative")
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p RecordAttemptParams) Validate() error {
+	if p.DeliveryID == uuid.Nil {
+		return invalid("record attempt: delivery id is required")
+	}
+	if err := p.Attempt.Validate(); err != nil {
+		return err
+	}
+	switch p.Outcome {
+	case OutcomeDelivered, OutcomeDead:
+	case OutcomeRetry:
+		if !p.NextAttemptAt.After(p.Attempt.FinishedAt) {
+			return invalid("record attempt: a retry needs NextAttemptAt after the attempt")
+		}
+	default:
+		return invalid("record attempt: unknown outcome %q", p.Outcome)
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p ListDeliveriesParams) Validate() error {
+	switch p.Status {
+	case DeliveryPending, DeliveryDelivered, DeliveryDead:
+	default:
+		return invalid("list deliveries: unknown status %q", p.Status)
+	}
+	if p.Limit < 0 {
+		return invalid("list deliveries: negative limit")
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p ReplayDeliveryParams) Validate() error {
+	if p.DeliveryID == uuid.Nil || p.At.IsZero() {
+		return invalid("replay delivery: delivery id and At are required")
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+)
+
+// Sentinel errors. Implementations return them wrapped with context, keeping any native error
+// (a PostgreSQL unique violation, say) in the chain; callers test with errors.Is.
+var (
+	// ErrNotFound reports that the requested record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrDuplicate reports a record whose key exists already with the same content: a retry.
+	// Nothing was written, and the method returns the stored original with it.
+	ErrDuplicate = errors.New("store: duplicate")
+	// ErrConflict reports a record whose key exists already with different content, or a
+	// status change whose expected current status does not match. Nothing was written, and the
+	// method returns the stored record with it.
+	ErrConflict = errors.New("store: conflict")
+	// ErrLeaseLost reports a delivery lease that has expired or been taken by another worker:
+	// its holder must not record the attempt. The fencing token makes this exact.
+	ErrLeaseLost = errors.New("store: lease lost")
+	// ErrInvalid reports a record or parameter that breaks the rules of its type. It is
+	// returned before anything is written.
+	ErrInvalid = errors.New("store: invalid")
+)
+
+// TimePrecision is the precision every store keeps: times are stored in UTC, truncated to the
+// microsecond (PostgreSQL's timestamptz), so a record reads back equal however it is stored.
+const TimePrecision = time.Microsecond
+
+// NormalizeTime returns t in UTC, truncated to [TimePrecision] and without a monotonic clock
+// reading: the form in which every store keeps and returns times.
+func NormalizeTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(TimePrecision).Round(0)
+}
+
+// Store is the whole storage contract of s2s: every role together. Implementations are safe
+// for concurrent use by many goroutines (and, for shared databases, many processes), and must
+// pass the conformance suite in package storetest.
+//
+// The store package is pre-1.0: methods may be added to these interfaces in minor releases.
+// Optional capabilities come as separate interfaces detected by type assertion.
+type Store interface {
+	ClickStore
+	BindingStore
+	ConversionStore
+	LedgerStore
+	DeliveryStore
+}
+
+// ClickStore keeps clicks.
+type ClickStore interface {
+	// InsertClick stores a click. The caller guarantees nothing: an invalid click is refused
+	// with an error wrapping ErrInvalid. A click whose ID exists already is refused with
+	// ErrDuplicate (identical click) or ErrConflict (another click with that ID).
+	InsertClick(ctx context.Context, c Click) error
+
+	// InsertClicks stores many clicks at once, for high click volume. It is all or nothing:
+	// one invalid click, or one ID that exists already or repeats within the batch, fails the
+	// whole batch (ErrInvalid, ErrDuplicate or ErrConflict) and stores none of it.
+	InsertClicks(ctx context.Context, cs []Click) error
+
+	// GetClick returns the click with the given ID, or an error wrapping ErrNotFound. The
+	// returned click is the caller's own: its slices are not shared with the store.
+	GetClick(ctx context.Context, id clickid.ID) (Click, error)
+}
+
+// BindingStore keeps the binding of players to the affiliates who acquired them.
+type BindingStore interface {
+	// BindPlayer records that b.PlayerID belongs to b.AffiliateID, if the player is not bound
+	// yet: the first binding wins, and among concurrent calls for one player exactly one does.
+	// For a player bound already it writes nothing and returns the stored binding with
+	// ErrDuplicate (same affiliate, campaign and click) or ErrConflict (anything else).
+	BindPlayer(ctx context.Context, b PlayerBinding) (PlayerBinding, error)
+
+	// GetBinding returns the binding of a player, or an error wrapping ErrNotFound.
+	GetBinding(ctx context.Context, playerID string) (PlayerBinding, error)
+}
+
+// ConversionStore keeps conversions with their status history. It is where "exactly once" is
+// won: a conversion, its ledger lines and its outbound deliveries commit together or not at
+// all, and among any number of concurrent records with one dedup key exactly one wins.
+type ConversionStore interface {
+	// RecordConversion stores p.Conversion with its ledger lines and deliveries, atomically.
+	//
+	// If no conversion has p.Conversion.DedupKey, it writes everything and returns the
+	// conversion as stored. Otherwise it writes nothing and returns the stored original with
+	// an error wrapping ErrDuplicate (same content, see [Conversion.SameContent]) or
+	// ErrConflict (different content). Among concurrent calls with one dedup key exactly one
+	// writes. Invalid parameters are refused with ErrInvalid before anything is written; any
+	// other failure leaves nothing behind.
+	RecordConversion(ctx context.Context, p RecordConversionParams) (Conversion, error)
+
+	// GetConversion returns the conversion with the given ID, or an error wrapping
+	// ErrNotFound.
+	GetConversion(ctx context.Context, id uuid.UUID) (Conversion, error)
+
+	// GetConversionByKey returns the conversion with the given dedup key, or an error
+	// wrapping ErrNotFound.
+	GetConversionByKey(ctx context.Context, dedupKey string) (Conversion, error)
+
+	// ChangeStatus appends a status change to a conversion, with the ledger lines and
+	// deliveries it causes (a reversal's negative line, say), atomically. It applies only if
+	// the conversion's current status is p.From; otherwise it writes nothing and returns the
+	// stored conversion with an error wrapping ErrConflict, so that of two concurrent changes
+	// from one status exactly one applies. History is never edited, only appended to. An
+	// unknown conversion is ErrNotFound.
+	ChangeStatus(ctx context.Context, p ChangeStatusParams) (Conversion, error)
+
+	// ListConversions returns the conversions of one affiliate that occurred in
+	// [p.From, p.To), ordered by occurred-at then ID, at most p.Limit of them (0 means 100;
+	// at most 1000), starting after p.After when it is set.
+	ListConversions(ctx context.Context, p ListConversionsParams) ([]Conversion, error)
+}
+
+// LedgerStore keeps ledger lines, which are immutable once written.
+type LedgerStore interface {
+	// InsertLedgerLines stores lines that belong to no conversion being recorded (period
+	// lines: carryover, adjustments), atomically. A line whose ID exists already fails the
+	// whole call with ErrDuplicate or ErrConflict and stores none.
+	InsertLedgerLines(ctx context.Context, lines []LedgerLine) error
+
+	// ListLedgerLines returns the ledger lines of one affiliate created in [p.From, p.To),
+	// ordered by created-at then ID, at most p.Limit of them (0 means 100; at most 1000),
+	// starting after p.After when it is set.
+	ListLedgerLines(ctx context.Context, p ListLedgerLinesParams) ([]LedgerLine, error)
+}
+
+// DeliveryStore is the outbox of outbound postbacks. Deliveries are created with the
+// conversion that causes them (RecordConversion, ChangeStatus); workers lease the due ones,
+// attempt them and record each attempt.
+type DeliveryStore interface {
+	// LeaseDeliveries leases up to p.Limit pending deliveries whose next attempt is due at
+	// p.Now, oldest due first, for p.LeaseFor. A delivery whose lease has expired is due
+	// again. Each lease carries a new fencing token, so a worker whose lease expired (and
+	// was given to another) can no longer record an attempt. Concurrent callers never lease
+	// the same delivery at once.
+	LeaseDeliveries(ctx context.Context, p LeaseParams) ([]Lease, error)
+
+	// RecordAttempt records an attempt made under a lease and its outcome: delivered, retry
+	// at a later time, or dead (dead-lettered). It fails with ErrLeaseLost, writing nothing,
+	// if the lease's token is no longer the delivery's current one or it has expired at
+	// p.Attempt.FinishedAt.
+	RecordAttempt(ctx context.Context, p RecordAttemptParams) (Delivery, error)
+
+	// GetDelivery returns a delivery with all its attempts, or an error wrapping ErrNotFound.
+	GetDelivery(ctx context.Context, id uuid.UUID) (Delivery, error)
+
+	// ListDeliveries returns deliveries in status p.Status with their attempts, ordered by
+	// creation then ID, at most p.Limit of them (0 means 100; at most 1000), starting after
+	// p.After when it is set.
+	ListDeliveries(ctx context.Context, p ListDeliveriesParams) ([]Delivery, error)
+
+	// ReplayDelivery makes a dead delivery pending again, due at p.At, keeping its ID (the
+	// event ID receivers dedup on) and its attempt history. A delivery that is not dead is
+	// ErrConflict; an unknown one ErrNotFound.
+	ReplayDelivery(ctx context.Context, p ReplayDeliveryParams) (Delivery, error)
+}

@@ -1,0 +1,881 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// Harness makes stores for the suite.
+type Harness struct {
+	// NewStore returns a new, empty store, isolated from every other store it returns, and
+	// registers its cleanup with t.Cleanup. It is called once per subtest, possibly from
+	// parallel subtests. Required.
+	NewStore func(t *testing.T) store.Store
+
+	// Reopen, if set, returns a second handle on the data of s, as another process would open
+	// it (its own connection pool, say). The concurrency rules then race callers across both
+	// handles. A store that lives in one process (in memory) leaves it nil.
+	Reopen func(t *testing.T, s store.Store) store.Store
+}
+
+// Run runs the conformance suite against the stores that h makes: one subtest per rule of the
+// store contract, each named for its rule. Every implementation of store.Store must pass it.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	if h.NewStore == nil {
+		t.Fatal("storetest: Harness.NewStore is required")
+	}
+	s := suite{h: h}
+	t.Run("Click", s.clicks)
+	t.Run("Binding", s.bindings)
+	t.Run("Conversion", s.conversions)
+	t.Run("Ledger", s.ledger)
+	t.Run("Delivery", s.deliveries)
+	t.Run("Context", s.context)
+	t.Run("Concurrency", s.concurrency)
+}
+
+type suite struct{ h Harness }
+
+// base is the suite's reference time: in a zone east of UTC and with nanoseconds, so that
+// normalisation to UTC and to microseconds is visible.
+var base = time.Date(2026, 11, 23, 12, 30, 45, 123_456_789, time.FixedZone("UTC+3", 3*3600))
+
+// at returns base plus d, normalised as stores keep times.
+func at(d time.Duration) time.Time { return store.NormalizeTime(base.Add(d)) }
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+func newClick(t *testing.T) store.Click {
+	t.Helper()
+	id, err := clickid.New()
+	require.NoError(t, err)
+	return store.Click{
+		ID:          id,
+		AffiliateID: "aff-1",
+		CampaignID:  "camp-1",
+		SubIDs:      []string{"sub-a", "", "sub-c"},
+		ForeignID:   "gclid-Cj0KCQiA",
+		IP:          netip.MustParseAddr("203.0.113.7"),
+		UserAgent:   "Mozilla/5.0",
+		Landing:     "https://casino.example/welcome?x=1",
+		CreatedAt:   base,
+	}
+}
+
+// conversionFor returns RecordConversionParams for a conversion with one ledger line and one
+// delivery, all with new IDs.
+func conversionFor(key, affiliate string, occurred time.Time) store.RecordConversionParams {
+	id := uuid.New()
+	return store.RecordConversionParams{
+		Conversion: store.Conversion{
+			ID:            id,
+			DedupKey:      key,
+			Source:        "network-a",
+			Event:         "ftd",
+			PlayerID:      "player-" + key,
+			AffiliateID:   affiliate,
+			CampaignID:    "camp-1",
+			TransactionID: "tx-" + key,
+			Amount:        money.New(15000, money.EUR),
+			Status:        store.StatusPending,
+			OccurredAt:    occurred,
+			ReceivedAt:    occurred.Add(2 * time.Second),
+			Decision:      store.Decision{Model: "last_click", Reason: "click within the 30-day window"},
+		},
+		Ledger: []store.LedgerLine{{
+			ID: uuid.New(), ConversionID: id, AffiliateID: affiliate, Kind: store.LedgerAccrual,
+			Amount: money.New(5000, money.EUR), Rule: "plan:default/cpa", Detail: "CPA 50.00 EUR",
+			CreatedAt: occurred.Add(2 * time.Second),
+		}},
+		Deliveries: []store.Delivery{{
+			ID: uuid.New(), ConversionID: id, Endpoint: "affiliate-" + affiliate, Method: http.MethodGet,
+			URL:    "https://tracker.example/postback?cid=" + key,
+			Header: http.Header{"X-Test": {"1"}}, Status: store.DeliveryPending,
+			NextAttemptAt: occurred.Add(2 * time.Second), CreatedAt: occurred.Add(2 * time.Second),
+		}},
+	}
+}
+
+// requireSameConversion compares a stored conversion with what was recorded.
+func requireSameConversion(t *testing.T, want, got store.Conversion, rule string) {
+	t.Helper()
+	want = want.Normalize()
+	got.History = nil
+	want.History = nil
+	require.Equal(t, want, got, rule)
+}
+
+func (s suite) clicks(t *testing.T) {
+	t.Run("RoundTripNormalized", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		c := newClick(t)
+		c.IP = netip.MustParseAddr("::ffff:203.0.113.7")
+		require.NoError(t, st.InsertClick(ctx(t), c), "rule: a valid click is stored")
+		got, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		want := c
+		want.CreatedAt = at(0)
+		want.IP = netip.MustParseAddr("203.0.113.7")
+		require.Equal(t, want, got, "rule: a click reads back field for field, times in UTC at microsecond precision, the IP unmapped")
+		require.Equal(t, time.UTC, got.CreatedAt.Location(), "rule: times are returned in UTC")
+	})
+	t.Run("EmptyOptionalFields", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		c := store.Click{ID: newClick(t).ID, AffiliateID: "a", SubIDs: []string{}, CreatedAt: base}
+		require.NoError(t, st.InsertClick(ctx(t), c))
+		got, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.SubIDs, "rule: no sub IDs read back as nil")
+		require.False(t, got.IP.IsValid(), "rule: no IP reads back as the zero netip.Addr")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		_, err := st.GetClick(ctx(t), newClick(t).ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: an unknown click is ErrNotFound")
+	})
+	t.Run("DuplicateAndConflict", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		c := newClick(t)
+		require.NoError(t, st.InsertClick(ctx(t), c))
+		require.ErrorIs(t, st.InsertClick(ctx(t), c), store.ErrDuplicate, "rule: the same click again is ErrDuplicate")
+		other := c
+		other.AffiliateID = "aff-2"
+		require.ErrorIs(t, st.InsertClick(ctx(t), other), store.ErrConflict, "rule: another click with the same ID is ErrConflict")
+		got, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, "aff-1", got.AffiliateID, "rule: a refused click changes nothing")
+	})
+	t.Run("ReturnedCopyIsTheCallers", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		c := newClick(t)
+		require.NoError(t, st.InsertClick(ctx(t), c))
+		c.SubIDs[0] = "changed by caller after insert"
+		got, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, "sub-a", got.SubIDs[0], "rule: the store keeps its own copy of an inserted click")
+		got.SubIDs[0] = "changed by caller after get"
+		again, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, "sub-a", again.SubIDs[0], "rule: a returned click does not share slices with the store")
+	})
+	t.Run("InvalidRefused", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		for name, mutate := range map[string]func(*store.Click){
+			"NoID":          func(c *store.Click) { c.ID = clickid.ID{} },
+			"NoAffiliate":   func(c *store.Click) { c.AffiliateID = "" },
+			"NoTime":        func(c *store.Click) { c.CreatedAt = time.Time{} },
+			"LongAffiliate": func(c *store.Click) { c.AffiliateID = string(make([]byte, store.MaxKeyLen+1)) },
+			"NULInText":     func(c *store.Click) { c.UserAgent = "a\x00b" },
+			"BadUTF8":       func(c *store.Click) { c.Landing = "\xff" },
+			"TooManySubIDs": func(c *store.Click) { c.SubIDs = make([]string, store.MaxSubIDs+1) },
+			"BadForeignID":  func(c *store.Click) { c.ForeignID = "has space" },
+		} {
+			c := newClick(t)
+			mutate(&c)
+			require.ErrorIs(t, st.InsertClick(ctx(t), c), store.ErrInvalid, "rule: an invalid click (%s) is ErrInvalid", name)
+			if !c.ID.IsZero() {
+				_, err := st.GetClick(ctx(t), c.ID)
+				require.ErrorIs(t, err, store.ErrNotFound, "rule: an invalid click (%s) writes nothing", name)
+			}
+		}
+	})
+	t.Run("BatchAllOrNothing", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		existing := newClick(t)
+		require.NoError(t, st.InsertClick(ctx(t), existing))
+		batch := []store.Click{newClick(t), newClick(t), newClick(t)}
+		require.NoError(t, st.InsertClicks(ctx(t), batch), "rule: a valid batch is stored")
+		for _, c := range batch {
+			_, err := st.GetClick(ctx(t), c.ID)
+			require.NoError(t, err, "rule: every click of a stored batch is readable")
+		}
+
+		for name, bad := range map[string][]store.Click{
+			"ExistingID":   {newClick(t), existing, newClick(t)},
+			"RepeatedID":   func() []store.Click { c := newClick(t); return []store.Click{c, newClick(t), c} }(),
+			"InvalidClick": {newClick(t), {AffiliateID: "no-id", CreatedAt: base}},
+		} {
+			err := st.InsertClicks(ctx(t), bad)
+			require.Error(t, err, "rule: a bad batch (%s) is refused", name)
+			for _, c := range bad {
+				if c.ID == existing.ID || c.ID.IsZero() {
+					continue
+				}
+				_, err := st.GetClick(ctx(t), c.ID)
+				require.ErrorIs(t, err, store.ErrNotFound, "rule: a refused batch (%s) stores none of its clicks", name)
+			}
+		}
+		require.NoError(t, st.InsertClicks(ctx(t), nil), "rule: an empty batch is a no-op")
+	})
+}
+
+func (s suite) bindings(t *testing.T) {
+	newBinding := func(player, affiliate string) store.PlayerBinding {
+		return store.PlayerBinding{PlayerID: player, AffiliateID: affiliate, CampaignID: "c", Method: store.BindByClick, BoundAt: base}
+	}
+	t.Run("FirstWins", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		b := newBinding("p1", "aff-1")
+		got, err := st.BindPlayer(ctx(t), b)
+		require.NoError(t, err)
+		require.Equal(t, at(0), got.BoundAt, "rule: the binding is returned as stored")
+
+		old, err := st.BindPlayer(ctx(t), b)
+		require.ErrorIs(t, err, store.ErrDuplicate, "rule: the same binding again is ErrDuplicate")
+		require.Equal(t, got, old, "rule: a duplicate binding returns the stored one")
+
+		other := newBinding("p1", "aff-2")
+		old, err = st.BindPlayer(ctx(t), other)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: binding a bound player elsewhere is ErrConflict")
+		require.Equal(t, "aff-1", old.AffiliateID, "rule: a conflicting binding returns the stored one")
+
+		stored, err := st.GetBinding(ctx(t), "p1")
+		require.NoError(t, err)
+		require.Equal(t, got, stored, "rule: the first binding is kept")
+	})
+	t.Run("NotFoundAndInvalid", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		_, err := st.GetBinding(ctx(t), "nobody")
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: an unbound player is ErrNotFound")
+		bad := newBinding("", "aff")
+		_, err = st.BindPlayer(ctx(t), bad)
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: a binding without a player is ErrInvalid")
+		bad = newBinding("p", "aff")
+		bad.Method = "guess"
+		_, err = st.BindPlayer(ctx(t), bad)
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: an unknown binding method is ErrInvalid")
+	})
+}
+
+func (s suite) conversions(t *testing.T) {
+	t.Run("RoundTripWithLedgerAndDeliveries", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		p := conversionFor("k1", "aff-1", base)
+		got, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err)
+		requireSameConversion(t, p.Conversion, got, "rule: RecordConversion returns the conversion as stored")
+		require.Equal(t, []store.StatusChange{{Status: store.StatusPending, At: at(2 * time.Second)}}, got.History,
+			"rule: the history starts with the recorded status at the received time")
+
+		byID, err := st.GetConversion(ctx(t), p.Conversion.ID)
+		require.NoError(t, err)
+		require.Equal(t, got, byID, "rule: GetConversion returns what RecordConversion stored")
+		byKey, err := st.GetConversionByKey(ctx(t), "k1")
+		require.NoError(t, err)
+		require.Equal(t, got, byKey, "rule: GetConversionByKey returns the same conversion")
+
+		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, []store.LedgerLine{p.Ledger[0].Normalize()}, lines, "rule: the conversion's ledger lines are stored with it")
+
+		d, err := st.GetDelivery(ctx(t), p.Deliveries[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, p.Deliveries[0].Normalize(), d, "rule: the conversion's deliveries are stored with it")
+	})
+	t.Run("NoAmount", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		p := conversionFor("reg", "aff-1", base)
+		p.Conversion.Event = "registration"
+		p.Conversion.Amount = money.Amount{}
+		p.Conversion.ClickID = newClick(t).ID
+		got, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err)
+		require.Equal(t, money.Amount{}, got.Amount, "rule: a conversion without an amount reads back without one")
+		require.Equal(t, p.Conversion.ClickID, got.ClickID)
+	})
+	t.Run("DuplicateReturnsOriginal", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		first := conversionFor("k1", "aff-1", base)
+		stored, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err)
+
+		retry := conversionFor("k1", "aff-1", base) // new IDs, same content
+		retry.Conversion.PlayerID = first.Conversion.PlayerID
+		retry.Conversion.ReceivedAt = base.Add(time.Minute)
+		got, err := st.RecordConversion(ctx(t), retry)
+		require.ErrorIs(t, err, store.ErrDuplicate, "rule: same dedup key and same content is ErrDuplicate")
+		require.Equal(t, stored, got, "rule: a duplicate returns the stored original")
+		_, err = st.GetConversion(ctx(t), retry.Conversion.ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a duplicate writes no conversion")
+		_, err = st.GetDelivery(ctx(t), retry.Deliveries[0].ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a duplicate writes no delivery")
+	})
+	t.Run("ConflictReturnsOriginal", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		first := conversionFor("k1", "aff-1", base)
+		stored, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err)
+		for name, mutate := range map[string]func(*store.Conversion){
+			"Amount":      func(c *store.Conversion) { c.Amount = money.New(15001, money.EUR) },
+			"Currency":    func(c *store.Conversion) { c.Amount = money.New(15000, money.USD) },
+			"Event":       func(c *store.Conversion) { c.Event = "deposit" },
+			"Transaction": func(c *store.Conversion) { c.TransactionID = "other" },
+			"OccurredAt":  func(c *store.Conversion) { c.OccurredAt = c.OccurredAt.Add(time.Microsecond) },
+		} {
+			p := conversionFor("k1", "aff-1", base)
+			p.Conversion.PlayerID = first.Conversion.PlayerID
+			mutate(&p.Conversion)
+			got, err := st.RecordConversion(ctx(t), p)
+			require.ErrorIs(t, err, store.ErrConflict, "rule: same dedup key with a different %s is ErrConflict", name)
+			require.Equal(t, stored, got, "rule: a conflict returns the stored original (%s)", name)
+		}
+	})
+	t.Run("SubMicrosecondDifferenceIsDuplicate", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		first := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err)
+		retry := conversionFor("k1", "aff-1", base.Add(time.Nanosecond))
+		retry.Conversion.PlayerID = first.Conversion.PlayerID
+		_, err = st.RecordConversion(ctx(t), retry)
+		require.ErrorIs(t, err, store.ErrDuplicate, "rule: content is compared at the store's microsecond precision")
+	})
+	t.Run("InvalidRefusedBeforeWriting", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		for name, mutate := range map[string]func(*store.RecordConversionParams){
+			"NoID":                   func(p *store.RecordConversionParams) { p.Conversion.ID = uuid.Nil },
+			"NoDedupKey":             func(p *store.RecordConversionParams) { p.Conversion.DedupKey = "" },
+			"NoEvent":                func(p *store.RecordConversionParams) { p.Conversion.Event = "" },
+			"NegativeAmount":         func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(-1, money.EUR) },
+			"AmountWithoutCurrency":  func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(100, 0) },
+			"UnknownStatus":          func(p *store.RecordConversionParams) { p.Conversion.Status = "maybe" },
+			"NoOccurredAt":           func(p *store.RecordConversionParams) { p.Conversion.OccurredAt = time.Time{} },
+			"NoReceivedAt":           func(p *store.RecordConversionParams) { p.Conversion.ReceivedAt = time.Time{} },
+			"LedgerOfOtherConv":      func(p *store.RecordConversionParams) { p.Ledger[0].ConversionID = uuid.New() },
+			"NegativeAccrual":        func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
+			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = store.LedgerReversal },
+			"LedgerWithoutCurrency":  func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
+			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
+			"DeliveryNotPending":     func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
+			"DeliveryBadMethod":      func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
+			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
+			"DeliveryOfOtherConv":    func(p *store.RecordConversionParams) { p.Deliveries[0].ConversionID = uuid.New() },
+			"SameIDTwice":            func(p *store.RecordConversionParams) { p.Deliveries[0].ID = p.Ledger[0].ID },
+		} {
+			p := conversionFor("bad-"+name, "aff-1", base)
+			mutate(&p)
+			_, err := st.RecordConversion(ctx(t), p)
+			require.ErrorIs(t, err, store.ErrInvalid, "rule: invalid parameters (%s) are ErrInvalid", name)
+			_, err = st.GetConversionByKey(ctx(t), "bad-"+name)
+			require.ErrorIs(t, err, store.ErrNotFound, "rule: invalid parameters (%s) write nothing", name)
+		}
+	})
+	t.Run("FailureMidRecordLeavesNothing", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		first := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err)
+
+		// The second conversion reuses the first one's delivery ID: its conversion row can be
+		// written, then its delivery cannot. Nothing of it may remain.
+		p := conversionFor("k2", "aff-1", base)
+		p.Deliveries = append(p.Deliveries, p.Deliveries[0])
+		p.Deliveries[1].ID = first.Deliveries[0].ID
+		_, err = st.RecordConversion(ctx(t), p)
+		require.Error(t, err, "rule: a record that cannot be written whole fails")
+		require.NotErrorIs(t, err, store.ErrDuplicate)
+		_, err = st.GetConversionByKey(ctx(t), "k2")
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a failed record leaves no conversion behind")
+		_, err = st.GetDelivery(ctx(t), p.Deliveries[0].ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a failed record leaves no delivery behind")
+		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Len(t, lines, 1, "rule: a failed record leaves no ledger line behind")
+
+		_, err = st.RecordConversion(ctx(t), conversionFor("k2", "aff-1", base))
+		require.NoError(t, err, "rule: after a failed record, the dedup key is free")
+	})
+	t.Run("ChangeStatus", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		p := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err)
+
+		approved, err := st.ChangeStatus(ctx(t), store.ChangeStatusParams{
+			ConversionID: p.Conversion.ID, From: store.StatusPending, To: store.StatusApproved,
+			Reason: "hold period over", At: base.Add(time.Hour),
+		})
+		require.NoError(t, err)
+		require.Equal(t, store.StatusApproved, approved.Status, "rule: ChangeStatus sets the status")
+
+		reversal := store.LedgerLine{
+			ID: uuid.New(), ConversionID: p.Conversion.ID, AffiliateID: "aff-1", Kind: store.LedgerReversal,
+			Amount: money.New(-5000, money.EUR), Rule: "plan:default/cpa", CreatedAt: base.Add(2 * time.Hour),
+		}
+		stale := store.ChangeStatusParams{
+			ConversionID: p.Conversion.ID, From: store.StatusPending, To: store.StatusReversed,
+			Reason: "chargeback", At: base.Add(2 * time.Hour), Ledger: []store.LedgerLine{reversal},
+		}
+		got, err := st.ChangeStatus(ctx(t), stale)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a change from a status the conversion no longer has is ErrConflict")
+		require.Equal(t, store.StatusApproved, got.Status, "rule: a refused change returns the stored conversion")
+
+		stale.From = store.StatusApproved
+		reversed, err := st.ChangeStatus(ctx(t), stale)
+		require.NoError(t, err)
+		require.Equal(t, []store.StatusChange{
+			{Status: store.StatusPending, At: at(2 * time.Second)},
+			{Status: store.StatusApproved, Reason: "hold period over", At: at(time.Hour)},
+			{Status: store.StatusReversed, Reason: "chargeback", At: at(2 * time.Hour)},
+		}, reversed.History, "rule: status changes are appended to the history, never edits")
+
+		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(3 * time.Hour)})
+		require.NoError(t, err)
+		require.Len(t, lines, 2, "rule: a status change writes its ledger lines")
+		sum := int64(0)
+		for _, l := range lines {
+			sum += l.Amount.Minor()
+		}
+		require.Zero(t, sum, "rule: an accrual and its reversal net to zero")
+
+		_, err = st.ChangeStatus(ctx(t), store.ChangeStatusParams{ConversionID: uuid.New(), From: store.StatusPending, To: store.StatusApproved, At: base})
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a change to an unknown conversion is ErrNotFound")
+	})
+	t.Run("ListOrderRangeAndPaging", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var ids []uuid.UUID
+		for i := range 7 {
+			// Out of order, two at the same instant, one at each range boundary.
+			offsets := []time.Duration{3, 1, 1, 0, 5, 6, -1}
+			p := conversionFor(fmt.Sprintf("k%d", i), "aff-1", base.Add(offsets[i]*time.Minute))
+			_, err := st.RecordConversion(ctx(t), p)
+			require.NoError(t, err)
+			ids = append(ids, p.Conversion.ID)
+		}
+		_, err := st.RecordConversion(ctx(t), conversionFor("other", "aff-2", base.Add(2*time.Minute)))
+		require.NoError(t, err)
+
+		from, to := base, base.Add(6*time.Minute)
+		all, err := st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: from, To: to})
+		require.NoError(t, err)
+		require.Len(t, all, 5, "rule: the range is [From, To): the conversion at To and the one before From are excluded, other affiliates too")
+		for i := 1; i < len(all); i++ {
+			prev, cur := all[i-1], all[i]
+			ordered := prev.OccurredAt.Before(cur.OccurredAt) ||
+				(prev.OccurredAt.Equal(cur.OccurredAt) && string(prev.ID[:]) < string(cur.ID[:]))
+			require.True(t, ordered, "rule: conversions are ordered by occurred-at, then ID")
+		}
+
+		var paged []store.Conversion
+		cursor := store.Cursor{}
+		for {
+			page, err := st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: from, To: to, After: cursor, Limit: 2})
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page), 2, "rule: a listing returns at most Limit records")
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, page...)
+			last := page[len(page)-1]
+			cursor = store.Cursor{At: last.OccurredAt, ID: last.ID}
+		}
+		require.Equal(t, all, paged, "rule: paging with After visits every record once, in order")
+		_, err = st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: to, To: from})
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: an empty or reversed range is ErrInvalid")
+	})
+}
+
+func (s suite) ledger(t *testing.T) {
+	t.Run("PeriodLines", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		carry := store.LedgerLine{
+			ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerCarryover, Amount: money.New(-12345, money.KWD),
+			Rule: "plan:rs/nco", PeriodStart: base, PeriodEnd: base.AddDate(0, 1, 0), CreatedAt: base,
+		}
+		require.NoError(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{carry}))
+		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{carry}), store.ErrDuplicate,
+			"rule: the same line again is ErrDuplicate")
+		changed := carry
+		changed.Amount = money.New(-1, money.KWD)
+		fresh := store.LedgerLine{ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerAdjustment, Amount: money.New(5, money.KWD), CreatedAt: base}
+		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{fresh, changed}), store.ErrConflict,
+			"rule: another line with an existing ID is ErrConflict")
+
+		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
+		require.NoError(t, err)
+		require.Equal(t, []store.LedgerLine{carry.Normalize()}, lines, "rule: a refused batch of lines writes none of them")
+		require.Equal(t, int64(-12345), lines[0].Amount.Minor(), "rule: amounts keep their minor units and currency")
+		require.Equal(t, money.KWD, lines[0].Amount.Currency())
+	})
+}
+
+func newDelivery(conversion uuid.UUID, due time.Time) store.Delivery {
+	return store.Delivery{
+		ID: uuid.New(), ConversionID: conversion, Endpoint: "aff-1-postback", Method: http.MethodPost,
+		URL: "https://tracker.example/pb", Body: []byte(`{"event":"ftd"}`), Status: store.DeliveryPending,
+		NextAttemptAt: due, CreatedAt: base,
+	}
+}
+
+// recordWithDeliveries records a conversion that causes the given deliveries.
+func recordWithDeliveries(t *testing.T, st store.Store, key string, dues ...time.Time) []store.Delivery {
+	t.Helper()
+	p := conversionFor(key, "aff-1", base)
+	p.Deliveries = nil
+	for _, due := range dues {
+		p.Deliveries = append(p.Deliveries, newDelivery(p.Conversion.ID, due))
+	}
+	_, err := st.RecordConversion(ctx(t), p)
+	require.NoError(t, err)
+	return p.Deliveries
+}
+
+func attempt(start time.Time, code int) store.Attempt {
+	return store.Attempt{StartedAt: start, FinishedAt: start.Add(120 * time.Millisecond), StatusCode: code, Response: "ok"}
+}
+
+func (s suite) deliveries(t *testing.T) {
+	t.Run("LeaseDueOldestFirst", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		ds := recordWithDeliveries(t, st, "k1", base.Add(2*time.Minute), base, base.Add(time.Minute), base.Add(time.Hour))
+		leases, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(2 * time.Minute), LeaseFor: time.Minute, Limit: 2})
+		require.NoError(t, err)
+		require.Len(t, leases, 2, "rule: at most Limit deliveries are leased")
+		require.Equal(t, ds[1].ID, leases[0].Delivery.ID, "rule: the oldest due delivery is leased first")
+		require.Equal(t, ds[2].ID, leases[1].Delivery.ID)
+		require.Equal(t, at(3*time.Minute), leases[0].ExpiresAt, "rule: a lease expires LeaseFor after Now")
+
+		more, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(2 * time.Minute), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, more, 1, "rule: leased deliveries are not leased again while the lease holds; future ones are not due")
+		require.Equal(t, ds[0].ID, more[0].Delivery.ID)
+	})
+	t.Run("OutcomesAndAttempts", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		ds := recordWithDeliveries(t, st, "k1", base, base)
+		leases, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base, LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, leases, 2)
+		byID := map[uuid.UUID]store.Lease{leases[0].Delivery.ID: leases[0], leases[1].Delivery.ID: leases[1]}
+
+		retryAt := base.Add(5 * time.Minute)
+		d, err := st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[0].ID, Token: byID[ds[0].ID].Token, Attempt: attempt(base, 503), Outcome: store.OutcomeRetry, NextAttemptAt: retryAt,
+		})
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryPending, d.Status, "rule: a retry leaves the delivery pending")
+		require.Equal(t, at(5*time.Minute), d.NextAttemptAt, "rule: a retry is due at NextAttemptAt")
+		require.Equal(t, []store.Attempt{attempt(base, 503).Normalize()}, d.Attempts, "rule: every attempt is recorded")
+		require.Equal(t, 120*time.Millisecond, d.Attempts[0].Latency())
+
+		d, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Outcome: store.OutcomeDelivered,
+		})
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryDelivered, d.Status, "rule: a delivered outcome marks the delivery delivered")
+		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Outcome: store.OutcomeDelivered,
+		})
+		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: a lease is used up by its attempt")
+
+		none, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(time.Minute), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Empty(t, none, "rule: a retry is not due before NextAttemptAt; a delivered one never again")
+
+		leases, err = st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: retryAt, LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, leases, 1)
+		require.Len(t, leases[0].Delivery.Attempts, 1, "rule: a leased delivery carries its attempts")
+		dead, err := st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[0].ID, Token: leases[0].Token, Attempt: attempt(retryAt, 410), Outcome: store.OutcomeDead,
+		})
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryDead, dead.Status, "rule: a dead outcome dead-letters the delivery")
+
+		listed, err := st.ListDeliveries(ctx(t), store.ListDeliveriesParams{Status: store.DeliveryDead})
+		require.NoError(t, err)
+		require.Equal(t, []store.Delivery{dead}, listed, "rule: deliveries are listed by status with their attempts")
+
+		replayed, err := st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: ds[0].ID, At: base.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryPending, replayed.Status, "rule: a replay makes a dead delivery pending")
+		require.Equal(t, ds[0].ID, replayed.ID, "rule: a replay keeps the delivery (event) ID")
+		require.Len(t, replayed.Attempts, 2, "rule: a replay keeps the attempt history")
+		_, err = st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: ds[1].ID, At: base})
+		require.ErrorIs(t, err, store.ErrConflict, "rule: only a dead delivery is replayed")
+		_, err = st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: uuid.New(), At: base})
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+	t.Run("LeaseExpiryAndFencing", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		ds := recordWithDeliveries(t, st, "k1", base)
+		first, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base, LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+
+		notYet, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(59 * time.Second), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Empty(t, notYet, "rule: a delivery is not leased again before its lease expires")
+
+		second, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(time.Minute), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, second, 1, "rule: a delivery whose lease has expired is due again")
+		require.NotEqual(t, first[0].Token, second[0].Token, "rule: each lease has a new fencing token")
+
+		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[0].ID, Token: first[0].Token, Attempt: attempt(base.Add(50*time.Second), 200), Outcome: store.OutcomeDelivered,
+		})
+		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: the holder of an expired, re-leased lease cannot record its attempt")
+
+		late := attempt(base.Add(90*time.Second), 200)
+		late.FinishedAt = base.Add(2 * time.Minute) // the second lease expires at base+2m
+		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[0].ID, Token: second[0].Token, Attempt: late, Outcome: store.OutcomeDelivered,
+		})
+		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: an attempt that finishes when its lease has expired is refused")
+
+		d, err := st.GetDelivery(ctx(t), ds[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryPending, d.Status, "rule: refused attempts change nothing")
+		require.Empty(t, d.Attempts)
+
+		third, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(2 * time.Minute), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, third, 1)
+		d, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
+			DeliveryID: ds[0].ID, Token: third[0].Token, Attempt: attempt(base.Add(2*time.Minute), 204), Outcome: store.OutcomeDelivered,
+		})
+		require.NoError(t, err, "rule: the current lease holder records its attempt")
+		require.Equal(t, store.DeliveryDelivered, d.Status)
+	})
+}
+
+func (s suite) context(t *testing.T) {
+	t.Run("CanceledWritesNothing", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		canceled, cancel := context.WithCancel(t.Context())
+		cancel()
+		c := newClick(t)
+		require.ErrorIs(t, st.InsertClick(canceled, c), context.Canceled, "rule: a canceled context is honoured")
+		_, err := st.GetClick(ctx(t), c.ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a canceled insert writes nothing")
+
+		p := conversionFor("k1", "aff-1", base)
+		_, err = st.RecordConversion(canceled, p)
+		require.ErrorIs(t, err, context.Canceled, "rule: a canceled context is honoured")
+		_, err = st.GetConversionByKey(ctx(t), "k1")
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: a canceled record writes nothing")
+		_, err = st.LeaseDeliveries(canceled, store.LeaseParams{Now: base, LeaseFor: time.Minute})
+		require.ErrorIs(t, err, context.Canceled)
+	})
+}
+
+func (s suite) concurrency(t *testing.T) {
+	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
+		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
+		// conversion, one set of ledger lines and one set of deliveries each time.
+		st := s.h.NewStore(t)
+		handles := []store.Store{st}
+		if s.h.Reopen != nil {
+			handles = append(handles, s.h.Reopen(t, st))
+		}
+		const repeats, records, goroutines = 20, 1000, 16
+		for r := range repeats {
+			key := fmt.Sprintf("race-%d", r)
+			affiliate := fmt.Sprintf("aff-%d", r)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			wins, dups := 0, 0
+			var other []error
+			jobs := make(chan int, records)
+			for i := range records {
+				jobs <- i
+			}
+			close(jobs)
+			for g := range goroutines {
+				h := handles[g%len(handles)]
+				wg.Go(func() {
+					for range jobs {
+						p := conversionFor(key, affiliate, base)
+						p.Conversion.PlayerID = "player"
+						_, err := h.RecordConversion(t.Context(), p)
+						mu.Lock()
+						switch {
+						case err == nil:
+							wins++
+						case errors.Is(err, store.ErrDuplicate):
+							dups++
+						default:
+							other = append(other, err)
+						}
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			require.Empty(t, other, "rule: concurrent records of one key fail only with ErrDuplicate (repeat %d)", r)
+			require.Equal(t, 1, wins, "rule: exactly one of concurrent records with one dedup key wins (repeat %d)", r)
+			require.Equal(t, records-1, dups, "rule: every other concurrent record is ErrDuplicate (repeat %d)", r)
+
+			lines, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: affiliate, From: base.Add(-time.Hour), To: base.Add(time.Hour)})
+			require.NoError(t, err)
+			require.Len(t, lines, 1, "rule: exactly one set of ledger lines for one dedup key (repeat %d)", r)
+			pending, err := st.ListDeliveries(t.Context(), store.ListDeliveriesParams{Status: store.DeliveryPending, Limit: 1000})
+			require.NoError(t, err)
+			require.Len(t, pending, r+1, "rule: exactly one set of deliveries for one dedup key (repeat %d)", r)
+		}
+	})
+	t.Run("ConflictingContentExactlyOnce", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var wg sync.WaitGroup
+		results := make(chan error, 200)
+		for i := range 200 {
+			wg.Go(func() {
+				p := conversionFor("contested", "aff-1", base)
+				p.Conversion.PlayerID = "player"
+				p.Conversion.Amount = money.New(int64(1000+i%2), money.EUR) // two contents
+				_, err := st.RecordConversion(t.Context(), p)
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, store.ErrDuplicate), errors.Is(err, store.ErrConflict):
+			default:
+				require.NoError(t, err, "rule: racing records fail only with ErrDuplicate or ErrConflict")
+			}
+		}
+		require.Equal(t, 1, wins, "rule: exactly one of racing records with different content wins")
+	})
+	t.Run("OneStatusChangeWins", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		p := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		results := make(chan error, 50)
+		for i := range 50 {
+			wg.Go(func() {
+				to := store.StatusApproved
+				if i%2 == 1 {
+					to = store.StatusRejected
+				}
+				_, err := st.ChangeStatus(t.Context(), store.ChangeStatusParams{
+					ConversionID: p.Conversion.ID, From: store.StatusPending, To: to, At: base.Add(time.Hour),
+				})
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			if err == nil {
+				wins++
+			} else {
+				require.ErrorIs(t, err, store.ErrConflict, "rule: losing status changes are ErrConflict")
+			}
+		}
+		require.Equal(t, 1, wins, "rule: of concurrent changes from one status, exactly one applies")
+		c, err := st.GetConversion(ctx(t), p.Conversion.ID)
+		require.NoError(t, err)
+		require.Len(t, c.History, 2, "rule: exactly one change is appended")
+	})
+	t.Run("OneBindingWins", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var wg sync.WaitGroup
+		results := make(chan error, 64)
+		for i := range 64 {
+			wg.Go(func() {
+				_, err := st.BindPlayer(t.Context(), store.PlayerBinding{
+					PlayerID: "p1", AffiliateID: fmt.Sprintf("aff-%d", i%4), Method: store.BindByClick, BoundAt: base,
+				})
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			if err == nil {
+				wins++
+			} else if !errors.Is(err, store.ErrDuplicate) && !errors.Is(err, store.ErrConflict) {
+				require.NoError(t, err)
+			}
+		}
+		require.Equal(t, 1, wins, "rule: of concurrent bindings of one player, exactly one wins")
+	})
+	t.Run("LeasesAreExclusive", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		handles := []store.Store{st}
+		if s.h.Reopen != nil {
+			handles = append(handles, s.h.Reopen(t, st))
+		}
+		dues := make([]time.Time, 40)
+		for i := range dues {
+			dues[i] = base
+		}
+		recordWithDeliveries(t, st, "k1", dues...)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		leased := map[uuid.UUID]int{}
+		for g := range 8 {
+			h := handles[g%len(handles)]
+			wg.Go(func() {
+				for range 3 {
+					ls, err := h.LeaseDeliveries(t.Context(), store.LeaseParams{Now: base, LeaseFor: time.Minute, Limit: 3})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					for _, l := range ls {
+						leased[l.Delivery.ID]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, leased, 40, "rule: concurrent workers lease every due delivery")
+		for id, n := range leased {
+			require.Equal(t, 1, n, "rule: concurrent workers never hold the same delivery at once (%s)", id)
+		}
+	})
+}
