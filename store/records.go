@@ -351,8 +351,8 @@ func (c Click) Validate() error {
 		return invalid("click: %d sub ids, at most %d allowed", len(c.SubIDs), MaxSubIDs)
 	}
 	for i, s := range c.SubIDs {
-		if err := checkText(fmt.Sprintf("click: sub id %d", i+1), s, MaxSubIDLen); err != nil {
-			return err
+		if err := checkText("click: sub id", s, MaxSubIDLen); err != nil {
+			return fmt.Errorf("%w (sub id %d)", err, i+1)
 		}
 	}
 	if c.ForeignID != "" {

@@ -1,7 +1,76 @@
-// Package pgstore will hold the PostgreSQL implementation of the store contract, over
-// database/sql (the host brings the driver), with embedded migrations, ...Tx methods that join
-// the host's own transaction, and leasing of outbound deliveries with FOR UPDATE SKIP LOCKED.
+// Package pgstore is the PostgreSQL implementation of [store.Store], over database/sql: the
+// host opens the pool with the driver of its choice (github.com/jackc/pgx/v5/stdlib, which the
+// tests use, or github.com/lib/pq), so importing s2s links no driver.
 //
-// Its tests run against the server named by S2S_TEST_POSTGRES_URL and are skipped without it.
-// This package has no code yet.
+//	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+//	...
+//	if err := pgstore.Migrate(ctx, db, nil); err != nil { ... } // schema "s2s"
+//	st, err := pgstore.New(db, nil)
+//
+// # Migrations
+//
+// The schema ships inside the package as numbered SQL files. [Migrate] applies the missing
+// ones in one transaction and records them in the table s2s_migrations; it is safe to run from
+// several processes at once (a transaction-scoped advisory lock serialises them). Teams with
+// their own migration tool take the same files from [Migrations] and apply them with
+// search_path set to the schema.
+//
+// # Transactions
+//
+// Each write has a ...Tx twin ([Store.RecordConversionTx], [Store.ChangeStatusTx],
+// [Store.InsertLedgerLinesTx], [Store.InsertClickTx], [Store.InsertClicksTx],
+// [Store.BindPlayerTx]) that runs inside a *sql.Tx the host has begun, so that an operator's
+// own rows (the deposit), the conversion and its outbox entries commit together or not at
+// all. A twin works inside a savepoint: when it returns an error, ErrDuplicate included,
+// nothing of the call remains and the host's transaction is still usable.
+//
+// # How money and time are kept
+//
+// Amounts are BIGINT minor units beside a currency code; times are timestamptz, so they come
+// back in UTC at microsecond precision ([store.TimePrecision]). Unique constraints, not
+// isolation levels, protect money: the dedup key is a UNIQUE column and INSERT ... ON
+// CONFLICT DO NOTHING decides which of concurrent records wins, under the default READ
+// COMMITTED level. Driver errors are mapped onto the store sentinels (a unique violation is
+// [store.ErrConflict], a foreign-key violation [store.ErrInvalid]) with the driver's error
+// kept in the chain for errors.As.
+//
+// # Outbox
+//
+// [Store.LeaseDeliveries] leases due deliveries with one UPDATE over a FOR UPDATE SKIP LOCKED
+// subquery: workers in any number of processes skip each other's rows instead of waiting.
+// Each lease increments the delivery's fencing token, and [Store.RecordAttempt] checks the
+// token and the lease's expiry under the row lock, so a worker whose lease was lost cannot
+// record anything.
+//
+// # High click volume and partitioning
+//
+// [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one
+// transaction. Click IDs are time-ordered (the UUIDv7 layout of package clickid), so inserts
+// append to the primary key index instead of splitting random pages.
+//
+// The same property makes the clicks table ready for time partitioning without a new key:
+// range-partition it on id, with bounds made from the first millisecond of each period, and
+// drop whole partitions for retention. Keep every partition for longer than the longest
+// attribution window plus the longest delay a postback can have (a monthly revenue report,
+// say), or late conversions will find no click. For example, for November 2026:
+//
+//	CREATE TABLE s2s.clicks_new (LIKE s2s.clicks INCLUDING ALL) PARTITION BY RANGE (id);
+//	CREATE TABLE s2s.clicks_2026_11 PARTITION OF s2s.clicks_new FOR VALUES
+//	    FROM ('01a19467-e800-0000-0000-000000000000')  -- 2026-11-01T00:00:00Z in ms, as hex
+//	    TO   ('01a22ee6-b000-0000-0000-000000000000'); -- 2026-12-01T00:00:00Z
+//	-- copy or attach the existing rows, then swap the tables in one transaction.
+//
+// A bound is the Unix time in milliseconds as 12 hex digits, followed by zeros:
+// (lpad(to_hex((extract(epoch FROM t) * 1000)::bigint), 12, '0') || repeat('0', 20))::uuid.
+//
+// # CockroachDB and YugabyteDB
+//
+// The SQL stays within what both also accept (uuid, jsonb, inet, bytea, partial indexes,
+// ON CONFLICT, RETURNING, savepoints, FOR UPDATE SKIP LOCKED), with one exception: Migrate
+// takes pg_advisory_xact_lock, which CockroachDB does not implement, so on CockroachDB run
+// Migrate from one process, or apply [Migrations] with your own tool.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use; it holds nothing but the pool and its SQL.
 package pgstore

@@ -134,6 +134,19 @@ func (s suite) clicks(t *testing.T) {
 		require.Equal(t, want, got, "rule: a click reads back field for field, times in UTC at microsecond precision, the IP unmapped")
 		require.Equal(t, time.UTC, got.CreatedAt.Location(), "rule: times are returned in UTC")
 	})
+	t.Run("TextKeptExactly", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		c := newClick(t)
+		c.SubIDs = []string{`quote"d`, `back\slash`, "tab\tand\nnewline", "ünïcödé 🎰", "<&>", "[1,2]"}
+		c.UserAgent = "ua with 'quotes' and \\ backslash"
+		require.NoError(t, st.InsertClick(ctx(t), c))
+		got, err := st.GetClick(ctx(t), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, c.SubIDs, got.SubIDs, "rule: text fields read back byte for byte")
+		require.Equal(t, c.UserAgent, got.UserAgent)
+		require.ErrorIs(t, st.InsertClick(ctx(t), c), store.ErrDuplicate, "rule: the same click again is ErrDuplicate, whatever its text")
+	})
 	t.Run("EmptyOptionalFields", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
@@ -465,14 +478,12 @@ func (s suite) conversions(t *testing.T) {
 	t.Run("ListOrderRangeAndPaging", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
-		var ids []uuid.UUID
 		for i := range 7 {
 			// Out of order, two at the same instant, one at each range boundary.
 			offsets := []time.Duration{3, 1, 1, 0, 5, 6, -1}
 			p := conversionFor(fmt.Sprintf("k%d", i), "aff-1", base.Add(offsets[i]*time.Minute))
 			_, err := st.RecordConversion(ctx(t), p)
 			require.NoError(t, err)
-			ids = append(ids, p.Conversion.ID)
 		}
 		_, err := st.RecordConversion(ctx(t), conversionFor("other", "aff-2", base.Add(2*time.Minute)))
 		require.NoError(t, err)

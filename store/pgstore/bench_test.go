@@ -1,0 +1,164 @@
+package pgstore_test
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// The benchmarks run against S2S_TEST_POSTGRES_URL (they skip without it), each beside the
+// raw database/sql statement a user would otherwise write, in a schema of its own:
+//
+//	S2S_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	    go test -run=NONE -bench=. -benchmem ./store/pgstore/
+
+const batchRows = 1000
+
+func benchClickBatch(b *testing.B, gen *clickid.Generator) []store.Click {
+	b.Helper()
+	at := time.Now().UTC()
+	cs := make([]store.Click, batchRows)
+	for i := range cs {
+		id, err := gen.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs[i] = store.Click{ID: id, AffiliateID: "aff-42", CampaignID: "camp-7", SubIDs: []string{"s1", "s2"}, CreatedAt: at}
+	}
+	return cs
+}
+
+// BenchmarkInsertClicksBatch inserts batches of 1,000 clicks with InsertClicks.
+func BenchmarkInsertClicksBatch(b *testing.B) {
+	db := openDB(b)
+	st := newStore(b, db, newSchema(b, db))
+	gen := clickid.NewGenerator(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		cs := benchClickBatch(b, gen)
+		b.StartTimer()
+		if err := st.InsertClicks(b.Context(), cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batchRows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkBaselineRawMultiRowInsert inserts the same batches into the same table with one
+// hand-written multi-row INSERT in a transaction.
+func BenchmarkBaselineRawMultiRowInsert(b *testing.B) {
+	db := openDB(b)
+	schema := newSchema(b, db)
+	gen := clickid.NewGenerator(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		cs := benchClickBatch(b, gen)
+		b.StartTimer()
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO " + schema + ".clicks (id, affiliate_id, campaign_id, sub_ids, foreign_id, ip, user_agent, landing, created_at) VALUES ")
+		args := make([]any, 0, 9*len(cs))
+		for i, c := range cs {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			n := len(args)
+			sb.WriteString("(")
+			for j := 1; j <= 9; j++ {
+				if j > 1 {
+					sb.WriteString(",")
+				}
+				sb.WriteString("$" + strconv.Itoa(n+j))
+			}
+			sb.WriteString(")")
+			args = append(args, c.ID.UUIDString(), c.AffiliateID, c.CampaignID, `["s1","s2"]`, "", nil, "", "", c.CreatedAt)
+		}
+		tx, err := db.BeginTx(b.Context(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.ExecContext(b.Context(), sb.String(), args...); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batchRows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func benchRecord() store.RecordConversionParams {
+	id := uuid.Must(uuid.NewV7())
+	at := time.Now().UTC()
+	return store.RecordConversionParams{
+		Conversion: store.Conversion{
+			ID: id, DedupKey: id.String(), Event: "ftd", AffiliateID: "aff-42", TransactionID: "tx",
+			Amount: money.New(15000, money.EUR), Status: store.StatusPending, OccurredAt: at, ReceivedAt: at,
+		},
+		Ledger: []store.LedgerLine{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, AffiliateID: "aff-42",
+			Kind: store.LedgerAccrual, Amount: money.New(5000, money.EUR), CreatedAt: at}},
+		Deliveries: []store.Delivery{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, Endpoint: "e", Method: http.MethodGet,
+			URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: at, CreatedAt: at}},
+	}
+}
+
+// BenchmarkRecordConversion records one conversion with one ledger line and one delivery per
+// durable transaction, on one connection.
+func BenchmarkRecordConversion(b *testing.B) {
+	db := openDB(b)
+	st := newStore(b, db, newSchema(b, db))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := st.RecordConversion(b.Context(), benchRecord()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
+}
+
+// BenchmarkRecordConversionParallel8 does the same from 8 workers: concurrent commits share
+// PostgreSQL's WAL flushes (group commit).
+func BenchmarkRecordConversionParallel8(b *testing.B) {
+	db := openDB(b)
+	st := newStore(b, db, newSchema(b, db))
+	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0))) // 8 workers on 1, 2, 4 or 8 Ps
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := st.RecordConversion(b.Context(), benchRecord()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
+}
+
+// BenchmarkBaselineSingleInsert is the floor: one raw single-row autocommit INSERT of a
+// conversion row per operation, with nothing else.
+func BenchmarkBaselineSingleInsert(b *testing.B) {
+	db := openDB(b)
+	schema := newSchema(b, db)
+	q := "INSERT INTO " + schema + `.conversions (id, dedup_key, source, event, player_id, affiliate_id, campaign_id,
+		transaction_id, amount_minor, amount_currency, status, occurred_at, received_at, decision_model, decision_reason)
+		VALUES ($1, $2, '', 'ftd', '', 'aff-42', '', 'tx', 15000, 'EUR', 'pending', $3, $3, '', '')`
+	b.ReportAllocs()
+	for b.Loop() {
+		id := uuid.Must(uuid.NewV7())
+		if _, err := db.ExecContext(b.Context(), q, id, id.String(), time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
+}

@@ -1,0 +1,142 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLockKey is the advisory lock that serialises concurrent migrators: the ASCII of
+// "s2s-migr".
+const migrationLockKey int64 = 0x7332732d6d696772
+
+// Migrations returns the embedded SQL migrations, for teams that apply them with their own
+// tool (goose, atlas, ...): NNNN_name.up.sql and NNNN_name.down.sql, with unqualified table
+// names, to run with search_path set to the schema.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded: this cannot happen
+	}
+	return sub
+}
+
+// MigrateOptions configures [Migrate]. The zero value applies every migration to the default
+// schema.
+type MigrateOptions struct {
+	// Schema is the schema to migrate; empty means [DefaultSchema]. It is created if missing.
+	Schema string
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the up migrations, in version order.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".up.sql")
+		if !ok {
+			continue
+		}
+		num, _, _ := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: migration %s has no version number", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// Migrate brings the schema up to date: it creates the schema if it does not exist, records
+// applied versions in its table s2s_migrations, and applies the missing migrations, all in one
+// transaction. It is safe to run concurrently from several processes: a transaction-scoped
+// advisory lock serialises them, and the later ones find nothing to do.
+func Migrate(ctx context.Context, db *sql.DB, opts *MigrateOptions) error {
+	schema := DefaultSchema
+	if opts != nil && opts.Schema != "" {
+		schema = opts.Schema
+	}
+	if err := checkSchema(schema); err != nil {
+		return err
+	}
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	q := quoteIdent(schema)
+	steps := []string{
+		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		"CREATE SCHEMA IF NOT EXISTS " + q,
+		"SET LOCAL search_path TO " + q,
+		`CREATE TABLE IF NOT EXISTS s2s_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`,
+	}
+	for _, s := range steps {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
+		}
+	}
+	applied := map[int]bool{}
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM s2s_migrations")
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate %s: read versions: %w", schema, err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
+	}
+	rows.Close()
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("pgstore: migrate %s: apply %s: %w", schema, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO s2s_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			return fmt.Errorf("pgstore: migrate %s: record %s: %w", schema, m.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pgstore: migrate %s: commit: %w", schema, err)
+	}
+	return nil
+}

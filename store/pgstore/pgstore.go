@@ -1,0 +1,140 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/s2skit/s2s/store"
+)
+
+// DefaultSchema is the schema that holds s2s's tables unless Options say otherwise.
+const DefaultSchema = "s2s"
+
+// Options configures a [Store]. The zero value uses [DefaultSchema].
+type Options struct {
+	// Schema is the PostgreSQL schema of the tables, as given to [Migrate]; empty means
+	// DefaultSchema. It must be a plain identifier (letters, digits, '_').
+	Schema string
+}
+
+// Store is a PostgreSQL implementation of [store.Store] over database/sql. It is safe for
+// concurrent use. Its ...Tx methods join a transaction the caller has begun on the same
+// database.
+type Store struct {
+	db *sql.DB
+	q  queries
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store on db, whose schema must have been migrated with [Migrate]. db is the
+// host's pool, opened with the driver of its choice (github.com/jackc/pgx/v5/stdlib or
+// github.com/lib/pq); New does not take ownership of it.
+func New(db *sql.DB, opts *Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("pgstore: db is nil")
+	}
+	schema := DefaultSchema
+	if opts != nil && opts.Schema != "" {
+		schema = opts.Schema
+	}
+	if err := checkSchema(schema); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, q: newQueries(quoteIdent(schema) + ".")}, nil
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+func checkSchema(schema string) error {
+	if !identRE.MatchString(schema) {
+		return fmt.Errorf("pgstore: schema %q is not a plain identifier (letters, digits and '_', at most 63)", schema)
+	}
+	return nil
+}
+
+// quoteIdent quotes a PostgreSQL identifier.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// dbtx is what *sql.DB, *sql.Tx and *sql.Conn have in common: every query runs on one of them,
+// so the ...Tx methods share the code of the others.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs f in a new transaction on s.db, committing if f succeeds.
+func (s *Store) inTx(ctx context.Context, f func(tx dbtx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pgstore: begin: %w", err)
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pgstore: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// inSavepoint runs f inside a savepoint of the caller's transaction, so that when f fails
+// nothing it wrote remains and the caller's transaction stays usable.
+func inSavepoint(ctx context.Context, tx *sql.Tx, f func(tx dbtx) error) error {
+	if tx == nil {
+		return errors.New("pgstore: tx is nil")
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT s2s_call"); err != nil {
+		return fmt.Errorf("pgstore: savepoint: %w", err)
+	}
+	if err := f(tx); err != nil {
+		if _, rerr := tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT s2s_call"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("pgstore: rollback to savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT s2s_call"); err != nil {
+		return fmt.Errorf("pgstore: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// sqlStater is implemented by the errors of the PostgreSQL drivers (pgx's *pgconn.PgError,
+// lib/pq's *pq.Error).
+type sqlStater interface{ SQLState() string }
+
+// SQLSTATE codes that map onto store sentinels.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// mapErr maps a driver error onto the store's sentinels, keeping it in the chain.
+func mapErr(err error) error {
+	var se sqlStater
+	if errors.As(err, &se) {
+		switch se.SQLState() {
+		case uniqueViolation:
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case foreignKeyViolation:
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+	}
+	return err
+}
+
+// wrap adds context to a driver error and maps it.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pgstore: "+format+": %w", append(args, mapErr(err))...)
+}
