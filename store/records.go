@@ -609,12 +609,15 @@ func (a Attempt) Normalize() Attempt {
 	return a
 }
 
-// checkCaused checks the ledger lines and deliveries caused by conversion id.
+// checkCaused checks the ledger lines and deliveries caused by conversion id: valid, theirs,
+// with distinct IDs, and one currency per affiliate (an event credits an affiliate in one
+// currency; converting is the caller's job, with a recorded rate).
 func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error {
 	if len(ledger) > MaxLines || len(deliveries) > MaxLines {
 		return invalid("at most %d ledger lines and %d deliveries per call", MaxLines, MaxLines)
 	}
 	seen := make(map[uuid.UUID]bool, len(ledger)+len(deliveries))
+	currencies := make(map[string]money.Currency, 2)
 	for _, l := range ledger {
 		if err := l.Validate(); err != nil {
 			return err
@@ -622,6 +625,10 @@ func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error
 		if l.ConversionID != id {
 			return invalid("ledger line %s: conversion id %s, want %s", l.ID, l.ConversionID, id)
 		}
+		if cur, ok := currencies[l.AffiliateID]; ok && cur != l.Amount.Currency() {
+			return invalid("ledger line %s: mismatched currencies: affiliate %q is credited in %s and %s by one event", l.ID, l.AffiliateID, cur, l.Amount.Currency())
+		}
+		currencies[l.AffiliateID] = l.Amount.Currency()
 		if seen[l.ID] {
 			return invalid("ledger line %s: id given twice", l.ID)
 		}

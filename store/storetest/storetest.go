@@ -393,6 +393,11 @@ func (s suite) conversions(t *testing.T) {
 			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
 			"DeliveryOfOtherConv":    func(p *store.RecordConversionParams) { p.Deliveries[0].ConversionID = uuid.New() },
 			"SameIDTwice":            func(p *store.RecordConversionParams) { p.Deliveries[0].ID = p.Ledger[0].ID },
+			"MismatchedCurrencies": func(p *store.RecordConversionParams) {
+				extra := p.Ledger[0]
+				extra.ID, extra.Amount = uuid.New(), money.New(100, money.USD)
+				p.Ledger = append(p.Ledger, extra)
+			},
 		} {
 			p := conversionFor("bad-"+name, "aff-1", base)
 			mutate(&p)
