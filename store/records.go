@@ -90,7 +90,7 @@ type StatusChange struct {
 // Conversion is a recorded conversion event: a registration, a deposit, a trade, a purchase,
 // a revenue report, a reversal...
 type Conversion struct {
-	ID            uuid.UUID    // required, not zero
+	ID            uuid.UUID    // required, not zero; time-ordered (uuid.NewV7) keys index best
 	DedupKey      string       // required: the key under which exactly one conversion exists
 	Source        string       // the sender it came from; optional
 	Event         string       // required: "registration", "ftd", "deposit", ...
