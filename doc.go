@@ -8,14 +8,15 @@
 //   - [github.com/s2skit/s2s/clickid]: generate, parse, sign and verify click IDs;
 //   - [github.com/s2skit/s2s/money]: exact amounts in minor units, rates, rounding,
 //     allocation and currency conversion, with no floating point;
-//   - postback: parse, verify and honestly answer inbound postbacks; build, sign and reliably
-//     deliver outbound ones (in development);
+//   - [github.com/s2skit/s2s/postback]: parse, verify and honestly answer inbound postbacks
+//     (outbound templates and delivery are in development);
 //   - attribution: windows, models, dedup policy, status machine and fraud hooks (in
 //     development);
 //   - commission: CPA, RevShare, hybrid, IB, prop and sub-affiliate plans as data, with an
 //     explainable ledger (in development);
-//   - store: the storage contract, with an in-memory store and a PostgreSQL store (in
-//     development).
+//   - [github.com/s2skit/s2s/store]: the storage contract, with an in-memory store
+//     ([github.com/s2skit/s2s/store/memstore]) and a PostgreSQL store
+//     ([github.com/s2skit/s2s/store/pgstore]).
 //
 // This package will hold the Tracker, which wires those packages into one pipeline: record a
 // click and build its redirect, receive a postback (verify, parse, dedup, attribute, commission,

@@ -1,13 +1,101 @@
-// Package postback will hold inbound and outbound postbacks.
+// Package postback receives inbound postbacks: the server-to-server calls with which an
+// operator (or another tracker) reports a registration, a deposit or a sale for a click.
 //
-// Inbound: parsing of GET query, form POST and JSON POST into one canonical Postback; sender
-// dialects (Everflow, Voluum, Keitaro, Binom, Affise, CAKE, TUNE/HasOffers, RedTrack, Scaleo,
-// MyAffiliates and custom); verification per source with no silent downgrade (the s2s v1
-// signed query, Standard Webhooks, static tokens, IP allowlists); strict input limits; and an
-// http.Handler that answers honestly: accepted, duplicate, rejected with a reason, or conflict.
+// A [Source] describes one sender: how to read its parameters (a [Dialect]: the library's
+// own, a [Preset] for Everflow, Voluum, Keitaro, Binom, Affise, CAKE, TUNE/HasOffers,
+// RedTrack, Scaleo or MyAffiliates, or a custom one in code or JSON) and how to verify its
+// postbacks (an [Auth]). It turns a GET query, a form POST or a JSON POST into one canonical
+// [Postback]: click ID (native, signed or foreign), player ID, event, status, amount in exact
+// money, transaction ID, event time, sub IDs and extra fields. A [Handler] serves a Source
+// over HTTP, hands verified postbacks to a [Receiver] (the attribution pipeline) and answers
+// honestly: Accepted, Duplicate, Rejected with a machine-readable [Reason], or Conflict.
 //
-// Outbound: URL and body templates for every macro dialect in use, checked when parsed;
-// signing; delivery with retries, backoff, an SSRF guard and an outbox in the store.
+//	src, err := postback.NewSource("casino-x", postback.Auth{
+//		Method: postback.MethodSignedQuery,
+//		Keys:   []postback.Key{{ID: "2026-11", Secret: secret}}, // 32 random bytes
+//	}, nil)
+//	if err != nil { ... }
+//	mux.Handle("/postback", postback.NewHandler(src, pipeline, nil))
 //
-// This package has no code yet.
+// or, without HTTP:
+//
+//	pb, err := src.ParseQuery(path, rawQuery) // ReasonOf(err) says why it was refused
+//
+// # The s2s v1 signed query
+//
+// The strongest method for GET and form POST postbacks. A sender implements it in any
+// language as follows:
+//
+//   - the signed parameters are all decoded query parameters except sig (decoded as a form:
+//     '+' is a space, %XX a byte in either case); ts, the time of sending in Unix seconds, is
+//     required; kid, the key ID, is optional; for a form POST the body's parameters are
+//     signed together with the query's;
+//   - canonical query: each key and each value percent-encoded per RFC 3986 (every byte
+//     outside A-Z a-z 0-9 - . _ ~ as %XX with upper-case hex), pairs sorted by encoded key
+//     then encoded value (bytewise), joined as key=value with &;
+//   - string to sign: "s2s-v1" + "\n" + the URL path as sent (its percent-encoded form) +
+//     "\n" + the canonical query;
+//   - sig = lower-case hex of HMAC-SHA256(secret, string to sign), added to the query.
+//
+// For example, the path /postback with click_id=abc, event=ftd, amount=150.00 and
+// ts=1732350000 is signed over
+//
+//	s2s-v1
+//	/postback
+//	amount=150.00&click_id=abc&event=ftd&ts=1732350000
+//
+// In a shell, with the parameters already in canonical form and order:
+//
+//	path=/postback
+//	q="amount=150.00&click_id=abc&event=ftd&ts=$(date +%s)"
+//	sig=$(printf 's2s-v1\n%s\n%s' "$path" "$q" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+//	curl "https://tracker.example$path?$q&sig=$sig"
+//
+// [StringToSign] shows the string for any query and [SignQuery] signs one. The receiver
+// rejects a repeated key (sig and ts included), a ';', a timestamp more than the tolerance
+// (300 s by default) from its clock in either direction — a timestamp exactly 300 s away is
+// accepted, 301 s is rejected, comparing whole seconds — a kid of no active key, and a sig
+// that matches none of the active keys (without kid, each active key is tried: at most
+// MaxKeys). Published test vectors, made by an independent Python implementation, are in
+// testdata/vectors.json.
+//
+// # Other methods
+//
+// [MethodStandardWebhooks] verifies JSON POSTs signed per the Standard Webhooks
+// specification (webhook-id, webhook-timestamp, webhook-signature with up to MaxSignatures
+// space-separated "v1," signatures). [MethodToken] compares a static token (a parameter or
+// a header) in constant time: weak, for legacy senders. [MethodNone] must be chosen
+// explicitly. Any method combines with an IP/CIDR allowlist (SourceOptions.AllowIPs), where
+// X-Forwarded-For is believed only from SourceOptions.TrustedProxies.
+//
+// # Strict input
+//
+// Repeated keys (also one field under two aliases), ';' separators, a form body repeating a
+// query key, bodies over MaxBodyBytes, queries over MaxQueryBytes or with more than
+// MaxParams parameters, amounts outside money's strict grammar, negative amounts outside a
+// reversal, and values that are unfilled macros ({clickid}, {{x}}, #s2#, [[sub1]], [x], %x%,
+// ${x}, (x)) are each rejected with their own Reason, and nothing downstream is called.
+//
+// # Concurrency
+//
+// Source and Handler are safe for concurrent use. Parsing and verification take no lock:
+// scratch space and HMAC states are pooled per source, so they scale across cores. The
+// Receiver is called from many goroutines at once.
+//
+// # Errors
+//
+// A refused postback is a [*RejectError] that wraps [ErrRejected]; [ReasonOf] returns its
+// [Reason]. Configuration errors wrap [ErrConfig]. The common rejections (bad signature,
+// timestamp, repeated key, limits) are prebuilt and allocate nothing.
+//
+// # Security
+//
+// A source has exactly one method, and nothing weaker is ever tried in its place: a request
+// without a signature to a signing source is rejected (ReasonMissingSignature). Secrets and
+// tokens shorter than MinSecretLen bytes are refused; signatures are compared with
+// hmac.Equal, tokens hashed with SHA-256 and compared with subtle.ConstantTimeCompare.
+// Errors and the Handler's logs name reasons and parameter names, never values, tokens,
+// secrets or signatures. Signed timestamps bound replay to the tolerance; within it, a
+// replayed postback is the Receiver's to deduplicate (by transaction ID), and the Handler
+// answers Duplicate.
 package postback

@@ -1,0 +1,370 @@
+package postback
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/s2skit/s2s/money"
+)
+
+// Dialect maps a sender's parameter names and vocabulary onto a [Postback]. Each field lists
+// the parameter names (aliases) that carry it; a postback that sends one field under two
+// aliases is rejected (ReasonRepeatedKey). Parameters mapped to nothing go to Postback.Extra,
+// or are rejected with RejectUnknown.
+//
+// A Dialect is plain data: build one in code, load one with [ParseDialect], or start from a
+// [Preset] and change it. A [Source] compiles it when created; later changes do not affect
+// the source.
+type Dialect struct {
+	// Name names the dialect in logs.
+	Name string `json:"name,omitempty"`
+
+	ClickID       []string `json:"click_id,omitempty"`
+	PlayerID      []string `json:"player_id,omitempty"`
+	Event         []string `json:"event,omitempty"`
+	Status        []string `json:"status,omitempty"`
+	Amount        []string `json:"amount,omitempty"`
+	Currency      []string `json:"currency,omitempty"`
+	TransactionID []string `json:"transaction_id,omitempty"`
+	// OccurredAt carries the event time: Unix seconds or RFC 3339.
+	OccurredAt []string `json:"occurred_at,omitempty"`
+	// Subs[i] is the parameter that carries sub ID i+1; at most MaxSubs.
+	Subs []string `json:"subs,omitempty"`
+
+	// Events maps sent event values to events; a value not in it is kept as a custom event.
+	Events map[string]Event `json:"events,omitempty"`
+	// DefaultEvent is the event of a postback that sends none. Empty means such a postback
+	// is rejected (ReasonMissingEvent).
+	DefaultEvent Event `json:"default_event,omitempty"`
+	// Statuses maps sent status values to statuses. Nil means the values are the Status
+	// constants' own names.
+	Statuses map[string]Status `json:"statuses,omitempty"`
+	// DefaultStatus is the status of a postback that sends none; empty means StatusApproved.
+	DefaultStatus Status `json:"default_status,omitempty"`
+	// UnknownStatus is the status given to a value not in Statuses (the value is kept in
+	// OriginalStatus). Empty means such a postback is rejected (ReasonUnknownStatus).
+	UnknownStatus Status `json:"unknown_status,omitempty"`
+	// DefaultCurrency is the ISO 4217 code of amounts sent without a currency, for senders
+	// whose amounts are in the offer's currency. Empty means such amounts are rejected
+	// (ReasonMissingCurrency).
+	DefaultCurrency string `json:"default_currency,omitempty"`
+	// DecimalComma also accepts ',' as the decimal separator of amounts ("12,34").
+	DecimalComma bool `json:"decimal_comma,omitempty"`
+	// RejectUnknown rejects parameters mapped to no field (ReasonUnknownParam) instead of
+	// keeping them in Postback.Extra.
+	RejectUnknown bool `json:"reject_unknown,omitempty"`
+	// TokenParam is the parameter that carries the static token of a MethodToken source when
+	// Auth.TokenParam is empty.
+	TokenParam string `json:"token_param,omitempty"`
+}
+
+// ParseDialect decodes a Dialect from JSON, with the field names of its struct tags (such
+// as {"name":"acme","click_id":["cid"],"amount":["payout"]}), and checks it. Unknown JSON
+// fields are errors wrapping ErrConfig.
+func ParseDialect(data []byte) (*Dialect, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	d := new(Dialect)
+	if err := dec.Decode(d); err != nil {
+		return nil, fmt.Errorf("%w: dialect: %v", ErrConfig, err)
+	}
+	if _, err := d.compile(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+type fieldKind uint8
+
+const (
+	fNone fieldKind = iota
+	fClick
+	fPlayer
+	fEvent
+	fStatus
+	fAmount
+	fCurrency
+	fTxn
+	fOccurred
+	fSub    // + sub index 0..MaxSubs-1
+	nFields = fSub + MaxSubs
+)
+
+// compiled is a Dialect ready for use.
+type compiled struct {
+	name          string
+	fields        map[string]fieldKind
+	events        map[string]Event
+	statuses      map[string]Status
+	defaultEvent  Event
+	defaultStatus Status
+	unknownStatus Status
+	currency      money.Currency
+	amountOpts    money.ParseOptions
+	rejectUnknown bool
+	tokenParam    string
+	table         []fieldSlot // open addressing over fields, for lookups without map hashing
+}
+
+type fieldSlot struct {
+	name string
+	kind fieldKind
+}
+
+// fieldHash is a cheap hash of a parameter name: its length and three of its bytes.
+func fieldHash(k string) uint {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*131 + uint(k[0])
+		h = h*131 + uint(k[len(k)-1])
+		h = h*131 + uint(k[len(k)/2])
+	}
+	return h ^ h>>7
+}
+
+// lookup returns the field that parameter k carries.
+func (c *compiled) lookup(k string) (fieldKind, bool) {
+	mask := uint(len(c.table) - 1)
+	for i := fieldHash(k) & mask; ; i = (i + 1) & mask {
+		s := &c.table[i]
+		if s.name == "" {
+			return fNone, false
+		}
+		if s.name == k {
+			return s.kind, true
+		}
+	}
+}
+
+func (d *Dialect) compile() (*compiled, error) {
+	c := &compiled{
+		name:          d.Name,
+		fields:        map[string]fieldKind{},
+		events:        maps.Clone(d.Events),
+		statuses:      maps.Clone(d.Statuses),
+		defaultEvent:  d.DefaultEvent,
+		defaultStatus: d.DefaultStatus,
+		unknownStatus: d.UnknownStatus,
+		amountOpts:    money.ParseOptions{DecimalComma: d.DecimalComma},
+		rejectUnknown: d.RejectUnknown,
+		tokenParam:    d.TokenParam,
+	}
+	if c.defaultStatus == "" {
+		c.defaultStatus = StatusApproved
+	}
+	if len(d.Subs) > MaxSubs {
+		return nil, fmt.Errorf("%w: dialect %q: %d subs, at most %d", ErrConfig, d.Name, len(d.Subs), MaxSubs)
+	}
+	add := func(kind fieldKind, names []string) error {
+		for _, n := range names {
+			if n == "" {
+				return fmt.Errorf("%w: dialect %q: empty parameter name", ErrConfig, d.Name)
+			}
+			if _, dup := c.fields[n]; dup {
+				return fmt.Errorf("%w: dialect %q: parameter %q mapped twice", ErrConfig, d.Name, n)
+			}
+			c.fields[n] = kind
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		k     fieldKind
+		names []string
+	}{
+		{fClick, d.ClickID}, {fPlayer, d.PlayerID}, {fEvent, d.Event}, {fStatus, d.Status},
+		{fAmount, d.Amount}, {fCurrency, d.Currency}, {fTxn, d.TransactionID}, {fOccurred, d.OccurredAt},
+	} {
+		if err := add(f.k, f.names); err != nil {
+			return nil, err
+		}
+	}
+	for i, n := range d.Subs {
+		if err := add(fSub+fieldKind(i), []string{n}); err != nil {
+			return nil, err
+		}
+	}
+	size := 16
+	for size < 4*len(c.fields) {
+		size *= 2
+	}
+	c.table = make([]fieldSlot, size)
+	for name, kind := range c.fields {
+		i := fieldHash(name) & uint(size-1)
+		for c.table[i].name != "" {
+			i = (i + 1) & uint(size-1)
+		}
+		c.table[i] = fieldSlot{name, kind}
+	}
+	if len(d.ClickID) == 0 && len(d.PlayerID) == 0 {
+		return nil, fmt.Errorf("%w: dialect %q maps neither click ID nor player ID", ErrConfig, d.Name)
+	}
+	for _, s := range append(slices.Collect(maps.Values(d.Statuses)), d.DefaultStatus, d.UnknownStatus) {
+		switch s {
+		case "", StatusApproved, StatusPending, StatusRejected, StatusReversed:
+		default:
+			return nil, fmt.Errorf("%w: dialect %q: unknown status %q", ErrConfig, d.Name, s)
+		}
+	}
+	if d.DefaultCurrency != "" {
+		cur, err := money.ParseCurrency(d.DefaultCurrency)
+		if err != nil {
+			return nil, fmt.Errorf("%w: dialect %q: %w", ErrConfig, d.Name, err)
+		}
+		c.currency = cur
+	}
+	return c, nil
+}
+
+// Native returns the library's own dialect, the one the s2s v1 examples use: click_id,
+// player_id, event, status, amount, currency, txn_id, occurred_at and sub1 to sub15, with the
+// Event and Status constants' names as values. A postback must send an event.
+func Native() *Dialect {
+	return &Dialect{
+		Name:          "s2s",
+		ClickID:       []string{"click_id"},
+		PlayerID:      []string{"player_id"},
+		Event:         []string{"event"},
+		Status:        []string{"status"},
+		Amount:        []string{"amount"},
+		Currency:      []string{"currency"},
+		TransactionID: []string{"txn_id"},
+		OccurredAt:    []string{"occurred_at"},
+		Subs:          numbered("sub", 1, MaxSubs),
+	}
+}
+
+func numbered(prefix string, from, to int) []string {
+	var s []string
+	for i := from; i <= to; i++ {
+		s = append(s, prefix+strconv.Itoa(i))
+	}
+	return s
+}
+
+// PresetNames returns the names that [Preset] knows, sorted.
+func PresetNames() []string {
+	return slices.Sorted(maps.Keys(presets))
+}
+
+// Preset returns a new copy of the dialect of a well-known sender: "affise", "binom",
+// "cake", "everflow", "keitaro", "myaffiliates", "redtrack", "scaleo", "tune" (TUNE /
+// HasOffers) or "voluum". Senders whose postbacks carry no currency (the amount is in the
+// offer's currency) need DefaultCurrency set before use. The error wraps ErrConfig.
+func Preset(name string) (*Dialect, error) {
+	f, ok := presets[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: no preset %q", ErrConfig, name)
+	}
+	return f(), nil
+}
+
+// presets builds each preset afresh, so that no caller can change another's copy.
+var presets = map[string]func() *Dialect{
+	// Everflow: GET ?nid=&transaction_id=&amount=&event_id=&order_id=&adv1..adv10=
+	// &verification_token=; amounts in the offer currency, "12,34" accepted.
+	"everflow": func() *Dialect {
+		return &Dialect{
+			Name: "everflow", ClickID: []string{"transaction_id"}, PlayerID: []string{"user_id"},
+			Event: []string{"event_id", "adv_event_id"}, Amount: []string{"amount"},
+			TransactionID: []string{"order_id"}, Subs: numbered("adv", 1, 10),
+			DefaultEvent: EventConversion, DecimalComma: true, TokenParam: "verification_token",
+		}
+	},
+	// TUNE / HasOffers: GET /aff_lsr?transaction_id=&amount=&adv_sub=&goal_id=&security_token=
+	"tune": func() *Dialect {
+		return &Dialect{
+			Name: "tune", ClickID: []string{"transaction_id"}, Amount: []string{"amount"},
+			TransactionID: []string{"adv_sub"}, Event: []string{"goal_id"},
+			Subs:         append([]string{"aff_sub"}, append(numbered("aff_sub", 2, 5), numbered("adv_sub", 2, 5)...)...),
+			DefaultEvent: EventConversion, TokenParam: "security_token",
+		}
+	},
+	// CAKE: GET p.ashx?o=&e=&f=pb&r=REQID&t=TRANSACTION&p=PRICE, or ?click_id=&amount=
+	"cake": func() *Dialect {
+		return &Dialect{
+			Name: "cake", ClickID: []string{"r", "reqid", "click_id"}, Amount: []string{"p", "amount"},
+			TransactionID: []string{"t"}, Event: []string{"e"}, Subs: numbered("s", 1, 5),
+			DefaultEvent: EventConversion,
+		}
+	},
+	// Affise: GET /postback?clickid=&action_id=&goal=&sum=&status=&secure=&custom_field1..15=
+	// with statuses 1 approved, 2 pending, 3 declined, 5 hold.
+	"affise": func() *Dialect {
+		return &Dialect{
+			Name: "affise", ClickID: []string{"clickid", "click_id", "afclick"}, PlayerID: []string{"user_id"},
+			TransactionID: []string{"action_id"}, Event: []string{"goal"}, Amount: []string{"sum"},
+			Status: []string{"status"}, Subs: numbered("custom_field", 1, 15),
+			Statuses:     map[string]Status{"1": StatusApproved, "2": StatusPending, "3": StatusRejected, "5": StatusPending},
+			DefaultEvent: EventConversion, TokenParam: "secure",
+		}
+	},
+	// Scaleo: GET /track/conv?click_id=&token=&goal_id=&goal_alias=&conv_status=&amount=
+	// &adv_order_id=&adv_user_id=&sub_id1..5=&aff_param1..5=
+	"scaleo": func() *Dialect {
+		return &Dialect{
+			Name: "scaleo", ClickID: []string{"click_id"}, PlayerID: []string{"adv_user_id"},
+			Event: []string{"goal_id", "goal_alias"}, Status: []string{"conv_status"}, Amount: []string{"amount"},
+			TransactionID: []string{"adv_order_id"},
+			Subs:          append(numbered("sub_id", 1, 5), numbered("aff_param", 1, 5)...),
+			Statuses: map[string]Status{
+				"approved": StatusApproved, "pending": StatusPending, "rejected": StatusRejected, "hold": StatusPending,
+			},
+			DefaultEvent: EventConversion, TokenParam: "token",
+		}
+	},
+	// Voluum: GET /postback?cid=&payout=&txid=&currency=&et=&param1..5=
+	"voluum": func() *Dialect {
+		return &Dialect{
+			Name: "voluum", ClickID: []string{"cid"}, Amount: []string{"payout"}, TransactionID: []string{"txid"},
+			Currency: []string{"currency"}, Event: []string{"et"}, Subs: numbered("param", 1, 5),
+			DefaultEvent: EventConversion,
+		}
+	},
+	// Keitaro: GET /{key}/postback?subid=&tid=&payout=&status=&currency=&sub_id_1..15=
+	// (revenue is an alias of payout; status lead, sale, rejected or rebill, sale by default).
+	"keitaro": func() *Dialect {
+		return &Dialect{
+			Name: "keitaro", ClickID: []string{"subid"}, TransactionID: []string{"tid"},
+			Amount: []string{"payout", "revenue"}, Status: []string{"status"}, Currency: []string{"currency"},
+			Subs: numbered("sub_id_", 1, 15),
+			Statuses: map[string]Status{
+				"lead": StatusPending, "sale": StatusApproved, "rejected": StatusRejected, "rebill": StatusApproved,
+			},
+			DefaultEvent: EventConversion,
+		}
+	},
+	// Binom: GET click.php?cnv_id=&payout=&cnv_status=&cnv_currency= (cnv_status is free
+	// text: unknown values become pending, the value is kept).
+	"binom": func() *Dialect {
+		return &Dialect{
+			Name: "binom", ClickID: []string{"cnv_id", "clickid"}, Amount: []string{"payout"},
+			Status: []string{"cnv_status"}, Currency: []string{"cnv_currency"},
+			Statuses: map[string]Status{
+				"approved": StatusApproved, "sale": StatusApproved, "pending": StatusPending, "lead": StatusPending,
+				"hold": StatusPending, "rejected": StatusRejected, "declined": StatusRejected,
+			},
+			UnknownStatus: StatusPending, DefaultEvent: EventConversion,
+		}
+	},
+	// RedTrack: GET /postback?clickid=&sum=&type=&rdtk_event_id=
+	"redtrack": func() *Dialect {
+		return &Dialect{
+			Name: "redtrack", ClickID: []string{"clickid"}, Amount: []string{"sum"}, Event: []string{"type"},
+			TransactionID: []string{"rdtk_event_id"}, DefaultEvent: EventConversion,
+		}
+	},
+	// MyAffiliates: the receiver writes the URL with MyAffiliates' tokens, one of {payload},
+	// {s2s.req_id} or {s2s.pub_id} (not interchangeable) as the click ID, for example
+	// ?payload={payload}&player_id={player_id}&event=registration.
+	"myaffiliates": func() *Dialect {
+		return &Dialect{
+			Name: "myaffiliates", ClickID: []string{"payload", "req_id", "pub_id"}, PlayerID: []string{"player_id"},
+			Event: []string{"event"}, Amount: []string{"amount"}, Currency: []string{"currency"},
+			TransactionID: []string{"txn_id"}, DefaultEvent: EventRegistration,
+		}
+	},
+}

@@ -1,0 +1,77 @@
+package postback_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/postback/postbacktest"
+)
+
+func ExampleSource_ParseQuery() {
+	key := postback.Key{ID: "2026-11", Secret: []byte("s2s-test-secret-0123456789abcdef")}
+	sentAt := time.Unix(1732350000, 0)
+	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodSignedQuery, Keys: []postback.Key{key}},
+		&postback.SourceOptions{Now: func() time.Time { return sentAt.Add(2 * time.Second) }})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// What the sender does.
+	q, err := postback.SignQuery("/postback", "click_id=01j3st4z2efcd9y00w5mz4ypkb&event=ftd&amount=150.00&currency=EUR&txn_id=TX-1", key, sentAt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// What the receiver does.
+	pb, err := src.ParseQuery("/postback", q)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pb.ClickKind, pb.ClickID, pb.Event, pb.Amount, pb.TransactionID, pb.KeyID)
+
+	_, err = src.ParseQuery("/postback", q+"&amount=1500.00")
+	fmt.Println(postback.ReasonOf(err))
+	// Output:
+	// native 01j3st4z2efcd9y00w5mz4ypkb ftd 150.00 EUR TX-1 2026-11
+	// repeated_key
+}
+
+func ExampleStringToSign() {
+	s, err := postback.StringToSign("/postback", "event=ftd&click_id=abc&sub1=a+b&ts=1732350000&sig=00")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s)
+	// Output:
+	// s2s-v1
+	// /postback
+	// click_id=abc&event=ftd&sub1=a%20b&ts=1732350000
+}
+
+func ExampleNewHandler() {
+	src, err := postback.NewSource("voluum", postback.Auth{Method: postback.MethodNone}, &postback.SourceOptions{
+		Dialect: func() *postback.Dialect { d, _ := postback.Preset("voluum"); return d }(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pipeline := &postbacktest.Recorder{} // the attribution pipeline in production
+	h := postback.NewHandler(src, pipeline, nil)
+	for _, target := range []string{
+		"/postback?cid=abc123&payout=3.50&currency=EUR&txid=T1",
+		"/postback?cid=abc123&payout=3.50&currency=EUR&txid=T1",
+		"/postback?cid=abc123&payout=9.50&currency=EUR&txid=T1",
+		"/postback?cid={cid}&payout=3.50&currency=EUR&txid=T2",
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+		fmt.Print(w.Code, " ", w.Body.String())
+	}
+	// Output:
+	// 202 {"result":"accepted"}
+	// 200 {"result":"duplicate"}
+	// 409 {"result":"conflict"}
+	// 422 {"result":"rejected","reason":"unfilled_macro"}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package postback_test
+
+const raceEnabled = false

@@ -1,0 +1,295 @@
+package postback_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/postback"
+	"github.com/stretchr/testify/require"
+)
+
+func openSource(t testing.TB, opts *postback.SourceOptions) *postback.Source {
+	t.Helper()
+	if opts == nil {
+		opts = &postback.SourceOptions{}
+	}
+	if opts.Now == nil {
+		opts.Now = (&clock{t: t0}).Now
+	}
+	src, err := postback.NewSource("open", postback.Auth{Method: postback.MethodNone}, opts)
+	require.NoError(t, err)
+	return src
+}
+
+func TestParseQuery_Fields(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	pb, err := src.ParseQuery("/postback", "click_id=01j3st4z2efcd9y00w5mz4ypkb&player_id=P-7&event=ftd&status=pending"+
+		"&amount=150.00&currency=eur&txn_id=TX-99812&occurred_at=2026-11-20T10:00:00Z&sub1=a&sub15=o&landing=lp%202")
+	require.NoError(t, err)
+	require.Equal(t, "open", pb.Source)
+	require.Equal(t, postback.ClickNative, pb.ClickKind)
+	require.Equal(t, clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), pb.ClickID)
+	require.Equal(t, "P-7", pb.PlayerID)
+	require.Equal(t, postback.EventFTD, pb.Event)
+	require.Equal(t, postback.StatusPending, pb.Status)
+	require.Equal(t, "pending", pb.OriginalStatus)
+	require.True(t, pb.HasAmount)
+	require.Equal(t, money.MustParse("150.00", money.EUR), pb.Amount)
+	require.Equal(t, "TX-99812", pb.TransactionID)
+	require.Equal(t, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), pb.OccurredAt.UTC())
+	require.Equal(t, t0, pb.ReceivedAt)
+	require.Equal(t, "a", pb.Sub(1))
+	require.Equal(t, "o", pb.Sub(15))
+	require.Equal(t, "", pb.Sub(16))
+	require.Equal(t, []postback.Param{{Key: "landing", Value: "lp 2"}}, pb.Extra)
+}
+
+func TestParseQuery_ClickKinds(t *testing.T) {
+	t.Parallel()
+	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	require.NoError(t, err)
+	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
+	signed := signer.Sign(id)
+	src := openSource(t, &postback.SourceOptions{ClickSigner: signer})
+	tests := []struct {
+		name   string
+		click  string
+		kind   postback.ClickKind
+		reason postback.Reason
+	}{
+		{"native compact", id.String(), postback.ClickNative, ""},
+		{"native upper case", strings.ToUpper(id.String()), postback.ClickNative, ""},
+		{"native uuid", id.UUIDString(), postback.ClickNative, ""},
+		{"signed", signed, postback.ClickSigned, ""},
+		{"signed, tampered", signed[:len(signed)-1] + flip(signed[len(signed)-1]), 0, postback.ReasonBadClickIDSig},
+		{"foreign gclid", "Cj0KCQiA-long_gclid.value~x", postback.ClickForeign, ""},
+		{"foreign long", strings.Repeat("g", clickid.MaxForeignLen), postback.ClickForeign, ""},
+		{"foreign too long", strings.Repeat("g", clickid.MaxForeignLen+1), 0, postback.ReasonBadClickID},
+		{"foreign with space", "a%20b", 0, postback.ReasonBadClickID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pb, err := src.ParseQuery("/p", "event=ftd&click_id="+tt.click)
+			if tt.reason != "" {
+				require.Equal(t, tt.reason, postback.ReasonOf(err))
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.kind, pb.ClickKind)
+			switch tt.kind {
+			case postback.ClickForeign:
+				require.Equal(t, clickid.Foreign(tt.click), pb.ForeignClickID)
+			default:
+				require.Equal(t, id, pb.ClickID)
+			}
+		})
+	}
+	// Without a signer, a signed ID is kept whole as a foreign ID.
+	pb, err := openSource(t, nil).ParseQuery("/p", "event=ftd&click_id="+signed)
+	require.NoError(t, err)
+	require.Equal(t, postback.ClickForeign, pb.ClickKind)
+}
+
+func flip(c byte) string {
+	if c == 'a' {
+		return "b"
+	}
+	return "a"
+}
+
+func TestParseQuery_Reject(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	tests := []struct {
+		name, q string
+		reason  postback.Reason
+		field   string
+	}{
+		{"repeated key", "click_id=a&event=ftd&event=ftd", postback.ReasonRepeatedKey, ""},
+		{"semicolon", "click_id=a;event=ftd", postback.ReasonSemicolon, ""},
+		{"encoded semicolon is a value", "click_id=a%3Bb&event=ftd", "", ""},
+		{"query too large", "click_id=a&event=ftd&x=" + strings.Repeat("y", 8190), postback.ReasonQueryTooLarge, ""},
+		{"too many params", "click_id=a&event=ftd&" + manyParams(99), postback.ReasonTooManyParams, ""},
+		{"bad escape", "click_id=a&event=ftd&x=%G0", postback.ReasonMalformedQuery, ""},
+		{"no click or player", "event=ftd&amount=1.00&currency=EUR", postback.ReasonMissingClickID, ""},
+		{"empty click", "click_id=&event=ftd", postback.ReasonMissingClickID, ""},
+		{"player only", "player_id=p1&event=ftd", "", ""},
+		{"no event", "click_id=a", postback.ReasonMissingEvent, ""},
+		{"unknown status", "click_id=a&event=ftd&status=ok", postback.ReasonUnknownStatus, "status"},
+		{"amount without currency", "click_id=a&event=ftd&amount=1.00", postback.ReasonMissingCurrency, ""},
+		{"bad currency", "click_id=a&event=ftd&amount=1.00&currency=XXY", postback.ReasonBadCurrency, "currency"},
+		{"too long player id", "player_id=" + strings.Repeat("p", postback.MaxValueLen+1) + "&event=ftd", postback.ReasonValueTooLong, "player_id"},
+		{"bad occurred_at", "click_id=a&event=ftd&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"macro braces", "click_id={clickid}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro double braces", "click_id=a&event=ftd&sub1={{sub1}}", postback.ReasonUnfilledMacro, "sub1"},
+		{"macro hashes", "click_id=%23s2%23&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro brackets", "click_id=a&event=ftd&sub1=[[sub1]]", postback.ReasonUnfilledMacro, "sub1"},
+		{"macro single brackets", "click_id=[CLICK_ID]&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro percent", "click_id=%clickid%&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro percent encoded", "click_id=%25clickid%25&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro dollar", "click_id=${SUBID}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro parentheses", "click_id=(clickid)&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro inside a value", "click_id=abc-{subacc4}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro in an extra", "click_id=a&event=ftd&foo={bar}", postback.ReasonUnfilledMacro, "foo"},
+		{"braces that are not a macro", "click_id=a&event=ftd&sub1=%7B%7D&sub2=%7B1%7D", "", ""},
+		{"two aliases", "click_id=a&event=ftd", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := src.ParseQuery("/p", tt.q)
+			if tt.reason == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, postback.ErrRejected)
+			require.Equal(t, tt.reason, postback.ReasonOf(err), "%v", err)
+			if tt.field != "" {
+				var re *postback.RejectError
+				require.ErrorAs(t, err, &re)
+				require.Equal(t, tt.field, re.Field)
+			}
+		})
+	}
+}
+
+// TestParseQuery_Amounts runs money's grammar through the parser.
+func TestParseQuery_Amounts(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	tests := []struct {
+		amount, currency, event string
+		want                    string // minor units and currency, or "" for a rejection
+	}{
+		{"150.00", "EUR", "ftd", "15000 EUR"},
+		{"150", "EUR", "ftd", "15000 EUR"},
+		{"0.5", "EUR", "ftd", "50 EUR"},
+		{"1500", "JPY", "ftd", "1500 JPY"},
+		{"1.234", "KWD", "ftd", "1234 KWD"},
+		{"-20.00", "EUR", "reversal", "-2000 EUR"},
+		{"-20.00", "EUR", "ftd", ""},
+		{"10.005", "EUR", "ftd", ""},
+		{"1.5", "JPY", "ftd", ""},
+		{"1e3", "EUR", "ftd", ""},
+		{"NaN", "EUR", "ftd", ""},
+		{"Inf", "EUR", "ftd", ""},
+		{"0x10", "EUR", "ftd", ""},
+		{"1_000", "EUR", "ftd", ""},
+		{"%2010", "EUR", "ftd", ""},
+		{"10%20", "EUR", "ftd", ""},
+		{"10,5", "EUR", "ftd", ""},
+		{"1,000.00", "EUR", "ftd", ""},
+		{"%2B10", "EUR", "ftd", ""},
+		{".5", "EUR", "ftd", ""},
+		{"5.", "EUR", "ftd", ""},
+		{"99999999999999999999", "EUR", "ftd", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.amount+" "+tt.currency, func(t *testing.T) {
+			t.Parallel()
+			pb, err := src.ParseQuery("/p", "click_id=a&event="+tt.event+"&amount="+tt.amount+"&currency="+tt.currency)
+			if tt.want == "" {
+				require.Equal(t, postback.ReasonBadAmount, postback.ReasonOf(err), "%v", err)
+				return
+			}
+			require.NoError(t, err)
+			cur, _ := money.ParseCurrency(tt.currency)
+			require.Equal(t, tt.want, strings.Join([]string{itoa(pb.Amount.Minor()), cur.String()}, " "))
+		})
+	}
+	// A dialect with DecimalComma accepts "12,34" (Everflow).
+	comma := openSource(t, &postback.SourceOptions{Dialect: &postback.Dialect{ClickID: []string{"c"}, Amount: []string{"a"},
+		DefaultEvent: postback.EventConversion, DefaultCurrency: "USD", DecimalComma: true}})
+	pb, err := comma.ParseQuery("/p", "c=x&a=12,34")
+	require.NoError(t, err)
+	require.Equal(t, money.MustParse("12.34", money.USD), pb.Amount)
+}
+
+func itoa(n int64) string {
+	if n < 0 {
+		return "-" + itoa(-n)
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+func TestParseQuery_RejectUnknown(t *testing.T) {
+	t.Parallel()
+	d := postback.Native()
+	d.RejectUnknown = true
+	src := openSource(t, &postback.SourceOptions{Dialect: d})
+	_, err := src.ParseQuery("/p", "click_id=a&event=ftd&utm_source=x")
+	require.Equal(t, postback.ReasonUnknownParam, postback.ReasonOf(err))
+	_, err = src.ParseQuery("/p", "click_id=a&event=ftd")
+	require.NoError(t, err)
+	// Allowed by default: kept in Extra.
+	pb, err := openSource(t, nil).ParseQuery("/p", "click_id=a&event=ftd&utm_source=x")
+	require.NoError(t, err)
+	require.Equal(t, []postback.Param{{Key: "utm_source", Value: "x"}}, pb.Extra)
+}
+
+// TestParseQuery_NoAllocs: the common signed GET postback allocates nothing.
+func TestParseQuery_NoAllocs(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in full runs without -race")
+	}
+	c := &clock{t: t0}
+	src := signedSource(t, c)
+	q := sign(t, "/postback", pbQuery, postback.Key{Secret: secret}, t0)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := src.ParseQuery("/postback", q); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+	// A rejection on the hot path allocates nothing either.
+	bad := strings.Replace(q, "TX-99812", "TX-99813", 1)
+	allocs = testing.AllocsPerRun(100, func() {
+		if _, err := src.ParseQuery("/postback", bad); err == nil {
+			t.Fatal("accepted")
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+// TestParseQuery_Concurrent parses from many goroutines (run with -race).
+func TestParseQuery_Concurrent(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: t0}
+	src := signedSource(t, c)
+	q := sign(t, "/postback", pbQuery, postback.Key{Secret: secret}, t0)
+	bad := strings.Replace(q, "150.00", "950.00", 1)
+	done := make(chan error, 16)
+	for g := range 16 {
+		go func() {
+			for i := range 200 {
+				query := q
+				if (g+i)%3 == 0 {
+					query = bad
+				}
+				pb, err := src.ParseQuery("/postback", query)
+				if query == q && (err != nil || pb.TransactionID != "TX-99812") {
+					done <- err
+					return
+				}
+				if query == bad && err == nil {
+					done <- errUnexpected
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 16 {
+		require.NoError(t, <-done)
+	}
+}
+
+var errUnexpected = &postback.RejectError{Reason: "unexpected acceptance"}

@@ -1,0 +1,132 @@
+package postback
+
+import (
+	"time"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+)
+
+// Limits on what a sender may send. Anything beyond is rejected with its own [Reason].
+const (
+	// MaxQueryBytes is the longest raw query accepted (ReasonQueryTooLarge).
+	MaxQueryBytes = 8 << 10
+	// MaxParams is the largest number of parameters accepted, query and form body together
+	// (ReasonTooManyParams).
+	MaxParams = 100
+	// MaxBodyBytes is the largest body accepted (ReasonBodyTooLarge); no more is read.
+	MaxBodyBytes = 64 << 10
+	// MaxSubs is the number of sub ID slots of a Postback (sub1 to sub15).
+	MaxSubs = 15
+	// MaxValueLen is the longest player or transaction ID accepted, in bytes.
+	MaxValueLen = 256
+)
+
+// Event is what happened: one of the Event constants, or any other name for a custom event.
+type Event string
+
+// Events known to the library. Any other non-empty value is a custom event, kept as sent.
+const (
+	EventRegistration  Event = "registration"
+	EventFTD           Event = "ftd" // first-time deposit
+	EventDeposit       Event = "deposit"
+	EventPurchase      Event = "purchase" // e.g. a prop-trading challenge
+	EventTrade         Event = "trade"    // e.g. lots traded by a Forex client
+	EventRevenueReport Event = "revenue_report"
+	EventReversal      Event = "reversal"
+	// EventConversion is the default event of the vendor presets, whose base postback carries
+	// no event: a conversion of the offer's main goal.
+	EventConversion Event = "conversion"
+)
+
+// Status is the state the sender reports for the conversion.
+type Status string
+
+// Statuses. Dialects map each sender's vocabulary onto them; the original value is kept in
+// Postback.OriginalStatus.
+const (
+	StatusApproved Status = "approved"
+	StatusPending  Status = "pending"
+	StatusRejected Status = "rejected"
+	StatusReversed Status = "reversed"
+)
+
+// ClickKind says how a postback's click ID was recognised.
+type ClickKind uint8
+
+// Click ID kinds.
+const (
+	// ClickNone means the postback carries no click ID (only a player ID).
+	ClickNone ClickKind = iota
+	// ClickNative is a clickid.ID in its compact or UUID form.
+	ClickNative
+	// ClickSigned is a signed click ID verified by the source's clickid.Signer.
+	ClickSigned
+	// ClickForeign is another system's click ID, kept whole in Postback.ForeignClickID.
+	ClickForeign
+)
+
+// String returns "none", "native", "signed" or "foreign".
+func (k ClickKind) String() string {
+	switch k {
+	case ClickNative:
+		return "native"
+	case ClickSigned:
+		return "signed"
+	case ClickForeign:
+		return "foreign"
+	}
+	return "none"
+}
+
+// Param is a parameter the dialect does not map to a field, kept as sent (decoded).
+type Param struct {
+	Key, Value string
+}
+
+// Postback is one inbound postback in canonical form, whatever the sender's dialect and
+// whether it came as a GET query, a form POST or a JSON POST.
+//
+// Its strings may share memory with the request they were parsed from; they are immutable,
+// so a Postback may be kept after the request is done.
+type Postback struct {
+	// Source is the name of the Source that received it.
+	Source string
+	// ClickKind says which of ClickID and ForeignClickID is set.
+	ClickKind ClickKind
+	// ClickID is the click ID when ClickKind is ClickNative or ClickSigned.
+	ClickID clickid.ID
+	// ForeignClickID is the click ID when ClickKind is ClickForeign, exactly as sent.
+	ForeignClickID clickid.Foreign
+	// PlayerID is the sender's ID of the player or customer, if sent.
+	PlayerID string
+	// Event is what happened; EventName is the value as sent (before the dialect's mapping).
+	Event     Event
+	EventName string
+	// Status is the mapped status; OriginalStatus the value as sent, if any.
+	Status         Status
+	OriginalStatus string
+	// Amount is the amount and its currency; HasAmount reports whether one was sent.
+	Amount    money.Amount
+	HasAmount bool
+	// TransactionID is the sender's ID of this conversion or event, the usual dedup key.
+	TransactionID string
+	// OccurredAt is when the event happened, if the sender said; it can be days old.
+	OccurredAt time.Time
+	// ReceivedAt is when the postback was parsed, by the source's clock.
+	ReceivedAt time.Time
+	// Subs are sub IDs 1 to MaxSubs: Subs[0] is sub1.
+	Subs [MaxSubs]string
+	// Extra holds the parameters the dialect does not map, in the order sent.
+	Extra []Param
+	// KeyID is the ID of the key whose signature verified, if the source signs.
+	KeyID string
+}
+
+// Sub returns sub ID n (1 to MaxSubs), or "" if n is out of range.
+func (p *Postback) Sub(n int) string {
+	if n < 1 || n > MaxSubs {
+		return ""
+	}
+	return p.Subs[n-1]
+}

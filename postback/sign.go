@@ -1,0 +1,238 @@
+package postback
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Names of the s2s v1 parameters.
+const (
+	paramSig = "sig"
+	paramTS  = "ts"
+	paramKID = "kid"
+)
+
+const (
+	// MinSecretLen is the shortest secret or token accepted, in bytes, as in Standard
+	// Webhooks. Use 32 random bytes.
+	MinSecretLen = 24
+	// MaxKeys is the largest number of keys a source may hold.
+	MaxKeys = 10
+	// MaxSignatures is the largest number of signatures examined in one request; a Standard
+	// Webhooks header with more is rejected (ReasonTooManySignatures).
+	MaxSignatures = 10
+	// DefaultTolerance is how far a signed timestamp may be from the receiver's clock, in
+	// either direction, unless SourceOptions.Tolerance says otherwise.
+	DefaultTolerance = 300 * time.Second
+)
+
+// Key is one HMAC-SHA256 secret of a source, with the ID that names it and the period in
+// which it is active. Several keys overlap during a rotation: give the new key a new ID,
+// give the old one a NotAfter at the end of the overlap.
+type Key struct {
+	// ID names the key. With the s2s v1 scheme a signed query may carry it in "kid"; then
+	// only that key is tried. It may be empty for a source with a single key.
+	ID string
+	// Secret is at least MinSecretLen bytes of random data. The source keeps its own copy.
+	Secret []byte
+	// NotBefore and NotAfter bound the key's activity: it verifies from NotBefore (inclusive)
+	// until NotAfter (exclusive). Zero means unbounded.
+	NotBefore, NotAfter time.Time
+}
+
+func (k *Key) active(now time.Time) bool {
+	return (k.NotBefore.IsZero() || !now.Before(k.NotBefore)) && (k.NotAfter.IsZero() || now.Before(k.NotAfter))
+}
+
+// ringKey is a configured key with a pool of HMAC states.
+type ringKey struct {
+	Key
+	encID string // the canonical encoding of ID, as it appears in a canonical query
+	pool  sync.Pool
+}
+
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+func newKeyring(keys []Key) ([]*ringKey, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no keys", ErrConfig)
+	}
+	if len(keys) > MaxKeys {
+		return nil, fmt.Errorf("%w: %d keys, at most %d", ErrConfig, len(keys), MaxKeys)
+	}
+	ring := make([]*ringKey, 0, len(keys))
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if len(k.Secret) < MinSecretLen {
+			return nil, fmt.Errorf("%w: key %q: secret has %d bytes, at least %d required", ErrConfig, k.ID, len(k.Secret), MinSecretLen)
+		}
+		if seen[k.ID] {
+			return nil, fmt.Errorf("%w: key ID %q given twice", ErrConfig, k.ID)
+		}
+		seen[k.ID] = true
+		secret := append([]byte(nil), k.Secret...)
+		rk := &ringKey{Key: Key{ID: k.ID, Secret: secret, NotBefore: k.NotBefore, NotAfter: k.NotAfter}, encID: rfc3986(k.ID)}
+		rk.pool.New = func() any { return &macState{h: hmac.New(sha256.New, secret)} }
+		ring = append(ring, rk)
+	}
+	return ring, nil
+}
+
+// mac computes HMAC-SHA256(secret, msg) and reports whether it equals want, in constant
+// time.
+func (k *ringKey) equal(msg []byte, want []byte) bool {
+	m := k.pool.Get().(*macState)
+	m.h.Reset()
+	m.h.Write(msg)
+	sum := m.h.Sum(m.sum[:0])
+	ok := hmac.Equal(sum, want)
+	k.pool.Put(m)
+	return ok
+}
+
+// StringToSign returns the s2s v1 string to sign for a request to path (its percent-encoded
+// form, as sent) with the raw query rawQuery: "s2s-v1", a newline, path, a newline and the
+// canonical query. A sig parameter is left out. It applies the parser's rules: a malformed
+// query, repeated keys, ';' and the limits are errors.
+func StringToSign(path, rawQuery string) (string, error) {
+	w := new(work)
+	if err := w.load(rawQuery); err != nil {
+		return "", err
+	}
+	return string(w.appendMessage(nil, path)), nil
+}
+
+// load parses and canonicalises a raw query into w.
+func (w *work) load(rawQuery string) *RejectError {
+	if len(rawQuery) > MaxQueryBytes {
+		return errQueryTooLarge
+	}
+	if err := w.split(rawQuery, false); err != nil {
+		return err
+	}
+	return w.canonicalize()
+}
+
+// SignQuery signs a request to path with the s2s v1 scheme: it returns rawQuery with ts
+// (at's Unix seconds), kid (if key.ID is set) and sig appended. rawQuery must not hold ts,
+// kid or sig already. The key's secret must be at least MinSecretLen bytes.
+func SignQuery(path, rawQuery string, key Key, at time.Time) (string, error) {
+	if len(key.Secret) < MinSecretLen {
+		return "", fmt.Errorf("%w: secret has %d bytes, at least %d required", ErrConfig, len(key.Secret), MinSecretLen)
+	}
+	q := rawQuery
+	if q != "" {
+		q += "&"
+	}
+	q += paramTS + "=" + strconv.FormatInt(at.Unix(), 10)
+	if key.ID != "" {
+		q += "&" + paramKID + "=" + rfc3986(key.ID)
+	}
+	w := new(work)
+	if err := w.load(q); err != nil {
+		return "", err
+	}
+	if w.sig() != nil {
+		return "", errors.New("postback: query already has a sig parameter")
+	}
+	mac := hmac.New(sha256.New, key.Secret)
+	mac.Write(w.appendMessage(nil, path))
+	return q + "&" + paramSig + "=" + hex.EncodeToString(mac.Sum(nil)), nil
+}
+
+// verifyQuery checks the s2s v1 signature of the canonicalised parameters in w against the
+// keyring and returns the ID of the key that verified.
+func (w *work) verifyQuery(ring []*ringKey, path string, now time.Time, tol time.Duration) (string, *RejectError) {
+	sigp := w.sig()
+	if sigp == nil {
+		return "", errMissingSig
+	}
+	tsp := w.ts()
+	if tsp == nil {
+		return "", errMissingTS
+	}
+	ts, ok := parseUnix(tsp.ev)
+	if !ok {
+		return "", errBadTS
+	}
+	if rej := checkTolerance(ts, now, tol); rej != nil {
+		return "", rej
+	}
+	var want [sha256.Size]byte
+	if !sigp.raw || !decodeHex(want[:], sigp.val) {
+		return "", errBadSig
+	}
+	var kid string
+	kidp := w.kid()
+	if kidp != nil {
+		kid = kidp.ev
+	}
+	w.msg = w.appendMessage(w.msg[:0], path)
+	tried := 0
+	for _, k := range ring {
+		if kidp != nil && kid != k.encID {
+			continue
+		}
+		if !k.active(now) {
+			continue
+		}
+		tried++
+		if k.equal(w.msg, want[:]) {
+			return k.ID, nil
+		}
+	}
+	if tried == 0 {
+		return "", errUnknownKey
+	}
+	return "", errBadSig
+}
+
+// checkTolerance accepts ts if it is at most tol from now (in whole seconds), in either
+// direction: with the default 300 s, now-300 and now+300 are accepted, now±301 rejected.
+func checkTolerance(ts int64, now time.Time, tol time.Duration) *RejectError {
+	d := now.Unix() - ts
+	t := int64(tol / time.Second)
+	if d > t || d < -t {
+		return errTolerance
+	}
+	return nil
+}
+
+// parseUnix parses 1 to 12 ASCII digits.
+func parseUnix(b string) (int64, bool) {
+	if len(b) == 0 || len(b) > 12 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range []byte(b) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// decodeHex decodes exactly len(dst)*2 hex digits of either case into dst.
+func decodeHex(dst []byte, src string) bool {
+	if len(src) != 2*len(dst) {
+		return false
+	}
+	bad := byte(0)
+	for i := range dst {
+		hi, lo := hexVal[src[2*i]], hexVal[src[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo
+	}
+	return bad&0xf0 == 0
+}

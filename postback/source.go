@@ -1,0 +1,463 @@
+package postback
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/money"
+)
+
+// Method is how a source proves that its postbacks are genuine. A source has exactly one
+// method, and a request that does not satisfy it is rejected: there is no fallback to a
+// weaker method, and no fallback to none.
+type Method uint8
+
+// Authentication methods, strongest first.
+const (
+	// MethodSignedQuery is the s2s v1 signed query (see the package documentation), for GET
+	// and form POST.
+	MethodSignedQuery Method = iota + 1
+	// MethodStandardWebhooks is Standard Webhooks (webhook-id, webhook-timestamp and
+	// webhook-signature headers over the raw body), for JSON POST.
+	MethodStandardWebhooks
+	// MethodToken is a static shared token in a parameter or a header, compared in constant
+	// time. It is weak: it protects no other parameter and can be replayed forever.
+	MethodToken
+	// MethodNone accepts postbacks without proof, as trackers do that rely on the secrecy of
+	// click IDs. Choose it explicitly, ideally with an IP allowlist and signed click IDs.
+	MethodNone
+)
+
+// String returns the method's name, such as "signed_query".
+func (m Method) String() string {
+	switch m {
+	case MethodSignedQuery:
+		return "signed_query"
+	case MethodStandardWebhooks:
+		return "standard_webhooks"
+	case MethodToken:
+		return "token"
+	case MethodNone:
+		return "none"
+	}
+	return "invalid"
+}
+
+// Auth is the authentication of a source: a Method and what it needs.
+type Auth struct {
+	// Method is required; the zero Method is refused.
+	Method Method
+	// Keys are the HMAC keys of MethodSignedQuery and MethodStandardWebhooks: 1 to MaxKeys,
+	// secrets of at least MinSecretLen bytes, distinct IDs. For Standard Webhooks, decode a
+	// "whsec_..." secret with WebhookSecret.
+	Keys []Key
+	// Token is the static token of MethodToken, at least MinSecretLen bytes.
+	Token []byte
+	// TokenHeader, if set, is the header that carries the token (for example
+	// "X-Postback-Token"); otherwise the token is the parameter TokenParam, or the dialect's
+	// TokenParam, or "token".
+	TokenHeader string
+	TokenParam  string
+}
+
+// SourceOptions configures a Source. The zero value (and nil) are the defaults.
+type SourceOptions struct {
+	// Dialect is the sender's parameter mapping; nil means Native().
+	Dialect *Dialect
+	// ClickSigner, if set, verifies signed click IDs (clickid.SignedLen characters): one that
+	// fails is rejected (ReasonBadClickIDSig).
+	ClickSigner *clickid.Signer
+	// Tolerance is how far a signed timestamp may be from Now, in either direction, in whole
+	// seconds; zero means DefaultTolerance (300 s). A timestamp exactly Tolerance away is
+	// accepted, one second more is rejected.
+	Tolerance time.Duration
+	// AllowIPs, if not empty, are the only client addresses accepted (ReasonIPNotAllowed).
+	AllowIPs []netip.Prefix
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed: the client address
+	// is the rightmost address of the header that is not a trusted proxy. From any other peer
+	// the header is ignored.
+	TrustedProxies []netip.Prefix
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Source receives the postbacks of one sender: it parses them with the sender's dialect and
+// verifies them with the sender's authentication. A Source is safe for concurrent use.
+type Source struct {
+	name     string
+	method   Method
+	ring     []*ringKey
+	tokenSum [sha256.Size]byte
+	tokenHdr string
+	tokenPar string
+	d        *compiled
+	signer   *clickid.Signer
+	tol      time.Duration
+	allow    []netip.Prefix
+	proxies  []netip.Prefix
+	now      func() time.Time
+	pool     sync.Pool // of *work
+}
+
+// NewSource returns a Source named name (it appears in Postback.Source and in logs) with the
+// given authentication. Configuration errors wrap ErrConfig: no method, a secret or token
+// shorter than MinSecretLen, two keys with one ID, more than MaxKeys keys, an invalid
+// dialect, a dialect that maps a name the method reserves (sig, ts, kid, the token
+// parameter).
+func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
+	if opts == nil {
+		opts = &SourceOptions{}
+	}
+	d := opts.Dialect
+	if d == nil {
+		d = Native()
+	}
+	cd, err := d.compile()
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{
+		name: name, method: auth.Method, d: cd, signer: opts.ClickSigner, tol: opts.Tolerance,
+		allow: append([]netip.Prefix(nil), opts.AllowIPs...), proxies: append([]netip.Prefix(nil), opts.TrustedProxies...),
+		now: opts.Now,
+	}
+	if s.tol == 0 {
+		s.tol = DefaultTolerance
+	}
+	if s.tol < 0 {
+		return nil, fmt.Errorf("%w: negative tolerance", ErrConfig)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var reserved []string
+	switch auth.Method {
+	case MethodSignedQuery, MethodStandardWebhooks:
+		if s.ring, err = newKeyring(auth.Keys); err != nil {
+			return nil, err
+		}
+		if auth.Method == MethodSignedQuery {
+			reserved = []string{paramSig, paramTS, paramKID}
+		}
+	case MethodToken:
+		if len(auth.Token) < MinSecretLen {
+			return nil, fmt.Errorf("%w: token has %d bytes, at least %d required", ErrConfig, len(auth.Token), MinSecretLen)
+		}
+		s.tokenSum = sha256.Sum256(auth.Token)
+		s.tokenHdr = auth.TokenHeader
+		if s.tokenHdr == "" {
+			s.tokenPar = firstNonEmpty(auth.TokenParam, cd.tokenParam, "token")
+			reserved = []string{s.tokenPar}
+		}
+	case MethodNone:
+	default:
+		return nil, fmt.Errorf("%w: source %q: no authentication method (choose MethodNone explicitly)", ErrConfig, name)
+	}
+	if auth.Method != MethodSignedQuery && auth.Method != MethodStandardWebhooks && len(auth.Keys) > 0 {
+		return nil, fmt.Errorf("%w: source %q: keys given for method %s", ErrConfig, name, auth.Method)
+	}
+	for _, r := range reserved {
+		if _, ok := cd.fields[r]; ok {
+			return nil, fmt.Errorf("%w: source %q: dialect maps %q, reserved by method %s", ErrConfig, name, r, auth.Method)
+		}
+	}
+	s.pool.New = func() any { return &work{msg: make([]byte, 0, 512)} }
+	return s, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Name returns the source's name.
+func (s *Source) Name() string { return s.name }
+
+// Method returns the source's authentication method.
+func (s *Source) Method() Method { return s.method }
+
+func (s *Source) getWork() *work {
+	w := s.pool.Get().(*work)
+	w.reset()
+	return w
+}
+
+func (s *Source) putWork(w *work) {
+	if cap(w.msg) > 4*MaxBodyBytes {
+		return
+	}
+	w.reset() // the pool keeps no reference to the request
+	s.pool.Put(w)
+}
+
+// ParseQuery parses and verifies a GET postback from the path (its percent-encoded form, as
+// sent) and the raw query of its URL. It applies the source's method, except the IP
+// allowlist and a token in a header, which need the request: use [Source.ParseRequest] for
+// those. A source of MethodStandardWebhooks rejects it (ReasonMethod).
+//
+// On the common path (no percent-escapes in the values, no extra parameters) it allocates
+// nothing: the strings of the Postback share memory with rawQuery.
+func (s *Source) ParseQuery(path, rawQuery string) (pb Postback, err error) {
+	if rej := s.parseQuery(&pb, path, rawQuery, "", nil); rej != nil {
+		return Postback{}, rej
+	}
+	return pb, nil
+}
+
+// parseQuery handles GET and form POST: the query, and the form body if body is not nil.
+func (s *Source) parseQuery(pb *Postback, path, rawQuery, headerToken string, body *string) *RejectError {
+	if s.method == MethodStandardWebhooks {
+		if body != nil {
+			return errMediaType
+		}
+		return errMethod
+	}
+	if len(rawQuery) > MaxQueryBytes {
+		return errQueryTooLarge
+	}
+	w := s.getWork()
+	defer s.putWork(w)
+	if rej := w.split(rawQuery, false); rej != nil {
+		return rej
+	}
+	if body != nil {
+		if rej := w.split(*body, true); rej != nil {
+			return rej
+		}
+	}
+	if rej := w.canonicalize(); rej != nil {
+		return rej
+	}
+	now := s.now()
+	switch s.method {
+	case MethodSignedQuery:
+		kid, rej := w.verifyQuery(s.ring, path, now, s.tol)
+		if rej != nil {
+			return rej
+		}
+		pb.KeyID = kid
+	case MethodToken:
+		if rej := s.checkToken(w, headerToken); rej != nil {
+			return rej
+		}
+	}
+	return s.build(pb, w, now)
+}
+
+// checkToken compares the token, hashed, in constant time.
+func (s *Source) checkToken(w *work, headerToken string) *RejectError {
+	tok := headerToken
+	if s.tokenHdr == "" {
+		p := w.find(rfc3986Key(s.tokenPar))
+		if p == nil {
+			return errMissingToken
+		}
+		tok = decodedVal(p)
+	}
+	if tok == "" {
+		return errMissingToken
+	}
+	sum := sha256.Sum256([]byte(tok))
+	if subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) != 1 {
+		return errBadToken
+	}
+	return nil
+}
+
+func rfc3986Key(k string) string {
+	for i := range len(k) {
+		if !unreserved[k[i]] {
+			return rfc3986(k)
+		}
+	}
+	return k
+}
+
+// fieldValues collects the values of a postback's fields before they are interpreted.
+type fieldValues struct {
+	v   [nFields]string
+	src [nFields]uint8 // index+1 of the parameter each came from
+}
+
+// name returns the name of the parameter that carried field k, for error messages.
+func (fv *fieldValues) name(w *work, k fieldKind) string {
+	if i := fv.src[k]; i > 0 {
+		return safeName(decodedKey(&w.ps[i-1]))
+	}
+	return ""
+}
+
+// build maps the verified parameters in w onto pb with the source's dialect.
+func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
+	d := s.d
+	var fv fieldValues
+	for i := range w.n {
+		p := &w.ps[i]
+		k := decodedKey(p)
+		v := decodedVal(p)
+		// A value of unreserved bytes only cannot hold a macro's delimiters.
+		if !p.cleanV && isMacro(v) {
+			return rejectField(ReasonUnfilledMacro, safeName(k), "value is a macro the sender did not fill", nil)
+		}
+		kind, ok := d.lookup(k)
+		if !ok {
+			if s.reserved(k) {
+				continue
+			}
+			if d.rejectUnknown {
+				return rejectField(ReasonUnknownParam, safeName(k), "parameter not in the dialect", nil)
+			}
+			pb.Extra = append(pb.Extra, Param{Key: k, Value: v})
+			continue
+		}
+		if fv.src[kind] != 0 {
+			return rejectField(ReasonRepeatedKey, safeName(k), "field given under two names", nil)
+		}
+		fv.src[kind] = uint8(i + 1)
+		fv.v[kind] = v
+	}
+	pb.Source = s.name
+	pb.ReceivedAt = now
+	if rej := s.setClick(pb, fv.v[fClick], fv.name(w, fClick)); rej != nil {
+		return rej
+	}
+	if pb.ClickKind == ClickNone && fv.v[fPlayer] == "" {
+		return errMissingClickID
+	}
+	if len(fv.v[fPlayer]) > MaxValueLen {
+		return rejectField(ReasonValueTooLong, fv.name(w, fPlayer), "", nil)
+	}
+	if len(fv.v[fTxn]) > MaxValueLen {
+		return rejectField(ReasonValueTooLong, fv.name(w, fTxn), "", nil)
+	}
+	pb.PlayerID = fv.v[fPlayer]
+	pb.TransactionID = fv.v[fTxn]
+
+	pb.EventName = fv.v[fEvent]
+	switch ev := fv.v[fEvent]; {
+	case ev == "":
+		if d.defaultEvent == "" {
+			return errMissingEvent
+		}
+		pb.Event = d.defaultEvent
+	default:
+		if e, ok := d.events[ev]; ok {
+			pb.Event = e
+		} else {
+			pb.Event = Event(ev)
+		}
+	}
+
+	pb.OriginalStatus = fv.v[fStatus]
+	if st := fv.v[fStatus]; st == "" {
+		pb.Status = d.defaultStatus
+	} else {
+		var ok bool
+		if d.statuses != nil {
+			pb.Status, ok = d.statuses[st]
+		} else {
+			switch Status(st) {
+			case StatusApproved, StatusPending, StatusRejected, StatusReversed:
+				pb.Status, ok = Status(st), true
+			}
+		}
+		if !ok {
+			if d.unknownStatus == "" {
+				return rejectField(ReasonUnknownStatus, fv.name(w, fStatus), "status not in the dialect", nil)
+			}
+			pb.Status = d.unknownStatus
+		}
+	}
+
+	cur := d.currency
+	if c := fv.v[fCurrency]; c != "" {
+		var err error
+		if cur, err = money.ParseCurrency(c); err != nil {
+			return rejectField(ReasonBadCurrency, fv.name(w, fCurrency), "", err)
+		}
+	}
+	if a := fv.v[fAmount]; a != "" {
+		if cur == 0 {
+			return errMissingCurrency
+		}
+		amt, err := money.Parse(a, cur, &d.amountOpts)
+		if err != nil {
+			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "", err)
+		}
+		if amt.Sign() < 0 && pb.Event != EventReversal && pb.Status != StatusReversed {
+			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "negative amount outside a reversal", nil)
+		}
+		pb.Amount, pb.HasAmount = amt, true
+	}
+
+	if t := fv.v[fOccurred]; t != "" {
+		at, ok := parseTime(t)
+		if !ok {
+			return rejectField(ReasonBadOccurredAt, fv.name(w, fOccurred), "neither Unix seconds nor RFC 3339", nil)
+		}
+		pb.OccurredAt = at
+	}
+	copy(pb.Subs[:], fv.v[fSub:])
+	return nil
+}
+
+// reserved reports whether k is a parameter of the source's method, not of the postback.
+func (s *Source) reserved(k string) bool {
+	switch s.method {
+	case MethodSignedQuery:
+		return k == paramSig || k == paramTS || k == paramKID
+	case MethodToken:
+		return s.tokenHdr == "" && k == s.tokenPar
+	}
+	return false
+}
+
+// setClick recognises the click ID v: signed (if the source has a ClickSigner and v has the
+// signed length), native, or foreign.
+func (s *Source) setClick(pb *Postback, v, field string) *RejectError {
+	if v == "" {
+		return nil
+	}
+	if s.signer != nil && len(v) == clickid.SignedLen {
+		id, err := s.signer.Verify(v)
+		if err != nil {
+			return rejectField(ReasonBadClickIDSig, field, "", err)
+		}
+		pb.ClickKind, pb.ClickID = ClickSigned, id
+		return nil
+	}
+	if len(v) == clickid.EncodedLen || len(v) == clickid.UUIDLen {
+		if id, err := clickid.Parse(v); err == nil {
+			pb.ClickKind, pb.ClickID = ClickNative, id
+			return nil
+		}
+	}
+	f, err := clickid.ParseForeign(v)
+	if err != nil {
+		return rejectField(ReasonBadClickID, field, "", err)
+	}
+	pb.ClickKind, pb.ForeignClickID = ClickForeign, f
+	return nil
+}
+
+// parseTime parses Unix seconds (up to 12 digits) or RFC 3339.
+func parseTime(v string) (time.Time, bool) {
+	if n, ok := parseUnix(v); ok {
+		return time.Unix(n, 0).UTC(), true
+	}
+	if strings.IndexByte(v, 'T') < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	return t, err == nil
+}
