@@ -771,29 +771,13 @@ func (s suite) concurrency(t *testing.T) {
 	t.Run("ConflictingContentExactlyOnce", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
-		var wg sync.WaitGroup
-		results := make(chan error, 200)
-		for i := range 200 {
-			wg.Go(func() {
-				p := conversionFor("contested", "aff-1", base)
-				p.Conversion.PlayerID = "player"
-				p.Conversion.Amount = money.New(int64(1000+i%2), money.EUR) // two contents
-				_, err := st.RecordConversion(t.Context(), p)
-				results <- err
-			})
-		}
-		wg.Wait()
-		close(results)
-		wins := 0
-		for err := range results {
-			switch {
-			case err == nil:
-				wins++
-			case errors.Is(err, store.ErrDuplicate), errors.Is(err, store.ErrConflict):
-			default:
-				require.NoError(t, err, "rule: racing records fail only with ErrDuplicate or ErrConflict")
-			}
-		}
+		wins := race(t, 200, func(i int) error {
+			p := conversionFor("contested", "aff-1", base)
+			p.Conversion.PlayerID = "player"
+			p.Conversion.Amount = money.New(int64(1000+i%2), money.EUR) // two contents
+			_, err := st.RecordConversion(t.Context(), p)
+			return err
+		}, "racing records fail only with ErrDuplicate or ErrConflict", store.ErrDuplicate, store.ErrConflict)
 		require.Equal(t, 1, wins, "rule: exactly one of racing records with different content wins")
 	})
 	t.Run("OneStatusChangeWins", func(t *testing.T) {
@@ -802,30 +786,16 @@ func (s suite) concurrency(t *testing.T) {
 		p := conversionFor("k1", "aff-1", base)
 		_, err := st.RecordConversion(ctx(t), p)
 		require.NoError(t, err)
-		var wg sync.WaitGroup
-		results := make(chan error, 50)
-		for i := range 50 {
-			wg.Go(func() {
-				to := store.StatusApproved
-				if i%2 == 1 {
-					to = store.StatusRejected
-				}
-				_, err := st.ChangeStatus(t.Context(), store.ChangeStatusParams{
-					ConversionID: p.Conversion.ID, From: store.StatusPending, To: to, At: base.Add(time.Hour),
-				})
-				results <- err
-			})
-		}
-		wg.Wait()
-		close(results)
-		wins := 0
-		for err := range results {
-			if err == nil {
-				wins++
-			} else {
-				require.ErrorIs(t, err, store.ErrConflict, "rule: losing status changes are ErrConflict")
+		wins := race(t, 50, func(i int) error {
+			to := store.StatusApproved
+			if i%2 == 1 {
+				to = store.StatusRejected
 			}
-		}
+			_, err := st.ChangeStatus(t.Context(), store.ChangeStatusParams{
+				ConversionID: p.Conversion.ID, From: store.StatusPending, To: to, At: base.Add(time.Hour),
+			})
+			return err
+		}, "losing status changes are ErrConflict", store.ErrConflict)
 		require.Equal(t, 1, wins, "rule: of concurrent changes from one status, exactly one applies")
 		c, err := st.GetConversion(ctx(t), p.Conversion.ID)
 		require.NoError(t, err)
@@ -834,26 +804,12 @@ func (s suite) concurrency(t *testing.T) {
 	t.Run("OneBindingWins", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
-		var wg sync.WaitGroup
-		results := make(chan error, 64)
-		for i := range 64 {
-			wg.Go(func() {
-				_, err := st.BindPlayer(t.Context(), store.PlayerBinding{
-					PlayerID: "p1", AffiliateID: fmt.Sprintf("aff-%d", i%4), Method: store.BindByClick, BoundAt: base,
-				})
-				results <- err
+		wins := race(t, 64, func(i int) error {
+			_, err := st.BindPlayer(t.Context(), store.PlayerBinding{
+				PlayerID: "p1", AffiliateID: fmt.Sprintf("aff-%d", i%4), Method: store.BindByClick, BoundAt: base,
 			})
-		}
-		wg.Wait()
-		close(results)
-		wins := 0
-		for err := range results {
-			if err == nil {
-				wins++
-			} else if !errors.Is(err, store.ErrDuplicate) && !errors.Is(err, store.ErrConflict) {
-				require.NoError(t, err)
-			}
-		}
+			return err
+		}, "losing bindings are ErrDuplicate or ErrConflict", store.ErrDuplicate, store.ErrConflict)
 		require.Equal(t, 1, wins, "rule: of concurrent bindings of one player, exactly one wins")
 	})
 	t.Run("LeasesAreExclusive", func(t *testing.T) {
@@ -894,4 +850,28 @@ func (s suite) concurrency(t *testing.T) {
 			require.Equal(t, 1, n, "rule: concurrent workers never hold the same delivery at once (%s)", id)
 		}
 	})
+}
+
+// race runs f(0) to f(n-1) at once, each on its own goroutine, and returns how many returned
+// nil. Every error must wrap one of allowed; rule says which contract rule that is.
+func race(t *testing.T, n int, f func(i int) error, rule string, allowed ...error) (wins int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || errors.Is(err, a)
+		}
+		require.True(t, ok, "rule: %s; got %v", rule, err)
+	}
+	return wins
 }
