@@ -3,22 +3,32 @@
 //	go run ./examples/quickstart
 //
 // It shows the pieces that exist today: click IDs (generate, sign, verify, reject a forged
-// one) and exact money (parse, rates, rounding, allocation, currency conversion). As the
-// postback, attribution, commission and store packages land, it grows into the whole flow:
-// click, signed postbacks, a duplicate, a forgery, attribution, CPA and RevShare, an outbound
-// postback and a report.
+// one), exact money (parse, rates, rounding, allocation, currency conversion), and a signed
+// postback received over HTTP and recorded exactly once (a retry, a forgery, an unfilled
+// macro and a conflicting resend are each answered honestly). As the attribution and
+// commission packages land, it grows into the whole flow: attribution, CPA and RevShare, an
+// outbound postback and a report.
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
 )
 
 func main() {
@@ -27,6 +37,9 @@ func main() {
 		log.Fatal(err)
 	}
 	if err := exactMoney(); err != nil {
+		log.Fatal(err)
+	}
+	if err := postbacks(); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -147,6 +160,90 @@ func exactMoney() error {
 	// Mixing currencies is an error, never a silent sum.
 	_, err = ftd.Add(usd.Amount)
 	fmt.Printf("EUR + USD            refused: %v\n", err)
+	return nil
+}
+
+func postbacks() error {
+	section("Postbacks, recorded exactly once")
+
+	// The operator signs its postbacks with a secret shared with the tracker (s2s v1).
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	key := postback.Key{ID: "2026-11", Secret: secret}
+	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodSignedQuery, Keys: []postback.Key{key}}, nil)
+	if err != nil {
+		return err
+	}
+
+	// What happens to a verified postback: here, record it in the in-memory store under a
+	// dedup key. (The attribution package will own this step, with windows, models and
+	// commissions.)
+	st := memstore.New()
+	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
+		if pb.TransactionID == "" {
+			// Without a transaction ID the dedup key would collapse distinct deposits.
+			return postback.Result{Outcome: postback.Rejected}, nil
+		}
+		if pb.OccurredAt.IsZero() {
+			// The event time is part of what a retry must repeat; the receive time is not.
+			return postback.Result{Outcome: postback.Rejected}, nil
+		}
+		_, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: store.Conversion{
+			ID:       uuid.Must(uuid.NewV7()),
+			DedupKey: pb.Source + ":" + string(pb.Event) + ":" + pb.TransactionID,
+			Source:   pb.Source, Event: string(pb.Event), ClickID: pb.ClickID, PlayerID: pb.PlayerID,
+			TransactionID: pb.TransactionID, Amount: pb.Amount, Status: store.StatusPending,
+			OccurredAt: pb.OccurredAt, ReceivedAt: pb.ReceivedAt,
+		}})
+		switch {
+		case err == nil:
+			return postback.Result{Outcome: postback.Accepted}, nil
+		case errors.Is(err, store.ErrDuplicate):
+			return postback.Result{Outcome: postback.Duplicate}, nil
+		case errors.Is(err, store.ErrConflict):
+			return postback.Result{Outcome: postback.Conflict}, nil
+		}
+		return postback.Result{}, err
+	})
+	handler := postback.NewHandler(src, recv, nil)
+
+	click, err := clickid.New()
+	if err != nil {
+		return err
+	}
+	deposited := time.Now().Add(-2 * time.Minute).Unix()
+	ftd := fmt.Sprintf("click_id=%s&event=ftd&amount=150.00&currency=EUR&txn_id=TX-99812&occurred_at=%d", click, deposited)
+	signed, err := postback.SignQuery("/postback", ftd, key, time.Now())
+	if err != nil {
+		return err
+	}
+	conflicting, err := postback.SignQuery("/postback", strings.Replace(ftd, "150.00", "1500.00", 1), key, time.Now())
+	if err != nil {
+		return err
+	}
+	macro, err := postback.SignQuery("/postback", "click_id={clickid}&event=ftd&txn_id=TX-1", key, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, tc := range []struct{ what, query string }{
+		{"signed FTD", signed},
+		{"the same, retried", signed},
+		{"forged amount", strings.Replace(signed, "150.00", "15000.00", 1)},
+		{"unfilled macro", macro},
+		{"same txn, new amount", conflicting},
+	} {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/postback?"+tc.query, nil))
+		fmt.Printf("%-22s %d %s", tc.what, rec.Code, rec.Body.String())
+	}
+
+	c, err := st.GetConversionByKey(context.Background(), "casino-x:ftd:TX-99812")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("stored once            %s of %s, transaction %s, click %s\n", c.Event, c.Amount, c.TransactionID, c.ClickID)
 	return nil
 }
 
