@@ -12,8 +12,8 @@
 //     (outbound templates and delivery are in development);
 //   - attribution: windows, models, dedup policy, status machine and fraud hooks (in
 //     development);
-//   - commission: CPA, RevShare, hybrid, IB, prop and sub-affiliate plans as data, with an
-//     explainable ledger (in development);
+//   - [github.com/s2skit/s2s/commission]: CPA, RevShare, hybrid, IB, prop and sub-affiliate
+//     plans as data, with an explainable ledger, statements and what-if replays;
 //   - [github.com/s2skit/s2s/store]: the storage contract, with an in-memory store
 //     ([github.com/s2skit/s2s/store/memstore]) and a PostgreSQL store
 //     ([github.com/s2skit/s2s/store/pgstore]).

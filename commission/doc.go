@@ -1,11 +1,63 @@
-// Package commission will compute what affiliates are owed, with exact money and no I/O.
+// Package commission computes what affiliates are owed, exactly, with no I/O: deals are data,
+// calculators are pure functions, and every ledger line explains itself.
 //
-// Plans are data (JSON, validated, with effective dates): CPA (fixed, by country, by volume
-// tier, with qualification baselines, hold periods and caps), RevShare on a configurable NGR
-// formula with tiers and negative-carryover policies, hybrid deals, Forex IB per-lot and
-// spread-share plans with multi-level trees, prop-firm challenge CPA with clawbacks, and
-// sub-affiliate tiers. The output is immutable ledger lines that explain themselves,
-// statements per affiliate and period, and what-if replays of an event history.
+// A [Plan] is one deal as data, encoded as JSON and checked by [Plan.Validate]: CPA (fixed,
+// by country, by volume tier, with qualification baselines, hold periods, caps and one CPA
+// per player), RevShare on a configurable NGR [Formula] (the MGA and Ontario formulas are
+// data) with whole-tier or marginal bands, an admin fee and a negative-carryover policy
+// (carry forward, none, ring-fenced high rollers), Forex IB rebates per lot and spread
+// shares with damping and multi-level trees, prop-firm challenge CPA with payout-on-funded
+// and refund/reset clawbacks, and sub-affiliate shares several levels deep. A plan with
+// both CPA and RevShare is a hybrid deal. A [Program] holds plan histories with effective
+// dates, per-affiliate overrides, the affiliate tree and the statement calendar (an IANA
+// zone; periods are DST-safe).
 //
-// It imports only [github.com/s2skit/s2s/money]. This package has no code yet.
+// The calculators ([Plan.CPALine], [Plan.NGR], [Plan.RevShareLine], [Plan.TradeLines],
+// [Plan.PurchaseLine], and [Plan.TreeLines] to share an IB line up a tree) are pure functions
+// of a plan and their input; all but TreeLines do not allocate. They return immutable [Line]
+// values: an amount, the rule that produced it and its inputs; [Line.Explain] renders them
+// as a trace (inputs, rule, arithmetic, rounding) when asked, never at calculation time. [Replay] runs a whole event history through a program (the plan in force at each
+// event's time) and returns the ledger and per-affiliate, per-period [Statement] values,
+// storing nothing: it is how history is recalculated and how a deal is tested or compared
+// with another ([Compare]). Reversals and clawbacks are negative lines, never edits.
+//
+// All arithmetic is that of package [github.com/s2skit/s2s/money]: int64 minor units, exact
+// rates, one rounding step per amount with the plan's rounding mode (a formula of several
+// terms, or marginal bands, is summed exactly and rounded once). No binary floating point
+// is used, and overflow is an error. The package imports only the standard library and
+// money; it reads no clock (time is always an input) and has no randomness.
+//
+// A sketch, testing a deal:
+//
+//	plan := commission.Plan{ID: "vip", Currency: money.EUR,
+//		CPA:      &commission.CPA{Amount: money.MustParse("100", money.EUR)},
+//		RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.CarryForward},
+//	}
+//	prog := &commission.Program{Zone: "Europe/Malta",
+//		Default: []commission.Version{{From: start, Plan: plan}}}
+//	res, err := commission.Replay(prog, events, nil)
+//	...
+//	for _, s := range res.Statements {
+//		fmt.Println(s.Affiliate, s.Period, s.Total) // and s.Lines[i].Explain() for the why
+//	}
+//
+// # Concurrency
+//
+// Plans, programs, lines and statements are values that the package never modifies, and the
+// package has no mutable state: calculators and Replay may run concurrently on shared plans,
+// provided nobody modifies a plan while it is used. A line keeps a pointer to its plan (and
+// a RevShare line to its input Revenue, a calculator's line to its input's ExchangeRate) for
+// Explain, so treat them as immutable once used; Replay's lines point only to the program
+// and to copies it made.
+//
+// # Errors
+//
+// Every error wraps one of the sentinels, for [errors.Is]: [ErrInvalidPlan] (validation,
+// naming the plan and the field, as in `commission: plan "vip": revshare.tiers[2].from:
+// overlaps tiers[1]`), [ErrNoPlan] (no plan in force at an event's time), [ErrCurrency] (an
+// amount in another currency than the plan's and no exchange rate: never guessed),
+// [ErrInvalidEvent] (a malformed event, a duplicate ID, a reversal of an unknown event) and
+// [ErrOverflow] (beyond int64 minor units; errors from money keep money's sentinel in the
+// chain too). A calculator that simply pays nothing (a player who has not qualified, a cap
+// reached) returns no error but a zero line with a Reason.
 package commission

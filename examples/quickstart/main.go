@@ -3,11 +3,11 @@
 //	go run ./examples/quickstart
 //
 // It shows the pieces that exist today: click IDs (generate, sign, verify, reject a forged
-// one), exact money (parse, rates, rounding, allocation, currency conversion), and a signed
+// one), exact money (parse, rates, rounding, allocation, currency conversion), a signed
 // postback received over HTTP and recorded exactly once (a retry, a forgery, an unfilled
-// macro and a conflicting resend are each answered honestly). As the attribution and
-// commission packages land, it grows into the whole flow: attribution, CPA and RevShare, an
-// outbound postback and a report.
+// macro and a conflicting resend are each answered honestly), and a hybrid deal's CPA and
+// RevShare, each line explaining itself. As the attribution package and the Tracker land, it
+// grows into the whole flow: attribution, an outbound postback and a report.
 package main
 
 import (
@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
@@ -40,6 +41,9 @@ func main() {
 		log.Fatal(err)
 	}
 	if err := postbacks(); err != nil {
+		log.Fatal(err)
+	}
+	if err := commissions(); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -244,6 +248,49 @@ func postbacks() error {
 		return err
 	}
 	fmt.Printf("stored once            %s of %s, transaction %s, click %s\n", c.Event, c.Amount, c.TransactionID, c.ClickID)
+	return nil
+}
+
+func commissions() error {
+	section("Commissions: a hybrid deal, explained")
+
+	// The deal is data: CPA 100.00 EUR for a first deposit of at least 20.00 EUR, plus 30% of
+	// NGR, where NGR = GGR × 83.5% − bonuses (the MGA formula, without payment fees).
+	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
+	plan := &commission.Plan{
+		ID: "hybrid-2026", Currency: money.EUR,
+		CPA: &commission.CPA{Amount: eur("100.00"), Baseline: commission.Baseline{MinFTD: eur("20.00")}},
+		RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.CarryForward,
+			NGR: commission.Formula{
+				{Field: commission.GGR, Rate: money.MustParseRate("83.5%")},
+				{Field: commission.Bonuses, Rate: money.MustParseRate("-1")},
+			}},
+	}
+	if err := plan.Validate(); err != nil {
+		return err
+	}
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	cpa, err := plan.CPALine(commission.CPAInput{
+		Affiliate: "aff-42", Player: "p-1", Event: "TX-99812", At: at, FTD: eur("150.00"),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(cpa.Explain())
+
+	rev := commission.Revenue{GGR: eur("1234.56"), Bonuses: eur("100.00")}
+	ngr, err := plan.NGR(&rev)
+	if err != nil {
+		return err
+	}
+	share, carry, err := plan.RevShareLine(commission.RevShareInput{
+		Affiliate: "aff-42", Period: commission.PeriodOf(at, commission.Month, time.UTC), Players: 1, Revenue: &rev, NGR: ngr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(share.Explain())
+	fmt.Printf("owed for November     %s (CPA) + %s (RevShare), carried to December: %s\n", cpa.Amount, share.Amount, carry)
 	return nil
 }
 

@@ -1,0 +1,142 @@
+package commission
+
+import (
+	"time"
+
+	"github.com/s2skit/s2s/money"
+)
+
+// EventKind is what happened.
+type EventKind string
+
+// The event kinds.
+const (
+	// Registration is a player sign-up. Country and Verified may be set.
+	Registration EventKind = "registration"
+	// Verification marks the player as verified (KYC).
+	Verification EventKind = "verification"
+	// Deposit is a deposit of Amount; the first one is the FTD.
+	Deposit EventKind = "deposit"
+	// Wager is Amount wagered over Rounds rounds.
+	Wager EventKind = "wager"
+	// RevenueReport reports a player's Revenue; it counts in the period of At.
+	RevenueReport EventKind = "revenue"
+	// TradeClosed is a closed Forex trade, described by Trade.
+	TradeClosed EventKind = "trade"
+	// Purchase is a prop-firm challenge purchase of price Amount for an account of
+	// AccountSize.
+	Purchase EventKind = "purchase"
+	// Refund refunds the purchase named by Reverses.
+	Refund EventKind = "refund"
+	// Reset resets the challenge bought by the purchase named by Reverses.
+	Reset EventKind = "reset"
+	// Funded is a prop-firm trader's account being funded.
+	Funded EventKind = "funded"
+	// Adjust is a manual adjustment of Amount (positive or negative) to the affiliate.
+	Adjust EventKind = "adjustment"
+	// Reversal reverses the event named by Reverses (a chargeback, a cancelled deposit, a
+	// corrected report): every line that event produced is reversed by a negative line.
+	Reversal EventKind = "reversal"
+)
+
+// Event is one input of the engine: something a player did, at a time, brought by an
+// affiliate. Fields that do not apply to the Kind are ignored.
+type Event struct {
+	// ID identifies the event (the operator's transaction ID); reversals refer to it.
+	ID string `json:"id"`
+	// Kind is what happened.
+	Kind EventKind `json:"kind"`
+	// At is when it happened. Plans, periods, windows and holds are all evaluated at At.
+	At time.Time `json:"at"`
+	// Affiliate is the affiliate the player is attributed to.
+	Affiliate string `json:"affiliate"`
+	// Player identifies the player (or trader).
+	Player string `json:"player"`
+	// Country is the player's ISO 3166 alpha-2 country, set on registration.
+	Country string `json:"country,omitempty"`
+	// Verified, on a registration, says the player is already verified.
+	Verified bool `json:"verified,omitempty"`
+	// Amount is the deposit, the sum wagered, the purchase price or the adjustment.
+	Amount money.Amount `json:"amount,omitzero"`
+	// Rounds is the number of rounds of a Wager.
+	Rounds int64 `json:"rounds,omitempty"`
+	// AccountSize is the size of the account a Purchase buys.
+	AccountSize money.Amount `json:"account_size,omitzero"`
+	// Revenue is the report of a RevenueReport.
+	Revenue Revenue `json:"revenue,omitzero"`
+	// Trade is the trade of a TradeClosed.
+	Trade Trade `json:"trade,omitzero"`
+	// Reverses names the event that a Reversal, Refund or Reset refers to.
+	Reverses string `json:"reverses,omitempty"`
+	// FX converts the event's amounts into the plan's currency. It is required when they
+	// are in another currency, and recorded on the lines the event produces.
+	FX *money.ExchangeRate `json:"fx,omitempty"`
+}
+
+// Revenue is a player's revenue report for a period. Amounts are positive as reported
+// (bonuses, fees and taxes are costs; the Formula gives them their sign); GGR may be negative.
+type Revenue struct {
+	GGR         money.Amount `json:"ggr,omitzero"`
+	Bonuses     money.Amount `json:"bonuses,omitzero"`
+	Deposits    money.Amount `json:"deposits,omitzero"`
+	Withdrawals money.Amount `json:"withdrawals,omitzero"`
+	Fees        money.Amount `json:"fees,omitzero"`
+	Taxes       money.Amount `json:"taxes,omitzero"`
+	Adjustments money.Amount `json:"adjustments,omitzero"`
+}
+
+// field returns the amount of f.
+func (r *Revenue) field(f Field) money.Amount {
+	switch f {
+	case GGR:
+		return r.GGR
+	case Bonuses:
+		return r.Bonuses
+	case Deposits:
+		return r.Deposits
+	case Withdrawals:
+		return r.Withdrawals
+	case Fees:
+		return r.Fees
+	case Taxes:
+		return r.Taxes
+	case Adjustments:
+		return r.Adjustments
+	}
+	return money.Amount{}
+}
+
+func (r *Revenue) fields() [7]*money.Amount {
+	return [7]*money.Amount{&r.GGR, &r.Bonuses, &r.Deposits, &r.Withdrawals, &r.Fees, &r.Taxes, &r.Adjustments}
+}
+
+// IsZero reports whether every amount of r is zero.
+func (r Revenue) IsZero() bool {
+	for _, a := range r.fields() {
+		if !a.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// Trade is a closed Forex trade.
+type Trade struct {
+	// Symbol is the instrument, such as "EURUSD"; Class its class, such as "fx" or "metals".
+	Symbol string `json:"symbol"`
+	Class  string `json:"class,omitempty"`
+	// Lots is the volume in lots ("0.01" is a micro lot). On a Cent account, lots are cent
+	// lots, worth 1/100 of a standard lot.
+	Lots money.Rate `json:"lots"`
+	Cent bool       `json:"cent,omitempty"`
+	// Open and Close are when the position was opened and closed.
+	Open  time.Time `json:"open"`
+	Close time.Time `json:"close"`
+	// Spread is the trade's spread in price units ("0.00012"); AvgSpread the symbol's usual
+	// spread, for damping.
+	Spread    money.Rate `json:"spread,omitzero"`
+	AvgSpread money.Rate `json:"avg_spread,omitzero"`
+}
+
+// IsZero reports whether t is the zero Trade.
+func (t Trade) IsZero() bool { return t == Trade{} }

@@ -1,0 +1,110 @@
+package commission_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/money"
+)
+
+func ExamplePlan_RevShareLine() {
+	plan := commission.Plan{ID: "tiers", Currency: money.EUR, RevShare: &commission.RevShare{
+		Marginal: true,
+		Tiers: []commission.RateTier{
+			{From: money.MustParse("0", money.EUR), Rate: money.MustParseRate("25%")},
+			{From: money.MustParse("10000", money.EUR), Rate: money.MustParseRate("30%")},
+		},
+		NGR: commission.Formula{ // the MGA formula
+			{Field: commission.GGR, Rate: money.MustParseRate("83.5%")},
+			{Field: commission.Bonuses, Rate: money.MustParseRate("-1")},
+			{Field: commission.Deposits, Rate: money.MustParseRate("-10%")},
+			{Field: commission.Withdrawals, Rate: money.MustParseRate("-10%")},
+		},
+	}}
+	if err := plan.Validate(); err != nil {
+		panic(err)
+	}
+	rev := commission.Revenue{
+		GGR: money.MustParse("20000", money.EUR), Bonuses: money.MustParse("500", money.EUR),
+		Deposits: money.MustParse("9000", money.EUR), Withdrawals: money.MustParse("3000", money.EUR),
+	}
+	ngr, _ := plan.NGR(&rev)
+	line, _, _ := plan.RevShareLine(commission.RevShareInput{Affiliate: "aff-7", Players: 1, NGR: ngr, Revenue: &rev})
+	fmt.Println(ngr, "→", line.Amount)
+	fmt.Print(line.Explain())
+	// Output:
+	// 15000.00 EUR → 4000.00 EUR
+	// accrual revshare 4000.00 EUR to aff-7, plan "tiers"
+	//   NGR of 1 player(s): 15000.00 EUR = ggr 20000.00 × 0.835 + bonuses 500.00 × -1 + deposits 9000.00 × -0.1 + withdrawals 3000.00 × -0.1, summed exactly, rounded once (half_even)
+	//   carried in: 0.00 EUR
+	//   base: 15000.00 EUR
+	//   marginal bands: [0.00, 10000.00) × 0.25; [10000.00, ∞) × 0.3; summed exactly = 4000.00 EUR, rounded once (half_even)
+}
+
+func ExampleReplay() {
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
+	plan := commission.Plan{ID: "hybrid", Currency: money.EUR,
+		CPA:      &commission.CPA{Amount: eur("100"), Baseline: commission.Baseline{MinFTD: eur("20")}},
+		RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.CarryForward},
+	}
+	prog := &commission.Program{Zone: "Europe/Malta", Default: []commission.Version{{From: start, Plan: plan}}}
+	events := []commission.Event{
+		{ID: "dep-1", Kind: commission.Deposit, At: start.Add(24 * time.Hour), Affiliate: "aff-1", Player: "p1", Amount: eur("50")},
+		{ID: "rev-3", Kind: commission.RevenueReport, At: start.AddDate(0, 0, 20), Affiliate: "aff-1", Player: "p1",
+			Revenue: commission.Revenue{GGR: eur("-400")}},
+		{ID: "rev-4", Kind: commission.RevenueReport, At: start.AddDate(0, 1, 10), Affiliate: "aff-1", Player: "p1",
+			Revenue: commission.Revenue{GGR: eur("1000")}},
+		{ID: "chargeback", Kind: commission.Reversal, At: start.AddDate(0, 1, 12), Affiliate: "aff-1", Player: "p1", Reverses: "dep-1"},
+	}
+	res, err := commission.Replay(prog, events, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range res.Statements {
+		fmt.Printf("%s %s: total %s, carry out %s\n", s.Affiliate, s.Period.Start.Format("2006-01"), s.Total, s.CarryOut)
+		for _, l := range s.Lines {
+			fmt.Printf("  %-9s %-8s %s\n", l.Kind, l.Rule, l.Amount)
+		}
+	}
+	// Output:
+	// aff-1 2026-03: total 100.00 EUR, carry out -400.00 EUR
+	//   accrual   cpa      100.00 EUR
+	//   accrual   revshare 0.00 EUR
+	//   carryover revshare 0.00 EUR
+	// aff-1 2026-04: total 80.00 EUR, carry out 0.00 EUR
+	//   reversal  cpa      -100.00 EUR
+	//   accrual   revshare 180.00 EUR
+}
+
+func ExamplePlan_Validate() {
+	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
+	plan := commission.Plan{ID: "vip", Currency: money.EUR, RevShare: &commission.RevShare{Tiers: []commission.RateTier{
+		{From: eur("0"), Rate: money.MustParseRate("25%")},
+		{From: eur("10000"), Rate: money.MustParseRate("30%")},
+		{From: eur("10000"), Rate: money.MustParseRate("35%")},
+	}}}
+	fmt.Println(plan.Validate())
+	// Output:
+	// commission: plan "vip": revshare.tiers[2].from: overlaps tiers[1]
+}
+
+func ExamplePlan_CPALine() {
+	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
+	plan := commission.Plan{ID: "cpa", Currency: money.EUR, CPA: &commission.CPA{
+		Amount:    eur("100"),
+		Countries: []commission.CountryAmount{{Country: "DE", Amount: eur("150")}},
+		Baseline:  commission.Baseline{MinFTD: eur("20"), Verified: true},
+	}}
+	at := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+	in := commission.CPAInput{Affiliate: "aff-1", Player: "p1", Event: "dep-1", At: at, Country: "DE", FTD: eur("25")}
+	l, _ := plan.CPALine(in)
+	fmt.Println(l.Amount, l.Reason)
+	in.Verified = true
+	l, _ = plan.CPALine(in)
+	fmt.Println(l.Amount, l.Rule)
+	// Output:
+	// 0.00 EUR baseline.verified
+	// 150.00 EUR cpa.country
+}

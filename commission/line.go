@@ -1,0 +1,320 @@
+package commission
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s2skit/s2s/money"
+)
+
+// Kind is the kind of a ledger line. It encodes as its name ("accrual", ...).
+type Kind uint8
+
+// The line kinds. Reversals and clawbacks are negative lines; nothing is ever edited.
+const (
+	// KindAccrual is commission earned.
+	KindAccrual Kind = iota + 1
+	// KindReversal undoes the lines of a reversed event, line by line, with negated amounts.
+	KindReversal
+	// KindClawback takes back a commission after a refund or reset.
+	KindClawback
+	// KindCarryover records a negative RevShare balance carried into the next period or
+	// ring-fenced. Its Amount is zero; Base holds the balance.
+	KindCarryover
+	// KindAdjustment is a manual correction.
+	KindAdjustment
+)
+
+// kindNames holds the names of the kinds, indexed by Kind. It is never modified.
+var kindNames = [...]string{"", "accrual", "reversal", "clawback", "carryover", "adjustment"}
+
+// String returns the kind's name, such as "accrual".
+func (k Kind) String() string { return enumName(kindNames[:], uint8(k), "Kind") }
+
+// MarshalText implements encoding.TextMarshaler with the name String returns.
+func (k Kind) MarshalText() ([]byte, error) { return enumMarshal(kindNames[:], uint8(k), "kind") }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names String returns.
+func (k *Kind) UnmarshalText(b []byte) error {
+	return enumUnmarshal(kindNames[:], (*uint8)(k), b, "kind")
+}
+
+// Rule names the rule that produced a line. It encodes as its name ("cpa.tier", ...).
+type Rule uint8
+
+// The rules.
+const (
+	RuleCPA          Rule = iota + 1 // a fixed CPA
+	RuleCPACountry                   // a CPA for the player's country
+	RuleCPATier                      // a CPA of a volume tier
+	RuleRevShare                     // RevShare of a period (and its carryover lines)
+	RuleIBLot                        // an IB rebate per lot
+	RuleIBSpread                     // an IB share of the spread
+	RulePropPurchase                 // a prop-firm challenge CPA
+	RulePropFunded                   // a prop-firm payout on a funded account
+	RuleSub                          // a sub-affiliate share
+	RuleAdjustment                   // a manual adjustment
+)
+
+// ruleNames holds the names of the rules, indexed by Rule. It is never modified.
+var ruleNames = [...]string{"", "cpa", "cpa.country", "cpa.tier", "revshare", "ib.lot", "ib.spread", "prop.purchase", "prop.funded", "sub", "adjustment"}
+
+// String returns the rule's name, such as "cpa.tier".
+func (r Rule) String() string { return enumName(ruleNames[:], uint8(r), "Rule") }
+
+// MarshalText implements encoding.TextMarshaler with the name String returns.
+func (r Rule) MarshalText() ([]byte, error) { return enumMarshal(ruleNames[:], uint8(r), "rule") }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names String returns.
+func (r *Rule) UnmarshalText(b []byte) error {
+	return enumUnmarshal(ruleNames[:], (*uint8)(r), b, "rule")
+}
+
+func enumName(names []string, v uint8, typ string) string {
+	if v > 0 && int(v) < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
+}
+
+func enumMarshal(names []string, v uint8, what string) ([]byte, error) {
+	if v > 0 && int(v) < len(names) {
+		return []byte(names[v]), nil
+	}
+	return nil, fmt.Errorf("%w: unknown line %s %d", ErrInvalidEvent, what, v)
+}
+
+func enumUnmarshal(names []string, v *uint8, b []byte, what string) error {
+	for i, n := range names {
+		if i > 0 && n == string(b) {
+			*v = uint8(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: unknown line %s %q", ErrInvalidEvent, what, b)
+}
+
+// Line is one immutable ledger line: an amount owed to an affiliate, the rule that produced it
+// and the inputs it was computed from. Explain renders them. A Line is a value: changing a
+// copy changes no ledger.
+type Line struct {
+	// Kind is accrual, reversal, clawback, carryover or adjustment.
+	Kind Kind `json:"kind"`
+	// Rule is the rule that produced the line (a reversal keeps the rule it reverses).
+	Rule Rule `json:"rule"`
+	// Plan is the ID of the plan in force.
+	Plan string `json:"plan"`
+	// Affiliate is who is owed the amount.
+	Affiliate string `json:"affiliate"`
+	// Player is set on lines about one player.
+	Player string `json:"player,omitempty"`
+	// Event is the event that produced the line (for a reversal, the reversing event).
+	Event string `json:"event,omitempty"`
+	// Reverses is the event whose line this line reverses or claws back.
+	Reverses string `json:"reverses,omitempty"`
+	// At is when the line accrued; Payable is when it is approved (At plus a hold).
+	At      time.Time `json:"at"`
+	Payable time.Time `json:"payable"`
+	// Period is set on lines computed per period (RevShare, sub-affiliate, carryover).
+	Period Period `json:"period,omitzero"`
+	// Amount is the commission: positive for accruals, negative for reversals and
+	// clawbacks, zero for carryover lines.
+	Amount money.Amount `json:"amount"`
+	// Base is what the rule was applied to (the NGR base, a purchase price, an account size,
+	// a rebate to share, a sub-affiliate's earnings, a carried balance).
+	Base money.Amount `json:"base,omitzero"`
+	// Rate is the rate the rule applied, if any: the RevShare rate (zero for marginal bands,
+	// which Explain lists), a prop or sub-affiliate share, an IB tier multiplier or, on an
+	// IB-tree line, the level's share of Base.
+	Rate money.Rate `json:"rate,omitzero"`
+	// Tier is the 1-based tier applied, 0 when none.
+	Tier int32 `json:"tier,omitempty"`
+	// Level is the sub-affiliate level (1 for the parent of the affiliate that earned) or
+	// the IB-tree level (1 for the client's own IB, 2 for its parent), 0 when none.
+	Level int32 `json:"level,omitempty"`
+	// Mode is the rounding mode of the line's one rounding step.
+	Mode money.RoundingMode `json:"mode"`
+	// FX is the exchange rate that converted the event into the plan's currency, if any.
+	FX *money.ExchangeRate `json:"fx,omitempty"`
+	// Reason says why a calculator returned no commission (a zero line that is not in any
+	// ledger), such as "baseline.min_ftd" or "cap.count".
+	Reason string `json:"reason,omitempty"`
+
+	in inputs
+}
+
+// inputs are the details a line keeps for Explain, beyond its exported fields.
+type inputs struct {
+	plan    *Plan
+	a, b, c money.Amount // rule-specific: see Explain
+	factor  money.Rate   // IB: the lots
+	rate    money.Rate   // IB: the tier multiplier (lot) or the spread share, before tree sharing
+	rev     *Revenue     // RevShare: the revenue the NGR was computed from, if given
+	n       int64        // rule-specific count (for sub-affiliate lines, 1 for OfRevenue)
+	s       string       // CPA: the country; sub-affiliate: the sub-affiliate
+	damped  bool
+}
+
+// negate returns the line reversed: kind k, every amount negated, the event set.
+func (l Line) negate(k Kind, event string, at time.Time) (Line, error) {
+	var err error
+	r := l
+	r.Kind, r.Reverses, r.Event, r.At, r.Payable = k, l.Event, event, at, at
+	if r.Amount, err = l.Amount.Neg(); err != nil {
+		return Line{}, overflow("reverse", err)
+	}
+	if r.Base, err = l.Base.Neg(); err != nil {
+		return Line{}, overflow("reverse", err)
+	}
+	return r, nil
+}
+
+func overflow(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrOverflow, op, err)
+}
+
+// Explain returns a human-readable trace of the line: the rule, its inputs, the arithmetic
+// and the rounding. It is computed from the line's recorded inputs when called, never at
+// calculation time.
+func (l Line) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s to %s", l.Kind, l.Rule, l.Amount, l.Affiliate)
+	if l.Player != "" {
+		fmt.Fprintf(&b, " for player %s", l.Player)
+	}
+	if l.Event != "" {
+		fmt.Fprintf(&b, " (event %s", l.Event)
+		if l.Reverses != "" {
+			fmt.Fprintf(&b, ", reversing %s", l.Reverses)
+		}
+		b.WriteString(")")
+	}
+	fmt.Fprintf(&b, ", plan %q\n", l.Plan)
+	if !l.Period.Start.IsZero() {
+		fmt.Fprintf(&b, "  period: %s\n", l.Period)
+	}
+	if l.Reason != "" {
+		fmt.Fprintf(&b, "  not paid: %s\n", l.Reason)
+	}
+	if l.FX != nil {
+		fmt.Fprintf(&b, "  converted at 1 %s = %s %s (%s, %s)\n", l.FX.From, l.FX.Rate, l.FX.To, l.FX.Source, l.FX.At.UTC().Format(time.RFC3339))
+	}
+	if l.Kind == KindReversal || l.Kind == KindClawback {
+		fmt.Fprintf(&b, "  %s of the line of event %s, negated\n", l.Kind, l.Reverses)
+	}
+	switch l.Rule {
+	case RuleCPA, RuleCPACountry, RuleCPATier:
+		switch l.Rule {
+		case RuleCPACountry:
+			fmt.Fprintf(&b, "  rule: CPA for country %s\n", l.in.s)
+		case RuleCPATier:
+			fmt.Fprintf(&b, "  rule: CPA tier %d (qualified player no. %d of the period)\n", l.Tier, l.in.n)
+		default:
+			b.WriteString("  rule: fixed CPA\n")
+		}
+		if l.Reason == "" {
+			fmt.Fprintf(&b, "  amount: %s\n", l.Base)
+		}
+		if l.Payable.After(l.At) {
+			fmt.Fprintf(&b, "  hold: payable from %s\n", l.Payable.UTC().Format(time.RFC3339))
+		}
+	case RuleRevShare:
+		l.explainRevShare(&b)
+	case RuleIBLot:
+		fmt.Fprintf(&b, "  rule: rebate per lot on %s standard lots (cent lots count 1/100), tier multiplier %s\n", l.in.factor, l.in.rate)
+		fmt.Fprintf(&b, "  arithmetic: %s per lot × %s lots × %s = %s, rounded once (%s)\n", l.in.a, l.in.factor, l.in.rate, l.in.b, l.Mode)
+	case RuleIBSpread:
+		if l.in.damped {
+			b.WriteString("  spread above the damping threshold: the average spread is used (reduction factor average/spread)\n")
+		}
+		fmt.Fprintf(&b, "  arithmetic: spread × %s lots × contract size × %s = %s, rounded once (%s)\n", l.in.factor, l.in.rate, l.in.b, l.Mode)
+	case RulePropPurchase:
+		switch {
+		case !l.Rate.IsZero():
+			fmt.Fprintf(&b, "  rule: %s of the purchase price or account size\n  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Rate, l.Base, l.Rate, l.Amount, l.Mode)
+		default:
+			fmt.Fprintf(&b, "  rule: fixed challenge CPA %s\n", l.Base)
+		}
+	case RulePropFunded:
+		fmt.Fprintf(&b, "  rule: payout on funded account, %s\n", l.Base)
+	case RuleAdjustment:
+		fmt.Fprintf(&b, "  manual adjustment of %s\n", l.Amount)
+	case RuleSub:
+		fmt.Fprintf(&b, "  rule: sub-affiliate level %d, %s of the %s of %s\n", l.Level, l.Rate, map[bool]Basis{false: OfEarnings, true: OfRevenue}[l.in.n == 1], l.in.s)
+		fmt.Fprintf(&b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
+	}
+	if l.Level > 0 && l.Rule != RuleSub {
+		fmt.Fprintf(&b, "  IB tree level %d: share %s of %s (largest-remainder allocation, shares sum exactly)\n", l.Level, l.Rate, l.Base)
+	}
+	return b.String()
+}
+
+func (l Line) explainRevShare(b *strings.Builder) {
+	in := l.in
+	if in.plan == nil || in.plan.RevShare == nil {
+		// A line decoded from JSON keeps its amounts but not the plan it was computed with.
+		fmt.Fprintf(b, "  base %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
+		return
+	}
+	if l.Kind == KindCarryover {
+		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, in.plan.RevShare.Carryover.orNone())
+		return
+	}
+	raw, err := in.a.Add(in.c)
+	if err != nil || in.c.IsZero() {
+		raw = in.a
+	}
+	fmt.Fprintf(b, "  NGR of %d player(s): %s", in.n, raw)
+	if r := in.plan.RevShare; len(r.NGR) > 0 && in.rev != nil {
+		b.WriteString(" = ")
+		for i, t := range r.NGR {
+			if i > 0 {
+				b.WriteString(" + ")
+			}
+			fmt.Fprintf(b, "%s %s × %s", t.Field, in.rev.field(t.Field).Decimal(), t.Rate)
+		}
+		fmt.Fprintf(b, ", summed exactly, rounded once (%s)", l.Mode)
+	} else if len(in.plan.RevShare.NGR) == 0 {
+		b.WriteString(" = GGR")
+	}
+	b.WriteString("\n")
+	if !in.c.IsZero() {
+		fmt.Fprintf(b, "  ring-fenced high-roller NGR left out (or absorbed by a fenced balance): %s, NGR counted %s\n", in.c, in.a)
+	}
+	fmt.Fprintf(b, "  carried in: %s\n", in.b)
+	if !l.in.plan.RevShare.AdminFee.IsZero() {
+		fmt.Fprintf(b, "  admin fee %s deducted, base %s\n", in.plan.RevShare.AdminFee, l.Base)
+	} else {
+		fmt.Fprintf(b, "  base: %s\n", l.Base)
+	}
+	r := in.plan.RevShare
+	switch {
+	case l.Base.Sign() <= 0:
+		b.WriteString("  base not positive: nothing paid\n")
+	case len(r.Tiers) == 0:
+		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
+	case !r.Marginal:
+		fmt.Fprintf(b, "  tier %d reached (from %s): %s applies to the whole base\n", l.Tier, r.Tiers[l.Tier-1].From, l.Rate)
+		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
+	default:
+		b.WriteString("  marginal bands:")
+		for i := range int(l.Tier) {
+			t := r.Tiers[i]
+			hi := "∞"
+			if i+1 < len(r.Tiers) {
+				hi = r.Tiers[i+1].From.Decimal()
+			}
+			fmt.Fprintf(b, " [%s, %s) × %s;", t.From.Decimal(), hi, t.Rate)
+		}
+		fmt.Fprintf(b, " summed exactly = %s, rounded once (%s)\n", l.Amount, l.Mode)
+	}
+}
+
+func (c Carryover) orNone() Carryover {
+	if c == "" {
+		return CarryNone
+	}
+	return c
+}

@@ -1,0 +1,255 @@
+package commission_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/money"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func eur(s string) money.Amount { return money.MustParse(s, money.EUR) }
+
+func day(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+
+func program(p commission.Plan) *commission.Program {
+	return &commission.Program{Default: []commission.Version{{From: t0, Plan: p}}}
+}
+
+func amounts(lines []commission.Line) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, l.Kind.String()+" "+l.Rule.String()+" "+l.Affiliate+" "+l.Amount.String())
+	}
+	return out
+}
+
+func cpaPlan() commission.Plan {
+	return commission.Plan{ID: "cpa", Currency: money.EUR, CPA: &commission.CPA{
+		Amount:    eur("100"),
+		Countries: []commission.CountryAmount{{Country: "DE", Amount: eur("150")}},
+		Baseline: commission.Baseline{
+			MinFTD: eur("20"), MinDeposits: eur("50"), DepositWindow: commission.Duration(24 * time.Hour),
+			MinWager: eur("100"), MinRounds: 10, Verified: true, Within: commission.Duration(30 * 24 * time.Hour),
+		},
+		Hold: commission.Duration(7 * 24 * time.Hour),
+	}}
+}
+
+func TestReplay_CPAQualification(t *testing.T) {
+	t.Parallel()
+	reg := func(country string) commission.Event {
+		return commission.Event{ID: "r", Kind: commission.Registration, At: day(0), Affiliate: "a", Player: "p", Country: country}
+	}
+	dep := func(id string, d int, amt string) commission.Event {
+		return commission.Event{ID: id, Kind: commission.Deposit, At: day(d), Affiliate: "a", Player: "p", Amount: eur(amt)}
+	}
+	wager := commission.Event{ID: "w", Kind: commission.Wager, At: day(2), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 10}
+	kyc := commission.Event{ID: "k", Kind: commission.Verification, At: day(3), Affiliate: "a", Player: "p"}
+	for _, tc := range []struct {
+		name   string
+		events []commission.Event
+		want   []string
+	}{
+		{"qualifies on the last requirement", []commission.Event{reg("FR"), dep("d1", 1, "30"), dep("d2", 1, "20"), wager, kyc},
+			[]string{"accrual cpa a 100.00 EUR"}},
+		{"country amount", []commission.Event{reg("DE"), dep("d1", 1, "50"), wager, kyc}, []string{"accrual cpa.country a 150.00 EUR"}},
+		{"FTD below minimum", []commission.Event{reg("FR"), dep("d1", 1, "10"), dep("d2", 1, "40"), wager, kyc}, nil},
+		{"deposits outside the window", []commission.Event{reg("FR"), dep("d1", 1, "30"), dep("d2", 3, "20"), wager, kyc}, nil},
+		{"not verified", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager}, nil},
+		{"too late after registration", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager,
+			{ID: "k", Kind: commission.Verification, At: day(31), Affiliate: "a", Player: "p"}}, nil},
+		{"one CPA per player", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager, kyc, dep("d3", 4, "500")},
+			[]string{"accrual cpa a 100.00 EUR"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := commission.Replay(program(cpaPlan()), tc.events, nil)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, amounts(res.Ledger))
+			if len(res.Ledger) > 0 {
+				l := res.Ledger[0]
+				require.Equal(t, day(3), l.At)
+				require.Equal(t, day(10), l.Payable, "a 7-day hold")
+				require.Contains(t, l.Explain(), "hold: payable from 2026-01-11T00:00:00Z")
+			}
+		})
+	}
+}
+
+func TestPlan_CPALine_TiersAndCaps(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "t", Currency: money.EUR, CPA: &commission.CPA{
+		Amount: eur("100"),
+		Tiers:  []commission.CountTier{{From: 1, Amount: eur("100")}, {From: 11, Amount: eur("120")}, {From: 51, Amount: eur("150")}},
+		Cap:    commission.Cap{Count: 60, Amount: eur("7000")},
+	}}
+	require.NoError(t, p.Validate())
+	for _, tc := range []struct {
+		count  int64
+		total  string
+		want   string
+		tier   int
+		reason string
+	}{
+		{0, "0", "100.00 EUR", 1, ""},
+		{10, "1000", "120.00 EUR", 2, ""},
+		{50, "5800", "150.00 EUR", 3, ""},
+		{55, "6900", "0.00 EUR", 0, "cap.amount"},
+		{60, "0", "0.00 EUR", 0, "cap.count"},
+	} {
+		l, err := p.CPALine(commission.CPAInput{Affiliate: "a", Player: "p", At: day(1), FTD: eur("10"), PeriodCount: tc.count, PeriodTotal: eur(tc.total)})
+		require.NoError(t, err)
+		require.Equal(t, tc.want, l.Amount.String(), "count %d", tc.count)
+		require.Equal(t, tc.tier, int(l.Tier))
+		require.Equal(t, tc.reason, l.Reason)
+	}
+	_, err := p.CPALine(commission.CPAInput{FTD: money.MustParse("10", money.USD)})
+	require.ErrorIs(t, err, commission.ErrCurrency)
+}
+
+func TestReplay_CPACapPerPeriod(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "cap", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"), Cap: commission.Cap{Count: 2}}}
+	var evs []commission.Event
+	for i, d := range []int{1, 2, 3, 40} { // three in January, one in February
+		id := string(rune('a' + i))
+		evs = append(evs, commission.Event{ID: id, Kind: commission.Deposit, At: day(d), Affiliate: "x", Player: id, Amount: eur("10")})
+	}
+	res, err := commission.Replay(program(p), evs, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Ledger, 3, "two in January (capped), one in February")
+	require.Len(t, res.Statements, 2)
+	require.Equal(t, "200.00 EUR", res.Statements[0].Total.String())
+	require.Equal(t, "100.00 EUR", res.Statements[1].Total.String())
+}
+
+func TestReplay_FXRequired(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "eur", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"), Baseline: commission.Baseline{MinFTD: eur("50")}}}
+	ev := commission.Event{ID: "d", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.MustParse("60.00", money.USD)}
+	_, err := commission.Replay(program(p), []commission.Event{ev}, nil)
+	require.ErrorIs(t, err, commission.ErrCurrency, "never guessed")
+
+	ev.FX = &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: day(1)}
+	res, err := commission.Replay(program(p), []commission.Event{ev}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger), "60 USD = 54 EUR qualifies")
+	require.Equal(t, ev.FX, res.Ledger[0].FX)
+	require.Contains(t, res.Ledger[0].Explain(), "converted at 1 USD = 0.9 EUR (ECB")
+
+	ev.Amount = money.MustParse("55.00", money.USD) // 49.50 EUR
+	res, err = commission.Replay(program(p), []commission.Event{ev}, nil)
+	require.NoError(t, err)
+	require.Empty(t, res.Ledger)
+}
+
+func TestReplay_EffectiveDates(t *testing.T) {
+	t.Parallel()
+	mar := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	g := &commission.Program{Default: []commission.Version{
+		{From: t0, Plan: commission.Plan{ID: "old", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100")}}},
+		{From: mar, Plan: commission.Plan{ID: "new", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("150")}}},
+	}}
+	evs := []commission.Event{
+		{ID: "2", Kind: commission.Deposit, At: mar, Affiliate: "a", Player: "p2", Amount: eur("10")},
+		{ID: "1", Kind: commission.Deposit, At: mar.Add(-time.Second), Affiliate: "a", Player: "p1", Amount: eur("10")},
+	}
+	res, err := commission.Replay(g, evs, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"accrual cpa a 100.00 EUR", "accrual cpa a 150.00 EUR"}, amounts(res.Ledger))
+	require.Equal(t, "old", res.Ledger[0].Plan)
+	require.Equal(t, "new", res.Ledger[1].Plan)
+
+	_, err = commission.Replay(g, []commission.Event{{ID: "0", Kind: commission.Deposit, At: t0.Add(-time.Hour), Affiliate: "a", Player: "p", Amount: eur("1")}}, nil)
+	require.ErrorIs(t, err, commission.ErrNoPlan)
+}
+
+func TestPeriodOf_DST(t *testing.T) {
+	t.Parallel()
+	malta, err := time.LoadLocation("Europe/Malta")
+	require.NoError(t, err)
+	// March 2026: summer time starts on the 29th (CET → CEST); October: it ends on the 25th.
+	p := commission.PeriodOf(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC), commission.Month, malta)
+	require.Equal(t, time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC), p.Start.UTC())
+	require.Equal(t, time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC), p.End.UTC())
+	require.Equal(t, 31*24*time.Hour-time.Hour, p.End.Sub(p.Start))
+	o := commission.PeriodOf(time.Date(2026, 10, 31, 23, 30, 0, 0, time.UTC), commission.Month, malta)
+	require.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, malta), o.Start, "23:30 UTC on Oct 31 is already November in Malta")
+	d := commission.PeriodOf(time.Date(2026, 3, 29, 12, 0, 0, 0, malta), commission.Day, malta)
+	require.Equal(t, 23*time.Hour, d.End.Sub(d.Start))
+	w := commission.PeriodOf(time.Date(2026, 3, 29, 12, 0, 0, 0, malta), commission.Week, malta)
+	require.Equal(t, time.Monday, w.Start.Weekday())
+	require.Equal(t, 7*24*time.Hour-time.Hour, w.End.Sub(w.Start))
+	require.True(t, p.Contains(p.Start))
+	require.False(t, p.Contains(p.End))
+}
+
+func TestReplay_StatementsInZone(t *testing.T) {
+	t.Parallel()
+	malta, err := time.LoadLocation("Europe/Malta")
+	require.NoError(t, err)
+	g := program(commission.Plan{ID: "c", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("10")}})
+	g.Zone = "Europe/Malta"
+	evs := []commission.Event{
+		// 21:30 UTC on March 31 is 23:30 in Malta (CEST): March.
+		{ID: "1", Kind: commission.Deposit, At: time.Date(2026, 3, 31, 21, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p1", Amount: eur("1")},
+		// 22:30 UTC is 00:30 on April 1 in Malta: April.
+		{ID: "2", Kind: commission.Deposit, At: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p2", Amount: eur("1")},
+		{ID: "3", Kind: commission.Adjust, At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC), Affiliate: "a", Amount: eur("-2.50")},
+	}
+	res, err := commission.Replay(g, evs, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Statements, 2)
+	require.Equal(t, time.Date(2026, 3, 1, 0, 0, 0, 0, malta), res.Statements[0].Period.Start)
+	require.Equal(t, time.Date(2026, 4, 1, 0, 0, 0, 0, malta), res.Statements[0].Period.End)
+	require.Equal(t, "10.00 EUR", res.Statements[0].Total.String())
+	require.Equal(t, "7.50 EUR", res.Statements[1].Total.String(), "CPA 10 and an adjustment of -2.50")
+	require.Equal(t, commission.KindAdjustment, res.Statements[1].Lines[1].Kind)
+
+	_, err = commission.Replay(g, evs, &commission.Options{LoadLocation: func(string) (*time.Location, error) {
+		return nil, commission.ErrInvalidPlan
+	}})
+	require.ErrorIs(t, err, commission.ErrInvalidPlan)
+}
+
+func TestLine_JSON(t *testing.T) {
+	t.Parallel()
+	res, err := commission.Replay(program(commission.Plan{ID: "rs", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%")}}),
+		[]commission.Event{{ID: "r", Kind: commission.RevenueReport, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
+	require.NoError(t, err)
+	l := res.Ledger[0]
+	b, err := json.Marshal(l)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"kind":"accrual","rule":"revshare"`)
+	var back commission.Line
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, l.Amount, back.Amount)
+	require.Equal(t, l.Period.Start.Unix(), back.Period.Start.Unix())
+	require.Contains(t, back.Explain(), "base 100.00 EUR × 0.3 = 30.00 EUR", "a decoded line explains what it kept")
+	require.Error(t, json.Unmarshal([]byte(`{"kind":"bonus"}`), &back))
+}
+
+func TestReplay_ReversedActivityNoLongerQualifies(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "w", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"),
+		Baseline: commission.Baseline{MinDeposits: eur("50"), MinWager: eur("100")}}}
+	evs := []commission.Event{
+		{ID: "d1", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("40")},
+		{ID: "w1", Kind: commission.Wager, At: day(1), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 5},
+		{ID: "xw1", Kind: commission.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "w1"},
+		{ID: "d2", Kind: commission.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")}, // deposits reach 50
+	}
+	res, err := commission.Replay(program(p), evs, nil)
+	require.NoError(t, err)
+	require.Empty(t, res.Ledger, "the reversed wager no longer counts")
+	evs = append(evs, commission.Event{ID: "w2", Kind: commission.Wager, At: day(4), Affiliate: "a", Player: "p", Amount: eur("100")})
+	res, err = commission.Replay(program(p), evs, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger))
+	require.Equal(t, "w2", res.Ledger[0].Event)
+}
