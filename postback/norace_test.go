@@ -1,5 +1,0 @@
-//go:build !race
-
-package postback_test
-
-const raceEnabled = false
