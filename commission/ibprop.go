@@ -97,7 +97,8 @@ func (ib *IB) validate(v *validator) {
 		if s.Symbol != "" && s.Class != "" {
 			v.fail(f, "set symbol or class, not both")
 		}
-		if !s.PerLot.IsZero() || s.PerLot.Currency() != 0 {
+		// A zero amount is unset, as in the JSON encoding (omitzero): a set amount is non-zero.
+		if !s.PerLot.IsZero() {
 			v.amount(f+".per_lot", s.PerLot, true)
 			if !s.Points.IsZero() {
 				v.fail(f+".points", "set per_lot or points, not both")
@@ -148,7 +149,7 @@ func (ib *IB) validate(v *validator) {
 
 func (pp *Prop) validate(v *validator) {
 	n := 0
-	if !pp.Amount.IsZero() || pp.Amount.Currency() != 0 {
+	if !pp.Amount.IsZero() { // zero is unset, as in the JSON encoding
 		n++
 		v.amount("prop.amount", pp.Amount, true)
 	}

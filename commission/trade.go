@@ -240,7 +240,7 @@ func (p *Plan) PurchaseLine(in PurchaseInput) (Line, error) {
 		l.Base, l.Rate = in.AccountSize, pp.SizeRate
 	case !pp.Rate.IsZero():
 		l.Base, l.Rate = in.Price, pp.Rate
-	case pp.Amount.Currency() == 0:
+	case pp.Amount.IsZero():
 		l.Reason = "prop.funded_only"
 		return l, nil
 	default:
