@@ -132,7 +132,8 @@ func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
 	return nil
 }
 
-// GetClick implements [store.ClickStore].
+// GetClick implements [store.ClickStore]. It is the hot read path: its rare branches live in
+// functions of their own, so that its frame stays small.
 func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Click{}, err
@@ -142,13 +143,21 @@ func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error
 	c, ok := sh.m[id]
 	sh.mu.RUnlock()
 	if !ok {
-		return store.Click{}, fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
+		return store.Click{}, clickNotFound(id)
 	}
 	if c.SubIDs != nil {
-		c.SubIDs = slices.Clone(c.SubIDs)
+		c.SubIDs = cloneStrings(c.SubIDs)
 	}
 	return c, nil
 }
+
+//go:noinline
+func clickNotFound(id clickid.ID) error {
+	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
+}
+
+//go:noinline
+func cloneStrings(s []string) []string { return slices.Clone(s) }
 
 // BindPlayer implements [store.BindingStore].
 func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
