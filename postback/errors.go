@@ -66,20 +66,27 @@ var (
 // message for people. Its message never contains a secret, a token or a signature; it names
 // parameters, and quotes a value only where package money or clickid does (an amount that
 // breaks the grammar). It wraps [ErrRejected].
+//
+// A RejectError is read-only: the common rejections are single values shared by every
+// request, so their fields are reached through methods.
 type RejectError struct {
-	// Reason is the machine-readable cause.
-	Reason Reason
-	// Field is the parameter or header concerned, if any (its name, never its value).
-	Field string
-	msg   string
-	err   error
+	reason Reason
+	field  string
+	msg    string
+	err    error
 }
+
+// Reason returns the machine-readable cause.
+func (e *RejectError) Reason() Reason { return e.reason }
+
+// Field returns the parameter or header concerned, if any: its name, never its value.
+func (e *RejectError) Field() string { return e.field }
 
 // Error returns "postback: rejected: " and the reason, the field and a short explanation.
 func (e *RejectError) Error() string {
-	s := "postback: rejected: " + string(e.Reason)
-	if e.Field != "" {
-		s += " (" + e.Field + ")"
+	s := "postback: rejected: " + string(e.reason)
+	if e.field != "" {
+		s += " (" + e.field + ")"
 	}
 	if e.msg != "" {
 		s += ": " + e.msg
@@ -103,15 +110,15 @@ func (e *RejectError) Unwrap() []error {
 func ReasonOf(err error) Reason {
 	var re *RejectError
 	if errors.As(err, &re) {
-		return re.Reason
+		return re.reason
 	}
 	return ""
 }
 
-func reject(r Reason, msg string) *RejectError { return &RejectError{Reason: r, msg: msg} }
+func reject(r Reason, msg string) *RejectError { return &RejectError{reason: r, msg: msg} }
 
 func rejectField(r Reason, field, msg string, err error) *RejectError {
-	return &RejectError{Reason: r, Field: field, msg: msg, err: err}
+	return &RejectError{reason: r, field: field, msg: msg, err: err}
 }
 
 // Prebuilt rejections for the hot paths: returning them allocates nothing.

@@ -128,9 +128,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var pb Postback
 	if rej := h.src.parseRequest(&pb, r); rej != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "postback rejected",
-			slog.String("source", h.src.name), slog.String("reason", string(rej.Reason)),
-			slog.String("field", rej.Field), slog.String("remote", r.RemoteAddr))
-		h.reject(w, rej.Reason)
+			slog.String("source", h.src.name), slog.String("reason", string(rej.reason)),
+			slog.String("field", rej.field), slog.String("remote", r.RemoteAddr))
+		h.reject(w, rej.reason)
 		return
 	}
 	res, err := h.recv.Receive(r.Context(), &pb)

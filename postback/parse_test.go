@@ -1,6 +1,7 @@
 package postback_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,8 @@ func TestParseQuery_Reject(t *testing.T) {
 			if tt.field != "" {
 				var re *postback.RejectError
 				require.ErrorAs(t, err, &re)
-				require.Equal(t, tt.field, re.Field)
+				require.Equal(t, tt.field, re.Field())
+				require.Equal(t, tt.reason, re.Reason())
 			}
 		})
 	}
@@ -268,4 +270,4 @@ func TestParseQuery_Concurrent(t *testing.T) {
 	}
 }
 
-var errUnexpected = &postback.RejectError{Reason: "unexpected acceptance"}
+var errUnexpected = errors.New("a tampered postback was accepted")
