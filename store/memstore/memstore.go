@@ -35,9 +35,12 @@ type Store struct {
 	deliveries  map[uuid.UUID]*delivery
 }
 
+// clickShard holds the clicks whose ID ends in its index (mod clickShards). A stored click
+// is never modified, so GetClick copies it outside the lock; the map holds pointers, so that
+// a lookup reads the click once, straight into the caller's result.
 type clickShard struct {
 	mu sync.RWMutex
-	m  map[clickid.ID]store.Click
+	m  map[clickid.ID]*store.Click
 	_  [32]byte // keep neighbouring shards' locks on separate cache lines
 }
 
@@ -60,7 +63,7 @@ func New() *Store {
 		deliveries:  make(map[uuid.UUID]*delivery),
 	}
 	for i := range s.clicks {
-		s.clicks[i].m = make(map[clickid.ID]store.Click)
+		s.clicks[i].m = make(map[clickid.ID]*store.Click)
 	}
 	return s
 }
@@ -82,9 +85,9 @@ func (s *Store) InsertClick(ctx context.Context, c store.Click) error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if old, ok := sh.m[c.ID]; ok {
-		return clickExists(old, c)
+		return clickExists(*old, c)
 	}
-	sh.m[c.ID] = c
+	sh.m[c.ID] = &c
 	return nil
 }
 
@@ -123,11 +126,11 @@ func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
 	}
 	for _, c := range norm {
 		if old, ok := s.shard(c.ID).m[c.ID]; ok {
-			return clickExists(old, c)
+			return clickExists(*old, c)
 		}
 	}
-	for _, c := range norm {
-		s.shard(c.ID).m[c.ID] = c
+	for i := range norm {
+		s.shard(norm[i].ID).m[norm[i].ID] = &norm[i] // norm is the batch's own copy
 	}
 	return nil
 }
@@ -140,15 +143,24 @@ func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error
 	}
 	sh := s.shard(id)
 	sh.mu.RLock()
-	c, ok := sh.m[id]
+	p := sh.m[id]
 	sh.mu.RUnlock()
-	if !ok {
+	if p == nil {
 		return store.Click{}, clickNotFound(id)
 	}
-	if c.SubIDs != nil {
-		c.SubIDs = cloneStrings(c.SubIDs)
+	if p.SubIDs != nil {
+		return withOwnSubIDs(p), nil
 	}
-	return c, nil
+	return *p, nil
+}
+
+// withOwnSubIDs returns a copy of c whose SubIDs the caller may modify.
+//
+//go:noinline
+func withOwnSubIDs(p *store.Click) store.Click {
+	c := *p
+	c.SubIDs = slices.Clone(c.SubIDs)
+	return c
 }
 
 //go:noinline
@@ -156,8 +168,6 @@ func clickNotFound(id clickid.ID) error {
 	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
 }
 
-//go:noinline
-func cloneStrings(s []string) []string { return slices.Clone(s) }
 
 // BindPlayer implements [store.BindingStore].
 func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
