@@ -169,7 +169,7 @@ func (w *work) verifyQuery(ring []*ringKey, path string, now time.Time, tol time
 		return "", rej
 	}
 	var want [sha256.Size]byte
-	if !sigp.raw || !decodeHex(want[:], sigp.val) {
+	if !sigp.raw || !decodeHex(&want, sigp.val) {
 		return "", errBadSig
 	}
 	var kid string
@@ -223,14 +223,15 @@ func parseUnix(b string) (int64, bool) {
 	return n, true
 }
 
-// decodeHex decodes exactly len(dst)*2 hex digits of either case into dst.
-func decodeHex(dst []byte, src string) bool {
-	if len(src) != 2*len(dst) {
+// decodeHex decodes exactly 64 hex digits of either case into dst.
+func decodeHex(dst *[sha256.Size]byte, src string) bool {
+	if len(src) != 2*sha256.Size {
 		return false
 	}
 	bad := byte(0)
 	for i := range dst {
-		hi, lo := hexVal[src[2*i]], hexVal[src[2*i+1]]
+		p := src[2*i : 2*i+2]
+		hi, lo := hexVal[p[0]], hexVal[p[1]]
 		bad |= hi | lo
 		dst[i] = hi<<4 | lo
 	}

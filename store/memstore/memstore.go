@@ -154,7 +154,7 @@ func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error
 	return *p, nil
 }
 
-// withOwnSubIDs returns a copy of c whose SubIDs the caller may modify.
+// withOwnSubIDs returns a copy of *p whose SubIDs the caller may modify.
 //
 //go:noinline
 func withOwnSubIDs(p *store.Click) store.Click {
