@@ -168,7 +168,6 @@ func clickNotFound(id clickid.ID) error {
 	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
 }
 
-
 // BindPlayer implements [store.BindingStore].
 func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
 	if err := ctx.Err(); err != nil {
