@@ -35,9 +35,9 @@ type Store struct {
 	deliveries  map[uuid.UUID]*delivery
 }
 
-// clickShard holds the clicks whose ID ends in its index (mod clickShards). A stored click
-// is never modified, so GetClick copies it outside the lock; the map holds pointers, so that
-// a lookup reads the click once, straight into the caller's result.
+// clickShard holds the clicks whose ID's last byte, mod clickShards, is its index. A stored
+// click is never modified, so GetClick copies it after releasing the lock; the map holds
+// pointers, so that a lookup copies the click once, straight into the caller's result.
 type clickShard struct {
 	mu sync.RWMutex
 	m  map[clickid.ID]*store.Click
