@@ -20,19 +20,34 @@ type currencyInfo struct {
 
 // find returns the index of c in currencyTable, or -1. It does not allocate.
 func find(c Currency) int {
-	lo, hi := 0, numCurrencies
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if currencyTable[m].cur < c {
-			lo = m + 1
-		} else {
-			hi = m
+	for h := currencyHash(c); ; h++ {
+		i := currencySlots[h]
+		if i == 0 {
+			return -1
+		}
+		if currencyTable[i-1].cur == c {
+			return int(i - 1)
 		}
 	}
-	if lo < numCurrencies && currencyTable[lo].cur == c {
-		return lo
+}
+
+// currencySlots is an open-addressing hash table over currencyTable: each slot holds an
+// index+1, or 0 for an empty slot. With 170 currencies in 256 slots a lookup reads one or
+// two slots; a uint8 slot index wraps around by itself.
+var currencySlots = func() (t [256]uint8) {
+	for i, ci := range currencyTable {
+		h := currencyHash(ci.cur)
+		for t[h] != 0 {
+			h++
+		}
+		t[h] = uint8(i + 1)
 	}
-	return -1
+	return t
+}()
+
+// currencyHash is Fibonacci hashing of c to a slot of currencySlots.
+func currencyHash(c Currency) uint8 {
+	return uint8(uint32(c) * 0x9E3779B1 >> 24)
 }
 
 // ParseCurrency returns the Currency for an ISO 4217 code of exactly three ASCII letters, in

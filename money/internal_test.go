@@ -69,6 +69,23 @@ func TestFind_NotInTable(t *testing.T) {
 	}
 }
 
+// TestFind_EveryValue checks the hash table against a scan of the table for every
+// Currency value.
+func TestFind_EveryValue(t *testing.T) {
+	t.Parallel()
+	for c := range 1 << 16 {
+		want := -1
+		for i, ci := range currencyTable {
+			if ci.cur == Currency(c) {
+				want = i
+			}
+		}
+		if got := find(Currency(c)); got != want {
+			t.Fatalf("find(%d) = %d, want %d", c, got, want)
+		}
+	}
+}
+
 func TestPow10(t *testing.T) {
 	t.Parallel()
 	p := uint64(1)

@@ -111,30 +111,26 @@ type compiled struct {
 }
 
 type fieldSlot struct {
+	pfx  uint64 // prefix8(name)
 	name string
 	kind fieldKind
 }
 
-// fieldHash is a cheap hash of a parameter name: its length and three of its bytes.
-func fieldHash(k string) uint {
-	h := uint(len(k))
-	if len(k) > 0 {
-		h = h*131 + uint(k[0])
-		h = h*131 + uint(k[len(k)-1])
-		h = h*131 + uint(k[len(k)/2])
-	}
-	return h ^ h>>7
+// fieldHash hashes a parameter name by its prefix8 and its length.
+func fieldHash(pfx uint64, n int) uint {
+	return uint((pfx ^ uint64(n)) * 0x9E3779B97F4A7C15 >> 40)
 }
 
-// lookup returns the field that parameter k carries.
-func (c *compiled) lookup(k string) (fieldKind, bool) {
+// lookup returns the field that parameter k carries; pfx is prefix8(k). A name of at most
+// eight bytes is known by its prefix and length alone.
+func (c *compiled) lookup(k string, pfx uint64) (fieldKind, bool) {
 	mask := uint(len(c.table) - 1)
-	for i := fieldHash(k) & mask; ; i = (i + 1) & mask {
+	for i := fieldHash(pfx, len(k)) & mask; ; i = (i + 1) & mask {
 		s := &c.table[i]
-		if s.name == "" {
+		if s.kind == fNone {
 			return fNone, false
 		}
-		if s.name == k {
+		if s.pfx == pfx && len(s.name) == len(k) && (len(k) <= 8 || s.name[8:] == k[8:]) {
 			return s.kind, true
 		}
 	}
@@ -193,11 +189,12 @@ func (d *Dialect) compile() (*compiled, error) {
 	}
 	c.table = make([]fieldSlot, size)
 	for name, kind := range c.fields {
-		i := fieldHash(name) & uint(size-1)
-		for c.table[i].name != "" {
+		pfx := prefix8(name)
+		i := fieldHash(pfx, len(name)) & uint(size-1)
+		for c.table[i].kind != fNone {
 			i = (i + 1) & uint(size-1)
 		}
-		c.table[i] = fieldSlot{name, kind}
+		c.table[i] = fieldSlot{pfx, name, kind}
 	}
 	if len(d.ClickID) == 0 && len(d.PlayerID) == 0 {
 		return nil, fmt.Errorf("%w: dialect %q maps neither click ID nor player ID", ErrConfig, d.Name)

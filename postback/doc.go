@@ -92,8 +92,9 @@
 //
 // A source has exactly one method, and nothing weaker is ever tried in its place: a request
 // without a signature to a signing source is rejected (ReasonMissingSignature). Secrets and
-// tokens shorter than MinSecretLen bytes are refused; signatures are compared with
-// hmac.Equal, tokens hashed with SHA-256 and compared with subtle.ConstantTimeCompare.
+// tokens shorter than MinSecretLen bytes are refused; signatures are compared in constant
+// time (all 32 bytes, with no early exit), tokens hashed with SHA-256 and compared with
+// subtle.ConstantTimeCompare.
 // Errors and the Handler's logs name reasons and parameter names, never values, tokens,
 // secrets or signatures. Signed timestamps bound replay to the tolerance; within it, a
 // replayed postback is the Receiver's to deduplicate (by transaction ID), and the Handler

@@ -7,11 +7,13 @@ import (
 // param is one parameter of a query, form body or JSON body. For query and form parameters
 // key and val alias the input, still percent-encoded; for JSON ones they are decoded.
 type param struct {
-	key, val   string
-	ek, ev     string // canonical (RFC 3986) forms: the input itself when it needs no encoding
-	raw        bool   // form-encoded (query or form body); false for JSON values
-	body       bool   // from the body, not the query
-	kesc, vesc bool   // raw and containing '%' or '+': decoding changes it
+	key, val string
+	ek, ev   string // canonical (RFC 3986) forms: the input itself when it needs no encoding
+	// seg is "key=value" as sent, when that is already the canonical pair (set by split).
+	seg        string
+	raw        bool // form-encoded (query or form body); false for JSON values
+	body       bool // from the body, not the query
+	kesc, vesc bool // raw and containing '%' or '+': decoding changes it
 	// cleanK and cleanV report that the key or value has only unreserved bytes, so it is its
 	// own canonical form (set by split; JSON parameters are checked by canonical).
 	cleanK, cleanV bool
@@ -22,58 +24,73 @@ type param struct {
 type work struct {
 	n     int
 	ps    [MaxParams]param
+	pfx   [MaxParams]uint64 // prefix8 of each canonical key, for sorting
 	order [MaxParams]uint8
+	dirty int // parameters whose canonical forms split left to canonicalize
 	msg   []byte
+	// macs are the HMAC states of the source's keys, by their index in its keyring: a work
+	// belongs to one source.
+	macs [MaxKeys]*macState
 	// special holds the index+1 of the sig, ts and kid parameters (0: absent), found while
-	// canonicalising.
+	// splitting or canonicalising.
 	special [3]uint8
 }
 
+// reset empties w. Every parameter past w.n is the zero param: split relies on it.
 func (w *work) reset() {
-	clear(w.ps[:w.n]) // drop references into the previous input
+	clear(w.ps[:w.n]) // and drop references into the previous input
 	w.n = 0
+	w.dirty = 0
 	w.special = [3]uint8{}
 	w.msg = w.msg[:0]
 }
 
 // split appends the parameters of a form-encoded string (a raw query or a form body) to w.
 // Empty segments ("a=1&&b=2", a trailing '&') are skipped; a key without '=' has the empty
-// value. One pass over the bytes both splits and notes which keys and values are already in
-// canonical form (only unreserved bytes), so that those need no more work.
+// value.
+//
+// One pass over the bytes both splits and notes which keys and values are already in
+// canonical form (only unreserved bytes). For a parameter whose key and value are both
+// clean, split sets the canonical forms, the sort prefix and the sig, ts and kid slots
+// itself, so that canonicalize has nothing to encode on the common path.
 func (w *work) split(q string, body bool) *RejectError {
 	for i := 0; i < len(q); i++ {
-		start, eq := i, -1
-		cleanK, cleanV := true, true
-	scan:
-		for ; i < len(q); i++ {
-			c := q[i]
-			if unreserved[c] {
+		start := i
+		for i = skip8(q, i); i < len(q) && unreserved[q[i]]; i++ {
+		}
+		eq := -1
+		if i < len(q) && q[i] == '=' {
+			eq = i
+			if i-start == len(paramSig) && q[start:i] == paramSig {
+				// The signature's value is never canonicalised: find its end fast.
+				end := strings.IndexByte(q[i:], '&')
+				if end < 0 {
+					end = len(q) - i
+				}
+				if strings.IndexByte(q[i:i+end], ';') >= 0 {
+					return errSemicolon
+				}
+				i += end
+				if w.n == MaxParams {
+					return errTooManyParams
+				}
+				w.special[0] = uint8(w.n + 1)
+				w.pfx[w.n] = sigPrefix
+				p := &w.ps[w.n]
+				p.key, p.val, p.ek = paramSig, q[eq+1:i], paramSig
+				p.raw, p.body, p.cleanK = true, body, true
+				w.n++
 				continue
 			}
-			switch {
-			case c == '&':
-				break scan
-			case c == ';':
-				return errSemicolon
-			case c == '=' && eq < 0:
-				eq = i
-				if q[start:eq] == paramSig {
-					// The signature's value is never canonicalised: find its end fast.
-					end := strings.IndexByte(q[i:], '&')
-					if end < 0 {
-						end = len(q) - i
-					}
-					if strings.IndexByte(q[i:i+end], ';') >= 0 {
-						return errSemicolon
-					}
-					cleanV = false
-					i += end
-					break scan
-				}
-			case eq < 0:
-				cleanK = false
-			default:
-				cleanV = false
+			for i = skip8(q, i+1); i < len(q) && unreserved[q[i]]; i++ {
+			}
+		}
+		cleanK, cleanV := true, true
+		if i < len(q) && q[i] != '&' {
+			// Something to encode, or to refuse: scan the segment again byte by byte.
+			var rej *RejectError
+			if i, eq, cleanK, cleanV, rej = scanSegment(q, start); rej != nil {
+				return rej
 			}
 		}
 		if i == start {
@@ -89,11 +106,106 @@ func (w *work) split(q string, body bool) *RejectError {
 		if k == "" {
 			return errMalformed
 		}
-		w.ps[w.n] = param{key: k, val: v, raw: true, body: body, cleanK: cleanK, cleanV: cleanV}
+		// Fields are set one by one: ps[n:] are zero (see reset), and building the param
+		// whole on the stack stalls the copy on the bools just written.
+		p := &w.ps[w.n]
+		p.key, p.val = k, v
+		p.raw, p.body, p.cleanK, p.cleanV = true, body, cleanK, cleanV
+		if cleanK && cleanV {
+			p.ek, p.ev = k, v
+			if eq >= 0 {
+				p.seg = q[start:i]
+			}
+			w.pfx[w.n] = prefixIn(q, start, len(k))
+			w.noteSpecial(k, w.n)
+		} else {
+			w.dirty++
+		}
 		w.n++
 	}
 	return nil
 }
+
+// scanSegment scans the segment of q that starts at start up to its '&' (or the end of q),
+// returning the end, the index of its first '=' (-1 if none) and whether the key and the
+// value hold only unreserved bytes. An unencoded ';' is refused.
+func scanSegment(q string, start int) (end, eq int, cleanK, cleanV bool, rej *RejectError) {
+	eq, cleanK, cleanV = -1, true, true
+	i := start
+	for ; i < len(q); i++ {
+		c := q[i]
+		if unreserved[c] {
+			continue
+		}
+		switch {
+		case c == '&':
+			return i, eq, cleanK, cleanV, nil
+		case c == ';':
+			return 0, 0, false, false, errSemicolon
+		case c == '=' && eq < 0:
+			eq = i
+		case eq < 0:
+			cleanK = false
+		default:
+			cleanV = false
+		}
+	}
+	return i, eq, cleanK, cleanV, nil
+}
+
+// skip8 advances i over q eight unreserved bytes at a time, testing each eight with a
+// single branch; it stops before the first eight that hold another byte.
+func skip8(q string, i int) int {
+	for ; i+8 <= len(q); i += 8 {
+		s := q[i : i+8]
+		if unreservedBit[s[0]]&unreservedBit[s[1]]&unreservedBit[s[2]]&unreservedBit[s[3]]&
+			unreservedBit[s[4]]&unreservedBit[s[5]]&unreservedBit[s[6]]&unreservedBit[s[7]] == 0 {
+			break
+		}
+	}
+	return i
+}
+
+// noteSpecial records parameter i in the sig, ts or kid slot if its canonical key ek is
+// one of those names.
+func (w *work) noteSpecial(ek string, i int) {
+	if len(ek) > 3 {
+		return
+	}
+	switch ek {
+	case paramSig:
+		w.special[0] = uint8(i + 1)
+	case paramTS:
+		w.special[1] = uint8(i + 1)
+	case paramKID:
+		w.special[2] = uint8(i + 1)
+	}
+}
+
+// prefix8 returns the first eight bytes of s as a big-endian number, padded with zero
+// bytes. Canonical keys hold no zero byte, so comparing prefixes orders keys as comparing
+// the keys bytewise does, up to a tie.
+func prefix8(s string) uint64 {
+	return prefixIn(s, 0, len(s))
+}
+
+// prefixIn returns prefix8(s[i:i+n]), reading eight bytes at once where s has them.
+func prefixIn(s string, i, n int) uint64 {
+	if len(s)-i >= 8 {
+		b := s[i : i+8]
+		p := uint64(b[7]) | uint64(b[6])<<8 | uint64(b[5])<<16 | uint64(b[4])<<24 |
+			uint64(b[3])<<32 | uint64(b[2])<<40 | uint64(b[1])<<48 | uint64(b[0])<<56
+		return p &^ (^uint64(0) >> (8 * min(n, 8)))
+	}
+	var p uint64
+	for j := range min(n, 8) {
+		p |= uint64(s[i+j]) << (56 - 8*j)
+	}
+	return p
+}
+
+// sigPrefix is prefix8(paramSig).
+var sigPrefix = prefix8(paramSig)
 
 // add appends a decoded parameter (from a JSON body).
 func (w *work) add(k, v string) *RejectError {
@@ -105,34 +217,62 @@ func (w *work) add(k, v string) *RejectError {
 	}
 	w.ps[w.n] = param{key: k, val: v, body: true}
 	w.n++
+	w.dirty++
 	return nil
 }
 
-// canonicalize encodes every key and value in canonical form, sorts the parameters by
-// encoded key then encoded value, and rejects repeated keys.
+// canonicalize encodes the keys and values split left in their sent form, sorts the
+// parameters by encoded key then encoded value, and rejects repeated keys.
 func (w *work) canonicalize() *RejectError {
-	w.special = [3]uint8{}
+	if w.dirty > 0 {
+		if rej := w.encodeDirty(); rej != nil {
+			return rej
+		}
+	}
+	for i := range w.n {
+		w.order[i] = uint8(i)
+	}
+	// Insertion sort: n is at most 100 and usually under 10.
+	for i := 1; i < w.n; i++ {
+		for j := i; j > 0 && w.less(w.order[j], w.order[j-1]); j-- {
+			w.order[j], w.order[j-1] = w.order[j-1], w.order[j]
+		}
+	}
+	for i := 1; i < w.n; i++ {
+		x, y := w.order[i-1], w.order[i]
+		if w.pfx[x] != w.pfx[y] {
+			continue
+		}
+		if a, b := &w.ps[x], &w.ps[y]; a.ek == b.ek {
+			if a.body != b.body {
+				return errBodyRepeats
+			}
+			return errRepeated
+		}
+	}
+	return nil
+}
+
+// encodeDirty sets the canonical forms of the parameters that split left to it (ek is
+// empty): those with bytes to encode, and those of a JSON body.
+func (w *work) encodeDirty() *RejectError {
 	for i := range w.n {
 		p := &w.ps[i]
-		w.order[i] = uint8(i)
+		if p.ek != "" {
+			continue
+		}
 		ok := true
 		if p.cleanK {
 			p.ek = p.key
 		} else if p.ek, p.kesc, ok = canonical(p.key, p.raw); !ok {
 			return errMalformed
 		}
-		if len(p.ek) <= 3 {
-			switch p.ek {
-			case paramSig:
-				// The signature is not signed: its value is read as sent, never encoded.
-				w.special[0] = uint8(i + 1)
-				p.ev = ""
-				continue
-			case paramTS:
-				w.special[1] = uint8(i + 1)
-			case paramKID:
-				w.special[2] = uint8(i + 1)
-			}
+		w.pfx[i] = prefix8(p.ek)
+		w.noteSpecial(p.ek, i)
+		if p.ek == paramSig {
+			// The signature is not signed: its value is read as sent, never encoded.
+			p.ev = ""
+			continue
 		}
 		if p.cleanV {
 			p.ev = p.val
@@ -143,30 +283,14 @@ func (w *work) canonicalize() *RejectError {
 			return errMalformed
 		}
 	}
-	// Insertion sort: n is at most 100 and usually under 10.
-	for i := 1; i < w.n; i++ {
-		for j := i; j > 0 && w.less(w.order[j], w.order[j-1]); j-- {
-			w.order[j], w.order[j-1] = w.order[j-1], w.order[j]
-		}
-	}
-	for i := 1; i < w.n; i++ {
-		a, b := &w.ps[w.order[i-1]], &w.ps[w.order[i]]
-		if a.ek == b.ek {
-			if a.body != b.body {
-				return errBodyRepeats
-			}
-			return errRepeated
-		}
-	}
 	return nil
 }
 
 func (w *work) less(i, j uint8) bool {
-	a, b := &w.ps[i], &w.ps[j]
-	// Keys are never empty; most differ in their first byte.
-	if a.ek[0] != b.ek[0] {
-		return a.ek[0] < b.ek[0]
+	if w.pfx[i] != w.pfx[j] {
+		return w.pfx[i] < w.pfx[j]
 	}
+	a, b := &w.ps[i], &w.ps[j]
 	if a.ek != b.ek {
 		return a.ek < b.ek
 	}
@@ -211,6 +335,10 @@ func (w *work) appendMessage(dst []byte, path string) []byte {
 			dst = append(dst, '&')
 		}
 		first = false
+		if p.seg != "" {
+			dst = append(dst, p.seg...)
+			continue
+		}
 		dst = append(dst, p.ek...)
 		dst = append(dst, '=')
 		dst = append(dst, p.ev...)
@@ -264,6 +392,16 @@ var unreserved = func() (t [256]bool) {
 		t[c] = true
 	}
 	t['-'], t['.'], t['_'], t['~'] = true, true, true, true
+	return t
+}()
+
+// unreservedBit is unreserved as 0 and 1, for testing several bytes with one branch.
+var unreservedBit = func() (t [256]uint8) {
+	for c, ok := range unreserved {
+		if ok {
+			t[c] = 1
+		}
+	}
 	return t
 }()
 

@@ -125,7 +125,7 @@ func (s *Source) parseJSON(pb *Postback, r *http.Request, body []byte, headerTok
 	case MethodSignedQuery:
 		return errMediaType
 	case MethodStandardWebhooks:
-		kid, rej := s.verifyWebhook(r.Header, body, now)
+		kid, rej := s.verifyWebhook(w, r.Header, body, now)
 		if rej != nil {
 			return rej
 		}
@@ -205,7 +205,7 @@ func (w *work) splitJSON(body []byte) *RejectError {
 
 // verifyWebhook checks Standard Webhooks headers over body: HMAC-SHA256 of
 // id "." timestamp "." body, base64, in "v1,<sig>" entries separated by spaces.
-func (s *Source) verifyWebhook(h http.Header, body []byte, now time.Time) (string, *RejectError) {
+func (s *Source) verifyWebhook(w *work, h http.Header, body []byte, now time.Time) (string, *RejectError) {
 	id := h.Get(HeaderWebhookID)
 	tsv := h.Get(HeaderWebhookTimestamp)
 	sigs := h.Get(HeaderWebhookSignature)
@@ -242,12 +242,12 @@ func (s *Source) verifyWebhook(h http.Header, body []byte, now time.Time) (strin
 		if err != nil || n != sha256.Size || base64.StdEncoding.EncodedLen(n) != len(sig) {
 			continue
 		}
-		for _, k := range s.ring {
+		for i, k := range s.ring {
 			if !k.active(now) {
 				continue
 			}
 			tried = true
-			if k.equal(msg, want[:]) {
+			if w.mac(i, k).equal(msg, &want) {
 				return k.ID, nil
 			}
 		}

@@ -3,12 +3,12 @@ package postback
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -51,16 +51,35 @@ func (k *Key) active(now time.Time) bool {
 	return (k.NotBefore.IsZero() || !now.Before(k.NotBefore)) && (k.NotAfter.IsZero() || now.Before(k.NotAfter))
 }
 
-// ringKey is a configured key with a pool of HMAC states.
+// ringKey is a configured key.
 type ringKey struct {
 	Key
 	encID string // the canonical encoding of ID, as it appears in a canonical query
-	pool  sync.Pool
 }
 
+// macState is an HMAC-SHA256 state for one key, kept in a work so that verifying needs
+// neither an allocation nor a pool of its own.
 type macState struct {
 	h   hash.Hash
 	sum [sha256.Size]byte
+}
+
+// equal computes HMAC-SHA256(key, msg) and reports whether it equals want, in constant
+// time.
+func (m *macState) equal(msg []byte, want *[sha256.Size]byte) bool {
+	m.h.Reset()
+	m.h.Write(msg)
+	return equal32((*[sha256.Size]byte)(m.h.Sum(m.sum[:0])), want)
+}
+
+// equal32 reports whether a and b are equal in time that depends on neither, as
+// subtle.ConstantTimeCompare does, eight bytes at a time.
+func equal32(a, b *[sha256.Size]byte) bool {
+	var v uint64
+	for i := 0; i < sha256.Size; i += 8 {
+		v |= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+	}
+	return v == 0
 }
 
 func newKeyring(keys []Key) ([]*ringKey, error) {
@@ -81,23 +100,19 @@ func newKeyring(keys []Key) ([]*ringKey, error) {
 		}
 		seen[k.ID] = true
 		secret := append([]byte(nil), k.Secret...)
-		rk := &ringKey{Key: Key{ID: k.ID, Secret: secret, NotBefore: k.NotBefore, NotAfter: k.NotAfter}, encID: rfc3986(k.ID)}
-		rk.pool.New = func() any { return &macState{h: hmac.New(sha256.New, secret)} }
-		ring = append(ring, rk)
+		ring = append(ring, &ringKey{Key: Key{ID: k.ID, Secret: secret, NotBefore: k.NotBefore, NotAfter: k.NotAfter}, encID: rfc3986(k.ID)})
 	}
 	return ring, nil
 }
 
-// mac computes HMAC-SHA256(secret, msg) and reports whether it equals want, in constant
-// time.
-func (k *ringKey) equal(msg []byte, want []byte) bool {
-	m := k.pool.Get().(*macState)
-	m.h.Reset()
-	m.h.Write(msg)
-	sum := m.h.Sum(m.sum[:0])
-	ok := hmac.Equal(sum, want)
-	k.pool.Put(m)
-	return ok
+// mac returns the HMAC state of ring[i], the i-th key of the work's source.
+func (w *work) mac(i int, k *ringKey) *macState {
+	m := w.macs[i]
+	if m == nil {
+		m = &macState{h: hmac.New(sha256.New, k.Secret)}
+		w.macs[i] = m
+	}
+	return m
 }
 
 // StringToSign returns the s2s v1 string to sign for a request to path (its percent-encoded
@@ -179,7 +194,7 @@ func (w *work) verifyQuery(ring []*ringKey, path string, now time.Time, tol time
 	}
 	w.msg = w.appendMessage(w.msg[:0], path)
 	tried := 0
-	for _, k := range ring {
+	for i, k := range ring {
 		if kidp != nil && kid != k.encID {
 			continue
 		}
@@ -187,7 +202,7 @@ func (w *work) verifyQuery(ring []*ringKey, path string, now time.Time, tol time
 			continue
 		}
 		tried++
-		if k.equal(w.msg, want[:]) {
+		if w.mac(i, k).equal(w.msg, &want) {
 			return k.ID, nil
 		}
 	}

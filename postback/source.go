@@ -301,7 +301,15 @@ func (fv *fieldValues) name(w *work, k fieldKind) string {
 func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 	d := s.d
 	var fv fieldValues
+	// The signature, timestamp and key ID of a signed query are not the postback's.
+	var skip [3]uint8
+	if s.method == MethodSignedQuery {
+		skip = w.special
+	}
 	for i := range w.n {
+		if n := uint8(i + 1); n == skip[0] || n == skip[1] || n == skip[2] {
+			continue
+		}
 		p := &w.ps[i]
 		k := decodedKey(p)
 		v := decodedVal(p)
@@ -309,7 +317,11 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		if !p.cleanV && isMacro(v) {
 			return rejectField(ReasonUnfilledMacro, safeName(k), "value is a macro the sender did not fill", nil)
 		}
-		kind, ok := d.lookup(k)
+		pfx := w.pfx[i] // prefix8 of the canonical key: the decoded key's too if it is clean
+		if !p.cleanK {
+			pfx = prefix8(k)
+		}
+		kind, ok := d.lookup(k, pfx)
 		if !ok {
 			if s.reserved(k) {
 				continue
@@ -328,8 +340,8 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 	}
 	pb.Source = s.name
 	pb.ReceivedAt = now
-	if rej := s.setClick(pb, fv.v[fClick], fv.name(w, fClick)); rej != nil {
-		return rej
+	if r, err := s.setClick(pb, fv.v[fClick]); r != "" {
+		return rejectField(r, fv.name(w, fClick), "", err)
 	}
 	if pb.ClickKind == ClickNone && fv.v[fPlayer] == "" {
 		return errMissingClickID
@@ -423,31 +435,31 @@ func (s *Source) reserved(k string) bool {
 }
 
 // setClick recognises the click ID v: signed (if the source has a ClickSigner and v has the
-// signed length), native, or foreign.
-func (s *Source) setClick(pb *Postback, v, field string) *RejectError {
+// signed length), native, or foreign. It returns the reason and the error of a rejection.
+func (s *Source) setClick(pb *Postback, v string) (Reason, error) {
 	if v == "" {
-		return nil
+		return "", nil
 	}
 	if s.signer != nil && len(v) == clickid.SignedLen {
 		id, err := s.signer.Verify(v)
 		if err != nil {
-			return rejectField(ReasonBadClickIDSig, field, "", err)
+			return ReasonBadClickIDSig, err
 		}
 		pb.ClickKind, pb.ClickID = ClickSigned, id
-		return nil
+		return "", nil
 	}
 	if len(v) == clickid.EncodedLen || len(v) == clickid.UUIDLen {
 		if id, err := clickid.Parse(v); err == nil {
 			pb.ClickKind, pb.ClickID = ClickNative, id
-			return nil
+			return "", nil
 		}
 	}
 	f, err := clickid.ParseForeign(v)
 	if err != nil {
-		return rejectField(ReasonBadClickID, field, "", err)
+		return ReasonBadClickID, err
 	}
 	pb.ClickKind, pb.ForeignClickID = ClickForeign, f
-	return nil
+	return "", nil
 }
 
 // parseTime parses Unix seconds (up to 12 digits) or RFC 3339.
