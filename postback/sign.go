@@ -238,17 +238,31 @@ func parseUnix(b string) (int64, bool) {
 	return n, true
 }
 
-// decodeHex decodes exactly 64 hex digits of either case into dst.
+// decodeHex decodes exactly 64 hex digits of either case into dst. It works on eight
+// digits at a time, in the bits of a uint64, with no branch on the digits.
 func decodeHex(dst *[sha256.Size]byte, src string) bool {
 	if len(src) != 2*sha256.Size {
 		return false
 	}
-	bad := byte(0)
-	for i := range dst {
-		p := src[2*i : 2*i+2]
-		hi, lo := hexVal[p[0]], hexVal[p[1]]
-		bad |= hi | lo
-		dst[i] = hi<<4 | lo
+	const ones = 0x0101010101010101
+	bad := uint64(0)
+	for i := 0; i < sha256.Size; i += 4 {
+		s := src[2*i : 2*i+8]
+		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		// Every byte must be ASCII, then a digit or a letter a-f in either case. For bytes
+		// under 0x80, x + (0x80-lo) has its top bit set where x >= lo, and x + (0x7f-hi)
+		// where x > hi, with no carry between bytes.
+		l := x | 0x20*ones
+		digit := (x + (0x80-'0')*ones) &^ (x + (0x7f-'9')*ones)
+		alpha := (l + (0x80-'a')*ones) &^ (l + (0x7f-'f')*ones)
+		bad |= x&(0x80*ones) | ^(digit|alpha)&(0x80*ones)
+		// The value of each digit: its low nibble, plus 9 for a letter (bit 6 set).
+		v := x&(0x0f*ones) + (x>>6&ones)*9
+		// Two digits to a byte, then the four bytes together.
+		b := (v<<4 | v>>8) & 0x00ff00ff00ff00ff
+		b |= b >> 8
+		binary.LittleEndian.PutUint32(dst[i:], uint32(b)&0xffff|uint32(b>>16)&0xffff0000)
 	}
-	return bad&0xf0 == 0
+	return bad == 0
 }
