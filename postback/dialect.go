@@ -108,6 +108,7 @@ type compiled struct {
 	rejectUnknown bool
 	tokenParam    string
 	table         []fieldSlot // open addressing over fields, for lookups without map hashing
+	mask          uint        // len(table)-1
 }
 
 type fieldSlot struct {
@@ -124,14 +125,10 @@ func fieldHash(pfx uint64, n int) uint {
 // lookup returns the field that parameter k carries; pfx is prefix8(k). A name of at most
 // eight bytes is known by its prefix and length alone.
 func (c *compiled) lookup(k string, pfx uint64) (fieldKind, bool) {
-	mask := uint(len(c.table) - 1)
-	for i := fieldHash(pfx, len(k)) & mask; ; i = (i + 1) & mask {
-		s := &c.table[i]
-		if s.kind == fNone {
-			return fNone, false
-		}
-		if s.pfx == pfx && len(s.name) == len(k) && (len(k) <= 8 || s.name[8:] == k[8:]) {
-			return s.kind, true
+	for i := fieldHash(pfx, len(k)); ; i++ {
+		s := &c.table[i&c.mask]
+		if s.pfx == pfx && len(s.name) == len(k) && (len(k) <= 8 || s.name[8:] == k[8:]) || s.kind == fNone {
+			return s.kind, s.kind != fNone
 		}
 	}
 }
@@ -188,6 +185,7 @@ func (d *Dialect) compile() (*compiled, error) {
 		size *= 2
 	}
 	c.table = make([]fieldSlot, size)
+	c.mask = uint(size - 1)
 	for name, kind := range c.fields {
 		pfx := prefix8(name)
 		i := fieldHash(pfx, len(name)) & uint(size-1)

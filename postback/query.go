@@ -1,6 +1,7 @@
 package postback
 
 import (
+	"encoding/binary"
 	"strings"
 )
 
@@ -191,15 +192,16 @@ func prefix8(s string) uint64 {
 
 // prefixIn returns prefix8(s[i:i+n]), reading eight bytes at once where s has them.
 func prefixIn(s string, i, n int) uint64 {
-	if len(s)-i >= 8 {
-		b := s[i : i+8]
-		p := uint64(b[7]) | uint64(b[6])<<8 | uint64(b[5])<<16 | uint64(b[4])<<24 |
-			uint64(b[3])<<32 | uint64(b[2])<<40 | uint64(b[1])<<48 | uint64(b[0])<<56
-		return p &^ (^uint64(0) >> (8 * min(n, 8)))
+	if len(s)-i < 8 {
+		return prefixSlow(s[i:], n)
 	}
+	return binary.BigEndian.Uint64([]byte(s[i:i+8])) &^ (^uint64(0) >> (8 * min(n, 8)))
+}
+
+func prefixSlow(s string, n int) uint64 {
 	var p uint64
 	for j := range min(n, 8) {
-		p |= uint64(s[i+j]) << (56 - 8*j)
+		p |= uint64(s[j]) << (56 - 8*j)
 	}
 	return p
 }
@@ -229,14 +231,19 @@ func (w *work) canonicalize() *RejectError {
 			return rej
 		}
 	}
+	// Insertion sort on the prefixes, the keys and values breaking ties: n is at most 100
+	// and usually under 10.
 	for i := range w.n {
-		w.order[i] = uint8(i)
-	}
-	// Insertion sort: n is at most 100 and usually under 10.
-	for i := 1; i < w.n; i++ {
-		for j := i; j > 0 && w.less(w.order[j], w.order[j-1]); j-- {
-			w.order[j], w.order[j-1] = w.order[j-1], w.order[j]
+		x, px := uint8(i), w.pfx[i]
+		j := i
+		for ; j > 0; j-- {
+			y := w.order[j-1]
+			if py := w.pfx[y]; px > py || px == py && !w.lessTied(x, y) {
+				break
+			}
+			w.order[j] = y
 		}
+		w.order[j] = x
 	}
 	for i := 1; i < w.n; i++ {
 		x, y := w.order[i-1], w.order[i]
@@ -286,10 +293,8 @@ func (w *work) encodeDirty() *RejectError {
 	return nil
 }
 
-func (w *work) less(i, j uint8) bool {
-	if w.pfx[i] != w.pfx[j] {
-		return w.pfx[i] < w.pfx[j]
-	}
+// lessTied orders parameters i and j, whose prefixes are equal, by key then value.
+func (w *work) lessTied(i, j uint8) bool {
 	a, b := &w.ps[i], &w.ps[j]
 	if a.ek != b.ek {
 		return a.ek < b.ek
@@ -326,11 +331,12 @@ func (w *work) appendMessage(dst []byte, path string) []byte {
 	dst = append(dst, path...)
 	dst = append(dst, '\n')
 	first := true
+	sig := w.special[0] // index+1 of the sig parameter, which is not signed
 	for _, i := range w.order[:w.n] {
-		p := &w.ps[i]
-		if p.ek == paramSig {
+		if i+1 == sig {
 			continue
 		}
+		p := &w.ps[i]
 		if !first {
 			dst = append(dst, '&')
 		}

@@ -51,10 +51,16 @@ func (k *Key) active(now time.Time) bool {
 	return (k.NotBefore.IsZero() || !now.Before(k.NotBefore)) && (k.NotAfter.IsZero() || now.Before(k.NotAfter))
 }
 
+// active reports whether the key verifies at now.
+func (k *ringKey) active(now time.Time) bool {
+	return k.always || k.Key.active(now)
+}
+
 // ringKey is a configured key.
 type ringKey struct {
 	Key
-	encID string // the canonical encoding of ID, as it appears in a canonical query
+	encID  string // the canonical encoding of ID, as it appears in a canonical query
+	always bool   // no NotBefore, no NotAfter
 }
 
 // macState is an HMAC-SHA256 state for one key, kept in a work so that verifying needs
@@ -100,7 +106,11 @@ func newKeyring(keys []Key) ([]*ringKey, error) {
 		}
 		seen[k.ID] = true
 		secret := append([]byte(nil), k.Secret...)
-		ring = append(ring, &ringKey{Key: Key{ID: k.ID, Secret: secret, NotBefore: k.NotBefore, NotAfter: k.NotAfter}, encID: rfc3986(k.ID)})
+		ring = append(ring, &ringKey{
+			Key:    Key{ID: k.ID, Secret: secret, NotBefore: k.NotBefore, NotAfter: k.NotAfter},
+			encID:  rfc3986(k.ID),
+			always: k.NotBefore.IsZero() && k.NotAfter.IsZero(),
+		})
 	}
 	return ring, nil
 }

@@ -186,10 +186,9 @@ func (s *Source) Name() string { return s.name }
 // Method returns the source's authentication method.
 func (s *Source) Method() Method { return s.method }
 
+// getWork returns an empty work: putWork empties a work before pooling it.
 func (s *Source) getWork() *work {
-	w := s.pool.Get().(*work)
-	w.reset()
-	return w
+	return s.pool.Get().(*work)
 }
 
 func (s *Source) putWork(w *work) {
