@@ -1,6 +1,9 @@
 package postback_test
 
 import (
+	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,8 +38,12 @@ func FuzzCanonical(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Idempotent: the canonical query is itself a query with the same canonical form.
+		// It agrees with a plain implementation over net/url.
 		canon := s1[strings.LastIndexByte(s1, '\n')+1:]
+		if want, ok := referenceCanonical(q); !ok || canon != want {
+			t.Fatalf("canonical query of %q is %q, the reference gives %q (ok %v)", q, canon, want, ok)
+		}
+		// Idempotent: the canonical query is itself a query with the same canonical form.
 		if len(canon) > postback.MaxQueryBytes {
 			return // encoding can triple the length past the query limit
 		}
@@ -82,4 +89,41 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// referenceCanonical is the s2s v1 canonical query (sig left out) written plainly with
+// url.ParseQuery, for queries the parser accepts.
+func referenceCanonical(q string) (string, bool) {
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return "", false
+	}
+	enc := func(s string) string {
+		var b strings.Builder
+		for i := range len(s) {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		}
+		return b.String()
+	}
+	var keys []string
+	for k, vs := range vals {
+		if len(vs) != 1 {
+			return "", false
+		}
+		if k != "sig" {
+			keys = append(keys, k)
+		}
+	}
+	// Sorted by encoded key; keys are distinct.
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(enc(a), enc(b)) })
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = enc(k) + "=" + enc(vals.Get(k))
+	}
+	return strings.Join(pairs, "&"), true
 }
