@@ -290,15 +290,46 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
+// CheckKey checks v against the rules of an identifier field (an affiliate, campaign, player,
+// source, event or transaction ID, a dedup key...): at most [MaxKeyLen] bytes of valid UTF-8
+// with no control character (C0, DEL or C1: no NUL, no newline, no tab). The empty string
+// passes; whether a field is required is the record's rule. The error wraps [ErrInvalid].
+//
+// It is exported so that the packages that accept identifiers from outside (postback, say)
+// refuse at their door exactly what a store would refuse, instead of accepting a value that
+// can never be stored.
+func CheckKey(v string) error {
+	if p := keyProblem(v); p != "" {
+		return invalid("identifier %s", p)
+	}
+	return nil
+}
+
+// keyProblem says what breaks the rules of an identifier in v, or "" if nothing does.
+func keyProblem(v string) string {
+	if len(v) > MaxKeyLen {
+		return fmt.Sprintf("has %d bytes, at most %d allowed", len(v), MaxKeyLen)
+	}
+	if !utf8.ValidString(v) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range v {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return fmt.Sprintf("contains the control character %U", r)
+		}
+	}
+	return ""
+}
+
 // checkKey checks an identifier field.
 func checkKey(field, v string, required bool) error {
-	switch {
-	case v == "" && required:
+	if v == "" && required {
 		return invalid("%s is required", field)
-	case len(v) > MaxKeyLen:
-		return invalid("%s has %d bytes, at most %d allowed", field, len(v), MaxKeyLen)
 	}
-	return checkText(field, v, MaxKeyLen)
+	if p := keyProblem(v); p != "" {
+		return invalid("%s %s", field, p)
+	}
+	return nil
 }
 
 // checkText checks that a text field is valid UTF-8 without NUL (which PostgreSQL text cannot
