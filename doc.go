@@ -8,20 +8,22 @@
 //   - [github.com/s2skit/s2s/clickid]: generate, parse, sign and verify click IDs;
 //   - [github.com/s2skit/s2s/money]: exact amounts in minor units, rates, rounding,
 //     allocation and currency conversion, with no floating point;
-//   - [github.com/s2skit/s2s/postback]: parse, verify and honestly answer inbound postbacks
-//     (outbound templates and delivery are in development);
-//   - attribution: windows, models, dedup policy, status machine and fraud hooks (in
-//     development);
+//   - [github.com/s2skit/s2s/event]: the one vocabulary of event types and conversion
+//     statuses that every other package speaks;
+//   - [github.com/s2skit/s2s/postback]: parse, verify and honestly answer inbound postbacks;
 //   - [github.com/s2skit/s2s/commission]: CPA, RevShare, hybrid, IB, prop and sub-affiliate
 //     plans as data, with an explainable ledger, statements and what-if replays;
 //   - [github.com/s2skit/s2s/store]: the storage contract, with an in-memory store
 //     ([github.com/s2skit/s2s/store/memstore]) and a PostgreSQL store
 //     ([github.com/s2skit/s2s/store/pgstore]).
 //
-// This package will hold the Tracker, which wires those packages into one pipeline: record a
-// click and build its redirect, receive a postback (verify, parse, dedup, attribute, commission,
-// persist atomically, enqueue outbound postbacks), run delivery workers and answer status
-// queries, with http.Handlers that a host mounts on its own mux.
+// Not built yet, and not to be relied on: attribution (windows, models, dedup policy, status
+// machine, fraud rules and caps), outbound postbacks (templates, an SSRF-guarded client and an
+// outbox worker), and this package's Tracker, which will wire the others into one pipeline:
+// record a click and build its redirect, receive a postback (verify, parse, dedup, attribute,
+// commission, persist atomically, enqueue outbound postbacks), run delivery workers and answer
+// status queries, with http.Handlers that a host mounts on its own mux. Until then a host
+// writes that pipeline itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.
 package s2s
