@@ -30,6 +30,59 @@ var (
 	schemas atomic.Int64
 )
 
+// TestMain runs the tests, then proves that they left no schema behind: a schema named with
+// this run's prefix that still exists is a leak, and fails the run (after dropping it, so the
+// server stays clean for the next run).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := dropLeftovers(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// dropLeftovers drops the schemas of this run that still exist, and returns an error naming
+// them if there were any.
+func dropLeftovers() error {
+	url := os.Getenv(envURL)
+	if url == "" {
+		return nil
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return fmt.Errorf("leak check: %w", err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	rows, err := db.QueryContext(ctx, "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY nspname", runID)
+	if err != nil {
+		return fmt.Errorf("leak check: %w", err)
+	}
+	var left []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("leak check: %w", err)
+		}
+		left = append(left, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("leak check: %w", err)
+	}
+	for _, s := range left {
+		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+s+" CASCADE"); err != nil {
+			return fmt.Errorf("leak check: drop %s: %w", s, err)
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("FAIL: the tests left %d schemas behind (now dropped): %v; a test's cleanup must drop what it creates, with a context that is not cancelled yet", len(left), left)
+	}
+	return nil
+}
+
 func newRunID() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -55,14 +108,20 @@ func openDB(t testing.TB) *sql.DB {
 func newSchema(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	schema := fmt.Sprintf("%s_%d", runID, schemas.Add(1))
+	dropSchemaAtCleanup(t, db, schema)
 	require.NoError(t, pgstore.Migrate(t.Context(), db, &pgstore.MigrateOptions{Schema: schema}))
+	return schema
+}
+
+// dropSchemaAtCleanup drops schema, if it exists, when t ends. It runs with a context of its
+// own: t.Context() is cancelled before cleanup functions run.
+func dropSchemaAtCleanup(t testing.TB, db *sql.DB, schema string) {
+	t.Helper()
 	t.Cleanup(func() {
-		_, err := db.ExecContext(context.WithoutCancel(t.Context()), "DROP SCHEMA "+schema+" CASCADE")
-		if err != nil {
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	return schema
 }
 
 func newStore(t testing.TB, db *sql.DB, schema string) *pgstore.Store {

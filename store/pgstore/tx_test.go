@@ -152,7 +152,7 @@ func TestStore_TxTwins(t *testing.T) {
 func TestMigrate_Concurrent(t *testing.T) {
 	schema := runID + "_migrate"
 	admin := openDB(t)
-	t.Cleanup(func() { _, _ = admin.ExecContext(t.Context(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	dropSchemaAtCleanup(t, admin, schema)
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
 	for range 6 {
