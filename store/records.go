@@ -11,13 +11,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
 // Limits on record fields. Longer values are refused with ErrInvalid, never truncated.
 const (
 	MaxKeyLen       = 255       // identifiers: affiliate, campaign, player, source, event, transaction, dedup key, rule, endpoint
-	MaxSubIDs       = 30        // sub IDs per click
+	MaxSubIDs       = 30        // sub IDs per click or conversion
 	MaxSubIDLen     = 512       // bytes per sub ID
 	MaxUserAgentLen = 1024      // bytes of a click's user agent
 	MaxURLLen       = 8 << 10   // bytes of a landing or delivery URL
@@ -61,18 +62,6 @@ type PlayerBinding struct {
 	BoundAt     time.Time     // required
 }
 
-// Status is the status of a conversion.
-type Status string
-
-// Conversion statuses. The attribution package owns the rules for moving between them; the
-// store records what it is told, compare-and-set on the current status.
-const (
-	StatusPending  Status = "pending"
-	StatusApproved Status = "approved"
-	StatusRejected Status = "rejected"
-	StatusReversed Status = "reversed"
-)
-
 // Decision is why a conversion went to its affiliate (or to none): the attribution model that
 // decided and its reason, so that "why did this go to affiliate X" always has an answer.
 type Decision struct {
@@ -82,28 +71,33 @@ type Decision struct {
 
 // StatusChange is one entry of a conversion's status history.
 type StatusChange struct {
-	Status Status
+	Status event.Status
 	Reason string
 	At     time.Time
 }
 
 // Conversion is a recorded conversion event: a registration, a deposit, a trade, a purchase,
 // a revenue report, a reversal...
+//
+// Its statuses are [event.Status]: the attribution package owns the rules for moving between
+// them; the store records what it is told, compare-and-set on the current status.
 type Conversion struct {
-	ID            uuid.UUID    // required, not zero; time-ordered (uuid.NewV7) keys index best
-	DedupKey      string       // required: the key under which exactly one conversion exists
-	Source        string       // the sender it came from; optional
-	Event         string       // required: "registration", "ftd", "deposit", ...
-	ClickID       clickid.ID   // zero if none
-	PlayerID      string       // optional
-	AffiliateID   string       // the affiliate it is attributed to; empty if none
-	CampaignID    string       // optional
-	TransactionID string       // the sender's transaction ID; optional
-	Amount        money.Amount // the event's amount (a deposit, a purchase); the zero Amount if none; never negative
-	Status        Status       // required: the current status
-	OccurredAt    time.Time    // required: when the event happened, as the sender says
-	ReceivedAt    time.Time    // required: when the postback was received
-	Decision      Decision     // the attribution decision
+	ID             uuid.UUID       // required, not zero; time-ordered (uuid.NewV7) keys index best
+	DedupKey       string          // required: the key under which exactly one conversion exists
+	Source         string          // the sender it came from; optional
+	Event          event.Type      // required: event.Registration, event.FTD, ... or a custom name
+	ClickID        clickid.ID      // zero if none
+	ForeignClickID clickid.Foreign // the click ID the sender sent when it is not one of ours (another tracker's, a gclid); optional
+	SubIDs         []string        // the sub IDs the sender sent, by position (sub1 first), under a Click's rules; optional
+	PlayerID       string          // optional
+	AffiliateID    string          // the affiliate it is attributed to; empty if none
+	CampaignID     string          // optional
+	TransactionID  string          // the sender's transaction ID; optional
+	Amount         money.Amount    // the event's amount (a deposit, a purchase); the zero Amount if none; never negative
+	Status         event.Status    // required: the current status
+	OccurredAt     time.Time       // required: when the event happened, as the sender says
+	ReceivedAt     time.Time       // required: when the postback was received
+	Decision       Decision        // the attribution decision
 
 	// History is the status history, oldest first, written by the store: RecordConversion
 	// starts it with Status at ReceivedAt (its own History is ignored) and ChangeStatus
@@ -111,13 +105,18 @@ type Conversion struct {
 	History []StatusChange
 }
 
-// SameContent reports whether c and o describe the same event: the fields a sender's retry
-// repeats (Source, Event, ClickID, PlayerID, TransactionID, Amount and OccurredAt, compared
-// at the store's time precision). Two records of one dedup key with the same content are a
-// duplicate; with different content, a conflict. Received time, attribution and status are
-// not compared: they belong to the receiver, not to the event.
+// SameContent reports whether c and o describe the same event: whether they say the same
+// things the sender said about it. A sender's retry repeats its request, so every field the
+// sender sent is compared (Source, Event, ClickID, ForeignClickID, SubIDs position by
+// position, PlayerID, TransactionID, Amount, and OccurredAt at the store's time precision),
+// except the status, which a later status change may move. Two records of one dedup key with
+// the same content are a duplicate; with different content, a conflict, so that what a second
+// request says differently is never dropped silently. Received time, attribution and status
+// are not compared: they belong to the receiver, not to the event. A nil and an empty SubIDs
+// are the same.
 func (c Conversion) SameContent(o Conversion) bool {
 	return c.Source == o.Source && c.Event == o.Event && c.ClickID == o.ClickID &&
+		c.ForeignClickID == o.ForeignClickID && slices.Equal(c.SubIDs, o.SubIDs) &&
 		c.PlayerID == o.PlayerID && c.TransactionID == o.TransactionID && c.Amount == o.Amount &&
 		NormalizeTime(c.OccurredAt).Equal(NormalizeTime(o.OccurredAt))
 }
@@ -159,6 +158,11 @@ const (
 	DeliveryDead      DeliveryStatus = "dead"      // given up (dead letter); ReplayDelivery revives it
 )
 
+// Valid reports whether s is one of the DeliveryStatus constants.
+func (s DeliveryStatus) Valid() bool {
+	return s == DeliveryPending || s == DeliveryDelivered || s == DeliveryDead
+}
+
 // Delivery is an outbound postback in the outbox: the request to send, its status and every
 // attempt made.
 type Delivery struct {
@@ -187,16 +191,6 @@ type Attempt struct {
 // Latency returns how long the attempt took.
 func (a Attempt) Latency() time.Duration { return a.FinishedAt.Sub(a.StartedAt) }
 
-// Outcome is what an attempt leads to.
-type Outcome string
-
-// Attempt outcomes.
-const (
-	OutcomeDelivered Outcome = "delivered" // the delivery is done
-	OutcomeRetry     Outcome = "retry"     // try again at RecordAttemptParams.NextAttemptAt
-	OutcomeDead      Outcome = "dead"      // give up: dead-letter it
-)
-
 // Lease is a delivery leased to a worker until ExpiresAt, with the fencing token that the
 // worker must present to record its attempt.
 type Lease struct {
@@ -223,8 +217,8 @@ type RecordConversionParams struct {
 // ChangeStatusParams is the argument of ConversionStore.ChangeStatus.
 type ChangeStatusParams struct {
 	ConversionID uuid.UUID
-	From         Status // the status the caller expects the conversion to have now
-	To           Status
+	From         event.Status // the status the caller expects the conversion to have now
+	To           event.Status
 	Reason       string
 	At           time.Time
 	Ledger       []LedgerLine // their ConversionID must be ConversionID
@@ -254,13 +248,17 @@ type LeaseParams struct {
 	Limit    int           // 0 means 10; at most 1000
 }
 
-// RecordAttemptParams is the argument of DeliveryStore.RecordAttempt.
+// RecordAttemptParams is the argument of DeliveryStore.RecordAttempt: the attempt and the
+// status the delivery moves to after it.
 type RecordAttemptParams struct {
-	DeliveryID    uuid.UUID
-	Token         int64 // the fencing token of the lease
-	Attempt       Attempt
-	Outcome       Outcome
-	NextAttemptAt time.Time // required for OutcomeRetry, after the attempt
+	DeliveryID uuid.UUID
+	Token      int64 // the fencing token of the lease
+	Attempt    Attempt
+	// Status is the delivery's status after the attempt: DeliveryDelivered (done),
+	// DeliveryDead (given up: dead-lettered) or DeliveryPending (a retry, due at
+	// NextAttemptAt).
+	Status        DeliveryStatus
+	NextAttemptAt time.Time // required for a retry (Status DeliveryPending), after the attempt; ignored otherwise
 }
 
 // ListDeliveriesParams is the argument of DeliveryStore.ListDeliveries.
@@ -349,6 +347,39 @@ func checkText(field, v string, max int) error {
 	return nil
 }
 
+// checkSubIDs checks the sub IDs of a record: at most MaxSubIDs, each text of at most
+// MaxSubIDLen bytes.
+func checkSubIDs(record string, subIDs []string) error {
+	if len(subIDs) > MaxSubIDs {
+		return invalid("%s: %d sub ids, at most %d allowed", record, len(subIDs), MaxSubIDs)
+	}
+	for i, s := range subIDs {
+		if err := checkText(record+": sub id", s, MaxSubIDLen); err != nil {
+			return fmt.Errorf("%w (sub id %d)", err, i+1)
+		}
+	}
+	return nil
+}
+
+// checkForeign checks an optional foreign click ID.
+func checkForeign(field string, f clickid.Foreign) error {
+	if f == "" {
+		return nil
+	}
+	if _, err := clickid.ParseForeign(string(f)); err != nil {
+		return invalid("%s: %v", field, err)
+	}
+	return nil
+}
+
+// cloneSubIDs returns subIDs in a slice of its own, nil when empty.
+func cloneSubIDs(subIDs []string) []string {
+	if len(subIDs) == 0 {
+		return nil
+	}
+	return slices.Clone(subIDs)
+}
+
 func checkTime(field string, t time.Time) error {
 	if t.IsZero() {
 		return invalid("%s is required", field)
@@ -378,18 +409,11 @@ func (c Click) Validate() error {
 	if err := checkKey("click: campaign id", c.CampaignID, false); err != nil {
 		return err
 	}
-	if len(c.SubIDs) > MaxSubIDs {
-		return invalid("click: %d sub ids, at most %d allowed", len(c.SubIDs), MaxSubIDs)
+	if err := checkSubIDs("click", c.SubIDs); err != nil {
+		return err
 	}
-	for i, s := range c.SubIDs {
-		if err := checkText("click: sub id", s, MaxSubIDLen); err != nil {
-			return fmt.Errorf("%w (sub id %d)", err, i+1)
-		}
-	}
-	if c.ForeignID != "" {
-		if _, err := clickid.ParseForeign(string(c.ForeignID)); err != nil {
-			return invalid("click: foreign id: %v", err)
-		}
+	if err := checkForeign("click: foreign id", c.ForeignID); err != nil {
+		return err
 	}
 	if err := checkText("click: user agent", c.UserAgent, MaxUserAgentLen); err != nil {
 		return err
@@ -404,11 +428,7 @@ func (c Click) Validate() error {
 // IP unmapped (an IPv4-mapped IPv6 address as IPv4), slices not shared with c.
 func (c Click) Normalize() Click {
 	c.CreatedAt = NormalizeTime(c.CreatedAt)
-	if len(c.SubIDs) == 0 {
-		c.SubIDs = nil
-	} else {
-		c.SubIDs = slices.Clone(c.SubIDs)
-	}
+	c.SubIDs = cloneSubIDs(c.SubIDs)
 	c.IP = c.IP.Unmap()
 	return c
 }
@@ -451,14 +471,6 @@ func (b PlayerBinding) SameBinding(o PlayerBinding) bool {
 	return b.PlayerID == o.PlayerID && b.AffiliateID == o.AffiliateID && b.CampaignID == o.CampaignID && b.ClickID == o.ClickID
 }
 
-func validStatus(s Status) bool {
-	switch s {
-	case StatusPending, StatusApproved, StatusRejected, StatusReversed:
-		return true
-	}
-	return false
-}
-
 // Validate checks c against the rules of Conversion.
 func (c Conversion) Validate() error {
 	if c.ID == uuid.Nil {
@@ -470,7 +482,7 @@ func (c Conversion) Validate() error {
 	}{
 		{"conversion: dedup key", c.DedupKey, true},
 		{"conversion: source", c.Source, false},
-		{"conversion: event", c.Event, true},
+		{"conversion: event", string(c.Event), true},
 		{"conversion: player id", c.PlayerID, false},
 		{"conversion: affiliate id", c.AffiliateID, false},
 		{"conversion: campaign id", c.CampaignID, false},
@@ -481,6 +493,12 @@ func (c Conversion) Validate() error {
 			return err
 		}
 	}
+	if err := checkSubIDs("conversion", c.SubIDs); err != nil {
+		return err
+	}
+	if err := checkForeign("conversion: foreign click id", c.ForeignClickID); err != nil {
+		return err
+	}
 	if err := checkText("conversion: decision reason", c.Decision.Reason, MaxTextLen); err != nil {
 		return err
 	}
@@ -490,7 +508,7 @@ func (c Conversion) Validate() error {
 	if c.Amount.Sign() < 0 {
 		return invalid("conversion: amount %s is negative; a reversal is a status change with negative ledger lines", c.Amount)
 	}
-	if !validStatus(c.Status) {
+	if !c.Status.Valid() {
 		return invalid("conversion: unknown status %q", c.Status)
 	}
 	if err := checkTime("conversion: occurred at", c.OccurredAt); err != nil {
@@ -499,9 +517,10 @@ func (c Conversion) Validate() error {
 	return checkTime("conversion: received at", c.ReceivedAt)
 }
 
-// Normalize returns c with its times normalised and its History reset to the record's first
-// entry, as RecordConversion stores it.
+// Normalize returns c with its times normalised, an empty SubIDs as nil (others not shared
+// with c), and its History reset to the record's first entry, as RecordConversion stores it.
 func (c Conversion) Normalize() Conversion {
+	c.SubIDs = cloneSubIDs(c.SubIDs)
 	c.OccurredAt = NormalizeTime(c.OccurredAt)
 	c.ReceivedAt = NormalizeTime(c.ReceivedAt)
 	c.History = []StatusChange{{Status: c.Status, At: c.ReceivedAt}}
@@ -701,7 +720,7 @@ func (p ChangeStatusParams) Validate() error {
 	if p.ConversionID == uuid.Nil {
 		return invalid("status change: conversion id is required")
 	}
-	if !validStatus(p.From) || !validStatus(p.To) {
+	if !p.From.Valid() || !p.To.Valid() {
 		return invalid("status change: unknown status %q or %q", p.From, p.To)
 	}
 	if err := checkText("status change: reason", p.Reason, MaxTextLen); err != nil {
@@ -774,23 +793,21 @@ func (p RecordAttemptParams) Validate() error {
 	if err := p.Attempt.Validate(); err != nil {
 		return err
 	}
-	switch p.Outcome {
-	case OutcomeDelivered, OutcomeDead:
-	case OutcomeRetry:
+	switch p.Status {
+	case DeliveryDelivered, DeliveryDead:
+	case DeliveryPending:
 		if !p.NextAttemptAt.After(p.Attempt.FinishedAt) {
-			return invalid("record attempt: a retry needs NextAttemptAt after the attempt")
+			return invalid("record attempt: a retry (status pending) needs NextAttemptAt after the attempt")
 		}
 	default:
-		return invalid("record attempt: unknown outcome %q", p.Outcome)
+		return invalid("record attempt: unknown delivery status %q", p.Status)
 	}
 	return nil
 }
 
 // Validate checks p.
 func (p ListDeliveriesParams) Validate() error {
-	switch p.Status {
-	case DeliveryPending, DeliveryDelivered, DeliveryDead:
-	default:
+	if !p.Status.Valid() {
 		return invalid("list deliveries: unknown status %q", p.Status)
 	}
 	if p.Limit < 0 {

@@ -146,10 +146,12 @@ type DeliveryStore interface {
 	// the same delivery at once.
 	LeaseDeliveries(ctx context.Context, p LeaseParams) ([]Lease, error)
 
-	// RecordAttempt records an attempt made under a lease and its outcome: delivered, retry
-	// at a later time, or dead (dead-lettered). It fails with ErrLeaseLost, writing nothing,
-	// if the lease's token is no longer the delivery's current one or it has expired at
-	// p.Attempt.FinishedAt.
+	// RecordAttempt records an attempt made under a lease and moves the delivery to
+	// p.Status: delivered, dead (dead-lettered), or pending again for a retry due at
+	// p.NextAttemptAt. It ends the lease. It fails with ErrLeaseLost, writing nothing, if the
+	// lease's token is no longer the delivery's current one, the delivery is no longer
+	// pending, or the lease has expired at p.Attempt.FinishedAt; an unknown delivery is
+	// ErrNotFound.
 	RecordAttempt(ctx context.Context, p RecordAttemptParams) (Delivery, error)
 
 	// GetDelivery returns a delivery with all its attempts, or an error wrapping ErrNotFound.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
@@ -197,8 +198,8 @@ func postbacks() error {
 		_, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: store.Conversion{
 			ID:       uuid.Must(uuid.NewV7()),
 			DedupKey: pb.Source + ":" + string(pb.Event) + ":" + pb.TransactionID,
-			Source:   pb.Source, Event: string(pb.Event), ClickID: pb.ClickID, PlayerID: pb.PlayerID,
-			TransactionID: pb.TransactionID, Amount: pb.Amount, Status: store.StatusPending,
+			Source:   pb.Source, Event: event.Type(pb.Event), ClickID: pb.ClickID, PlayerID: pb.PlayerID,
+			TransactionID: pb.TransactionID, Amount: pb.Amount, Status: event.StatusPending,
 			OccurredAt: pb.OccurredAt, ReceivedAt: pb.ReceivedAt,
 		}})
 		switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
@@ -130,7 +131,7 @@ func BenchmarkRecordConversion(b *testing.B) {
 		p := store.RecordConversionParams{
 			Conversion: store.Conversion{
 				ID: id, DedupKey: id.String(), Event: "ftd", AffiliateID: "aff-42", TransactionID: "tx",
-				Amount: money.New(15000, money.EUR), Status: store.StatusPending, OccurredAt: at, ReceivedAt: at,
+				Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 			},
 			Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, AffiliateID: "aff-42", Kind: store.LedgerAccrual,
 				Amount: money.New(5000, money.EUR), CreatedAt: at}},

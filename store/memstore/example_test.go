@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
@@ -27,7 +28,7 @@ func Example() {
 			Conversion: store.Conversion{
 				ID: id, DedupKey: "network-a:ftd:TX-99812", Source: "network-a", Event: "ftd",
 				PlayerID: "p-1", AffiliateID: "aff-42", TransactionID: "TX-99812",
-				Amount: money.MustParse("150.00", money.EUR), Status: store.StatusPending,
+				Amount: money.MustParse("150.00", money.EUR), Status: event.StatusPending,
 				OccurredAt: at, ReceivedAt: at,
 			},
 			Ledger: []store.LedgerLine{{

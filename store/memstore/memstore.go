@@ -264,6 +264,7 @@ func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery
 
 func cloneConversion(c *store.Conversion) store.Conversion {
 	out := *c
+	out.SubIDs = slices.Clone(c.SubIDs)
 	out.History = slices.Clone(c.History)
 	return out
 }
@@ -487,12 +488,8 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 	}
 	d.d.Attempts = append(d.d.Attempts, a)
 	d.leaseExpires = time.Time{}
-	switch p.Outcome {
-	case store.OutcomeDelivered:
-		d.d.Status = store.DeliveryDelivered
-	case store.OutcomeDead:
-		d.d.Status = store.DeliveryDead
-	case store.OutcomeRetry:
+	d.d.Status = p.Status
+	if p.Status == store.DeliveryPending {
 		d.d.NextAttemptAt = store.NormalizeTime(p.NextAttemptAt)
 	}
 	return cloneDelivery(&d.d), nil

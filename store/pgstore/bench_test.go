@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
@@ -103,7 +104,7 @@ func benchRecord() store.RecordConversionParams {
 	return store.RecordConversionParams{
 		Conversion: store.Conversion{
 			ID: id, DedupKey: id.String(), Event: "ftd", AffiliateID: "aff-42", TransactionID: "tx",
-			Amount: money.New(15000, money.EUR), Status: store.StatusPending, OccurredAt: at, ReceivedAt: at,
+			Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 		},
 		Ledger: []store.LedgerLine{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, AffiliateID: "aff-42",
 			Kind: store.LedgerAccrual, Amount: money.New(5000, money.EUR), CreatedAt: at}},

@@ -26,7 +26,7 @@ type queries struct {
 
 const (
 	clickColumns      = "id, affiliate_id, campaign_id, sub_ids, foreign_id, ip, user_agent, landing, created_at"
-	conversionColumns = "id, dedup_key, source, event, click_id, player_id, affiliate_id, campaign_id, transaction_id, amount_minor, amount_currency, status, occurred_at, received_at, decision_model, decision_reason"
+	conversionColumns = "id, dedup_key, source, event, click_id, player_id, affiliate_id, campaign_id, transaction_id, amount_minor, amount_currency, status, occurred_at, received_at, decision_model, decision_reason, foreign_click_id, sub_ids"
 	lineColumns       = "id, conversion_id, affiliate_id, kind, amount_minor, currency, rule, detail, period_start, period_end, created_at"
 	deliveryColumns   = "id, conversion_id, endpoint, method, url, header, body, status, next_attempt_at, created_at"
 )
@@ -42,7 +42,7 @@ func newQueries(p string) queries {
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (player_id) DO NOTHING`),
 		getBinding: q("SELECT player_id, affiliate_id, campaign_id, click_id, method, bound_at FROM {s}player_bindings WHERE player_id = $1"),
 		insertConversion: q("INSERT INTO {s}conversions (" + conversionColumns + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 			ON CONFLICT (dedup_key) DO NOTHING`),
 		getConversion:      q("SELECT " + conversionColumns + " FROM {s}conversions WHERE id = $1"),
 		getConversionByKey: q("SELECT " + conversionColumns + " FROM {s}conversions WHERE dedup_key = $1"),
@@ -95,13 +95,9 @@ func clickArgs(c store.Click) ([]any, error) {
 
 // appendClickArgs appends the 9 INSERT arguments of c to args.
 func appendClickArgs(args []any, c store.Click) ([]any, error) {
-	var subIDs any
-	if len(c.SubIDs) > 0 {
-		b, err := appendJSONStrings(nil, c.SubIDs)
-		if err != nil {
-			return nil, err
-		}
-		subIDs = string(b)
+	subIDs, err := subIDsArg(c.SubIDs)
+	if err != nil {
+		return nil, err
 	}
 	var ip any
 	if c.IP.IsValid() {
@@ -109,6 +105,30 @@ func appendClickArgs(args []any, c store.Click) ([]any, error) {
 	}
 	return append(args, c.ID.UUIDString(), c.AffiliateID, c.CampaignID, subIDs, string(c.ForeignID), ip,
 		c.UserAgent, c.Landing, store.NormalizeTime(c.CreatedAt)), nil
+}
+
+// subIDsArg returns sub IDs as a JSON array, or nil (NULL) when there are none.
+func subIDsArg(subIDs []string) (any, error) {
+	if len(subIDs) == 0 {
+		return nil, nil
+	}
+	b, err := appendJSONStrings(nil, subIDs)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// scanSubIDs decodes a sub_ids column: nil for NULL.
+func scanSubIDs(b []byte) ([]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var out []string
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("sub_ids: %w", err)
+	}
+	return out, nil
 }
 
 // appendJSONStrings appends ss as a JSON array. Strings that need no escaping (the common
@@ -153,10 +173,9 @@ func scanClick(r rowScanner) (store.Click, error) {
 	if err := r.Scan(&c.ID, &c.AffiliateID, &c.CampaignID, &subIDs, &foreign, &ip, &c.UserAgent, &c.Landing, &c.CreatedAt); err != nil {
 		return store.Click{}, err
 	}
-	if len(subIDs) > 0 {
-		if err := json.Unmarshal(subIDs, &c.SubIDs); err != nil {
-			return store.Click{}, fmt.Errorf("sub_ids: %w", err)
-		}
+	var err error
+	if c.SubIDs, err = scanSubIDs(subIDs); err != nil {
+		return store.Click{}, err
 	}
 	c.ForeignID = clickid.Foreign(foreign)
 	if ip.Valid {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
@@ -38,10 +39,17 @@ func scanConversion(r rowScanner) (store.Conversion, error) {
 	var c store.Conversion
 	var click, currency sql.Null[string]
 	var minor sql.Null[int64]
-	var status string
-	err := r.Scan(&c.ID, &c.DedupKey, &c.Source, &c.Event, &click, &c.PlayerID, &c.AffiliateID, &c.CampaignID,
-		&c.TransactionID, &minor, &currency, &status, &c.OccurredAt, &c.ReceivedAt, &c.Decision.Model, &c.Decision.Reason)
+	var ev, status, foreign string
+	var subIDs []byte
+	err := r.Scan(&c.ID, &c.DedupKey, &c.Source, &ev, &click, &c.PlayerID, &c.AffiliateID, &c.CampaignID,
+		&c.TransactionID, &minor, &currency, &status, &c.OccurredAt, &c.ReceivedAt, &c.Decision.Model, &c.Decision.Reason,
+		&foreign, &subIDs)
 	if err != nil {
+		return store.Conversion{}, err
+	}
+	c.Event = event.Type(ev)
+	c.ForeignClickID = clickid.Foreign(foreign)
+	if c.SubIDs, err = scanSubIDs(subIDs); err != nil {
 		return store.Conversion{}, err
 	}
 	if click.Valid {
@@ -52,7 +60,7 @@ func scanConversion(r rowScanner) (store.Conversion, error) {
 	if c.Amount, err = scanAmount(minor, currency); err != nil {
 		return store.Conversion{}, err
 	}
-	c.Status = store.Status(status)
+	c.Status = event.Status(status)
 	c.OccurredAt = store.NormalizeTime(c.OccurredAt)
 	c.ReceivedAt = store.NormalizeTime(c.ReceivedAt)
 	return c, nil
@@ -94,7 +102,7 @@ func (s *Store) loadHistory(ctx context.Context, db dbtx, cs []*store.Conversion
 		if err := rows.Scan(&id, &status, &h.Reason, &h.At); err != nil {
 			return err
 		}
-		h.Status = store.Status(status)
+		h.Status = event.Status(status)
 		h.At = store.NormalizeTime(h.At)
 		byID[id].History = append(byID[id].History, h)
 	}
@@ -173,9 +181,13 @@ func (s *Store) recordConversion(ctx context.Context, db dbtx, p store.RecordCon
 func (s *Store) recordStatement(p store.RecordConversionParams) (string, []any, error) {
 	c := p.Conversion
 	minor, currency := amountArgs(c.Amount)
-	args := []any{c.ID, c.DedupKey, c.Source, c.Event, nullable(c.ClickID), c.PlayerID, c.AffiliateID,
+	subIDs, err := subIDsArg(c.SubIDs)
+	if err != nil {
+		return "", nil, err
+	}
+	args := []any{c.ID, c.DedupKey, c.Source, string(c.Event), nullable(c.ClickID), c.PlayerID, c.AffiliateID,
 		c.CampaignID, c.TransactionID, minor, currency, string(c.Status), c.OccurredAt, c.ReceivedAt,
-		c.Decision.Model, c.Decision.Reason}
+		c.Decision.Model, c.Decision.Reason, string(c.ForeignClickID), subIDs}
 	var b strings.Builder
 	b.WriteString("WITH c AS (")
 	b.WriteString(s.q.insertConversion)

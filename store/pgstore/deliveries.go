@@ -163,17 +163,11 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 			return wrap(err, "insert attempt of %s", p.DeliveryID)
 		}
 		next := sql.Null[time.Time]{}
-		newStatus := string(store.DeliveryPending)
-		switch p.Outcome {
-		case store.OutcomeDelivered:
-			newStatus = string(store.DeliveryDelivered)
-		case store.OutcomeDead:
-			newStatus = string(store.DeliveryDead)
-		case store.OutcomeRetry:
+		if p.Status == store.DeliveryPending {
 			next = sql.Null[time.Time]{V: store.NormalizeTime(p.NextAttemptAt), Valid: true}
 		}
 		// next_attempt_at keeps its value unless the attempt schedules a retry.
-		if _, err := tx.ExecContext(ctx, s.q.finishDelivery, p.DeliveryID, newStatus, next); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.finishDelivery, p.DeliveryID, string(p.Status), next); err != nil {
 			return wrap(err, "finish attempt of %s", p.DeliveryID)
 		}
 		out, err = s.readDelivery(ctx, tx, p.DeliveryID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
@@ -82,19 +84,21 @@ func conversionFor(key, affiliate string, occurred time.Time) store.RecordConver
 	id := uuid.New()
 	return store.RecordConversionParams{
 		Conversion: store.Conversion{
-			ID:            id,
-			DedupKey:      key,
-			Source:        "network-a",
-			Event:         "ftd",
-			PlayerID:      "player-" + key,
-			AffiliateID:   affiliate,
-			CampaignID:    "camp-1",
-			TransactionID: "tx-" + key,
-			Amount:        money.New(15000, money.EUR),
-			Status:        store.StatusPending,
-			OccurredAt:    occurred,
-			ReceivedAt:    occurred.Add(2 * time.Second),
-			Decision:      store.Decision{Model: "last_click", Reason: "click within the 30-day window"},
+			ID:             id,
+			DedupKey:       key,
+			Source:         "network-a",
+			Event:          event.FTD,
+			ForeignClickID: "net-click-" + clickid.Foreign(key),
+			SubIDs:         []string{"sub-a", "", "sub-c"},
+			PlayerID:       "player-" + key,
+			AffiliateID:    affiliate,
+			CampaignID:     "camp-1",
+			TransactionID:  "tx-" + key,
+			Amount:         money.New(15000, money.EUR),
+			Status:         event.StatusPending,
+			OccurredAt:     occurred,
+			ReceivedAt:     occurred.Add(2 * time.Second),
+			Decision:       store.Decision{Model: "last_click", Reason: "click within the 30-day window"},
 		},
 		Ledger: []store.LedgerLine{{
 			ID: uuid.New(), ConversionID: id, AffiliateID: affiliate, Kind: store.LedgerAccrual,
@@ -291,7 +295,7 @@ func (s suite) conversions(t *testing.T) {
 		got, err := st.RecordConversion(ctx(t), p)
 		require.NoError(t, err)
 		requireSameConversion(t, p.Conversion, got, "rule: RecordConversion returns the conversion as stored")
-		require.Equal(t, []store.StatusChange{{Status: store.StatusPending, At: at(2 * time.Second)}}, got.History,
+		require.Equal(t, []store.StatusChange{{Status: event.StatusPending, At: at(2 * time.Second)}}, got.History,
 			"rule: the history starts with the recorded status at the received time")
 
 		byID, err := st.GetConversion(ctx(t), p.Conversion.ID)
@@ -300,6 +304,12 @@ func (s suite) conversions(t *testing.T) {
 		byKey, err := st.GetConversionByKey(ctx(t), "k1")
 		require.NoError(t, err)
 		require.Equal(t, got, byKey, "rule: GetConversionByKey returns the same conversion")
+
+		p.Conversion.SubIDs[0] = "changed by caller after record"
+		byKey.SubIDs[2] = "changed by caller after get"
+		again, err := st.GetConversion(ctx(t), p.Conversion.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"sub-a", "", "sub-c"}, again.SubIDs, "rule: a conversion's sub IDs are not shared between the store and its callers")
 
 		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour)})
 		require.NoError(t, err)
@@ -313,12 +323,19 @@ func (s suite) conversions(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
 		p := conversionFor("reg", "aff-1", base)
-		p.Conversion.Event = "registration"
+		p.Conversion.Event = event.Registration
 		p.Conversion.Amount = money.Amount{}
+		p.Conversion.SubIDs = []string{}
+		p.Conversion.ForeignClickID = ""
 		p.Conversion.ClickID = newClick(t).ID
 		got, err := st.RecordConversion(ctx(t), p)
 		require.NoError(t, err)
 		require.Equal(t, money.Amount{}, got.Amount, "rule: a conversion without an amount reads back without one")
+		require.Nil(t, got.SubIDs, "rule: a conversion without sub IDs reads back with nil SubIDs")
+		stored, err := st.GetConversion(ctx(t), p.Conversion.ID)
+		require.NoError(t, err)
+		require.Nil(t, stored.SubIDs, "rule: a conversion without sub IDs reads back with nil SubIDs")
+		require.Empty(t, stored.ForeignClickID, "rule: a conversion without a foreign click ID reads back without one")
 		require.Equal(t, p.Conversion.ClickID, got.ClickID)
 	})
 	t.Run("DuplicateReturnsOriginal", func(t *testing.T) {
@@ -346,11 +363,15 @@ func (s suite) conversions(t *testing.T) {
 		stored, err := st.RecordConversion(ctx(t), first)
 		require.NoError(t, err)
 		for name, mutate := range map[string]func(*store.Conversion){
-			"Amount":      func(c *store.Conversion) { c.Amount = money.New(15001, money.EUR) },
-			"Currency":    func(c *store.Conversion) { c.Amount = money.New(15000, money.USD) },
-			"Event":       func(c *store.Conversion) { c.Event = "deposit" },
-			"Transaction": func(c *store.Conversion) { c.TransactionID = "other" },
-			"OccurredAt":  func(c *store.Conversion) { c.OccurredAt = c.OccurredAt.Add(time.Microsecond) },
+			"Amount":       func(c *store.Conversion) { c.Amount = money.New(15001, money.EUR) },
+			"Currency":     func(c *store.Conversion) { c.Amount = money.New(15000, money.USD) },
+			"Event":        func(c *store.Conversion) { c.Event = event.Deposit },
+			"Transaction":  func(c *store.Conversion) { c.TransactionID = "other" },
+			"ForeignClick": func(c *store.Conversion) { c.ForeignClickID = "other-click" },
+			"SubID":        func(c *store.Conversion) { c.SubIDs = []string{"sub-a", "", "sub-X"} },
+			"SubIDCount":   func(c *store.Conversion) { c.SubIDs = []string{"sub-a", "", "sub-c", ""} },
+			"NoSubIDs":     func(c *store.Conversion) { c.SubIDs = nil },
+			"OccurredAt":   func(c *store.Conversion) { c.OccurredAt = c.OccurredAt.Add(time.Microsecond) },
 		} {
 			p := conversionFor("k1", "aff-1", base)
 			p.Conversion.PlayerID = first.Conversion.PlayerID
@@ -375,9 +396,16 @@ func (s suite) conversions(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
 		for name, mutate := range map[string]func(*store.RecordConversionParams){
-			"NoID":                   func(p *store.RecordConversionParams) { p.Conversion.ID = uuid.Nil },
-			"NoDedupKey":             func(p *store.RecordConversionParams) { p.Conversion.DedupKey = "" },
-			"NoEvent":                func(p *store.RecordConversionParams) { p.Conversion.Event = "" },
+			"NoID":          func(p *store.RecordConversionParams) { p.Conversion.ID = uuid.Nil },
+			"NoDedupKey":    func(p *store.RecordConversionParams) { p.Conversion.DedupKey = "" },
+			"NoEvent":       func(p *store.RecordConversionParams) { p.Conversion.Event = "" },
+			"TooManySubIDs": func(p *store.RecordConversionParams) { p.Conversion.SubIDs = make([]string, store.MaxSubIDs+1) },
+			"NULInSubID":    func(p *store.RecordConversionParams) { p.Conversion.SubIDs = []string{"a\x00b"} },
+			"LongSubID": func(p *store.RecordConversionParams) {
+				p.Conversion.SubIDs = []string{strings.Repeat("s", store.MaxSubIDLen+1)}
+			},
+			"BadForeignClickID":      func(p *store.RecordConversionParams) { p.Conversion.ForeignClickID = "has space" },
+			"ControlCharInEvent":     func(p *store.RecordConversionParams) { p.Conversion.Event = "ftd\n" },
 			"NegativeAmount":         func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(-1, money.EUR) },
 			"AmountWithoutCurrency":  func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(100, 0) },
 			"UnknownStatus":          func(p *store.RecordConversionParams) { p.Conversion.Status = "maybe" },
@@ -441,31 +469,31 @@ func (s suite) conversions(t *testing.T) {
 		require.NoError(t, err)
 
 		approved, err := st.ChangeStatus(ctx(t), store.ChangeStatusParams{
-			ConversionID: p.Conversion.ID, From: store.StatusPending, To: store.StatusApproved,
+			ConversionID: p.Conversion.ID, From: event.StatusPending, To: event.StatusApproved,
 			Reason: "hold period over", At: base.Add(time.Hour),
 		})
 		require.NoError(t, err)
-		require.Equal(t, store.StatusApproved, approved.Status, "rule: ChangeStatus sets the status")
+		require.Equal(t, event.StatusApproved, approved.Status, "rule: ChangeStatus sets the status")
 
 		reversal := store.LedgerLine{
 			ID: uuid.New(), ConversionID: p.Conversion.ID, AffiliateID: "aff-1", Kind: store.LedgerReversal,
 			Amount: money.New(-5000, money.EUR), Rule: "plan:default/cpa", CreatedAt: base.Add(2 * time.Hour),
 		}
 		stale := store.ChangeStatusParams{
-			ConversionID: p.Conversion.ID, From: store.StatusPending, To: store.StatusReversed,
+			ConversionID: p.Conversion.ID, From: event.StatusPending, To: event.StatusReversed,
 			Reason: "chargeback", At: base.Add(2 * time.Hour), Ledger: []store.LedgerLine{reversal},
 		}
 		got, err := st.ChangeStatus(ctx(t), stale)
 		require.ErrorIs(t, err, store.ErrConflict, "rule: a change from a status the conversion no longer has is ErrConflict")
-		require.Equal(t, store.StatusApproved, got.Status, "rule: a refused change returns the stored conversion")
+		require.Equal(t, event.StatusApproved, got.Status, "rule: a refused change returns the stored conversion")
 
-		stale.From = store.StatusApproved
+		stale.From = event.StatusApproved
 		reversed, err := st.ChangeStatus(ctx(t), stale)
 		require.NoError(t, err)
 		require.Equal(t, []store.StatusChange{
-			{Status: store.StatusPending, At: at(2 * time.Second)},
-			{Status: store.StatusApproved, Reason: "hold period over", At: at(time.Hour)},
-			{Status: store.StatusReversed, Reason: "chargeback", At: at(2 * time.Hour)},
+			{Status: event.StatusPending, At: at(2 * time.Second)},
+			{Status: event.StatusApproved, Reason: "hold period over", At: at(time.Hour)},
+			{Status: event.StatusReversed, Reason: "chargeback", At: at(2 * time.Hour)},
 		}, reversed.History, "rule: status changes are appended to the history, never edits")
 
 		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(3 * time.Hour)})
@@ -477,7 +505,7 @@ func (s suite) conversions(t *testing.T) {
 		}
 		require.Zero(t, sum, "rule: an accrual and its reversal net to zero")
 
-		_, err = st.ChangeStatus(ctx(t), store.ChangeStatusParams{ConversionID: uuid.New(), From: store.StatusPending, To: store.StatusApproved, At: base})
+		_, err = st.ChangeStatus(ctx(t), store.ChangeStatusParams{ConversionID: uuid.New(), From: event.StatusPending, To: event.StatusApproved, At: base})
 		require.ErrorIs(t, err, store.ErrNotFound, "rule: a change to an unknown conversion is ErrNotFound")
 	})
 	t.Run("ListOrderRangeAndPaging", func(t *testing.T) {
@@ -601,7 +629,7 @@ func (s suite) deliveries(t *testing.T) {
 
 		retryAt := base.Add(5 * time.Minute)
 		d, err := st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[0].ID, Token: byID[ds[0].ID].Token, Attempt: attempt(base, 503), Outcome: store.OutcomeRetry, NextAttemptAt: retryAt,
+			DeliveryID: ds[0].ID, Token: byID[ds[0].ID].Token, Attempt: attempt(base, 503), Status: store.DeliveryPending, NextAttemptAt: retryAt,
 		})
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryPending, d.Status, "rule: a retry leaves the delivery pending")
@@ -610,12 +638,12 @@ func (s suite) deliveries(t *testing.T) {
 		require.Equal(t, 120*time.Millisecond, d.Attempts[0].Latency())
 
 		d, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Outcome: store.OutcomeDelivered,
+			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Status: store.DeliveryDelivered,
 		})
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryDelivered, d.Status, "rule: a delivered outcome marks the delivery delivered")
 		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Outcome: store.OutcomeDelivered,
+			DeliveryID: ds[1].ID, Token: byID[ds[1].ID].Token, Attempt: attempt(base, 200), Status: store.DeliveryDelivered,
 		})
 		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: a lease is used up by its attempt")
 
@@ -628,7 +656,7 @@ func (s suite) deliveries(t *testing.T) {
 		require.Len(t, leases, 1)
 		require.Len(t, leases[0].Delivery.Attempts, 1, "rule: a leased delivery carries its attempts")
 		dead, err := st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[0].ID, Token: leases[0].Token, Attempt: attempt(retryAt, 410), Outcome: store.OutcomeDead,
+			DeliveryID: ds[0].ID, Token: leases[0].Token, Attempt: attempt(retryAt, 410), Status: store.DeliveryDead,
 		})
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryDead, dead.Status, "rule: a dead outcome dead-letters the delivery")
@@ -665,14 +693,14 @@ func (s suite) deliveries(t *testing.T) {
 		require.NotEqual(t, first[0].Token, second[0].Token, "rule: each lease has a new fencing token")
 
 		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[0].ID, Token: first[0].Token, Attempt: attempt(base.Add(50*time.Second), 200), Outcome: store.OutcomeDelivered,
+			DeliveryID: ds[0].ID, Token: first[0].Token, Attempt: attempt(base.Add(50*time.Second), 200), Status: store.DeliveryDelivered,
 		})
 		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: the holder of an expired, re-leased lease cannot record its attempt")
 
 		late := attempt(base.Add(90*time.Second), 200)
 		late.FinishedAt = base.Add(2 * time.Minute) // the second lease expires at base+2m
 		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[0].ID, Token: second[0].Token, Attempt: late, Outcome: store.OutcomeDelivered,
+			DeliveryID: ds[0].ID, Token: second[0].Token, Attempt: late, Status: store.DeliveryDelivered,
 		})
 		require.ErrorIs(t, err, store.ErrLeaseLost, "rule: an attempt that finishes when its lease has expired is refused")
 
@@ -685,7 +713,7 @@ func (s suite) deliveries(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, third, 1)
 		d, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{
-			DeliveryID: ds[0].ID, Token: third[0].Token, Attempt: attempt(base.Add(2*time.Minute), 204), Outcome: store.OutcomeDelivered,
+			DeliveryID: ds[0].ID, Token: third[0].Token, Attempt: attempt(base.Add(2*time.Minute), 204), Status: store.DeliveryDelivered,
 		})
 		require.NoError(t, err, "rule: the current lease holder records its attempt")
 		require.Equal(t, store.DeliveryDelivered, d.Status)
@@ -787,12 +815,12 @@ func (s suite) concurrency(t *testing.T) {
 		_, err := st.RecordConversion(ctx(t), p)
 		require.NoError(t, err)
 		wins := race(t, 50, func(i int) error {
-			to := store.StatusApproved
+			to := event.StatusApproved
 			if i%2 == 1 {
-				to = store.StatusRejected
+				to = event.StatusRejected
 			}
 			_, err := st.ChangeStatus(t.Context(), store.ChangeStatusParams{
-				ConversionID: p.Conversion.ID, From: store.StatusPending, To: to, At: base.Add(time.Hour),
+				ConversionID: p.Conversion.ID, From: event.StatusPending, To: to, At: base.Add(time.Hour),
 			})
 			return err
 		}, "losing status changes are ErrConflict", store.ErrConflict)

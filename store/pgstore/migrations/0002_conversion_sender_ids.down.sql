@@ -1,0 +1,3 @@
+ALTER TABLE conversions
+    DROP COLUMN sub_ids,
+    DROP COLUMN foreign_click_id;
