@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -36,18 +37,19 @@ type Dialect struct {
 	Subs []string `json:"subs,omitempty"`
 
 	// Events maps sent event values to events; a value not in it is kept as a custom event.
-	Events map[string]Event `json:"events,omitempty"`
+	Events map[string]event.Type `json:"events,omitempty"`
 	// DefaultEvent is the event of a postback that sends none. Empty means such a postback
 	// is rejected (ReasonMissingEvent).
-	DefaultEvent Event `json:"default_event,omitempty"`
-	// Statuses maps sent status values to statuses. Nil means the values are the Status
-	// constants' own names.
-	Statuses map[string]Status `json:"statuses,omitempty"`
-	// DefaultStatus is the status of a postback that sends none; empty means StatusApproved.
-	DefaultStatus Status `json:"default_status,omitempty"`
+	DefaultEvent event.Type `json:"default_event,omitempty"`
+	// Statuses maps sent status values to statuses. Nil means the values are the
+	// event.Status constants' own names ("approved", "pending", "rejected", "reversed").
+	Statuses map[string]event.Status `json:"statuses,omitempty"`
+	// DefaultStatus is the status of a postback that sends none; empty means
+	// event.StatusApproved.
+	DefaultStatus event.Status `json:"default_status,omitempty"`
 	// UnknownStatus is the status given to a value not in Statuses (the value is kept in
 	// OriginalStatus). Empty means such a postback is rejected (ReasonUnknownStatus).
-	UnknownStatus Status `json:"unknown_status,omitempty"`
+	UnknownStatus event.Status `json:"unknown_status,omitempty"`
 	// DefaultCurrency is the ISO 4217 code of amounts sent without a currency, for senders
 	// whose amounts are in the offer's currency. Empty means such amounts are rejected
 	// (ReasonMissingCurrency).
@@ -98,11 +100,11 @@ const (
 type compiled struct {
 	name          string
 	fields        map[string]fieldKind
-	events        map[string]Event
-	statuses      map[string]Status
-	defaultEvent  Event
-	defaultStatus Status
-	unknownStatus Status
+	events        map[string]event.Type
+	statuses      map[string]event.Status
+	defaultEvent  event.Type
+	defaultStatus event.Status
+	unknownStatus event.Status
 	currency      money.Currency
 	amountOpts    money.ParseOptions
 	rejectUnknown bool
@@ -147,7 +149,7 @@ func (d *Dialect) compile() (*compiled, error) {
 		tokenParam:    d.TokenParam,
 	}
 	if c.defaultStatus == "" {
-		c.defaultStatus = StatusApproved
+		c.defaultStatus = event.StatusApproved
 	}
 	if len(d.Subs) > MaxSubs {
 		return nil, fmt.Errorf("%w: dialect %q: %d subs, at most %d", ErrConfig, d.Name, len(d.Subs), MaxSubs)
@@ -198,9 +200,7 @@ func (d *Dialect) compile() (*compiled, error) {
 		return nil, fmt.Errorf("%w: dialect %q maps neither click ID nor player ID", ErrConfig, d.Name)
 	}
 	for _, s := range append(slices.Collect(maps.Values(d.Statuses)), d.DefaultStatus, d.UnknownStatus) {
-		switch s {
-		case "", StatusApproved, StatusPending, StatusRejected, StatusReversed:
-		default:
+		if s != "" && !s.Valid() {
 			return nil, fmt.Errorf("%w: dialect %q: unknown status %q", ErrConfig, d.Name, s)
 		}
 	}
@@ -216,7 +216,8 @@ func (d *Dialect) compile() (*compiled, error) {
 
 // Native returns the library's own dialect, the one the s2s v1 examples use: click_id,
 // player_id, event, status, amount, currency, txn_id, occurred_at and sub1 to sub15, with the
-// Event and Status constants' names as values. A postback must send an event.
+// names of package event's constants as values ("ftd", "revenue", "approved"...). A postback
+// must send an event.
 func Native() *Dialect {
 	return &Dialect{
 		Name:          "s2s",
@@ -266,7 +267,7 @@ var presets = map[string]func() *Dialect{
 			Name: "everflow", ClickID: []string{"transaction_id"}, PlayerID: []string{"user_id"},
 			Event: []string{"event_id", "adv_event_id"}, Amount: []string{"amount"},
 			TransactionID: []string{"order_id"}, Subs: numbered("adv", 1, 10),
-			DefaultEvent: EventConversion, DecimalComma: true, TokenParam: "verification_token",
+			DefaultEvent: event.Conversion, DecimalComma: true, TokenParam: "verification_token",
 		}
 	},
 	// TUNE / HasOffers: GET /aff_lsr?transaction_id=&amount=&adv_sub=&goal_id=&security_token=
@@ -275,7 +276,7 @@ var presets = map[string]func() *Dialect{
 			Name: "tune", ClickID: []string{"transaction_id"}, Amount: []string{"amount"},
 			TransactionID: []string{"adv_sub"}, Event: []string{"goal_id"},
 			Subs:         append([]string{"aff_sub"}, append(numbered("aff_sub", 2, 5), numbered("adv_sub", 2, 5)...)...),
-			DefaultEvent: EventConversion, TokenParam: "security_token",
+			DefaultEvent: event.Conversion, TokenParam: "security_token",
 		}
 	},
 	// CAKE: GET p.ashx?o=&e=&f=pb&r=REQID&t=TRANSACTION&p=PRICE, or ?click_id=&amount=
@@ -283,7 +284,7 @@ var presets = map[string]func() *Dialect{
 		return &Dialect{
 			Name: "cake", ClickID: []string{"r", "reqid", "click_id"}, Amount: []string{"p", "amount"},
 			TransactionID: []string{"t"}, Event: []string{"e"}, Subs: numbered("s", 1, 5),
-			DefaultEvent: EventConversion,
+			DefaultEvent: event.Conversion,
 		}
 	},
 	// Affise: GET /postback?clickid=&action_id=&goal=&sum=&status=&secure=&custom_field1..15=
@@ -293,8 +294,8 @@ var presets = map[string]func() *Dialect{
 			Name: "affise", ClickID: []string{"clickid", "click_id", "afclick"}, PlayerID: []string{"user_id"},
 			TransactionID: []string{"action_id"}, Event: []string{"goal"}, Amount: []string{"sum"},
 			Status: []string{"status"}, Subs: numbered("custom_field", 1, 15),
-			Statuses:     map[string]Status{"1": StatusApproved, "2": StatusPending, "3": StatusRejected, "5": StatusPending},
-			DefaultEvent: EventConversion, TokenParam: "secure",
+			Statuses:     map[string]event.Status{"1": event.StatusApproved, "2": event.StatusPending, "3": event.StatusRejected, "5": event.StatusPending},
+			DefaultEvent: event.Conversion, TokenParam: "secure",
 		}
 	},
 	// Scaleo: GET /track/conv?click_id=&token=&goal_id=&goal_alias=&conv_status=&amount=
@@ -305,10 +306,10 @@ var presets = map[string]func() *Dialect{
 			Event: []string{"goal_id", "goal_alias"}, Status: []string{"conv_status"}, Amount: []string{"amount"},
 			TransactionID: []string{"adv_order_id"},
 			Subs:          append(numbered("sub_id", 1, 5), numbered("aff_param", 1, 5)...),
-			Statuses: map[string]Status{
-				"approved": StatusApproved, "pending": StatusPending, "rejected": StatusRejected, "hold": StatusPending,
+			Statuses: map[string]event.Status{
+				"approved": event.StatusApproved, "pending": event.StatusPending, "rejected": event.StatusRejected, "hold": event.StatusPending,
 			},
-			DefaultEvent: EventConversion, TokenParam: "token",
+			DefaultEvent: event.Conversion, TokenParam: "token",
 		}
 	},
 	// Voluum: GET /postback?cid=&payout=&txid=&currency=&et=&param1..5=
@@ -316,7 +317,7 @@ var presets = map[string]func() *Dialect{
 		return &Dialect{
 			Name: "voluum", ClickID: []string{"cid"}, Amount: []string{"payout"}, TransactionID: []string{"txid"},
 			Currency: []string{"currency"}, Event: []string{"et"}, Subs: numbered("param", 1, 5),
-			DefaultEvent: EventConversion,
+			DefaultEvent: event.Conversion,
 		}
 	},
 	// Keitaro: GET /{key}/postback?subid=&tid=&payout=&status=&currency=&sub_id_1..15=
@@ -326,10 +327,10 @@ var presets = map[string]func() *Dialect{
 			Name: "keitaro", ClickID: []string{"subid"}, TransactionID: []string{"tid"},
 			Amount: []string{"payout", "revenue"}, Status: []string{"status"}, Currency: []string{"currency"},
 			Subs: numbered("sub_id_", 1, 15),
-			Statuses: map[string]Status{
-				"lead": StatusPending, "sale": StatusApproved, "rejected": StatusRejected, "rebill": StatusApproved,
+			Statuses: map[string]event.Status{
+				"lead": event.StatusPending, "sale": event.StatusApproved, "rejected": event.StatusRejected, "rebill": event.StatusApproved,
 			},
-			DefaultEvent: EventConversion,
+			DefaultEvent: event.Conversion,
 		}
 	},
 	// Binom: GET click.php?cnv_id=&payout=&cnv_status=&cnv_currency= (cnv_status is free
@@ -338,18 +339,18 @@ var presets = map[string]func() *Dialect{
 		return &Dialect{
 			Name: "binom", ClickID: []string{"cnv_id", "clickid"}, Amount: []string{"payout"},
 			Status: []string{"cnv_status"}, Currency: []string{"cnv_currency"},
-			Statuses: map[string]Status{
-				"approved": StatusApproved, "sale": StatusApproved, "pending": StatusPending, "lead": StatusPending,
-				"hold": StatusPending, "rejected": StatusRejected, "declined": StatusRejected,
+			Statuses: map[string]event.Status{
+				"approved": event.StatusApproved, "sale": event.StatusApproved, "pending": event.StatusPending, "lead": event.StatusPending,
+				"hold": event.StatusPending, "rejected": event.StatusRejected, "declined": event.StatusRejected,
 			},
-			UnknownStatus: StatusPending, DefaultEvent: EventConversion,
+			UnknownStatus: event.StatusPending, DefaultEvent: event.Conversion,
 		}
 	},
 	// RedTrack: GET /postback?clickid=&sum=&type=&rdtk_event_id=
 	"redtrack": func() *Dialect {
 		return &Dialect{
 			Name: "redtrack", ClickID: []string{"clickid"}, Amount: []string{"sum"}, Event: []string{"type"},
-			TransactionID: []string{"rdtk_event_id"}, DefaultEvent: EventConversion,
+			TransactionID: []string{"rdtk_event_id"}, DefaultEvent: event.Conversion,
 		}
 	},
 	// MyAffiliates: the receiver writes the URL with MyAffiliates' tokens, one of {payload},
@@ -359,7 +360,7 @@ var presets = map[string]func() *Dialect{
 		return &Dialect{
 			Name: "myaffiliates", ClickID: []string{"payload", "req_id", "pub_id"}, PlayerID: []string{"player_id"},
 			Event: []string{"event"}, Amount: []string{"amount"}, Currency: []string{"currency"},
-			TransactionID: []string{"txn_id"}, DefaultEvent: EventRegistration,
+			TransactionID: []string{"txn_id"}, DefaultEvent: event.Registration,
 		}
 	},
 }

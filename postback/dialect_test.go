@@ -3,6 +3,7 @@ package postback_test
 import (
 	"testing"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/stretchr/testify/require"
@@ -14,8 +15,8 @@ func TestPresets(t *testing.T) {
 	t.Parallel()
 	type want struct {
 		click, player, txn, eventName, origStatus string
-		event                                     postback.Event
-		status                                    postback.Status
+		event                                     event.Type
+		status                                    event.Status
 		amount                                    string // "" for none
 		subs                                      map[int]string
 		extra                                     []postback.Param
@@ -25,32 +26,32 @@ func TestPresets(t *testing.T) {
 		want                         want
 	}{
 		{"everflow", "USD", "/?nid=123&transaction_id=0f3a8e1b2c4d5e6f7a8b9c0d1e2f3a4b&amount=12,34&event_id=7&order_id=ORD-1&adv1=x&adv10=y&user_id=u9",
-			want{click: "0f3a8e1b2c4d5e6f7a8b9c0d1e2f3a4b", player: "u9", txn: "ORD-1", eventName: "7", event: "7", status: postback.StatusApproved,
+			want{click: "0f3a8e1b2c4d5e6f7a8b9c0d1e2f3a4b", player: "u9", txn: "ORD-1", eventName: "7", event: "7", status: event.StatusApproved,
 				amount: "12.34 USD", subs: map[int]string{1: "x", 10: "y"}, extra: []postback.Param{{Key: "nid", Value: "123"}}}},
 		{"tune", "USD", "/aff_lsr?transaction_id=10226a4b3b0e2c1d9f8e7d6c5b4a39&amount=25.00&adv_sub=SALE-9&aff_sub=s1&aff_sub5=s5&adv_sub2=a2",
-			want{click: "10226a4b3b0e2c1d9f8e7d6c5b4a39", txn: "SALE-9", event: postback.EventConversion, status: postback.StatusApproved,
+			want{click: "10226a4b3b0e2c1d9f8e7d6c5b4a39", txn: "SALE-9", event: event.Conversion, status: event.StatusApproved,
 				amount: "25.00 USD", subs: map[int]string{1: "s1", 5: "s5", 6: "a2"}}},
 		{"cake", "EUR", "/p.ashx?o=12&e=3&f=pb&r=987654321&t=ORDER-1&p=99.90",
-			want{click: "987654321", txn: "ORDER-1", eventName: "3", event: "3", status: postback.StatusApproved, amount: "99.90 EUR",
+			want{click: "987654321", txn: "ORDER-1", eventName: "3", event: "3", status: event.StatusApproved, amount: "99.90 EUR",
 				extra: []postback.Param{{Key: "o", Value: "12"}, {Key: "f", Value: "pb"}}}},
 		{"affise", "USD", "/postback?clickid=5f4dcc3b5aa765d61d8327de&action_id=A-1&goal=2&sum=50.00&status=2&custom_field1=cf1&custom_field15=cf15",
-			want{click: "5f4dcc3b5aa765d61d8327de", txn: "A-1", eventName: "2", event: "2", status: postback.StatusPending, origStatus: "2",
+			want{click: "5f4dcc3b5aa765d61d8327de", txn: "A-1", eventName: "2", event: "2", status: event.StatusPending, origStatus: "2",
 				amount: "50.00 USD", subs: map[int]string{1: "cf1", 15: "cf15"}}},
 		{"scaleo", "USD", "/track/conv?click_id=974efaa86716e372442ab44c8a3f563b&goal_id=1673&conv_status=hold&aff_param1=AP12&sub_id1=SID1&amount=10.00&adv_order_id=O-5",
-			want{click: "974efaa86716e372442ab44c8a3f563b", txn: "O-5", eventName: "1673", event: "1673", status: postback.StatusPending, origStatus: "hold",
+			want{click: "974efaa86716e372442ab44c8a3f563b", txn: "O-5", eventName: "1673", event: "1673", status: event.StatusPending, origStatus: "hold",
 				amount: "10.00 USD", subs: map[int]string{1: "SID1", 6: "AP12"}}},
 		{"voluum", "", "/postback?cid=ABCDEF1234567890ABCDEF12&payout=3.50&txid=T1&currency=GBP&et=upsell&param1=p1",
-			want{click: "ABCDEF1234567890ABCDEF12", txn: "T1", eventName: "upsell", event: "upsell", status: postback.StatusApproved,
+			want{click: "ABCDEF1234567890ABCDEF12", txn: "T1", eventName: "upsell", event: "upsell", status: event.StatusApproved,
 				amount: "3.50 GBP", subs: map[int]string{1: "p1"}}},
 		{"keitaro", "", "/abc123/postback?subid=3k4j5h6g7f8d9s0a1q2&tid=R-1&payout=20&status=rebill&currency=usd&sub_id_15=z&return=OK",
-			want{click: "3k4j5h6g7f8d9s0a1q2", txn: "R-1", event: postback.EventConversion, status: postback.StatusApproved, origStatus: "rebill",
+			want{click: "3k4j5h6g7f8d9s0a1q2", txn: "R-1", event: event.Conversion, status: event.StatusApproved, origStatus: "rebill",
 				amount: "20.00 USD", subs: map[int]string{15: "z"}, extra: []postback.Param{{Key: "return", Value: "OK"}}}},
 		{"binom", "", "/click.php?cnv_id=7Xy9Zk2Lm4Np6Qr8&payout=1.25&cnv_status=deposit_2&cnv_currency=EUR",
-			want{click: "7Xy9Zk2Lm4Np6Qr8", event: postback.EventConversion, status: postback.StatusPending, origStatus: "deposit_2", amount: "1.25 EUR"}},
+			want{click: "7Xy9Zk2Lm4Np6Qr8", event: event.Conversion, status: event.StatusPending, origStatus: "deposit_2", amount: "1.25 EUR"}},
 		{"redtrack", "USD", "/postback?clickid=64f1c2e3a4b5c6d7e8f90a1b&sum=42.00&type=Purchase&rdtk_event_id=E-77",
-			want{click: "64f1c2e3a4b5c6d7e8f90a1b", txn: "E-77", eventName: "Purchase", event: "Purchase", status: postback.StatusApproved, amount: "42.00 USD"}},
+			want{click: "64f1c2e3a4b5c6d7e8f90a1b", txn: "E-77", eventName: "Purchase", event: "Purchase", status: event.StatusApproved, amount: "42.00 USD"}},
 		{"myaffiliates", "", "/postback?payload=btag_123456_abc&player_id=PL-1&event=ftd",
-			want{click: "btag_123456_abc", player: "PL-1", eventName: "ftd", event: postback.EventFTD, status: postback.StatusApproved}},
+			want{click: "btag_123456_abc", player: "PL-1", eventName: "ftd", event: event.FTD, status: event.StatusApproved}},
 	}
 	require.Len(t, tests, len(postback.PresetNames()), "every preset is tested")
 	for _, tt := range tests {
@@ -140,13 +141,13 @@ func TestParseDialect(t *testing.T) {
 	pb, err := src.ParseQuery("/", "aff_click=x1&revenue=5.5&cur=EUR&state=wait&kind=dep&s2=two")
 	require.NoError(t, err)
 	require.Equal(t, money.MustParse("5.50", money.EUR), pb.Amount)
-	require.Equal(t, postback.StatusPending, pb.Status)
-	require.Equal(t, postback.EventDeposit, pb.Event)
+	require.Equal(t, event.StatusPending, pb.Status)
+	require.Equal(t, event.Deposit, pb.Event)
 	require.Equal(t, "dep", pb.EventName)
 	require.Equal(t, "two", pb.Sub(2))
 	pb, err = src.ParseQuery("/", "aff_click=x1")
 	require.NoError(t, err)
-	require.Equal(t, postback.EventRegistration, pb.Event)
+	require.Equal(t, event.Registration, pb.Event)
 
 	for name, bad := range map[string]string{
 		"unknown field":      `{"click_id":["c"],"clickid":["x"]}`,

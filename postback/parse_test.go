@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/stretchr/testify/require"
@@ -35,8 +36,8 @@ func TestParseQuery_Fields(t *testing.T) {
 	require.Equal(t, postback.ClickNative, pb.ClickKind)
 	require.Equal(t, clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), pb.ClickID)
 	require.Equal(t, "P-7", pb.PlayerID)
-	require.Equal(t, postback.EventFTD, pb.Event)
-	require.Equal(t, postback.StatusPending, pb.Status)
+	require.Equal(t, event.FTD, pb.Event)
+	require.Equal(t, event.StatusPending, pb.Status)
 	require.Equal(t, "pending", pb.OriginalStatus)
 	require.True(t, pb.HasAmount)
 	require.Equal(t, money.MustParse("150.00", money.EUR), pb.Amount)
@@ -206,7 +207,7 @@ func TestParseQuery_Amounts(t *testing.T) {
 	}
 	// A dialect with DecimalComma accepts "12,34" (Everflow).
 	comma := openSource(t, &postback.SourceOptions{Dialect: &postback.Dialect{ClickID: []string{"c"}, Amount: []string{"a"},
-		DefaultEvent: postback.EventConversion, DefaultCurrency: "USD", DecimalComma: true}})
+		DefaultEvent: event.Conversion, DefaultCurrency: "USD", DecimalComma: true}})
 	pb, err := comma.ParseQuery("/p", "c=x&a=12,34")
 	require.NoError(t, err)
 	require.Equal(t, money.MustParse("12.34", money.USD), pb.Amount)
@@ -271,3 +272,25 @@ func TestParseQuery_Concurrent(t *testing.T) {
 }
 
 var errUnexpected = errors.New("a tampered postback was accepted")
+
+// TestParseQuery_Vocabulary: the native dialect reads every event type and status of package
+// event by its own name, so that postback and the packages after it speak one vocabulary.
+func TestParseQuery_Vocabulary(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	for _, typ := range event.Types() {
+		for _, st := range event.Statuses() {
+			pb, err := src.ParseQuery("/p", "click_id=a&txn_id=T1&event="+string(typ)+"&status="+string(st))
+			require.NoError(t, err, "%s %s", typ, st)
+			require.Equal(t, typ, pb.Event)
+			require.True(t, pb.Event.Known())
+			require.Equal(t, st, pb.Status)
+		}
+	}
+	pb, err := src.ParseQuery("/p", "click_id=a&txn_id=T1&event=revenue")
+	require.NoError(t, err)
+	require.Equal(t, event.Revenue, pb.Event, `"revenue" is the revenue report's one spelling`)
+	pb, err = src.ParseQuery("/p", "click_id=a&txn_id=T1&event=revenue_report")
+	require.NoError(t, err)
+	require.False(t, pb.Event.Known(), "revenue_report is a custom event now")
+}

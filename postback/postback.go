@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -20,35 +21,6 @@ const (
 	MaxSubs = 15
 	// MaxValueLen is the longest player or transaction ID accepted, in bytes.
 	MaxValueLen = 256
-)
-
-// Event is what happened: one of the Event constants, or any other name for a custom event.
-type Event string
-
-// Events known to the library. Any other non-empty value is a custom event, kept as sent.
-const (
-	EventRegistration  Event = "registration"
-	EventFTD           Event = "ftd" // first-time deposit
-	EventDeposit       Event = "deposit"
-	EventPurchase      Event = "purchase" // e.g. a prop-trading challenge
-	EventTrade         Event = "trade"    // e.g. lots traded by a Forex client
-	EventRevenueReport Event = "revenue_report"
-	EventReversal      Event = "reversal"
-	// EventConversion is the default event of the vendor presets, whose base postback carries
-	// no event: a conversion of the offer's main goal.
-	EventConversion Event = "conversion"
-)
-
-// Status is the state the sender reports for the conversion.
-type Status string
-
-// Statuses. Dialects map each sender's vocabulary onto them; the original value is kept in
-// Postback.OriginalStatus.
-const (
-	StatusApproved Status = "approved"
-	StatusPending  Status = "pending"
-	StatusRejected Status = "rejected"
-	StatusReversed Status = "reversed"
 )
 
 // ClickKind says how a postback's click ID was recognised.
@@ -100,11 +72,12 @@ type Postback struct {
 	ForeignClickID clickid.Foreign
 	// PlayerID is the sender's ID of the player or customer, if sent.
 	PlayerID string
-	// Event is what happened; EventName is the value as sent (before the dialect's mapping).
-	Event     Event
+	// Event is what happened: the dialect's mapping of EventName, the value as sent (empty
+	// if the postback sent none and the dialect's default applied).
+	Event     event.Type
 	EventName string
 	// Status is the mapped status; OriginalStatus the value as sent, if any.
-	Status         Status
+	Status         event.Status
 	OriginalStatus string
 	// Amount is the amount and its currency; HasAmount reports whether one was sent.
 	Amount    money.Amount

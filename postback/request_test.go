@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/postback/postbacktest"
 	"github.com/stretchr/testify/require"
@@ -40,7 +41,7 @@ func TestSignWebhook_SpecVector(t *testing.T) {
 func webhookSource(t testing.TB, c *clock, keys ...postback.Key) *postback.Source {
 	t.Helper()
 	d := &postback.Dialect{ClickID: []string{"click_id"}, PlayerID: []string{"test"}, Amount: []string{"amount"},
-		Currency: []string{"currency"}, Event: []string{"event"}, DefaultEvent: postback.EventConversion}
+		Currency: []string{"currency"}, Event: []string{"event"}, DefaultEvent: event.Conversion}
 	src, err := postback.NewSource("wh", postback.Auth{Method: postback.MethodStandardWebhooks, Keys: keys},
 		&postback.SourceOptions{Now: c.Now, Dialect: d})
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
 	"github.com/stretchr/testify/require"
 )
@@ -51,7 +52,7 @@ func TestVectors(t *testing.T) {
 			// Verification needs the clock at the vector's ts.
 			src, err := postback.NewSource("v", postback.Auth{Method: postback.MethodSignedQuery,
 				Keys: []postback.Key{{ID: v.KID, Secret: []byte(v.Secret)}}},
-				&postback.SourceOptions{Now: c.Now, Dialect: &postback.Dialect{ClickID: []string{"click_id"}, DefaultEvent: postback.EventConversion}})
+				&postback.SourceOptions{Now: c.Now, Dialect: &postback.Dialect{ClickID: []string{"click_id"}, DefaultEvent: event.Conversion}})
 			require.NoError(t, err)
 			pb, err := src.ParseQuery(v.Path, v.SignedQuery)
 			require.NoError(t, err)
@@ -60,7 +61,7 @@ func TestVectors(t *testing.T) {
 			// The same query fails under another secret.
 			other, err := postback.NewSource("v", postback.Auth{Method: postback.MethodSignedQuery,
 				Keys: []postback.Key{{ID: v.KID, Secret: []byte("a-completely-different-secret!!")}}},
-				&postback.SourceOptions{Now: c.Now, Dialect: &postback.Dialect{ClickID: []string{"click_id"}, DefaultEvent: postback.EventConversion}})
+				&postback.SourceOptions{Now: c.Now, Dialect: &postback.Dialect{ClickID: []string{"click_id"}, DefaultEvent: event.Conversion}})
 			require.NoError(t, err)
 			_, err = other.ParseQuery(v.Path, v.SignedQuery)
 			require.Equal(t, postback.ReasonBadSignature, postback.ReasonOf(err))

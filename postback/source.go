@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -365,7 +366,7 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		if e, ok := d.events[ev]; ok {
 			pb.Event = e
 		} else {
-			pb.Event = Event(ev)
+			pb.Event = event.Type(ev)
 		}
 	}
 
@@ -377,10 +378,8 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		if d.statuses != nil {
 			pb.Status, ok = d.statuses[st]
 		} else {
-			switch Status(st) {
-			case StatusApproved, StatusPending, StatusRejected, StatusReversed:
-				pb.Status, ok = Status(st), true
-			}
+			pb.Status = event.Status(st)
+			ok = pb.Status.Valid()
 		}
 		if !ok {
 			if d.unknownStatus == "" {
@@ -405,7 +404,7 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		if err != nil {
 			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "", err)
 		}
-		if amt.Sign() < 0 && pb.Event != EventReversal && pb.Status != StatusReversed {
+		if amt.Sign() < 0 && pb.Event != event.Reversal && pb.Status != event.StatusReversed {
 			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "negative amount outside a reversal", nil)
 		}
 		pb.Amount, pb.HasAmount = amt, true

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/postback/postbacktest"
 	"github.com/stretchr/testify/require"
@@ -54,7 +55,7 @@ func TestWebhookRequest(t *testing.T) {
 	src := source(t, postback.MethodStandardWebhooks)
 	pb, err := src.ParseRequest(postbacktest.WebhookRequest(t, "/wh", "msg_1", []byte(`{"click_id":"a","event":"ftd"}`), at, []byte("some-other-secret-of-32-bytes!!!"), key.Secret))
 	require.NoError(t, err)
-	require.Equal(t, postback.Event("ftd"), pb.Event)
+	require.Equal(t, event.Type("ftd"), pb.Event)
 }
 
 func TestRecorder(t *testing.T) {
