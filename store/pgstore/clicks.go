@@ -191,12 +191,7 @@ func scanClick(r rowScanner) (store.Click, error) {
 
 // InsertClick implements [store.ClickStore].
 func (s *Store) InsertClick(ctx context.Context, c store.Click) error {
-	return s.insertClick(ctx, s.db, c)
-}
-
-// InsertClickTx is InsertClick inside the caller's transaction tx.
-func (s *Store) InsertClickTx(ctx context.Context, tx *sql.Tx, c store.Click) error {
-	return inSavepoint(ctx, tx, func(tx dbtx) error { return s.insertClick(ctx, tx, c) })
+	return s.run(ctx, oneStatement, func(db dbtx) error { return s.insertClick(ctx, db, c) })
 }
 
 func (s *Store) insertClick(ctx context.Context, db dbtx, c store.Click) error {
@@ -234,12 +229,7 @@ func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
 	if len(cs) == 0 {
 		return ctx.Err()
 	}
-	return s.inTx(ctx, func(tx dbtx) error { return s.insertClicks(ctx, tx, cs) })
-}
-
-// InsertClicksTx is InsertClicks inside the caller's transaction tx.
-func (s *Store) InsertClicksTx(ctx context.Context, tx *sql.Tx, cs []store.Click) error {
-	return inSavepoint(ctx, tx, func(tx dbtx) error { return s.insertClicks(ctx, tx, cs) })
+	return s.run(ctx, statements, func(db dbtx) error { return s.insertClicks(ctx, db, cs) })
 }
 
 func (s *Store) insertClicks(ctx context.Context, db dbtx, cs []store.Click) error {
@@ -280,7 +270,12 @@ func (s *Store) insertClicks(ctx context.Context, db dbtx, cs []store.Click) err
 
 // GetClick implements [store.ClickStore].
 func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error) {
-	c, err := scanClick(s.db.QueryRowContext(ctx, s.q.getClick, id))
+	var c store.Click
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		c, err = scanClick(db.QueryRowContext(ctx, s.q.getClick, id))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Click{}, fmt.Errorf("pgstore: click %s: %w", id, store.ErrNotFound)
 	}
@@ -311,15 +306,10 @@ func scanBinding(r rowScanner) (store.PlayerBinding, error) {
 
 // BindPlayer implements [store.BindingStore].
 func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
-	return s.bindPlayer(ctx, s.db, b)
-}
-
-// BindPlayerTx is BindPlayer inside the caller's transaction tx.
-func (s *Store) BindPlayerTx(ctx context.Context, tx *sql.Tx, b store.PlayerBinding) (store.PlayerBinding, error) {
 	var out store.PlayerBinding
-	err := inSavepoint(ctx, tx, func(tx dbtx) error {
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var err error
-		out, err = s.bindPlayer(ctx, tx, b)
+		out, err = s.bindPlayer(ctx, db, b)
 		return err
 	})
 	return out, err
@@ -349,7 +339,12 @@ func (s *Store) bindPlayer(ctx context.Context, db dbtx, b store.PlayerBinding) 
 
 // GetBinding implements [store.BindingStore].
 func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBinding, error) {
-	b, err := scanBinding(s.db.QueryRowContext(ctx, s.q.getBinding, playerID))
+	var b store.PlayerBinding
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		b, err = scanBinding(db.QueryRowContext(ctx, s.q.getBinding, playerID))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.PlayerBinding{}, fmt.Errorf("pgstore: binding of player %q: %w", playerID, store.ErrNotFound)
 	}

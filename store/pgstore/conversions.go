@@ -128,18 +128,10 @@ func placeholders(from, n int) string {
 // level, decides which of concurrent records wins: INSERT ... ON CONFLICT DO NOTHING waits for
 // a competing insert to commit or roll back.
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
-	return s.recordConversion(ctx, s.db, p)
-}
-
-// RecordConversionTx is RecordConversion inside the caller's transaction tx, so that the
-// caller's own rows, the conversion and its outbox entries commit together. It works inside a
-// savepoint: on any error, including ErrDuplicate and ErrConflict, nothing of the call remains
-// and tx is still usable. The conversion is visible to others only when tx commits.
-func (s *Store) RecordConversionTx(ctx context.Context, tx *sql.Tx, p store.RecordConversionParams) (store.Conversion, error) {
 	var out store.Conversion
-	err := inSavepoint(ctx, tx, func(tx dbtx) error {
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var err error
-		out, err = s.recordConversion(ctx, tx, p)
+		out, err = s.recordConversion(ctx, db, p)
 		return err
 	})
 	return out, err
@@ -239,7 +231,12 @@ func (s *Store) insertCaused(ctx context.Context, db dbtx, ledger []store.Ledger
 
 // GetConversion implements [store.ConversionStore].
 func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
-	c, err := s.readConversion(ctx, s.db, s.q.getConversion, id)
+	var c store.Conversion
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		c, err = s.readConversion(ctx, db, s.q.getConversion, id)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Conversion{}, fmt.Errorf("pgstore: conversion %s: %w", id, store.ErrNotFound)
 	}
@@ -248,7 +245,12 @@ func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversi
 
 // GetConversionByKey implements [store.ConversionStore].
 func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.Conversion, error) {
-	c, err := s.readConversion(ctx, s.db, s.q.getConversionByKey, dedupKey)
+	var c store.Conversion
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		c, err = s.readConversion(ctx, db, s.q.getConversionByKey, dedupKey)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Conversion{}, fmt.Errorf("pgstore: conversion %q: %w", dedupKey, store.ErrNotFound)
 	}
@@ -259,21 +261,9 @@ func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.
 // on the expected current status, so of concurrent changes from one status exactly one applies.
 func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
 	var out store.Conversion
-	err := s.inTx(ctx, func(tx dbtx) error {
+	err := s.run(ctx, statements, func(db dbtx) error {
 		var err error
-		out, err = s.changeStatus(ctx, tx, p)
-		return err
-	})
-	return out, err
-}
-
-// ChangeStatusTx is ChangeStatus inside the caller's transaction tx, in a savepoint: on any
-// error nothing of the call remains and tx is still usable.
-func (s *Store) ChangeStatusTx(ctx context.Context, tx *sql.Tx, p store.ChangeStatusParams) (store.Conversion, error) {
-	var out store.Conversion
-	err := inSavepoint(ctx, tx, func(tx dbtx) error {
-		var err error
-		out, err = s.changeStatus(ctx, tx, p)
+		out, err = s.changeStatus(ctx, db, p)
 		return err
 	})
 	return out, err
@@ -325,29 +315,35 @@ func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsPara
 		return nil, err
 	}
 	at, id := cursorArgs(p.After, p.From)
-	rows, err := s.db.QueryContext(ctx, s.q.listConversions, p.AffiliateID, store.NormalizeTime(p.From),
-		store.NormalizeTime(p.To), at, id, store.ListLimit(p.Limit, 100))
+	var out []store.Conversion
+	err := s.run(ctx, read, func(db dbtx) error {
+		rows, err := db.QueryContext(ctx, s.q.listConversions, p.AffiliateID, store.NormalizeTime(p.From),
+			store.NormalizeTime(p.To), at, id, store.ListLimit(p.Limit, 100))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			c, err := scanConversion(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ptrs := make([]*store.Conversion, len(out))
+		for i := range out {
+			ptrs[i] = &out[i]
+		}
+		return s.loadHistory(ctx, db, ptrs)
+	})
 	if err != nil {
 		return nil, wrap(err, "list conversions")
 	}
-	var out []store.Conversion
-	for rows.Next() {
-		c, err := scanConversion(rows)
-		if err != nil {
-			rows.Close()
-			return nil, wrap(err, "list conversions")
-		}
-		out = append(out, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err, "list conversions")
-	}
-	ptrs := make([]*store.Conversion, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, wrap(s.loadHistory(ctx, s.db, ptrs), "list conversions: history")
+	return out, nil
 }
 
 func lineArgs(l store.LedgerLine) []any {
@@ -384,13 +380,7 @@ func scanLine(r rowScanner) (store.LedgerLine, error) {
 
 // InsertLedgerLines implements [store.LedgerStore].
 func (s *Store) InsertLedgerLines(ctx context.Context, lines []store.LedgerLine) error {
-	return s.inTx(ctx, func(tx dbtx) error { return s.insertLines(ctx, tx, lines) })
-}
-
-// InsertLedgerLinesTx is InsertLedgerLines inside the caller's transaction tx, in a
-// savepoint: on any error nothing of the call remains and tx is still usable.
-func (s *Store) InsertLedgerLinesTx(ctx context.Context, tx *sql.Tx, lines []store.LedgerLine) error {
-	return inSavepoint(ctx, tx, func(tx dbtx) error { return s.insertLines(ctx, tx, lines) })
+	return s.run(ctx, statements, func(db dbtx) error { return s.insertLines(ctx, db, lines) })
 }
 
 func (s *Store) insertLines(ctx context.Context, db dbtx, lines []store.LedgerLine) error {
@@ -437,19 +427,25 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 		return nil, err
 	}
 	at, id := cursorArgs(p.After, p.From)
-	rows, err := s.db.QueryContext(ctx, s.q.listLines, p.AffiliateID, store.NormalizeTime(p.From),
-		store.NormalizeTime(p.To), at, id, store.ListLimit(p.Limit, 100))
+	var out []store.LedgerLine
+	err := s.run(ctx, read, func(db dbtx) error {
+		rows, err := db.QueryContext(ctx, s.q.listLines, p.AffiliateID, store.NormalizeTime(p.From),
+			store.NormalizeTime(p.To), at, id, store.ListLimit(p.Limit, 100))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			l, err := scanLine(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, wrap(err, "list ledger lines")
 	}
-	defer rows.Close()
-	var out []store.LedgerLine
-	for rows.Next() {
-		l, err := scanLine(rows)
-		if err != nil {
-			return nil, wrap(err, "list ledger lines")
-		}
-		out = append(out, l)
-	}
-	return out, wrap(rows.Err(), "list ledger lines")
+	return out, nil
 }

@@ -109,32 +109,38 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	}
 	now := store.NormalizeTime(p.Now)
 	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
-	rows, err := s.db.QueryContext(ctx, s.q.lease, now, expires, store.ListLimit(p.Limit, 10))
+	var leases []store.Lease
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
+		rows, err := db.QueryContext(ctx, s.q.lease, now, expires, store.ListLimit(p.Limit, 10))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var token int64
+			d, err := scanDelivery(rows, &token)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			leases = append(leases, store.Lease{Delivery: d, Token: token, ExpiresAt: expires})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		slices.SortFunc(leases, func(a, b store.Lease) int {
+			return cmp.Or(a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt), slices.Compare(a.Delivery.ID[:], b.Delivery.ID[:]))
+		})
+		ptrs := make([]*store.Delivery, len(leases))
+		for i := range leases {
+			ptrs[i] = &leases[i].Delivery
+		}
+		return s.loadAttempts(ctx, db, ptrs)
+	})
 	if err != nil {
 		return nil, wrap(err, "lease deliveries")
 	}
-	var leases []store.Lease
-	for rows.Next() {
-		var token int64
-		d, err := scanDelivery(rows, &token)
-		if err != nil {
-			rows.Close()
-			return nil, wrap(err, "lease deliveries")
-		}
-		leases = append(leases, store.Lease{Delivery: d, Token: token, ExpiresAt: expires})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err, "lease deliveries")
-	}
-	slices.SortFunc(leases, func(a, b store.Lease) int {
-		return cmp.Or(a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt), slices.Compare(a.Delivery.ID[:], b.Delivery.ID[:]))
-	})
-	ptrs := make([]*store.Delivery, len(leases))
-	for i := range leases {
-		ptrs[i] = &leases[i].Delivery
-	}
-	return leases, wrap(s.loadAttempts(ctx, s.db, ptrs), "lease deliveries: attempts")
+	return leases, nil
 }
 
 // RecordAttempt implements [store.DeliveryStore]. It locks the delivery's row and checks the
@@ -145,7 +151,7 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 	}
 	a := p.Attempt.Normalize()
 	var out store.Delivery
-	err := s.inTx(ctx, func(tx dbtx) error {
+	err := s.run(ctx, statements, func(tx dbtx) error {
 		var status string
 		var token int64
 		var expires sql.Null[time.Time]
@@ -178,7 +184,13 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 
 // GetDelivery implements [store.DeliveryStore].
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
-	return s.readDelivery(ctx, s.db, id)
+	var d store.Delivery
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		d, err = s.readDelivery(ctx, db, id)
+		return err
+	})
+	return d, err
 }
 
 // ListDeliveries implements [store.DeliveryStore].
@@ -190,28 +202,34 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	if p.After == (store.Cursor{}) {
 		at = time.Unix(0, 0).UTC()
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.listDeliveries, string(p.Status), at, id, store.ListLimit(p.Limit, 100))
+	var out []store.Delivery
+	err := s.run(ctx, read, func(db dbtx) error {
+		rows, err := db.QueryContext(ctx, s.q.listDeliveries, string(p.Status), at, id, store.ListLimit(p.Limit, 100))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ptrs := make([]*store.Delivery, len(out))
+		for i := range out {
+			ptrs[i] = &out[i]
+		}
+		return s.loadAttempts(ctx, db, ptrs)
+	})
 	if err != nil {
 		return nil, wrap(err, "list deliveries")
 	}
-	var out []store.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			rows.Close()
-			return nil, wrap(err, "list deliveries")
-		}
-		out = append(out, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err, "list deliveries")
-	}
-	ptrs := make([]*store.Delivery, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, wrap(s.loadAttempts(ctx, s.db, ptrs), "list deliveries: attempts")
+	return out, nil
 }
 
 // ReplayDelivery implements [store.DeliveryStore].
@@ -220,7 +238,7 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 		return store.Delivery{}, err
 	}
 	var out store.Delivery
-	err := s.inTx(ctx, func(tx dbtx) error {
+	err := s.run(ctx, statements, func(tx dbtx) error {
 		res, err := tx.ExecContext(ctx, s.q.replay, p.DeliveryID, store.NormalizeTime(p.At))
 		if err != nil {
 			return wrap(err, "replay delivery %s", p.DeliveryID)

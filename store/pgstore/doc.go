@@ -17,12 +17,22 @@
 //
 // # Transactions
 //
-// Each write has a ...Tx twin ([Store.RecordConversionTx], [Store.ChangeStatusTx],
-// [Store.InsertLedgerLinesTx], [Store.InsertClickTx], [Store.InsertClicksTx],
-// [Store.BindPlayerTx]) that runs inside a *sql.Tx the host has begun, so that an operator's
-// own rows (the deposit), the conversion and its outbox entries commit together or not at
-// all. A twin works inside a savepoint: when it returns an error, ErrDuplicate included,
-// nothing of the call remains and the host's transaction is still usable.
+// [Store.WithTx] returns a view of the store bound to a *sql.Tx the host has begun: a
+// [store.Store] like any other, so code that holds a store.Store (the Tracker) writes in the
+// host's transaction without knowing it, and no one type-asserts. An operator's own rows (the
+// deposit), the conversion and its outbox entries then commit together or not at all:
+//
+//	tx, err := db.BeginTx(ctx, nil)
+//	...
+//	_, err = tx.ExecContext(ctx, "INSERT INTO deposits ...")
+//	_, err = st.WithTx(tx).RecordConversion(ctx, params)
+//	...
+//	err = tx.Commit()
+//
+// Every write of the view runs in a savepoint: when it fails, with ErrDuplicate or any other
+// error, nothing of the call remains and the host's transaction is still usable. The view's
+// reads see the transaction's uncommitted rows. Leasing deliveries in a view makes the leases
+// part of the transaction (see [Store.WithTx]).
 //
 // # How money and time are kept
 //

@@ -41,8 +41,9 @@ func Example() {
 		"dep-1", "p-1", 15000, "EUR"); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := st.RecordConversionTx(ctx, tx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
-		log.Fatal(err) // on ErrDuplicate the transaction is still usable
+	// The view runs the call in tx, in a savepoint: on ErrDuplicate (a retry), tx is still usable.
+	if _, err := st.WithTx(tx).RecordConversion(ctx, p); err != nil && !errors.Is(err, store.ErrDuplicate) {
+		log.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		log.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/s2skit/s2s/store"
 )
@@ -22,11 +23,17 @@ type Options struct {
 }
 
 // Store is a PostgreSQL implementation of [store.Store] over database/sql. It is safe for
-// concurrent use. Its ...Tx methods join a transaction the caller has begun on the same
-// database.
+// concurrent use. [Store.WithTx] returns a view of it whose calls run in a transaction the
+// host has begun.
 type Store struct {
 	db *sql.DB
 	q  queries
+
+	// tx is set on a view made by WithTx: every call runs in it, writes in savepoints. mu
+	// serialises the view's calls, as the transaction's one connection requires.
+	tx     *sql.Tx
+	mu     *sync.Mutex
+	inView bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,11 +70,66 @@ func quoteIdent(s string) string {
 }
 
 // dbtx is what *sql.DB, *sql.Tx and *sql.Conn have in common: every query runs on one of them,
-// so the ...Tx methods share the code of the others.
+// so a Store and its transaction-bound views share all their code.
 type dbtx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// WithTx returns a view of s bound to tx, a transaction the host has begun on the same
+// database: every call of the view runs in tx, so that the host's own rows (a deposit, say)
+// and what s2s writes (the conversion, its ledger lines, its outbox entries) commit together
+// or not at all. Nothing the view writes is visible to others before tx commits; the view's
+// reads see tx's uncommitted rows.
+//
+// Each write of the view runs in a savepoint of tx: when it fails, with ErrDuplicate,
+// ErrConflict, ErrInvalid, ErrLeaseLost or anything else, nothing of the call remains and tx
+// is still usable, to commit the host's other work or to roll back.
+//
+// LeaseDeliveries in a view leases as part of tx: the leased rows stay locked until tx ends,
+// so other workers skip them; the leases (their new fencing tokens) take effect when tx
+// commits and never happened if it rolls back, and so do the attempts recorded under them.
+// A worker that attempts HTTP deliveries should lease on s itself, so that no transaction
+// stays open during a request; a view's lease still expires at its ExpiresAt.
+//
+// The view is safe for concurrent use: its calls are serialised, since tx has one
+// connection. The host must not use tx itself while a call of the view runs, and must not
+// use the view after tx ends (calls then fail with sql.ErrTxDone). A nil tx gives a view
+// whose every call fails with ErrInvalid.
+func (s *Store) WithTx(tx *sql.Tx) store.Store {
+	return &Store{db: s.db, q: s.q, tx: tx, mu: new(sync.Mutex), inView: true}
+}
+
+// atomicity says what a call needs to be atomic.
+type atomicity uint8
+
+const (
+	read         atomicity = iota // reads only
+	oneStatement                  // writes with one statement, atomic by itself
+	statements                    // writes with several statements, atomic in a transaction
+)
+
+// run runs f on the connection a call of s uses: on the pool, in a new transaction for
+// several statements; in a view, in the view's transaction, in a savepoint for a write.
+func (s *Store) run(ctx context.Context, a atomicity, f func(db dbtx) error) error {
+	if !s.inView {
+		switch a {
+		case statements:
+			return s.inTx(ctx, f)
+		default:
+			return f(s.db)
+		}
+	}
+	if s.tx == nil {
+		return fmt.Errorf("pgstore: WithTx was given a nil transaction: %w", store.ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a == read {
+		return f(s.tx)
+	}
+	return inSavepoint(ctx, s.tx, f)
 }
 
 // inTx runs f in a new transaction on s.db, committing if f succeeds.
@@ -89,9 +151,6 @@ func (s *Store) inTx(ctx context.Context, f func(tx dbtx) error) error {
 // inSavepoint runs f inside a savepoint of the caller's transaction, so that when f fails
 // nothing it wrote remains and the caller's transaction stays usable.
 func inSavepoint(ctx context.Context, tx *sql.Tx, f func(tx dbtx) error) error {
-	if tx == nil {
-		return errors.New("pgstore: tx is nil")
-	}
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT s2s_call"); err != nil {
 		return fmt.Errorf("pgstore: savepoint: %w", err)
 	}

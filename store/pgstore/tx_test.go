@@ -1,7 +1,10 @@
 package pgstore_test
 
 import (
+	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"sync"
@@ -11,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -37,115 +41,503 @@ func recordParams(key string) store.RecordConversionParams {
 	}
 }
 
-// TestStore_RecordConversionTx writes the host's own row, a conversion and its outbox entry in
-// one transaction of the host's.
-func TestStore_RecordConversionTx(t *testing.T) {
+func newTestClick(t *testing.T) store.Click {
+	t.Helper()
+	id, err := clickid.New()
+	require.NoError(t, err)
+	return store.Click{ID: id, AffiliateID: "aff-1", CampaignID: "camp-1", CreatedAt: t0}
+}
+
+func periodLine(affiliate string) store.LedgerLine {
+	return store.LedgerLine{ID: uuid.New(), AffiliateID: affiliate, Kind: store.LedgerAdjustment,
+		Amount: money.New(-100, money.EUR), CreatedAt: t0}
+}
+
+// record records p on st and returns what was stored.
+func record(t *testing.T, st store.Store, p store.RecordConversionParams) store.Conversion {
+	t.Helper()
+	c, err := st.RecordConversion(t.Context(), p)
+	require.NoError(t, err)
+	return c
+}
+
+// leaseOne leases the one due delivery at now on st.
+func leaseOne(t *testing.T, st store.Store, now time.Time) store.Lease {
+	t.Helper()
+	ls, err := st.LeaseDeliveries(t.Context(), store.LeaseParams{Now: now, LeaseFor: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, ls, 1)
+	return ls[0]
+}
+
+func attemptAt(at time.Time) store.Attempt {
+	return store.Attempt{StartedAt: at, FinishedAt: at.Add(time.Second), StatusCode: 200}
+}
+
+// A refusal is a call that a view refuses with the error want.
+type refusal struct {
+	name string
+	call func(ctx context.Context, v store.Store) error
+	want error
+}
+
+// txCalls are what a case does in a view: one write that succeeds, calls that are refused
+// (some by validation, some by the database part-way through a statement), and a check of
+// whether the write's effect is visible through a store.
+type txCalls struct {
+	write   func(ctx context.Context, v store.Store) error
+	refused []refusal
+	written func(t *testing.T, s store.Store) bool
+}
+
+// txCases has a case for every write method of store.Store but LeaseDeliveries, which has a
+// test of its own (TestStore_WithTx_Lease): prepare writes, on the pool, what the case's calls
+// meet, and returns them.
+var txCases = []struct {
+	method  string
+	prepare func(t *testing.T, st store.Store) txCalls
+}{
+	{"InsertClick", func(t *testing.T, st store.Store) txCalls {
+		old := newTestClick(t)
+		require.NoError(t, st.InsertClick(t.Context(), old))
+		c := newTestClick(t)
+		other := old
+		other.CampaignID = "camp-2"
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { return v.InsertClick(ctx, c) },
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error { return v.InsertClick(ctx, old) }, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error { return v.InsertClick(ctx, other) }, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error { return v.InsertClick(ctx, store.Click{}) }, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				_, err := s.GetClick(t.Context(), c.ID)
+				return found(t, err)
+			},
+		}
+	}},
+	{"InsertClicks", func(t *testing.T, st store.Store) txCalls {
+		old := newTestClick(t)
+		require.NoError(t, st.InsertClick(t.Context(), old))
+		batch := []store.Click{newTestClick(t), newTestClick(t)}
+		other := old
+		other.CampaignID = "camp-2"
+		fresh := newTestClick(t)
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { return v.InsertClicks(ctx, batch) },
+			refused: []refusal{
+				// The multi-row INSERT fails in the database, on the row that exists.
+				{"ExistingID", func(ctx context.Context, v store.Store) error {
+					return v.InsertClicks(ctx, []store.Click{fresh, other})
+				}, store.ErrConflict},
+				{"RepeatedInBatch", func(ctx context.Context, v store.Store) error {
+					return v.InsertClicks(ctx, []store.Click{fresh, fresh})
+				}, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					return v.InsertClicks(ctx, []store.Click{fresh, {}})
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				_, err := s.GetClick(t.Context(), batch[1].ID)
+				if _, ferr := s.GetClick(t.Context(), fresh.ID); !errors.Is(ferr, store.ErrNotFound) {
+					t.Fatalf("a refused batch left its first click behind: %v", ferr)
+				}
+				return found(t, err)
+			},
+		}
+	}},
+	{"BindPlayer", func(t *testing.T, st store.Store) txCalls {
+		old := store.PlayerBinding{PlayerID: "p-0", AffiliateID: "aff-1", Method: store.BindByClick, BoundAt: t0}
+		_, err := st.BindPlayer(t.Context(), old)
+		require.NoError(t, err)
+		b := store.PlayerBinding{PlayerID: "p-1", AffiliateID: "aff-1", Method: store.BindByClick, BoundAt: t0}
+		other := old
+		other.AffiliateID = "aff-2"
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.BindPlayer(ctx, b); return err },
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error { _, err := v.BindPlayer(ctx, old); return err }, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error { _, err := v.BindPlayer(ctx, other); return err }, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					_, err := v.BindPlayer(ctx, store.PlayerBinding{PlayerID: "p-2"})
+					return err
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				_, err := s.GetBinding(t.Context(), b.PlayerID)
+				return found(t, err)
+			},
+		}
+	}},
+	{"RecordConversion", func(t *testing.T, st store.Store) txCalls {
+		old := recordParams("k-0")
+		record(t, st, old)
+		p := recordParams("k-1")
+		conflict := old
+		conflict.Conversion.PlayerID = "someone-else"
+		clash := recordParams("k-clash")
+		clash.Deliveries[0].ID = old.Deliveries[0].ID // fails in the database, after the conversion's row
+		invalid := recordParams("k-invalid")
+		invalid.Ledger[0].ID = invalid.Deliveries[0].ID
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, p); return err },
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, old); return err }, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error {
+					_, err := v.RecordConversion(ctx, conflict)
+					return err
+				}, store.ErrConflict},
+				{"FailsPartWay", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, clash); return err }, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, invalid); return err }, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				if _, err := s.GetConversionByKey(t.Context(), clash.Conversion.DedupKey); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("a conversion that failed part-way is visible: %v", err)
+				}
+				_, err := s.GetConversionByKey(t.Context(), p.Conversion.DedupKey)
+				conv := found(t, err)
+				_, err = s.GetDelivery(t.Context(), p.Deliveries[0].ID)
+				outbox := found(t, err)
+				lines, err := s.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: t0, To: t0.Add(time.Second)})
+				require.NoError(t, err)
+				ledger := len(lines) == 2
+				require.True(t, conv == outbox && outbox == ledger,
+					"the conversion (%v), its outbox entry (%v) and its ledger line (%v) are visible together or not at all", conv, outbox, ledger)
+				return conv
+			},
+		}
+	}},
+	{"ChangeStatus", func(t *testing.T, st store.Store) txCalls {
+		c := record(t, st, recordParams("k-0"))
+		other := record(t, st, recordParams("k-1"))
+		approve := store.ChangeStatusParams{ConversionID: c.ID, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour)}
+		// Reversing with a ledger line whose ID is taken fails in the database, after the
+		// status was set and the history appended.
+		clash := store.ChangeStatusParams{ConversionID: other.ID, From: event.StatusPending, To: event.StatusReversed, At: t0.Add(time.Hour),
+			Ledger: []store.LedgerLine{{ID: recordParamsLine(t, st, other), ConversionID: other.ID, AffiliateID: "aff-1",
+				Kind: store.LedgerReversal, Amount: money.New(-2500, money.EUR), CreatedAt: t0.Add(time.Hour)}}}
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, approve); return err },
+			refused: []refusal{
+				{"NotFromCurrentStatus", func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, approve); return err }, store.ErrConflict},
+				{"FailsPartWay", func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, clash); return err }, store.ErrConflict},
+				{"NotFound", func(ctx context.Context, v store.Store) error {
+					p := approve
+					p.ConversionID = uuid.New()
+					_, err := v.ChangeStatus(ctx, p)
+					return err
+				}, store.ErrNotFound},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					_, err := v.ChangeStatus(ctx, store.ChangeStatusParams{ConversionID: c.ID})
+					return err
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				o, err := s.GetConversion(t.Context(), other.ID)
+				require.NoError(t, err)
+				require.Equal(t, event.StatusPending, o.Status, "a status change that failed part-way left nothing")
+				require.Len(t, o.History, 1, "a status change that failed part-way left nothing")
+				got, err := s.GetConversion(t.Context(), c.ID)
+				require.NoError(t, err)
+				return got.Status == event.StatusApproved && len(got.History) == 2
+			},
+		}
+	}},
+	{"InsertLedgerLines", func(t *testing.T, st store.Store) txCalls {
+		old := periodLine("aff-9")
+		require.NoError(t, st.InsertLedgerLines(t.Context(), []store.LedgerLine{old}))
+		line := periodLine("aff-9")
+		changed := old
+		changed.Detail = "other"
+		noConversion := periodLine("aff-9")
+		noConversion.ConversionID = uuid.New() // refused by the database's foreign key
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error {
+				return v.InsertLedgerLines(ctx, []store.LedgerLine{line})
+			},
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error {
+					return v.InsertLedgerLines(ctx, []store.LedgerLine{old})
+				}, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error {
+					return v.InsertLedgerLines(ctx, []store.LedgerLine{periodLine("aff-9"), changed})
+				}, store.ErrConflict},
+				{"UnknownConversion", func(ctx context.Context, v store.Store) error {
+					return v.InsertLedgerLines(ctx, []store.LedgerLine{periodLine("aff-9"), noConversion})
+				}, store.ErrInvalid},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					return v.InsertLedgerLines(ctx, []store.LedgerLine{{ID: uuid.New()}})
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				lines, err := s.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-9", From: t0, To: t0.Add(time.Second)})
+				require.NoError(t, err)
+				switch len(lines) {
+				case 1:
+					return false
+				case 2:
+					return true
+				}
+				t.Fatalf("%d lines: a refused call left lines behind", len(lines))
+				return false
+			},
+		}
+	}},
+	{"RecordAttempt", func(t *testing.T, st store.Store) txCalls {
+		record(t, st, recordParams("k-0"))
+		l := leaseOne(t, st, t0)
+		done := store.RecordAttemptParams{DeliveryID: l.Delivery.ID, Token: l.Token, Attempt: attemptAt(t0), Status: store.DeliveryDelivered}
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.RecordAttempt(ctx, done); return err },
+			refused: []refusal{
+				{"LeaseLost", func(ctx context.Context, v store.Store) error { _, err := v.RecordAttempt(ctx, done); return err }, store.ErrLeaseLost},
+				{"NotFound", func(ctx context.Context, v store.Store) error {
+					p := done
+					p.DeliveryID = uuid.New()
+					_, err := v.RecordAttempt(ctx, p)
+					return err
+				}, store.ErrNotFound},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					_, err := v.RecordAttempt(ctx, store.RecordAttemptParams{DeliveryID: l.Delivery.ID})
+					return err
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				d, err := s.GetDelivery(t.Context(), l.Delivery.ID)
+				require.NoError(t, err)
+				return d.Status == store.DeliveryDelivered && len(d.Attempts) == 1
+			},
+		}
+	}},
+	{"ReplayDelivery", func(t *testing.T, st store.Store) txCalls {
+		record(t, st, recordParams("k-0"))
+		l := leaseOne(t, st, t0)
+		_, err := st.RecordAttempt(t.Context(), store.RecordAttemptParams{DeliveryID: l.Delivery.ID, Token: l.Token,
+			Attempt: attemptAt(t0), Status: store.DeliveryDead})
+		require.NoError(t, err)
+		replay := store.ReplayDeliveryParams{DeliveryID: l.Delivery.ID, At: t0.Add(time.Hour)}
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.ReplayDelivery(ctx, replay); return err },
+			refused: []refusal{
+				{"NotDead", func(ctx context.Context, v store.Store) error { _, err := v.ReplayDelivery(ctx, replay); return err }, store.ErrConflict},
+				{"NotFound", func(ctx context.Context, v store.Store) error {
+					_, err := v.ReplayDelivery(ctx, store.ReplayDeliveryParams{DeliveryID: uuid.New(), At: t0})
+					return err
+				}, store.ErrNotFound},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				d, err := s.GetDelivery(t.Context(), l.Delivery.ID)
+				require.NoError(t, err)
+				return d.Status == store.DeliveryPending
+			},
+		}
+	}},
+}
+
+// recordParamsLine returns the ID of the ledger line that c was recorded with.
+func recordParamsLine(t *testing.T, st store.Store, c store.Conversion) uuid.UUID {
+	t.Helper()
+	lines, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: c.AffiliateID, From: t0, To: t0.Add(time.Second)})
+	require.NoError(t, err)
+	for _, l := range lines {
+		if l.ConversionID == c.ID {
+			return l.ID
+		}
+	}
+	t.Fatalf("no ledger line of conversion %s", c.ID)
+	return uuid.Nil
+}
+
+// found reports whether a Get found its record: nil is found, ErrNotFound is not, anything
+// else fails the test.
+func found(t *testing.T, err error) bool {
+	t.Helper()
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
+// hostTx begins a transaction of the host's on db, in which the host writes a row of its own
+// table deposits, and returns the transaction and a func that says whether the row is there,
+// read outside the transaction.
+func hostTx(t *testing.T, db *sql.DB, schema string) (*sql.Tx, func() bool) {
+	t.Helper()
+	_, err := db.ExecContext(t.Context(), "CREATE TABLE IF NOT EXISTS "+schema+".deposits (id text PRIMARY KEY)")
+	require.NoError(t, err)
+	tx, err := db.BeginTx(t.Context(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() })
+	id := uuid.NewString()
+	_, err = tx.ExecContext(t.Context(), "INSERT INTO "+schema+".deposits (id) VALUES ($1)", id)
+	require.NoError(t, err)
+	return tx, func() bool {
+		var n int
+		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".deposits WHERE id = $1", id).Scan(&n))
+		return n == 1
+	}
+}
+
+// requireUsable checks that the host can still work in tx.
+func requireUsable(t *testing.T, tx *sql.Tx, schema, after string) {
+	t.Helper()
+	_, err := tx.ExecContext(t.Context(), "INSERT INTO "+schema+".deposits (id) VALUES ($1)", uuid.NewString())
+	require.NoError(t, err, "after %s the host's transaction is still usable", after)
+}
+
+// TestStore_WithTx runs every write method in a view bound to a host's transaction, with the
+// host's own row beside it. A call refused by validation, or by the database part-way through,
+// leaves nothing of itself and the transaction usable, without undoing the view's earlier
+// writes; the view reads its transaction's uncommitted rows; nothing is visible outside before
+// commit; commit keeps the host's row and the view's write, rollback neither.
+func TestStore_WithTx(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	for _, c := range txCases {
+		for _, commit := range []bool{true, false} {
+			ending := map[bool]string{true: "Commit", false: "Rollback"}[commit]
+			t.Run(c.method+"/"+ending, func(t *testing.T) {
+				t.Parallel()
+				schema := newSchema(t, db)
+				st := newStore(t, db, schema)
+				calls := c.prepare(t, st)
+				tx, hostRow := hostTx(t, db, schema)
+				v := st.WithTx(tx)
+
+				canceled, cancel := context.WithCancel(t.Context())
+				cancel()
+				require.ErrorIs(t, calls.write(canceled, v), context.Canceled)
+				requireUsable(t, tx, schema, "a cancelled call")
+				require.False(t, calls.written(t, v), "a cancelled call writes nothing")
+
+				require.NoError(t, calls.write(t.Context(), v))
+				require.True(t, calls.written(t, v), "the view reads its transaction's uncommitted rows")
+				require.False(t, calls.written(t, st), "nothing the view writes is visible outside before commit")
+				for _, r := range calls.refused {
+					require.ErrorIs(t, r.call(t.Context(), v), r.want, r.name)
+					requireUsable(t, tx, schema, r.name)
+				}
+				require.True(t, calls.written(t, v), "a refused call keeps the view's earlier writes")
+
+				if commit {
+					require.NoError(t, tx.Commit(), "the host commits")
+				} else {
+					require.NoError(t, tx.Rollback(), "the host rolls back")
+				}
+				require.Equal(t, commit, hostRow(), "the host's row commits with its transaction")
+				require.Equal(t, commit, calls.written(t, st), "the view's write commits with the host's transaction")
+				_, err := v.GetClick(t.Context(), newTestClick(t).ID)
+				require.ErrorIs(t, err, sql.ErrTxDone, "a view is dead once its transaction has ended")
+			})
+		}
+	}
+}
+
+// TestStore_WithTx_Lease leases in a view: the leased row is locked for the host's
+// transaction, so other workers skip it; a rollback undoes the lease (and the attempt
+// recorded under it), a commit keeps both.
+func TestStore_WithTx_Lease(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	for _, commit := range []bool{true, false} {
+		t.Run(map[bool]string{true: "Commit", false: "Rollback"}[commit], func(t *testing.T) {
+			t.Parallel()
+			schema := newSchema(t, db)
+			st := newStore(t, db, schema)
+			p := recordParams("k-0")
+			record(t, st, p)
+			tx, _ := hostTx(t, db, schema)
+			v := st.WithTx(tx)
+
+			_, err := v.LeaseDeliveries(t.Context(), store.LeaseParams{Now: t0})
+			require.ErrorIs(t, err, store.ErrInvalid)
+			requireUsable(t, tx, schema, "an invalid lease")
+
+			l := leaseOne(t, v, t0)
+			require.Equal(t, int64(1), l.Token)
+			ls, err := v.LeaseDeliveries(t.Context(), store.LeaseParams{Now: t0, LeaseFor: time.Minute})
+			require.NoError(t, err)
+			require.Empty(t, ls, "the view sees its own lease")
+			ls, err = st.LeaseDeliveries(t.Context(), store.LeaseParams{Now: t0.Add(time.Hour), LeaseFor: time.Minute})
+			require.NoError(t, err)
+			require.Empty(t, ls, "other workers skip a row leased in an open transaction, even after the lease's expiry")
+			retry := t0.Add(10 * time.Minute)
+			_, err = v.RecordAttempt(t.Context(), store.RecordAttemptParams{DeliveryID: l.Delivery.ID, Token: l.Token,
+				Attempt: attemptAt(t0), Status: store.DeliveryPending, NextAttemptAt: retry})
+			require.NoError(t, err)
+
+			if !commit {
+				require.NoError(t, tx.Rollback())
+				again := leaseOne(t, st, t0)
+				require.Equal(t, int64(1), again.Token, "a rolled-back lease never happened")
+				require.Empty(t, again.Delivery.Attempts, "nor did the attempt recorded under it")
+				return
+			}
+			require.NoError(t, tx.Commit())
+			ls, err = st.LeaseDeliveries(t.Context(), store.LeaseParams{Now: retry.Add(-time.Second), LeaseFor: time.Minute})
+			require.NoError(t, err)
+			require.Empty(t, ls, "the committed attempt scheduled the retry")
+			again := leaseOne(t, st, retry)
+			require.Equal(t, int64(2), again.Token, "the committed lease took a token")
+			require.Len(t, again.Delivery.Attempts, 1)
+		})
+	}
+}
+
+// TestStore_WithTx_Concurrent uses one view from many goroutines at once, as a host's
+// handlers sharing one request's transaction might: the view serialises its calls, so that
+// their savepoints never interleave on the transaction's one connection.
+func TestStore_WithTx_Concurrent(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	schema := newSchema(t, db)
 	st := newStore(t, db, schema)
-	_, err := db.ExecContext(t.Context(), "CREATE TABLE "+schema+".deposits (id text PRIMARY KEY)")
-	require.NoError(t, err)
-
-	run := func(key string, commit bool) *sql.Tx {
-		tx, err := db.BeginTx(t.Context(), nil)
-		require.NoError(t, err)
-		_, err = tx.ExecContext(t.Context(), "INSERT INTO "+schema+".deposits (id) VALUES ($1)", key)
-		require.NoError(t, err)
-		_, err = st.RecordConversionTx(t.Context(), tx, recordParams(key))
-		require.NoError(t, err)
-		if commit {
-			require.NoError(t, tx.Commit())
-		} else {
-			require.NoError(t, tx.Rollback())
-		}
-		return tx
+	tx, hostRow := hostTx(t, db, schema)
+	v := st.WithTx(tx)
+	const n = 32
+	clicks := make([]store.Click, n)
+	for i := range clicks {
+		clicks[i] = newTestClick(t)
 	}
-	countDeposits := func(key string) int {
-		var n int
-		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".deposits WHERE id = $1", key).Scan(&n))
-		return n
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- v.InsertClick(t.Context(), clicks[i])
+			// Half of the goroutines repeat their click: a duplicate, refused in a savepoint.
+			if i%2 == 0 {
+				if err := v.InsertClick(t.Context(), clicks[i]); !errors.Is(err, store.ErrDuplicate) {
+					errs <- fmt.Errorf("repeated click: %v, want ErrDuplicate", err)
+				}
+			}
+			_, err := v.GetClick(t.Context(), clicks[i].ID)
+			errs <- err
+		})
 	}
-
-	t.Run("RollbackLeavesNothing", func(t *testing.T) {
-		run("rolled-back", false)
-		_, err := st.GetConversionByKey(t.Context(), "rolled-back")
-		require.ErrorIs(t, err, store.ErrNotFound, "the conversion goes with the host's rollback")
-		require.Zero(t, countDeposits("rolled-back"))
-		pending, err := st.ListDeliveries(t.Context(), store.ListDeliveriesParams{Status: store.DeliveryPending})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
 		require.NoError(t, err)
-		require.Empty(t, pending, "the outbox entry goes with the host's rollback")
-	})
-	t.Run("CommitKeepsAll", func(t *testing.T) {
-		run("committed", true)
-		c, err := st.GetConversionByKey(t.Context(), "committed")
-		require.NoError(t, err)
-		require.Equal(t, 1, countDeposits("committed"))
-		pending, err := st.ListDeliveries(t.Context(), store.ListDeliveriesParams{Status: store.DeliveryPending})
-		require.NoError(t, err)
-		require.Len(t, pending, 1)
-		require.Equal(t, c.ID, pending[0].ConversionID)
-	})
-	t.Run("DuplicateKeepsTxUsable", func(t *testing.T) {
-		tx, err := db.BeginTx(t.Context(), nil)
-		require.NoError(t, err)
-		defer tx.Rollback() //nolint:errcheck
-		p := recordParams("committed")
-		p.Conversion.PlayerID = "p-committed"
-		_, err = st.RecordConversionTx(t.Context(), tx, p)
-		require.ErrorIs(t, err, store.ErrDuplicate)
-		_, err = tx.ExecContext(t.Context(), "INSERT INTO "+schema+".deposits (id) VALUES ('after-dup')")
-		require.NoError(t, err, "after ErrDuplicate the host's transaction is still usable")
-
-		bad := recordParams("fails-midway")
-		bad.Deliveries[0].ID = uuid.New()
-		bad.Ledger[0].ID = bad.Deliveries[0].ID // refused by validation: nothing sent
-		_, err = st.RecordConversionTx(t.Context(), tx, bad)
-		require.ErrorIs(t, err, store.ErrInvalid)
-
-		clash := recordParams("clashes")
-		pending, err := st.ListDeliveries(t.Context(), store.ListDeliveriesParams{Status: store.DeliveryPending})
-		require.NoError(t, err)
-		clash.Deliveries[0].ID = pending[0].ID // fails in the database, after the conversion row
-		_, err = st.RecordConversionTx(t.Context(), tx, clash)
-		require.ErrorIs(t, err, store.ErrConflict)
-		var n int
-		require.NoError(t, tx.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".conversions WHERE dedup_key = 'clashes'").Scan(&n))
-		require.Zero(t, n, "a failure inside the savepoint leaves none of the call in the host's transaction")
-		require.NoError(t, tx.Commit(), "the host can still commit its own work")
-		require.Equal(t, 1, countDeposits("after-dup"))
-	})
+	}
+	require.NoError(t, tx.Commit())
+	require.True(t, hostRow())
+	for _, c := range clicks {
+		_, err := st.GetClick(t.Context(), c.ID)
+		require.NoError(t, err, "every click of the view committed")
+	}
 }
 
-func TestStore_TxTwins(t *testing.T) {
-	db := openDB(t)
-	st := newStore(t, db, newSchema(t, db))
-	tx, err := db.BeginTx(t.Context(), nil)
+// TestStore_WithTx_Nil gives a view of no transaction: every call fails, and nothing runs
+// outside a transaction by mistake.
+func TestStore_WithTx_Nil(t *testing.T) {
+	t.Parallel()
+	st, err := pgstore.New(&sql.DB{}, nil) // never reached
 	require.NoError(t, err)
-	p := recordParams("k")
-	_, err = st.RecordConversionTx(t.Context(), tx, p)
-	require.NoError(t, err)
-	_, err = st.ChangeStatusTx(t.Context(), tx, store.ChangeStatusParams{
-		ConversionID: p.Conversion.ID, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour),
-	})
-	require.NoError(t, err)
-	require.NoError(t, st.InsertLedgerLinesTx(t.Context(), tx, []store.LedgerLine{{
-		ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerAdjustment, Amount: money.New(-100, money.EUR), CreatedAt: t0,
-	}}))
-	_, err = st.BindPlayerTx(t.Context(), tx, store.PlayerBinding{PlayerID: "p-k", AffiliateID: "aff-1", Method: store.BindByClick, BoundAt: t0})
-	require.NoError(t, err)
-
-	_, err = st.GetConversionByKey(t.Context(), "k")
-	require.ErrorIs(t, err, store.ErrNotFound, "nothing is visible outside the host's transaction before it commits")
-	require.NoError(t, tx.Commit())
-
-	c, err := st.GetConversionByKey(t.Context(), "k")
-	require.NoError(t, err)
-	require.Equal(t, event.StatusApproved, c.Status)
-	lines, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: t0, To: t0.Add(time.Second)})
-	require.NoError(t, err)
-	require.Len(t, lines, 2)
-	_, err = st.GetBinding(t.Context(), "p-k")
-	require.NoError(t, err)
+	v := st.WithTx(nil)
+	require.ErrorIs(t, v.InsertClick(t.Context(), newTestClick(t)), store.ErrInvalid)
+	_, err = v.GetConversionByKey(t.Context(), "k")
+	require.ErrorIs(t, err, store.ErrInvalid)
 }
 
 // TestMigrate_Concurrent runs Migrate on one new schema from several pools at once, as several
