@@ -66,8 +66,8 @@ const (
 // would exceed the period's amount cap is not paid. CPALine does not allocate.
 func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 	l.Kind, l.Rule, l.Plan, l.Affiliate, l.Player, l.Event = KindAccrual, RuleCPA, p.ID, in.Affiliate, in.Player, in.Event
-	l.At, l.Payable, l.Mode, l.FX, l.Amount = in.At, in.At, p.Rounding, in.FX, money.New(0, p.Currency)
-	l.in.plan = p
+	l.At, l.Payable, l.Mode, l.FX = in.At, in.At, p.Rounding, in.FX
+	l.Amount, l.Base = money.New(0, p.Currency), money.New(0, p.Currency)
 	c := p.CPA
 	if c == nil {
 		l.Reason = reasonNoCPA
@@ -103,7 +103,7 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 	amount := c.Amount
 	for _, ca := range c.Countries {
 		if ca.Country == in.Country {
-			amount, l.Rule, l.in.s = ca.Amount, RuleCPACountry, ca.Country
+			amount, l.Rule, l.Detail.Country = ca.Amount, RuleCPACountry, ca.Country
 			break
 		}
 	}
@@ -114,7 +114,7 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 				amount, l.Tier = t.Amount, int32(i+1)
 			}
 		}
-		l.Rule, l.in.n = RuleCPATier, n
+		l.Rule, l.Detail.Rank = RuleCPATier, n
 	}
 	if c.Cap.Amount.Minor() > 0 {
 		total, err := in.PeriodTotal.Add(amount)
@@ -122,7 +122,7 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 			return Line{}, overflow("cpa cap", err)
 		}
 		if total.Minor() > c.Cap.Amount.Minor() {
-			l.Reason, l.Rule, l.Tier = reasonCapAmount, RuleCPA, 0
+			l.Reason, l.Rule, l.Tier, l.Detail = reasonCapAmount, RuleCPA, 0, Detail{}
 			return l, nil
 		}
 	}

@@ -45,10 +45,19 @@
 //
 // Plans, programs, lines and statements are values that the package never modifies, and the
 // package has no mutable state: calculators and Replay may run concurrently on shared plans,
-// provided nobody modifies a plan while it is used. A line keeps a pointer to its plan (and
-// a RevShare line to its input Revenue, a calculator's line to its input's ExchangeRate) for
-// Explain, so treat them as immutable once used; Replay's lines point only to the program
-// and to copies it made.
+// provided nobody modifies a plan while it is used. A line's Detail shares the plan's NGR
+// formula and RevShare tiers and its input Revenue (and a calculator's line its input's
+// ExchangeRate) rather than copy them, so treat them as immutable once used; Replay's lines
+// share only the program's and copies it made.
+//
+// # Lines and stores
+//
+// A [Line] survives JSON, and so any store, whole: its [Detail] snapshots what Explain needs,
+// so a line read back explains itself exactly as the line computed, with no plan at hand.
+// [Statements] rebuilds the statements from ledger lines (Replay itself uses it), so
+// statements rebuilt from a store equal Replay's; [Line.StatementTime] is the instant that
+// places a line in a statement, and package commissiontest has histories that produce a
+// line of every rule and kind, for a store's tests.
 //
 // # Errors
 //

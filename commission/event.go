@@ -106,8 +106,12 @@ func (r *Revenue) field(f Field) money.Amount {
 	return money.Amount{}
 }
 
-func (r *Revenue) fields() [7]*money.Amount {
-	return [7]*money.Amount{&r.GGR, &r.Bonuses, &r.Deposits, &r.Withdrawals, &r.Fees, &r.Taxes, &r.Adjustments}
+// revenueFields is the number of amounts of a Revenue.
+const revenueFields = 7
+
+// fields returns pointers to the amounts of r, in the order of the Field constants.
+func (r *Revenue) fields() [revenueFields]*money.Amount {
+	return [...]*money.Amount{&r.GGR, &r.Bonuses, &r.Deposits, &r.Withdrawals, &r.Fees, &r.Taxes, &r.Adjustments}
 }
 
 // IsZero reports whether every amount of r is zero.

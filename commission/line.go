@@ -2,6 +2,7 @@ package commission
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,10 @@ const (
 	KindReversal
 	// KindClawback takes back a commission after a refund or reset.
 	KindClawback
-	// KindCarryover records a negative RevShare balance carried into the next period or
-	// ring-fenced. Its Amount is zero; Base holds the balance.
+	// KindCarryover records a negative RevShare balance at the end of a period: the
+	// affiliate's base carried into the next period (CarryForward; Player empty) or a
+	// ring-fenced player's balance (RingFence; Player set). Its Amount is always zero, so a
+	// statement's total is the sum of its lines' amounts; Base holds the balance, negative.
 	KindCarryover
 	// KindAdjustment is a manual correction.
 	KindAdjustment
@@ -97,8 +100,17 @@ func enumUnmarshal(names []string, v *uint8, b []byte, what string) error {
 }
 
 // Line is one immutable ledger line: an amount owed to an affiliate, the rule that produced it
-// and the inputs it was computed from. Explain renders them. A Line is a value: changing a
-// copy changes no ledger.
+// and the inputs it was computed from (its Detail). Explain renders them. A Line is a value:
+// changing a copy changes no ledger.
+//
+// A line survives JSON, and so any store, whole: encoding a line and decoding it gives a line
+// equal to it (Equal; reflect.DeepEqual too when its times are in UTC) that explains itself
+// identically. A store keeps the exported fields as typed columns and Detail as one JSON value.
+//
+// A line with a Reason pays nothing and belongs in no ledger: it is how a calculator says why
+// it did not pay. Every line without a Reason belongs in the ledger, even with a zero Amount:
+// a RevShare line of a period whose base was not positive records its NGR and balance, a
+// carryover line records a balance, and an amount may round to zero.
 type Line struct {
 	// Kind is accrual, reversal, clawback, carryover or adjustment.
 	Kind Kind `json:"kind"`
@@ -114,17 +126,22 @@ type Line struct {
 	Event string `json:"event,omitempty"`
 	// Reverses is the event whose line this line reverses or claws back.
 	Reverses string `json:"reverses,omitempty"`
-	// At is when the line accrued; Payable is when it is approved (At plus a hold).
+	// At is when the line accrued; Payable is when it is approved (At plus a hold). On a
+	// period line (RevShare, sub-affiliate, carryover) both are the period's exclusive end,
+	// Period.End: the instant the period closes, which is in the next period. Such a line
+	// belongs to the statement of its Period all the same: see StatementTime.
 	At      time.Time `json:"at"`
 	Payable time.Time `json:"payable"`
 	// Period is set on lines computed per period (RevShare, sub-affiliate, carryover).
 	Period Period `json:"period,omitzero"`
-	// Amount is the commission: positive for accruals, negative for reversals and
-	// clawbacks, zero for carryover lines.
+	// Amount is the commission, in the plan's currency: positive for accruals (zero when
+	// nothing was earned, see Line), either sign for adjustments, the negation of the line
+	// reversed for reversals and clawbacks, and always zero for carryover lines.
 	Amount money.Amount `json:"amount"`
-	// Base is what the rule was applied to (the NGR base, a purchase price, an account size,
-	// a rebate to share, a sub-affiliate's earnings, a carried balance).
-	Base money.Amount `json:"base,omitzero"`
+	// Base is what the rule was applied to, in the plan's currency (the NGR base, a
+	// purchase price, an account size, a rebate to share, a sub-affiliate's earnings, a
+	// carried balance).
+	Base money.Amount `json:"base"`
 	// Rate is the rate the rule applied, if any: the RevShare rate (zero for marginal bands,
 	// which Explain lists), a prop or sub-affiliate share, an IB tier multiplier or, on an
 	// IB-tree line, the level's share of Base.
@@ -138,23 +155,45 @@ type Line struct {
 	Mode money.RoundingMode `json:"mode"`
 	// FX is the exchange rate that converted the event into the plan's currency, if any.
 	FX *money.ExchangeRate `json:"fx,omitempty"`
-	// Reason says why a calculator returned no commission (a zero line that is not in any
-	// ledger), such as "baseline.min_ftd" or "cap.count".
+	// Reason says why a calculator paid nothing, on a line that belongs in no ledger, such
+	// as "baseline.min_ftd" or "cap.count". It is empty on every ledger line.
 	Reason string `json:"reason,omitempty"`
-
-	in inputs
+	// Detail holds the rule's inputs and the parts of the plan it used, for Explain.
+	Detail Detail `json:"detail,omitzero"`
 }
 
-// inputs are the details a line keeps for Explain, beyond its exported fields.
-type inputs struct {
-	plan    *Plan
-	a, b, c money.Amount // rule-specific: see Explain
-	factor  money.Rate   // IB: the lots
-	rate    money.Rate   // IB: the tier multiplier (lot) or the spread share, before tree sharing
-	rev     *Revenue     // RevShare: the revenue the NGR was computed from, if given
-	n       int64        // rule-specific count (for sub-affiliate lines, 1 for OfRevenue)
-	s       string       // CPA: the country; sub-affiliate: the sub-affiliate
-	damped  bool
+// StatementTime is the instant that places the line in a statement: the start of its
+// Period for a period line (RevShare, sub-affiliate, carryover), else Payable. March's
+// RevShare line, payable at the end of March (April's first instant), is in March's
+// statement. Statements and Replay group lines by it; a store lists a ledger by it.
+func (l Line) StatementTime() time.Time {
+	if !l.Period.IsZero() {
+		return l.Period.Start
+	}
+	return l.Payable
+}
+
+// Equal reports whether l and m are the same line: every field equal, times as instants
+// (time.Time.Equal, so a line read back from a store in another time zone is equal), the
+// exchange rates and the details by value.
+func (l Line) Equal(m Line) bool {
+	if !l.At.Equal(m.At) || !l.Payable.Equal(m.Payable) || !l.Period.Start.Equal(m.Period.Start) ||
+		!l.Period.End.Equal(m.Period.End) || (l.FX == nil) != (m.FX == nil) {
+		return false
+	}
+	if l.FX != nil {
+		a, b := *l.FX, *m.FX
+		if !a.At.Equal(b.At) {
+			return false
+		}
+		a.At, b.At = time.Time{}, time.Time{}
+		if a != b {
+			return false
+		}
+	}
+	l.At, l.Payable, l.Period, l.FX = time.Time{}, time.Time{}, Period{}, nil
+	m.At, m.Payable, m.Period, m.FX = time.Time{}, time.Time{}, Period{}, nil
+	return reflect.DeepEqual(l, m)
 }
 
 // negate returns the line reversed: kind k, every amount negated, the event set.
@@ -208,9 +247,9 @@ func (l Line) Explain() string {
 	case RuleCPA, RuleCPACountry, RuleCPATier:
 		switch l.Rule {
 		case RuleCPACountry:
-			fmt.Fprintf(&b, "  rule: CPA for country %s\n", l.in.s)
+			fmt.Fprintf(&b, "  rule: CPA for country %s\n", l.Detail.Country)
 		case RuleCPATier:
-			fmt.Fprintf(&b, "  rule: CPA tier %d (qualified player no. %d of the period)\n", l.Tier, l.in.n)
+			fmt.Fprintf(&b, "  rule: CPA tier %d (qualified player no. %d of the period)\n", l.Tier, l.Detail.Rank)
 		default:
 			b.WriteString("  rule: fixed CPA\n")
 		}
@@ -223,13 +262,15 @@ func (l Line) Explain() string {
 	case RuleRevShare:
 		l.explainRevShare(&b)
 	case RuleIBLot:
-		fmt.Fprintf(&b, "  rule: rebate per lot on %s standard lots (cent lots count 1/100), tier multiplier %s\n", l.in.factor, l.in.rate)
-		fmt.Fprintf(&b, "  arithmetic: %s per lot × %s lots × %s = %s, rounded once (%s)\n", l.in.a, l.in.factor, l.in.rate, l.in.b, l.Mode)
+		d := &l.Detail
+		fmt.Fprintf(&b, "  rule: rebate per lot on %s standard lots (cent lots count 1/100), tier multiplier %s\n", d.Lots, d.Multiplier)
+		fmt.Fprintf(&b, "  arithmetic: %s per lot × %s lots × %s = %s, rounded once (%s)\n", d.PerLot, d.Lots, d.Multiplier, d.Commission, l.Mode)
 	case RuleIBSpread:
-		if l.in.damped {
+		d := &l.Detail
+		if d.Damped {
 			b.WriteString("  spread above the damping threshold: the average spread is used (reduction factor average/spread)\n")
 		}
-		fmt.Fprintf(&b, "  arithmetic: spread × %s lots × contract size × %s = %s, rounded once (%s)\n", l.in.factor, l.in.rate, l.in.b, l.Mode)
+		fmt.Fprintf(&b, "  arithmetic: spread × %s lots × contract size × %s = %s, rounded once (%s)\n", d.Lots, d.Share, d.Commission, l.Mode)
 	case RulePropPurchase:
 		switch {
 		case !l.Rate.IsZero():
@@ -242,7 +283,7 @@ func (l Line) Explain() string {
 	case RuleAdjustment:
 		fmt.Fprintf(&b, "  manual adjustment of %s\n", l.Amount)
 	case RuleSub:
-		fmt.Fprintf(&b, "  rule: sub-affiliate level %d, %s of the %s of %s\n", l.Level, l.Rate, map[bool]Basis{false: OfEarnings, true: OfRevenue}[l.in.n == 1], l.in.s)
+		fmt.Fprintf(&b, "  rule: sub-affiliate level %d, %s of the %s of %s\n", l.Level, l.Rate, l.Detail.Basis, l.Detail.Sub)
 		fmt.Fprintf(&b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
 	}
 	if l.Level > 0 && l.Rule != RuleSub {
@@ -252,59 +293,59 @@ func (l Line) Explain() string {
 }
 
 func (l Line) explainRevShare(b *strings.Builder) {
-	in := l.in
-	if in.plan == nil || in.plan.RevShare == nil {
-		// A line decoded from JSON keeps its amounts but not the plan it was computed with.
+	d := &l.Detail
+	if l.Kind == KindCarryover {
+		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, d.Carryover.orNone())
+		return
+	}
+	if unset(d.NGR) {
+		// A line built by hand, without the calculator's detail.
 		fmt.Fprintf(b, "  base %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
 		return
 	}
-	if l.Kind == KindCarryover {
-		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, in.plan.RevShare.Carryover.orNone())
-		return
+	raw, err := d.NGR.Add(d.Fenced)
+	if err != nil || d.Fenced.IsZero() {
+		raw = d.NGR
 	}
-	raw, err := in.a.Add(in.c)
-	if err != nil || in.c.IsZero() {
-		raw = in.a
-	}
-	fmt.Fprintf(b, "  NGR of %d player(s): %s", in.n, raw)
-	if r := in.plan.RevShare; len(r.NGR) > 0 && in.rev != nil {
+	fmt.Fprintf(b, "  NGR of %d player(s): %s", d.Players, raw)
+	switch {
+	case len(d.Formula) == 0:
+		b.WriteString(" = GGR")
+	case d.Revenue != nil:
 		b.WriteString(" = ")
-		for i, t := range r.NGR {
+		for i, t := range d.Formula {
 			if i > 0 {
 				b.WriteString(" + ")
 			}
-			fmt.Fprintf(b, "%s %s × %s", t.Field, in.rev.field(t.Field).Decimal(), t.Rate)
+			fmt.Fprintf(b, "%s %s × %s", t.Field, d.Revenue.field(t.Field).Decimal(), t.Rate)
 		}
 		fmt.Fprintf(b, ", summed exactly, rounded once (%s)", l.Mode)
-	} else if len(in.plan.RevShare.NGR) == 0 {
-		b.WriteString(" = GGR")
 	}
 	b.WriteString("\n")
-	if !in.c.IsZero() {
-		fmt.Fprintf(b, "  ring-fenced high-roller NGR left out (or absorbed by a fenced balance): %s, NGR counted %s\n", in.c, in.a)
+	if !d.Fenced.IsZero() {
+		fmt.Fprintf(b, "  ring-fenced high-roller NGR left out (or absorbed by a fenced balance): %s, NGR counted %s\n", d.Fenced, d.NGR)
 	}
-	fmt.Fprintf(b, "  carried in: %s\n", in.b)
-	if !l.in.plan.RevShare.AdminFee.IsZero() {
-		fmt.Fprintf(b, "  admin fee %s deducted, base %s\n", in.plan.RevShare.AdminFee, l.Base)
+	fmt.Fprintf(b, "  carried in: %s\n", d.CarryIn)
+	if !d.AdminFee.IsZero() {
+		fmt.Fprintf(b, "  admin fee %s deducted, base %s\n", d.AdminFee, l.Base)
 	} else {
 		fmt.Fprintf(b, "  base: %s\n", l.Base)
 	}
-	r := in.plan.RevShare
 	switch {
 	case l.Base.Sign() <= 0:
 		b.WriteString("  base not positive: nothing paid\n")
-	case len(r.Tiers) == 0:
+	case len(d.Tiers) == 0 || l.Tier < 1 || int(l.Tier) > len(d.Tiers):
 		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
-	case !r.Marginal:
-		fmt.Fprintf(b, "  tier %d reached (from %s): %s applies to the whole base\n", l.Tier, r.Tiers[l.Tier-1].From, l.Rate)
+	case !d.Marginal:
+		fmt.Fprintf(b, "  tier %d reached (from %s): %s applies to the whole base\n", l.Tier, d.Tiers[l.Tier-1].From, l.Rate)
 		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
 	default:
 		b.WriteString("  marginal bands:")
 		for i := range int(l.Tier) {
-			t := r.Tiers[i]
+			t := d.Tiers[i]
 			hi := "∞"
-			if i+1 < len(r.Tiers) {
-				hi = r.Tiers[i+1].From.Decimal()
+			if i+1 < len(d.Tiers) {
+				hi = d.Tiers[i+1].From.Decimal()
 			}
 			fmt.Fprintf(b, " [%s, %s) × %s;", t.From.Decimal(), hi, t.Rate)
 		}

@@ -77,7 +77,7 @@ func TestReplay_Concurrent(t *testing.T) {
 	want, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
-	results := make([]*commission.Result, 16)
+	results := make([]*commission.ReplayResult, 16)
 	errs := make([]error, 16)
 	for i := range results {
 		wg.Go(func() { results[i], errs[i] = commission.Replay(g, evs, nil) })

@@ -9,46 +9,25 @@ import (
 	"github.com/s2skit/s2s/money"
 )
 
-// Options are the settings of Replay and Compare. A nil *Options is the zero value.
-type Options struct {
+// ReplayOptions are the settings of one call of Replay, Compare or Statements. A nil
+// *ReplayOptions is the zero value.
+type ReplayOptions struct {
 	// LoadLocation resolves Program.Zone. Nil uses time.LoadLocation, which reads the
 	// system's time zone database (or the copy a program embeds by importing time/tzdata);
 	// pass a function to keep the replay free of that one read.
 	LoadLocation func(name string) (*time.Location, error)
 }
 
-// Result is what a replay computed: the ledger, in order, and the statements per affiliate
+// ReplayResult is what a replay computed: the ledger, in order, and the statements per affiliate
 // and period. Nothing is stored anywhere.
-type Result struct {
+type ReplayResult struct {
 	Ledger     []Line
 	Statements []Statement
 }
 
-// Statement is what an affiliate earned in one period: the lines payable in it, their total,
-// and the RevShare balances carried in and out.
-type Statement struct {
-	Affiliate string
-	Period    Period
-	Lines     []Line
-	// Total is the sum of the lines' amounts (it may be negative after reversals).
-	Total money.Amount
-	// CarryIn and CarryOut are the negative RevShare bases carried from the previous period
-	// and into the next one (CarryForward only).
-	CarryIn, CarryOut money.Amount
-	// Fenced lists the ring-fenced players' negative balances at the end of the period
-	// (RingFence only), by player.
-	Fenced []Balance
-}
-
-// Balance is a player's carried balance.
-type Balance struct {
-	Player string
-	Amount money.Amount
-}
-
 // Compare replays the same events against two programs (say, the current deal and a proposed
 // one) and returns both results side by side.
-func Compare(a, b *Program, events []Event, opts *Options) (ra, rb *Result, err error) {
+func Compare(a, b *Program, events []Event, opts *ReplayOptions) (ra, rb *ReplayResult, err error) {
 	if ra, err = Replay(a, events, opts); err != nil {
 		return nil, nil, fmt.Errorf("program a: %w", err)
 	}
@@ -104,8 +83,6 @@ type replay struct {
 	revenue  map[apKey]*revBucket
 	conv     map[string]Revenue      // revenue event → converted revenue
 	wagers   map[string]money.Amount // wager event → converted amount
-	carry    map[apKey][2]money.Amount
-	fenced   map[apKey][]Balance
 	ngrPos   map[apKey]money.Amount
 }
 
@@ -126,30 +103,20 @@ type replay struct {
 // says so. Then each affiliate's periods are settled in order with carryover, and
 // sub-affiliate shares are added. Player IDs are global: one ID is one player whatever the
 // affiliate. The first error stops the replay.
-func Replay(g *Program, events []Event, opts *Options) (*Result, error) {
+func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	if opts == nil {
-		opts = &Options{}
-	}
-	load := opts.LoadLocation
-	if load == nil {
-		load = time.LoadLocation
-	}
-	loc := time.UTC
-	if g.Zone != "" {
-		var err error
-		if loc, err = load(g.Zone); err != nil {
-			return nil, fmt.Errorf("%w: program: zone %q: %v", ErrInvalidPlan, g.Zone, err)
-		}
+	loc, err := g.location(opts)
+	if err != nil {
+		return nil, err
 	}
 	r := &replay{
 		g: g, loc: loc, unit: g.Period,
 		byEvent: map[string][]int{}, events: map[string]*Event{}, reversed: map[string]bool{},
 		players: map[string]*player{}, cpaCount: map[apKey]int64{}, cpaTotal: map[apKey]money.Amount{},
 		lots: map[apKey]money.Rate{}, revenue: map[apKey]*revBucket{}, conv: map[string]Revenue{}, wagers: map[string]money.Amount{},
-		carry: map[apKey][2]money.Amount{}, fenced: map[apKey][]Balance{}, ngrPos: map[apKey]money.Amount{},
+		ngrPos: map[apKey]money.Amount{},
 	}
 	order := make([]int, len(events))
 	for i := range order {
@@ -168,11 +135,11 @@ func Replay(g *Program, events []Event, opts *Options) (*Result, error) {
 	if err := r.subShares(); err != nil {
 		return nil, err
 	}
-	st, err := r.statements()
+	st, err := statements(r.loc, r.unit, r.ledger)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Ledger: r.ledger, Statements: st}, nil
+	return &ReplayResult{Ledger: r.ledger, Statements: st}, nil
 }
 
 func (r *replay) key(aff string, t time.Time) (apKey, Period) {
@@ -289,14 +256,12 @@ func (r *replay) event(e *Event) error {
 			ps.funded = true
 			l := Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
 				Event: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding}
-			l.in.plan = p
 			r.add(e.ID, l)
 		}
 		return nil
 	case Adjust:
 		l := Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
 			Event: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX}
-		l.in.plan = p
 		r.add(e.ID, l)
 		return nil
 	case Refund, Reset:
@@ -584,20 +549,12 @@ func (r *replay) settle() error {
 		}
 		r.add("", l)
 		carry[k.aff] = out
-		r.carry[k] = [2]money.Amount{in.CarryIn, out}
 		if out.Sign() < 0 {
-			c := l
-			c.Kind, c.Amount, c.Base, c.Rate, c.Tier = KindCarryover, zero, out, money.Rate{}, 0
-			r.add("", c)
+			r.add("", carryLine(l, "", out))
 		}
-		var fenced []Balance
 		for _, id := range sortedKeys(fence) {
-			fenced = append(fenced, Balance{id, fence[id]})
-			c := l
-			c.Kind, c.Player, c.Amount, c.Base, c.Rate, c.Tier = KindCarryover, id, zero, fence[id], money.Rate{}, 0
-			r.add("", c)
+			r.add("", carryLine(l, id, fence[id]))
 		}
-		r.fenced[k] = fenced
 	}
 	return nil
 }
@@ -611,7 +568,7 @@ func (r *replay) subShares() error {
 		if l.Kind == KindCarryover || l.Rule == RuleSub {
 			continue
 		}
-		k, per := r.key(l.Affiliate, l.statementTime())
+		k, per := r.key(l.Affiliate, l.StatementTime())
 		var err error
 		if earn[k], err = add(earn[k], l.Amount); err != nil {
 			return err
@@ -656,56 +613,18 @@ func (r *replay) subShares() error {
 				return overflow("sub-affiliate share", err)
 			}
 			l := Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, Affiliate: parent, At: per.End, Payable: per.End,
-				Period: per, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding}
-			l.in.plan, l.in.s = p, k.aff
-			if lv.Basis == OfRevenue {
-				l.in.n = 1
-			}
+				Period: per, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding,
+				Detail: Detail{Sub: k.aff, Basis: lv.Basis}}
 			r.add("", l)
 		}
 	}
 	return nil
 }
 
-// statementTime is the instant that puts a line in a statement period: the start of its
-// period for period lines, else when it is payable.
-func (l *Line) statementTime() time.Time {
-	if !l.Period.IsZero() {
-		return l.Period.Start
-	}
-	return l.Payable
-}
-
-// statements groups the ledger by affiliate and the period of each line's Payable time.
-func (r *replay) statements() ([]Statement, error) {
-	idx := map[apKey]int{}
-	var out []Statement
-	for _, l := range r.ledger {
-		k, per := r.key(l.Affiliate, l.statementTime())
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			c, ok := r.carry[k]
-			zero := money.New(0, l.Amount.Currency())
-			if !ok {
-				c = [2]money.Amount{zero, zero}
-			}
-			out = append(out, Statement{Affiliate: l.Affiliate, Period: per, Total: zero,
-				CarryIn: c[0], CarryOut: c[1], Fenced: r.fenced[k]})
-		}
-		s := &out[i]
-		s.Lines = append(s.Lines, l)
-		var err error
-		if s.Total, err = s.Total.Add(l.Amount); err != nil {
-			return nil, fmt.Errorf("statement of %q for %s: %w", l.Affiliate, per, wrapMoney(err))
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Affiliate != out[j].Affiliate {
-			return out[i].Affiliate < out[j].Affiliate
-		}
-		return out[i].Period.Start.Before(out[j].Period.Start)
-	})
-	return out, nil
+// carryLine returns the carryover line of a balance carried at the end of the period of the
+// RevShare line l: the affiliate's (player empty) or a ring-fenced player's.
+func carryLine(l Line, player string, balance money.Amount) Line {
+	return Line{Kind: KindCarryover, Rule: RuleRevShare, Plan: l.Plan, Affiliate: l.Affiliate, Player: player,
+		At: l.At, Payable: l.Payable, Period: l.Period, Amount: money.New(0, balance.Currency()), Base: balance,
+		Mode: l.Mode, Detail: Detail{Carryover: l.Detail.Carryover}}
 }

@@ -1,7 +1,6 @@
 package commission_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -211,27 +210,10 @@ func TestReplay_StatementsInZone(t *testing.T) {
 	require.Equal(t, "7.50 EUR", res.Statements[1].Total.String(), "CPA 10 and an adjustment of -2.50")
 	require.Equal(t, commission.KindAdjustment, res.Statements[1].Lines[1].Kind)
 
-	_, err = commission.Replay(g, evs, &commission.Options{LoadLocation: func(string) (*time.Location, error) {
+	_, err = commission.Replay(g, evs, &commission.ReplayOptions{LoadLocation: func(string) (*time.Location, error) {
 		return nil, commission.ErrInvalidPlan
 	}})
 	require.ErrorIs(t, err, commission.ErrInvalidPlan)
-}
-
-func TestLine_JSON(t *testing.T) {
-	t.Parallel()
-	res, err := commission.Replay(program(commission.Plan{ID: "rs", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%")}}),
-		[]commission.Event{{ID: "r", Kind: commission.RevenueReport, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
-	require.NoError(t, err)
-	l := res.Ledger[0]
-	b, err := json.Marshal(l)
-	require.NoError(t, err)
-	require.Contains(t, string(b), `"kind":"accrual","rule":"revshare"`)
-	var back commission.Line
-	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, l.Amount, back.Amount)
-	require.Equal(t, l.Period.Start.Unix(), back.Period.Start.Unix())
-	require.Contains(t, back.Explain(), "base 100.00 EUR × 0.3 = 30.00 EUR", "a decoded line explains what it kept")
-	require.Error(t, json.Unmarshal([]byte(`{"kind":"bonus"}`), &back))
 }
 
 func TestReplay_ReversedActivityNoLongerQualifies(t *testing.T) {

@@ -67,7 +67,7 @@ type RevShareInput struct {
 func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, err error) {
 	zero := money.New(0, p.Currency)
 	l.Kind, l.Rule, l.Plan, l.Affiliate = KindAccrual, RuleRevShare, p.ID, in.Affiliate
-	l.At, l.Payable, l.Period, l.Mode, l.Amount = in.Period.End, in.Period.End, in.Period, p.Rounding, zero
+	l.At, l.Payable, l.Period, l.Mode, l.Amount, l.Base = in.Period.End, in.Period.End, in.Period, p.Rounding, zero, zero
 	r := p.RevShare
 	if r == nil {
 		l.Reason = "plan.no_revshare"
@@ -77,11 +77,26 @@ func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, er
 	if carryIn.Currency() == 0 && carryIn.IsZero() {
 		carryIn = zero
 	}
-	base, err := in.NGR.Add(carryIn)
+	ngr := in.NGR
+	if unset(ngr) {
+		ngr = zero
+	}
+	base, err := ngr.Add(carryIn)
 	if err != nil {
 		return Line{}, zero, fmt.Errorf("plan %q: NGR plus carry-in: %w", p.ID, wrapMoney(err))
 	}
-	l.in.plan, l.in.a, l.in.b, l.in.c, l.in.rev, l.in.n = p, in.NGR, carryIn, in.Fenced, in.Revenue, in.Players
+	fenced := in.Fenced
+	if unset(fenced) {
+		fenced = zero
+	}
+	l.Detail = Detail{Players: in.Players, NGR: ngr, Fenced: fenced, CarryIn: carryIn, Revenue: in.Revenue,
+		Formula: r.NGR, AdminFee: r.AdminFee, Tiers: r.Tiers, Marginal: r.Marginal, Carryover: r.Carryover}
+	if len(r.NGR) == 0 { // GGR: Explain shows no terms
+		l.Detail.Formula, l.Detail.Revenue = nil, nil
+	}
+	if len(r.Tiers) == 0 {
+		l.Detail.Tiers = nil
+	}
 	if base.Sign() <= 0 {
 		l.Base = base
 		if r.Carryover == CarryForward {

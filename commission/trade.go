@@ -31,9 +31,8 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	zero := money.New(0, p.Currency)
 	base := Line{
 		Kind: KindAccrual, Plan: p.ID, Affiliate: in.Affiliate, Player: in.Player, Event: in.Event,
-		At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: zero,
+		At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: zero, Base: zero,
 	}
-	base.in.plan = p
 	lot, spread = base, base
 	lot.Rule, spread.Rule = RuleIBLot, RuleIBSpread
 	ib := p.IB
@@ -67,11 +66,11 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	if err != nil {
 		return Line{}, Line{}, err
 	}
-	lot.Rate, lot.in.rate, lot.in.factor = mult, mult, lots
+	lot.Rate, lot.Detail.Multiplier, lot.Detail.Lots = mult, mult, lots
 	if sr, ok := ib.match(t); !ok {
 		lot.Reason = "ib.no_symbol_rate"
 	} else if !sr.PerLot.IsZero() {
-		lot.in.a = sr.PerLot
+		lot.Detail.PerLot = sr.PerLot
 		if lot.Amount, err = sr.PerLot.MulRate(factor, p.Rounding); err != nil {
 			return Line{}, Line{}, overflow("ib lot rebate", err)
 		}
@@ -87,14 +86,14 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 		if err != nil {
 			return Line{}, Line{}, err
 		}
-		if lot.in.a, err = unit.MulRate(perLot, p.Rounding); err != nil {
+		if lot.Detail.PerLot, err = unit.MulRate(perLot, p.Rounding); err != nil {
 			return Line{}, Line{}, overflow("ib lot rebate", err)
 		}
 		if lot.Amount, err = unit.MulRate(total, p.Rounding); err != nil {
 			return Line{}, Line{}, overflow("ib lot rebate", err)
 		}
 	}
-	lot.Base, lot.in.b = lot.Amount, lot.Amount
+	lot.Base, lot.Detail.Commission = lot.Amount, lot.Amount
 	// The spread share.
 	sp := ib.Spread
 	if sp == nil || t.Spread.Sign() <= 0 {
@@ -108,7 +107,7 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 			return Line{}, Line{}, err
 		}
 		if s.Cmp(limit) > 0 {
-			s, spread.in.damped = t.AvgSpread, true
+			s, spread.Detail.Damped = t.AvgSpread, true
 		}
 	}
 	total, err := mulRates(s, lots)
@@ -122,11 +121,11 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	if err != nil {
 		return Line{}, Line{}, err
 	}
-	spread.Rate, spread.in.rate, spread.in.factor = sp.Rate, sp.Rate, lots
+	spread.Rate, spread.Detail.Share, spread.Detail.Lots = sp.Rate, sp.Rate, lots
 	if spread.Amount, err = unit.MulRate(share, p.Rounding); err != nil {
 		return Line{}, Line{}, overflow("ib spread share", err)
 	}
-	spread.Base, spread.in.b = spread.Amount, spread.Amount
+	spread.Base, spread.Detail.Commission = spread.Amount, spread.Amount
 	return lot, spread, nil
 }
 
@@ -207,8 +206,8 @@ func (p *Plan) PurchaseLine(in PurchaseInput) (Line, error) {
 	l := Line{
 		Kind: KindAccrual, Rule: RulePropPurchase, Plan: p.ID, Affiliate: in.Affiliate, Player: in.Player,
 		Event: in.Event, At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: money.New(0, p.Currency),
+		Base: money.New(0, p.Currency),
 	}
-	l.in.plan = p
 	pp := p.Prop
 	switch {
 	case pp == nil:
@@ -218,8 +217,11 @@ func (p *Plan) PurchaseLine(in PurchaseInput) (Line, error) {
 		l.Reason = "prop.repeat_purchase"
 		return l, nil
 	}
-	for _, a := range [...]money.Amount{in.Price, in.AccountSize} {
-		if a.Currency() != p.Currency && !(a.Currency() == 0 && a.IsZero()) {
+	for _, a := range [...]*money.Amount{&in.Price, &in.AccountSize} {
+		switch {
+		case unset(*a):
+			*a = l.Base // zero in the plan's currency
+		case a.Currency() != p.Currency:
 			return Line{}, fmt.Errorf("%w: plan %q pays in %s, purchase %s is in %s", ErrCurrency, p.ID, p.Currency, in.Event, a.Currency())
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // These are the tests an operator writes for its own deal: they pin every amount, so a
 // change to the deal's JSON that changes what anyone is paid fails here first.
 
-func replay(t *testing.T, events []commission.Event) *commission.Result {
+func replay(t *testing.T, events []commission.Event) *commission.ReplayResult {
 	t.Helper()
 	g, err := LoadDeal([]byte(dealJSON))
 	require.NoError(t, err)
@@ -20,7 +20,7 @@ func replay(t *testing.T, events []commission.Event) *commission.Result {
 	return res
 }
 
-func statement(t *testing.T, res *commission.Result, affiliate, month string) commission.Statement {
+func statement(t *testing.T, res *commission.ReplayResult, affiliate, month string) commission.Statement {
 	t.Helper()
 	for _, s := range res.Statements {
 		if s.Affiliate == affiliate && s.Period.Start.Format("2006-01") == month {

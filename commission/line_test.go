@@ -1,0 +1,108 @@
+package commission_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/commission/commissiontest"
+	"github.com/s2skit/s2s/money"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLine_RoundTrip: every line of every rule and kind survives JSON whole. The decoded
+// line is equal to the original (deep-equal once its times are in UTC), explains itself
+// identically, and statements rebuilt from decoded lines are Replay's own.
+func TestLine_RoundTrip(t *testing.T) {
+	t.Parallel()
+	kinds, rules := map[commission.Kind]bool{}, map[commission.Rule]bool{}
+	for _, h := range commissiontest.Histories() {
+		t.Run(h.Name, func(t *testing.T) {
+			res, err := commission.Replay(h.Program, h.Events, nil)
+			require.NoError(t, err)
+			require.NotEmpty(t, res.Ledger)
+			var back []commission.Line
+			for i, l := range res.Ledger {
+				kinds[l.Kind], rules[l.Rule] = true, true
+				b, err := json.Marshal(l)
+				require.NoError(t, err, "line %d", i)
+				var d commission.Line
+				require.NoError(t, json.Unmarshal(b, &d), "line %d: %s", i, b)
+				require.True(t, l.Equal(d), "line %d: %s", i, b)
+				require.True(t, d.Equal(l), "line %d: %s", i, b)
+				require.Equal(t, commissiontest.LinesInUTC([]commission.Line{l}), commissiontest.LinesInUTC([]commission.Line{d}), "line %d", i)
+				if h.Program.Zone == "" {
+					require.Equal(t, l, d, "line %d: a UTC line deep-equals its decoding", i)
+				}
+				require.Equal(t, l.Explain(), d.Explain(), "line %d: %s", i, b)
+				again, err := json.Marshal(d)
+				require.NoError(t, err)
+				require.JSONEq(t, string(b), string(again), "line %d: the encoding is stable", i)
+				back = append(back, d)
+			}
+			st, err := commission.Statements(h.Program, back, nil)
+			require.NoError(t, err)
+			require.Equal(t, commissiontest.InUTC(res.Statements), commissiontest.InUTC(st))
+			for i := range st {
+				for j := range st[i].Lines {
+					require.Equal(t, res.Statements[i].Lines[j].Explain(), st[i].Lines[j].Explain())
+				}
+			}
+		})
+	}
+	for k := commission.KindAccrual; k <= commission.KindAdjustment; k++ {
+		require.True(t, kinds[k], "the histories produce a %s line", k)
+	}
+	for r := commission.RuleCPA; r <= commission.RuleAdjustment; r++ {
+		require.True(t, rules[r], "the histories produce a %s line", r)
+	}
+}
+
+func TestLine_JSON(t *testing.T) {
+	t.Parallel()
+	res, err := commission.Replay(program(commission.Plan{ID: "rs", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%")}}),
+		[]commission.Event{{ID: "r", Kind: commission.RevenueReport, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
+	require.NoError(t, err)
+	b, err := json.Marshal(res.Ledger[0])
+	require.NoError(t, err)
+	require.JSONEq(t, `{"kind":"accrual","rule":"revshare","plan":"rs","affiliate":"a",
+		"at":"2026-02-01T00:00:00Z","payable":"2026-02-01T00:00:00Z",
+		"period":{"start":"2026-01-01T00:00:00Z","end":"2026-02-01T00:00:00Z"},
+		"amount":{"amount":"30.00","currency":"EUR"},"base":{"amount":"100.00","currency":"EUR"},
+		"rate":"0.3","mode":"half_even",
+		"detail":{"players":1,"ngr":{"amount":"100.00","currency":"EUR"},"fenced":{"amount":"0.00","currency":"EUR"},
+			"carry_in":{"amount":"0.00","currency":"EUR"}}}`, string(b))
+	var back commission.Line
+	require.Error(t, json.Unmarshal([]byte(`{"kind":"bonus"}`), &back))
+}
+
+func TestLine_Equal(t *testing.T) {
+	t.Parallel()
+	malta, err := time.LoadLocation("Europe/Malta")
+	require.NoError(t, err)
+	fx := &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: day(1)}
+	l := commission.Line{Kind: commission.KindAccrual, Rule: commission.RuleCPA, Plan: "p", Affiliate: "a", At: day(1), Payable: day(2),
+		Amount: eur("1"), Base: eur("1"), FX: fx, Detail: commission.Detail{Formula: mga}}
+	m := l
+	m.At, m.Payable = l.At.In(malta), l.Payable.In(malta)
+	fx2 := *fx
+	fx2.At = fx.At.In(malta)
+	m.FX = &fx2
+	m.Detail.Formula = append(commission.Formula(nil), mga...)
+	require.True(t, l.Equal(m), "the same instants in another zone, the same rate and detail by value")
+	for name, change := range map[string]func(*commission.Line){
+		"amount":  func(l *commission.Line) { l.Amount = eur("2") },
+		"at":      func(l *commission.Line) { l.At = l.At.Add(time.Nanosecond) },
+		"period":  func(l *commission.Line) { l.Period.End = day(3) },
+		"no fx":   func(l *commission.Line) { l.FX = nil },
+		"fx rate": func(l *commission.Line) { f := *l.FX; f.Rate = money.MustParseRate("0.91"); l.FX = &f },
+		"fx at":   func(l *commission.Line) { f := *l.FX; f.At = day(2); l.FX = &f },
+		"detail":  func(l *commission.Line) { l.Detail.Formula = l.Detail.Formula[:1] },
+	} {
+		c := m
+		change(&c)
+		require.False(t, l.Equal(c), name)
+		require.False(t, c.Equal(l), name)
+	}
+}
