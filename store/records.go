@@ -25,6 +25,7 @@ const (
 	MaxTextLen      = 16 << 10  // bytes of free text: a decision or status reason, a ledger line's detail, an attempt's response or error
 	MaxBodyLen      = 256 << 10 // bytes of a delivery's request body
 	MaxLines        = 1000      // ledger lines or deliveries written in one call
+	MaxClicks       = 10_000    // clicks inserted in one InsertClicks call
 )
 
 // Click is one click on an affiliate's tracking link.
@@ -204,6 +205,19 @@ type Lease struct {
 type Cursor struct {
 	At time.Time
 	ID uuid.UUID
+}
+
+// InsertClicksParams is the argument of ClickStore.InsertClicks: a batch of clicks, stored
+// all or nothing.
+type InsertClicksParams struct {
+	Clicks []Click // at most MaxClicks, with distinct IDs; empty is a no-op
+}
+
+// InsertLedgerLinesParams is the argument of LedgerStore.InsertLedgerLines: lines that belong
+// to no conversion being recorded (period lines: RevShare, carryover, sub-affiliate shares;
+// adjustments), stored all or nothing.
+type InsertLedgerLinesParams struct {
+	Lines []LedgerLine // at most MaxLines, with distinct IDs; empty is a no-op
 }
 
 // RecordConversionParams is the argument of ConversionStore.RecordConversion: the conversion
@@ -697,6 +711,56 @@ func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error
 		seen[d.ID] = true
 	}
 	return nil
+}
+
+// Validate checks p: at most MaxClicks clicks, each valid, no ID given twice. The error wraps
+// ErrInvalid and names the first broken rule and the click's position in the batch.
+func (p InsertClicksParams) Validate() error {
+	if len(p.Clicks) > MaxClicks {
+		return invalid("insert clicks: %d clicks, at most %d per call", len(p.Clicks), MaxClicks)
+	}
+	seen := make(map[clickid.ID]int, len(p.Clicks))
+	for i, c := range p.Clicks {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("insert clicks: click %d of the batch: %w", i, err)
+		}
+		if j, ok := seen[c.ID]; ok {
+			return invalid("insert clicks: click %d of the batch has the ID of click %d, %s", i, j, c.ID)
+		}
+		seen[c.ID] = i
+	}
+	return nil
+}
+
+// Normalize returns p with every click normalised, in a slice of its own.
+func (p InsertClicksParams) Normalize() InsertClicksParams {
+	p.Clicks = normalizeAll(p.Clicks, Click.Normalize)
+	return p
+}
+
+// Validate checks p: at most MaxLines lines, each valid, no ID given twice. The error wraps
+// ErrInvalid and names the first broken rule.
+func (p InsertLedgerLinesParams) Validate() error {
+	if len(p.Lines) > MaxLines {
+		return invalid("insert ledger lines: %d lines, at most %d per call", len(p.Lines), MaxLines)
+	}
+	seen := make(map[uuid.UUID]bool, len(p.Lines))
+	for _, l := range p.Lines {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		if seen[l.ID] {
+			return invalid("insert ledger lines: ledger line %s given twice", l.ID)
+		}
+		seen[l.ID] = true
+	}
+	return nil
+}
+
+// Normalize returns p with every line normalised, in a slice of its own.
+func (p InsertLedgerLinesParams) Normalize() InsertLedgerLinesParams {
+	p.Lines = normalizeAll(p.Lines, LedgerLine.Normalize)
+	return p
 }
 
 // Validate checks p: the conversion, and lines and deliveries that belong to it.

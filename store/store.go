@@ -65,9 +65,12 @@ type ClickStore interface {
 	InsertClick(ctx context.Context, c Click) error
 
 	// InsertClicks stores many clicks at once, for high click volume. It is all or nothing:
-	// one invalid click, or one ID that exists already or repeats within the batch, fails the
-	// whole batch (ErrInvalid, ErrDuplicate or ErrConflict) and stores none of it.
-	InsertClicks(ctx context.Context, cs []Click) error
+	// parameters that fail [InsertClicksParams.Validate] (an invalid click, an ID given twice,
+	// too many clicks) are refused with ErrInvalid; a batch with clicks whose IDs exist
+	// already fails with ErrConflict if one of them exists with other content, otherwise with
+	// ErrDuplicate (the batch is a retry). A refused batch stores none of its clicks. An empty
+	// batch is a no-op.
+	InsertClicks(ctx context.Context, p InsertClicksParams) error
 
 	// GetClick returns the click with the given ID, or an error wrapping ErrNotFound. The
 	// returned click is the caller's own: its slices are not shared with the store.
@@ -125,9 +128,14 @@ type ConversionStore interface {
 // LedgerStore keeps ledger lines, which are immutable once written.
 type LedgerStore interface {
 	// InsertLedgerLines stores lines that belong to no conversion being recorded (period
-	// lines: carryover, adjustments), atomically. A line whose ID exists already fails the
-	// whole call with ErrDuplicate or ErrConflict and stores none.
-	InsertLedgerLines(ctx context.Context, lines []LedgerLine) error
+	// lines: RevShare, carryover, sub-affiliate shares; adjustments), all or nothing.
+	// Parameters that fail [InsertLedgerLinesParams.Validate] are refused with ErrInvalid, and
+	// so is a line whose ConversionID is set but names no recorded conversion: a line refers
+	// to a conversion only once that conversion exists. Lines whose IDs exist already fail the
+	// whole call with ErrConflict if one of them exists with other content, otherwise with
+	// ErrDuplicate (the call is a retry). A refused call stores none of its lines. An empty
+	// call is a no-op.
+	InsertLedgerLines(ctx context.Context, p InsertLedgerLinesParams) error
 
 	// ListLedgerLines returns the ledger lines of one affiliate created in [p.From, p.To),
 	// ordered by created-at then ID, at most p.Limit of them (0 means 100; at most 1000),

@@ -60,7 +60,7 @@ func benchClicks(b *testing.B) clickSet {
 		}
 		st := memstore.New()
 		for start := 0; start < len(clicks); start += 1000 {
-			if err := st.InsertClicks(context.Background(), clicks[start:start+1000]); err != nil {
+			if err := st.InsertClicks(context.Background(), store.InsertClicksParams{Clicks: clicks[start : start+1000]}); err != nil {
 				panic(err)
 			}
 		}

@@ -3,6 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -100,22 +101,16 @@ func clickExists(old, c store.Click) error {
 
 // InsertClicks implements [store.ClickStore]. It locks the shards of the batch in index
 // order, so the batch appears all at once and concurrent batches cannot deadlock.
-func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
+func (s *Store) InsertClicks(ctx context.Context, p store.InsertClicksParams) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	norm := make([]store.Click, len(cs))
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	p = p.Normalize()
 	var used [clickShards]bool
-	seen := make(map[clickid.ID]bool, len(cs))
-	for i, c := range cs {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("click %d of the batch: %w", i, err)
-		}
-		if seen[c.ID] {
-			return fmt.Errorf("memstore: click %s appears twice in the batch: %w", c.ID, store.ErrConflict)
-		}
-		seen[c.ID] = true
-		norm[i] = c.Normalize()
+	for _, c := range p.Clicks {
 		used[c.ID[15]%clickShards] = true
 	}
 	for i := range s.clicks {
@@ -124,13 +119,19 @@ func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
 			defer s.clicks[i].mu.Unlock()
 		}
 	}
-	for _, c := range norm {
+	var exists error
+	for _, c := range p.Clicks {
 		if old, ok := s.shard(c.ID).m[c.ID]; ok {
-			return clickExists(*old, c)
+			if err := clickExists(*old, c); exists == nil || errors.Is(err, store.ErrConflict) {
+				exists = err
+			}
 		}
 	}
-	for i := range norm {
-		s.shard(norm[i].ID).m[norm[i].ID] = &norm[i] // norm is the batch's own copy
+	if exists != nil {
+		return exists
+	}
+	for i := range p.Clicks {
+		s.shard(p.Clicks[i].ID).m[p.Clicks[i].ID] = &p.Clicks[i] // p.Clicks is the batch's own copy
 	}
 	return nil
 }
@@ -366,41 +367,35 @@ func truncate[T any](s []T, n int) []T {
 }
 
 // InsertLedgerLines implements [store.LedgerStore].
-func (s *Store) InsertLedgerLines(ctx context.Context, lines []store.LedgerLine) error {
+func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLinesParams) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(lines) > store.MaxLines {
-		return fmt.Errorf("%w: at most %d ledger lines per call", store.ErrInvalid, store.MaxLines)
+	if err := p.Validate(); err != nil {
+		return err
 	}
-	norm := make([]store.LedgerLine, len(lines))
-	seen := make(map[uuid.UUID]bool, len(lines))
-	for i, l := range lines {
-		if err := l.Validate(); err != nil {
-			return err
-		}
-		if seen[l.ID] {
-			return fmt.Errorf("%w: ledger line %s given twice", store.ErrInvalid, l.ID)
-		}
-		seen[l.ID] = true
-		norm[i] = l.Normalize()
-	}
+	p = p.Normalize()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range norm {
+	var exists error
+	for _, l := range p.Lines {
 		if l.ConversionID != uuid.Nil {
 			if _, ok := s.conversions[l.ConversionID]; !ok {
-				return fmt.Errorf("%w: ledger line %s: conversion %s does not exist", store.ErrInvalid, l.ID, l.ConversionID)
+				return fmt.Errorf("memstore: ledger line %s: conversion %s does not exist: %w", l.ID, l.ConversionID, store.ErrInvalid)
 			}
 		}
 		if old, ok := s.ledger[l.ID]; ok {
-			if old == l {
-				return fmt.Errorf("memstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
+			if old != l {
+				exists = fmt.Errorf("memstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
+			} else if exists == nil {
+				exists = fmt.Errorf("memstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
 			}
-			return fmt.Errorf("memstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
 		}
 	}
-	for _, l := range norm {
+	if exists != nil {
+		return exists
+	}
+	for _, l := range p.Lines {
 		s.ledger[l.ID] = l
 	}
 	return nil

@@ -48,7 +48,7 @@ func BenchmarkInsertClicksBatch(b *testing.B) {
 		b.StopTimer()
 		cs := benchClickBatch(b, gen)
 		b.StartTimer()
-		if err := st.InsertClicks(b.Context(), cs); err != nil {
+		if err := st.InsertClicks(b.Context(), store.InsertClicksParams{Clicks: cs}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -225,27 +225,25 @@ func (s *Store) insertClick(ctx context.Context, db dbtx, c store.Click) error {
 const clicksPerStatement = 1000
 
 // InsertClicks implements [store.ClickStore] with multi-row INSERTs in one transaction.
-func (s *Store) InsertClicks(ctx context.Context, cs []store.Click) error {
-	if len(cs) == 0 {
+func (s *Store) InsertClicks(ctx context.Context, p store.InsertClicksParams) error {
+	if len(p.Clicks) == 0 {
 		return ctx.Err()
 	}
-	return s.run(ctx, statements, func(db dbtx) error { return s.insertClicks(ctx, db, cs) })
+	return s.run(ctx, statements, func(db dbtx) error { return s.insertClicks(ctx, db, p) })
 }
 
-func (s *Store) insertClicks(ctx context.Context, db dbtx, cs []store.Click) error {
-	seen := make(map[clickid.ID]bool, len(cs))
-	for i, c := range cs {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("click %d of the batch: %w", i, err)
-		}
-		if seen[c.ID] {
-			return fmt.Errorf("pgstore: click %s appears twice in the batch: %w", c.ID, store.ErrConflict)
-		}
-		seen[c.ID] = true
+// insertClicks inserts the batch with ON CONFLICT DO NOTHING, so that clicks that exist
+// already are skipped instead of aborting the transaction; if any was skipped, it compares
+// them with the stored ones and fails, and the caller's rollback undoes the batch.
+func (s *Store) insertClicks(ctx context.Context, db dbtx, p store.InsertClicksParams) error {
+	if err := p.Validate(); err != nil {
+		return err
 	}
+	p = p.Normalize()
 	var sb strings.Builder
-	for start := 0; start < len(cs); start += clicksPerStatement {
-		chunk := cs[start:min(start+clicksPerStatement, len(cs))]
+	var skipped []store.Click
+	for start := 0; start < len(p.Clicks); start += clicksPerStatement {
+		chunk := p.Clicks[start:min(start+clicksPerStatement, len(p.Clicks))]
 		sb.Reset()
 		sb.WriteString("INSERT INTO " + s.q.prefix + "clicks (" + clickColumns + ") VALUES ")
 		args := make([]any, 0, 9*len(chunk))
@@ -261,11 +259,42 @@ func (s *Store) insertClicks(ctx context.Context, db dbtx, cs []store.Click) err
 				return err
 			}
 		}
-		if _, err := db.ExecContext(ctx, sb.String(), args...); err != nil {
+		sb.WriteString(" ON CONFLICT (id) DO NOTHING RETURNING id")
+		rows, err := db.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
 			return wrap(err, "insert %d clicks", len(chunk))
 		}
+		inserted := make(map[clickid.ID]bool, len(chunk))
+		for rows.Next() {
+			var id clickid.ID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return wrap(err, "insert %d clicks", len(chunk))
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap(err, "insert %d clicks", len(chunk))
+		}
+		for _, c := range chunk {
+			if !inserted[c.ID] {
+				skipped = append(skipped, c)
+			}
+		}
 	}
-	return nil
+	var exists error
+	for _, c := range skipped {
+		old, err := scanClick(db.QueryRowContext(ctx, s.q.getClick, c.ID))
+		if err != nil {
+			return wrap(err, "read click %s", c.ID)
+		}
+		if !old.Equal(c) {
+			return fmt.Errorf("pgstore: click %s exists with other content: %w", c.ID, store.ErrConflict)
+		}
+		exists = fmt.Errorf("pgstore: click %s: %w", c.ID, store.ErrDuplicate)
+	}
+	return exists
 }
 
 // GetClick implements [store.ClickStore].

@@ -379,26 +379,21 @@ func scanLine(r rowScanner) (store.LedgerLine, error) {
 }
 
 // InsertLedgerLines implements [store.LedgerStore].
-func (s *Store) InsertLedgerLines(ctx context.Context, lines []store.LedgerLine) error {
-	return s.run(ctx, statements, func(db dbtx) error { return s.insertLines(ctx, db, lines) })
+func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLinesParams) error {
+	return s.run(ctx, statements, func(db dbtx) error { return s.insertLines(ctx, db, p) })
 }
 
-func (s *Store) insertLines(ctx context.Context, db dbtx, lines []store.LedgerLine) error {
-	if len(lines) > store.MaxLines {
-		return fmt.Errorf("%w: at most %d ledger lines per call", store.ErrInvalid, store.MaxLines)
+// insertLines inserts each line with ON CONFLICT DO NOTHING, then compares the lines that
+// exist already with the stored ones; an error makes the caller roll the call back. A line
+// whose conversion does not exist violates the foreign key, which mapErr reports as
+// ErrInvalid.
+func (s *Store) insertLines(ctx context.Context, db dbtx, p store.InsertLedgerLinesParams) error {
+	if err := p.Validate(); err != nil {
+		return err
 	}
-	seen := make(map[uuid.UUID]bool, len(lines))
-	for _, l := range lines {
-		if err := l.Validate(); err != nil {
-			return err
-		}
-		if seen[l.ID] {
-			return fmt.Errorf("%w: ledger line %s given twice", store.ErrInvalid, l.ID)
-		}
-		seen[l.ID] = true
-	}
-	for _, l := range lines {
-		l = l.Normalize()
+	p = p.Normalize()
+	var exists error
+	for _, l := range p.Lines {
 		res, err := db.ExecContext(ctx, s.q.insertLine+" ON CONFLICT (id) DO NOTHING", lineArgs(l)...)
 		if err != nil {
 			return wrap(err, "insert ledger line %s", l.ID)
@@ -413,12 +408,12 @@ func (s *Store) insertLines(ctx context.Context, db dbtx, lines []store.LedgerLi
 		if err != nil {
 			return wrap(err, "read ledger line %s", l.ID)
 		}
-		if old == l {
-			return fmt.Errorf("pgstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
+		if old != l {
+			return fmt.Errorf("pgstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
 		}
-		return fmt.Errorf("pgstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
+		exists = fmt.Errorf("pgstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
 	}
-	return nil
+	return exists
 }
 
 // ListLedgerLines implements [store.LedgerStore].

@@ -124,17 +124,20 @@ var txCases = []struct {
 		other.CampaignID = "camp-2"
 		fresh := newTestClick(t)
 		return txCalls{
-			write: func(ctx context.Context, v store.Store) error { return v.InsertClicks(ctx, batch) },
+			write: func(ctx context.Context, v store.Store) error {
+				return v.InsertClicks(ctx, store.InsertClicksParams{Clicks: batch})
+			},
 			refused: []refusal{
-				// The multi-row INSERT fails in the database, on the row that exists.
+				// The multi-row INSERT writes fresh, then meets the row that exists: the call
+				// fails after writing.
 				{"ExistingID", func(ctx context.Context, v store.Store) error {
-					return v.InsertClicks(ctx, []store.Click{fresh, other})
+					return v.InsertClicks(ctx, store.InsertClicksParams{Clicks: []store.Click{fresh, other}})
 				}, store.ErrConflict},
 				{"RepeatedInBatch", func(ctx context.Context, v store.Store) error {
-					return v.InsertClicks(ctx, []store.Click{fresh, fresh})
-				}, store.ErrConflict},
+					return v.InsertClicks(ctx, store.InsertClicksParams{Clicks: []store.Click{fresh, fresh}})
+				}, store.ErrInvalid},
 				{"Invalid", func(ctx context.Context, v store.Store) error {
-					return v.InsertClicks(ctx, []store.Click{fresh, {}})
+					return v.InsertClicks(ctx, store.InsertClicksParams{Clicks: []store.Click{fresh, {}}})
 				}, store.ErrInvalid},
 			},
 			written: func(t *testing.T, s store.Store) bool {
@@ -245,7 +248,7 @@ var txCases = []struct {
 	}},
 	{"InsertLedgerLines", func(t *testing.T, st store.Store) txCalls {
 		old := periodLine("aff-9")
-		require.NoError(t, st.InsertLedgerLines(t.Context(), []store.LedgerLine{old}))
+		require.NoError(t, st.InsertLedgerLines(t.Context(), store.InsertLedgerLinesParams{Lines: []store.LedgerLine{old}}))
 		line := periodLine("aff-9")
 		changed := old
 		changed.Detail = "other"
@@ -253,20 +256,20 @@ var txCases = []struct {
 		noConversion.ConversionID = uuid.New() // refused by the database's foreign key
 		return txCalls{
 			write: func(ctx context.Context, v store.Store) error {
-				return v.InsertLedgerLines(ctx, []store.LedgerLine{line})
+				return v.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{line}})
 			},
 			refused: []refusal{
 				{"Duplicate", func(ctx context.Context, v store.Store) error {
-					return v.InsertLedgerLines(ctx, []store.LedgerLine{old})
+					return v.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{old}})
 				}, store.ErrDuplicate},
 				{"Conflict", func(ctx context.Context, v store.Store) error {
-					return v.InsertLedgerLines(ctx, []store.LedgerLine{periodLine("aff-9"), changed})
+					return v.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{periodLine("aff-9"), changed}})
 				}, store.ErrConflict},
 				{"UnknownConversion", func(ctx context.Context, v store.Store) error {
-					return v.InsertLedgerLines(ctx, []store.LedgerLine{periodLine("aff-9"), noConversion})
+					return v.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{periodLine("aff-9"), noConversion}})
 				}, store.ErrInvalid},
 				{"Invalid", func(ctx context.Context, v store.Store) error {
-					return v.InsertLedgerLines(ctx, []store.LedgerLine{{ID: uuid.New()}})
+					return v.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{{ID: uuid.New()}}})
 				}, store.ErrInvalid},
 			},
 			written: func(t *testing.T, s store.Store) bool {

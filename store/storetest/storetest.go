@@ -222,28 +222,57 @@ func (s suite) clicks(t *testing.T) {
 		existing := newClick(t)
 		require.NoError(t, st.InsertClick(ctx(t), existing))
 		batch := []store.Click{newClick(t), newClick(t), newClick(t)}
-		require.NoError(t, st.InsertClicks(ctx(t), batch), "rule: a valid batch is stored")
+		require.NoError(t, st.InsertClicks(ctx(t), store.InsertClicksParams{Clicks: batch}), "rule: a valid batch is stored")
 		for _, c := range batch {
-			_, err := st.GetClick(ctx(t), c.ID)
+			got, err := st.GetClick(ctx(t), c.ID)
 			require.NoError(t, err, "rule: every click of a stored batch is readable")
+			require.Equal(t, c.Normalize(), got, "rule: a batch's clicks read back field for field")
 		}
+		require.ErrorIs(t, st.InsertClicks(ctx(t), store.InsertClicksParams{Clicks: batch}), store.ErrDuplicate,
+			"rule: a batch whose clicks all exist already, identical, is ErrDuplicate (a retry)")
 
-		for name, bad := range map[string][]store.Click{
-			"ExistingID":   {newClick(t), existing, newClick(t)},
-			"RepeatedID":   func() []store.Click { c := newClick(t); return []store.Click{c, newClick(t), c} }(),
-			"InvalidClick": {newClick(t), {AffiliateID: "no-id", CreatedAt: base}},
+		changed := existing
+		changed.Landing = "https://elsewhere.example/"
+		for _, tc := range []struct {
+			name string
+			bad  []store.Click
+			want error
+			rule string
+		}{
+			{"ExistingIdentical", []store.Click{newClick(t), existing, newClick(t)}, store.ErrDuplicate,
+				"a batch with a click that exists already, identical, is ErrDuplicate"},
+			{"ExistingChanged", []store.Click{newClick(t), changed, newClick(t)}, store.ErrConflict,
+				"a batch with another click under an existing ID is ErrConflict"},
+			{"IdenticalThenChanged", []store.Click{batch[0], newClick(t), changed}, store.ErrConflict,
+				"a batch with both an identical and a changed existing click is ErrConflict"},
+			{"ChangedThenIdentical", []store.Click{changed, newClick(t), batch[0]}, store.ErrConflict,
+				"a batch with both a changed and an identical existing click is ErrConflict"},
+			{"RepeatedID", func() []store.Click { c := newClick(t); return []store.Click{c, newClick(t), c} }(), store.ErrInvalid,
+				"a batch that gives one ID twice is ErrInvalid"},
+			{"InvalidClick", []store.Click{newClick(t), {AffiliateID: "no-id", CreatedAt: base}}, store.ErrInvalid,
+				"a batch with an invalid click is ErrInvalid"},
+			{"TooMany", func() []store.Click {
+				cs := make([]store.Click, store.MaxClicks+1)
+				for i := range cs {
+					cs[i] = newClick(t)
+				}
+				return cs
+			}(), store.ErrInvalid, "a batch of more than MaxClicks clicks is ErrInvalid"},
 		} {
-			err := st.InsertClicks(ctx(t), bad)
-			require.Error(t, err, "rule: a bad batch (%s) is refused", name)
-			for _, c := range bad {
-				if c.ID == existing.ID || c.ID.IsZero() {
+			err := st.InsertClicks(ctx(t), store.InsertClicksParams{Clicks: tc.bad})
+			require.ErrorIs(t, err, tc.want, "rule: %s (%s)", tc.rule, tc.name)
+			for _, c := range tc.bad {
+				if c.ID == existing.ID || c.ID == batch[0].ID || c.ID.IsZero() {
 					continue
 				}
 				_, err := st.GetClick(ctx(t), c.ID)
-				require.ErrorIs(t, err, store.ErrNotFound, "rule: a refused batch (%s) stores none of its clicks", name)
+				require.ErrorIs(t, err, store.ErrNotFound, "rule: a refused batch (%s) stores none of its clicks", tc.name)
 			}
 		}
-		require.NoError(t, st.InsertClicks(ctx(t), nil), "rule: an empty batch is a no-op")
+		got, err := st.GetClick(ctx(t), existing.ID)
+		require.NoError(t, err)
+		require.Equal(t, existing.Normalize(), got, "rule: a refused batch changes no stored click")
+		require.NoError(t, st.InsertClicks(ctx(t), store.InsertClicksParams{}), "rule: an empty batch is a no-op")
 	})
 }
 
@@ -559,20 +588,54 @@ func (s suite) ledger(t *testing.T) {
 			ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerCarryover, Amount: money.New(-12345, money.KWD),
 			Rule: "plan:rs/nco", PeriodStart: base, PeriodEnd: base.AddDate(0, 1, 0), CreatedAt: base,
 		}
-		require.NoError(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{carry}))
-		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{carry}), store.ErrDuplicate,
+		lines := func(ls ...store.LedgerLine) store.InsertLedgerLinesParams {
+			return store.InsertLedgerLinesParams{Lines: ls}
+		}
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(carry)), "rule: a valid period line is stored")
+		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), lines(carry)), store.ErrDuplicate,
 			"rule: the same line again is ErrDuplicate")
 		changed := carry
 		changed.Amount = money.New(-1, money.KWD)
-		fresh := store.LedgerLine{ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerAdjustment, Amount: money.New(5, money.KWD), CreatedAt: base}
-		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), []store.LedgerLine{fresh, changed}), store.ErrConflict,
-			"rule: another line with an existing ID is ErrConflict")
-
-		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
+		fresh := func() store.LedgerLine {
+			return store.LedgerLine{ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerAdjustment, Amount: money.New(5, money.KWD), CreatedAt: base}
+		}
+		other := fresh()
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(other)))
+		otherChanged := other
+		otherChanged.Amount = money.New(6, money.KWD)
+		recorded := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), recorded)
 		require.NoError(t, err)
-		require.Equal(t, []store.LedgerLine{carry.Normalize()}, lines, "rule: a refused batch of lines writes none of them")
-		require.Equal(t, int64(-12345), lines[0].Amount.Minor(), "rule: amounts keep their minor units and currency")
-		require.Equal(t, money.KWD, lines[0].Amount.Currency())
+		ofUnknown, ofRecorded := fresh(), fresh()
+		ofUnknown.ConversionID, ofRecorded.ConversionID = uuid.New(), recorded.Conversion.ID
+		repeated := fresh()
+		tooMany := make([]store.LedgerLine, store.MaxLines+1)
+		for i := range tooMany {
+			tooMany[i] = fresh()
+		}
+		for _, tc := range []struct {
+			name string
+			p    store.InsertLedgerLinesParams
+			want error
+			rule string
+		}{
+			{"Changed", lines(fresh(), changed), store.ErrConflict, "another line with an existing ID is ErrConflict"},
+			{"IdenticalThenChanged", lines(carry, fresh(), otherChanged), store.ErrConflict, "a call with an identical and a changed existing line is ErrConflict"},
+			{"ExistingIdentical", lines(fresh(), carry), store.ErrDuplicate, "a call with a line that exists already, identical, is ErrDuplicate"},
+			{"RepeatedID", lines(repeated, fresh(), repeated), store.ErrInvalid, "a call that gives one line ID twice is ErrInvalid"},
+			{"UnknownConversion", lines(fresh(), ofUnknown), store.ErrInvalid, "a line whose conversion was never recorded is ErrInvalid"},
+			{"InvalidLine", lines(fresh(), store.LedgerLine{ID: uuid.New(), Kind: store.LedgerAdjustment, Amount: money.New(1, money.KWD), CreatedAt: base}), store.ErrInvalid,
+				"a call with an invalid line is ErrInvalid"},
+			{"TooMany", lines(tooMany...), store.ErrInvalid, "a call of more than MaxLines lines is ErrInvalid"},
+		} {
+			require.ErrorIs(t, st.InsertLedgerLines(ctx(t), tc.p), tc.want, "rule: %s (%s)", tc.rule, tc.name)
+		}
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(ofRecorded)), "rule: a line may name a recorded conversion")
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines()), "rule: an empty call is a no-op")
+
+		got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
+		require.NoError(t, err)
+		require.ElementsMatch(t, []store.LedgerLine{carry.Normalize(), other.Normalize(), ofRecorded.Normalize()}, got, "rule: a refused call writes none of its lines")
 	})
 }
 
