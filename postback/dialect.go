@@ -10,6 +10,7 @@ import (
 
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
 )
 
 // Dialect maps a sender's parameter names and vocabulary onto a [Postback]. Each field lists
@@ -31,7 +32,8 @@ type Dialect struct {
 	Amount        []string `json:"amount,omitempty"`
 	Currency      []string `json:"currency,omitempty"`
 	TransactionID []string `json:"transaction_id,omitempty"`
-	// OccurredAt carries the event time: Unix seconds or RFC 3339.
+	// OccurredAt carries the event time: Unix seconds or RFC 3339, after 1970-01-01T00:00:00Z
+	// (0 is no time) and before the year 10000.
 	OccurredAt []string `json:"occurred_at,omitempty"`
 	// Subs[i] is the parameter that carries sub ID i+1; at most MaxSubs.
 	Subs []string `json:"subs,omitempty"`
@@ -202,6 +204,17 @@ func (d *Dialect) compile() (*compiled, error) {
 	for _, s := range append(slices.Collect(maps.Values(d.Statuses)), d.DefaultStatus, d.UnknownStatus) {
 		if s != "" && !s.Valid() {
 			return nil, fmt.Errorf("%w: dialect %q: unknown status %q", ErrConfig, d.Name, s)
+		}
+	}
+	// The events a dialect maps to are stored identifiers, under the store's rules.
+	for _, e := range append(slices.Collect(maps.Values(d.Events)), d.DefaultEvent) {
+		if err := store.CheckKey(string(e)); err != nil {
+			return nil, fmt.Errorf("%w: dialect %q: event: %w", ErrConfig, d.Name, err)
+		}
+	}
+	for sent, e := range d.Events {
+		if e == "" {
+			return nil, fmt.Errorf("%w: dialect %q: event %q maps to no event", ErrConfig, d.Name, sent)
 		}
 	}
 	if d.DefaultCurrency != "" {

@@ -150,14 +150,17 @@ func TestParseDialect(t *testing.T) {
 	require.Equal(t, event.Registration, pb.Event)
 
 	for name, bad := range map[string]string{
-		"unknown field":      `{"click_id":["c"],"clickid":["x"]}`,
-		"name mapped twice":  `{"click_id":["c"],"amount":["c"]}`,
-		"no click or player": `{"amount":["a"]}`,
-		"bad status":         `{"click_id":["c"],"statuses":{"x":"paid"}}`,
-		"bad currency":       `{"click_id":["c"],"default_currency":"EURO"}`,
-		"empty name":         `{"click_id":[""]}`,
-		"not json":           `{`,
-		"too many subs":      `{"click_id":["c"],"subs":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16"]}`,
+		"unknown field":                `{"click_id":["c"],"clickid":["x"]}`,
+		"name mapped twice":            `{"click_id":["c"],"amount":["c"]}`,
+		"no click or player":           `{"amount":["a"]}`,
+		"bad status":                   `{"click_id":["c"],"statuses":{"x":"paid"}}`,
+		"bad currency":                 `{"click_id":["c"],"default_currency":"EURO"}`,
+		"empty name":                   `{"click_id":[""]}`,
+		"not json":                     `{`,
+		"too many subs":                `{"click_id":["c"],"subs":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16"]}`,
+		"event with NUL":               `{"click_id":["c"],"events":{"dep":"deposit\u0000"}}`,
+		"event mapped to nothing":      `{"click_id":["c"],"events":{"dep":""}}`,
+		"default event with a newline": `{"click_id":["c"],"default_event":"reg\n"}`,
 	} {
 		_, err := postback.ParseDialect([]byte(bad))
 		require.ErrorIs(t, err, postback.ErrConfig, name)

@@ -21,6 +21,12 @@
 //
 //	pb, err := src.ParseQuery(path, rawQuery) // ReasonOf(err) says why it was refused
 //
+// The package imports, of this module, only clickid, event, money and store, and of store only
+// its rules on records (store.CheckKey, store.MaxSubIDLen): what it accepts into a field
+// that becomes a stored identifier is exactly what a store accepts, so a postback that parsed
+// is never refused by the store after it (the Handler would answer 503, and the sender retry
+// forever).
+//
 // # The s2s v1 signed query
 //
 // The strongest method for GET and form POST postbacks. A sender implements it in any

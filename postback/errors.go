@@ -33,8 +33,9 @@ const (
 	ReasonBadAmount       Reason = "bad_amount"             // an amount outside money's grammar or a negative amount outside a reversal
 	ReasonBadCurrency     Reason = "bad_currency"           // a currency that is not ISO 4217
 	ReasonMissingCurrency Reason = "missing_currency"       // an amount without currency and no Dialect.DefaultCurrency
-	ReasonBadOccurredAt   Reason = "bad_occurred_at"        // an event time that is neither Unix seconds nor RFC 3339
-	ReasonValueTooLong    Reason = "value_too_long"         // a player or transaction ID over MaxValueLen bytes
+	ReasonBadOccurredAt   Reason = "bad_occurred_at"        // an event time that is neither Unix seconds nor RFC 3339, or not after 1970 and before 10000
+	ReasonValueTooLong    Reason = "value_too_long"         // an identifier (player or transaction ID, event, status) over store.MaxKeyLen bytes, a sub ID over store.MaxSubIDLen
+	ReasonBadValue        Reason = "bad_value"              // an identifier with invalid UTF-8 or a control character, a sub ID with invalid UTF-8 or a NUL
 
 	// Authentication.
 	ReasonMissingTimestamp   Reason = "missing_timestamp"          // no ts (s2s v1) or webhook-timestamp
@@ -97,8 +98,8 @@ func (e *RejectError) Error() string {
 	return s
 }
 
-// Unwrap returns [ErrRejected] and, if any, the underlying error (from package money or
-// clickid).
+// Unwrap returns [ErrRejected] and, if any, the underlying error (from package money,
+// clickid or store).
 func (e *RejectError) Unwrap() []error {
 	if e.err != nil {
 		return []error{ErrRejected, e.err}

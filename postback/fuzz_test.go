@@ -2,12 +2,20 @@ package postback_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
+	"github.com/stretchr/testify/require"
 )
 
 func FuzzParse(f *testing.F) {
@@ -126,4 +134,129 @@ func referenceCanonical(q string) (string, bool) {
 		pairs[i] = enc(k) + "=" + enc(vals.Get(k))
 	}
 	return strings.Join(pairs, "&"), true
+}
+
+// FuzzParse_StoreAccepts holds postback to the store's rules: every Postback that parsing
+// accepts, from a GET query, a form POST or a JSON POST, through several dialects, maps into a
+// store.Conversion, a store.Click and a store.PlayerBinding that Validate accepts. A change on
+// either side that lets the parser accept what a store refuses (a sender's retry of it would
+// be answered 503 forever) fails here.
+func FuzzParse_StoreAccepts(f *testing.F) {
+	long := strings.Repeat("x", store.MaxKeyLen)
+	for _, seed := range []struct {
+		which       uint8
+		query, body string
+	}{
+		{0, pbQuery + "&player_id=P-1&sub1=a&sub15=z&occurred_at=2026-11-20T10:00:00Z&status=pending", ""},
+		{0, "click_id=a&event=reversal&amount=-5.00&currency=EUR&txn_id=T", ""},
+		{0, "player_id=" + long + "&event=registration", ""},
+		{0, "player_id=p%00&event=registration", ""},
+		{0, "click_id=a&event=ftd&txn_id=1&sub1=%FF&sub2=" + strings.Repeat("s", store.MaxSubIDLen+1), ""},
+		{0, "click_id=a&event=ftd&txn_id=" + long + "x", ""},
+		{0, "click_id=a&event=%E2%82%AC&txn_id=T%C2%85", ""},
+		{0, "click_id=Cj0KCQiA-long_gclid.value~x&event=ftd&txn_id=1&occurred_at=0001-01-01T00:00:00Z", ""},
+		{1, "transaction_id=0f3a8e1b&amount=12,34&order_id=O-1&adv1=x", ""},
+		{2, "clickid=5f4dcc3b&action_id=A-1&goal=2&sum=50.00&status=5&custom_field15=cf", ""},
+		{3, "subid=3k4j&tid=R-1&payout=20&status=rebill&currency=usd&sub_id_1=s", ""},
+		{4, "cnv_id=7Xy9&payout=1.25&cnv_status=deposit_2&cnv_currency=EUR", ""},
+		{6, "click_id=abc", "event=ftd&amount=5.00&currency=USD&txn_id=F1&sub2=b+c"},
+		{12, "", `{"click_id":"abc","event":"deposit","amount":12.5,"currency":"GBP","txn_id":"J1","sub1":true}`},
+		{12, "", `{"player_id":"p\u0085","event":"registration"}`},
+	} {
+		f.Add(seed.which, seed.query, seed.body)
+	}
+	dialects := []*postback.Dialect{postback.Native()}
+	for _, name := range []string{"everflow", "affise", "keitaro", "binom"} {
+		d, err := postback.Preset(name)
+		require.NoError(f, err)
+		d.DefaultCurrency = "USD"
+		dialects = append(dialects, d)
+	}
+	dialects = append(dialects, &postback.Dialect{Name: "custom", ClickID: []string{"c"}, PlayerID: []string{"p"},
+		Event: []string{"e"}, Amount: []string{"a"}, TransactionID: []string{"t"}, OccurredAt: []string{"at"},
+		Subs: []string{"s1", "s2"}, DefaultEvent: event.Conversion, DefaultCurrency: "EUR", DecimalComma: true,
+		Events: map[string]event.Type{"dep": event.Deposit, "reg": event.Registration}})
+	var sources []*postback.Source
+	for _, d := range dialects {
+		sources = append(sources, openSource(f, &postback.SourceOptions{Dialect: d}))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, query, body string) {
+		src := sources[int(which)%len(sources)]
+		var pb postback.Postback
+		var err error
+		switch int(which) / len(sources) % 3 {
+		case 0:
+			pb, err = src.ParseQuery("/p", query)
+		case 1:
+			r := httptest.NewRequest(http.MethodPost, "/p", strings.NewReader(body))
+			r.URL.RawQuery = query
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			pb, err = src.ParseRequest(r)
+		case 2:
+			r := httptest.NewRequest(http.MethodPost, "/p", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			pb, err = src.ParseRequest(r)
+		}
+		if err != nil {
+			if postback.ReasonOf(err) == "" {
+				t.Fatalf("error without a reason: %v", err)
+			}
+			return
+		}
+		requireStorable(t, &pb)
+	})
+}
+
+// requireStorable maps pb, field by field, onto the store records that the attribution
+// pipeline will write for it, and checks that the store accepts each of them.
+func requireStorable(t *testing.T, pb *postback.Postback) {
+	t.Helper()
+	c := conversionOf(pb)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
+	}
+	click := store.Click{ID: clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), AffiliateID: "aff-1",
+		SubIDs: pb.SubIDs(), ForeignID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}
+	if !pb.ClickID.IsZero() {
+		click.ID = pb.ClickID
+	}
+	if err := click.Validate(); err != nil {
+		t.Fatalf("the store refuses the click of an accepted postback: %v\n%+v", err, *pb)
+	}
+	if pb.PlayerID != "" {
+		b := store.PlayerBinding{PlayerID: pb.PlayerID, AffiliateID: "aff-1", ClickID: pb.ClickID,
+			Method: store.BindByClick, BoundAt: pb.ReceivedAt}
+		if err := b.Validate(); err != nil {
+			t.Fatalf("the store refuses the player binding of an accepted postback: %v\n%+v", err, *pb)
+		}
+	}
+}
+
+// conversionOf is the store.Conversion of pb as the attribution pipeline writes it: every
+// field the sender sent, the event time or else the receive time, and the magnitude of a
+// reversal's negative amount (a store's conversion amounts are never negative: the reversal
+// itself is a status change with negative ledger lines).
+func conversionOf(pb *postback.Postback) store.Conversion {
+	c := store.Conversion{
+		ID:             uuid.UUID{0x01, 0x93},
+		DedupKey:       "fuzz",
+		Source:         pb.Source,
+		Event:          pb.Event,
+		ClickID:        pb.ClickID,
+		ForeignClickID: pb.ForeignClickID,
+		SubIDs:         pb.SubIDs(),
+		PlayerID:       pb.PlayerID,
+		TransactionID:  pb.TransactionID,
+		Amount:         pb.Amount,
+		Status:         pb.Status,
+		OccurredAt:     pb.OccurredAt,
+		ReceivedAt:     pb.ReceivedAt,
+	}
+	if c.OccurredAt.IsZero() {
+		c.OccurredAt = pb.ReceivedAt
+	}
+	if c.Amount.Sign() < 0 {
+		c.Amount, _ = c.Amount.Neg()
+	}
+	return c
 }

@@ -2,6 +2,7 @@ package postback_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -125,8 +127,14 @@ func TestParseQuery_Reject(t *testing.T) {
 		{"unknown status", "click_id=a&event=ftd&status=ok", postback.ReasonUnknownStatus, "status"},
 		{"amount without currency", "click_id=a&event=ftd&amount=1.00", postback.ReasonMissingCurrency, ""},
 		{"bad currency", "click_id=a&event=ftd&amount=1.00&currency=XXY", postback.ReasonBadCurrency, "currency"},
-		{"too long player id", "player_id=" + strings.Repeat("p", postback.MaxValueLen+1) + "&event=ftd", postback.ReasonValueTooLong, "player_id"},
+		{"too long player id", "player_id=" + strings.Repeat("p", store.MaxKeyLen+1) + "&event=ftd", postback.ReasonValueTooLong, "player_id"},
 		{"bad occurred_at", "click_id=a&event=ftd&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at zero", "click_id=a&event=ftd&occurred_at=0", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at the zero time", "click_id=a&event=ftd&occurred_at=0001-01-01T00:00:00Z", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at before 1970", "click_id=a&event=ftd&occurred_at=1969-12-31T23:59:59Z", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at past 9999", "click_id=a&event=ftd&occurred_at=999999999999", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at one second after the epoch", "click_id=a&event=ftd&occurred_at=1", "", ""},
+		{"occurred_at in 9999", "click_id=a&event=ftd&occurred_at=9999-12-31T23:59:59Z", "", ""},
 		{"macro braces", "click_id={clickid}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
 		{"macro double braces", "click_id=a&event=ftd&sub1={{sub1}}", postback.ReasonUnfilledMacro, "sub1"},
 		{"macro hashes", "click_id=%23s2%23&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
@@ -293,4 +301,65 @@ func TestParseQuery_Vocabulary(t *testing.T) {
 	pb, err = src.ParseQuery("/p", "click_id=a&txn_id=T1&event=revenue_report")
 	require.NoError(t, err)
 	require.False(t, pb.Event.Known(), "revenue_report is a custom event now")
+}
+
+// TestParseQuery_StoreRules: what becomes a stored identifier or sub ID is held to the store's
+// rules at parse time, each breach with its own reason, so that the store never refuses what
+// the parser accepted.
+func TestParseQuery_StoreRules(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	long := strings.Repeat("x", store.MaxKeyLen)
+	longSub := strings.Repeat("s", store.MaxSubIDLen)
+	tests := []struct {
+		name, q string
+		reason  postback.Reason
+		field   string
+	}{
+		{"player id at the limit", "player_id=" + long + "&event=registration", "", ""},
+		{"player id over the limit", "player_id=" + long + "x&event=registration", postback.ReasonValueTooLong, "player_id"},
+		{"transaction id at the limit", "click_id=a&event=ftd&txn_id=" + long, "", ""},
+		{"transaction id over the limit", "click_id=a&event=ftd&txn_id=" + long + "x", postback.ReasonValueTooLong, "txn_id"},
+		{"transaction id of 256 bytes, once accepted", "click_id=a&event=ftd&txn_id=" + strings.Repeat("t", 256), postback.ReasonValueTooLong, "txn_id"},
+		{"custom event over the limit", "click_id=a&event=" + long + "x", postback.ReasonValueTooLong, "event"},
+		{"status over the limit", "click_id=a&event=ftd&status=" + long + "x", postback.ReasonValueTooLong, "status"},
+		{"player id with NUL", "player_id=p%00&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a newline", "player_id=p%0A1&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a tab", "player_id=p%091&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with DEL", "player_id=p%7F&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a C1 control", "player_id=p%C2%85&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id not UTF-8", "player_id=p%FF&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id in UTF-8", "player_id=J%C3%BCrgen+M%C3%BCller&event=registration", "", ""},
+		{"transaction id with NUL", "click_id=a&event=ftd&txn_id=T%00", postback.ReasonBadValue, "txn_id"},
+		{"event with a newline", "click_id=a&event=ftd%0A", postback.ReasonBadValue, "event"},
+		{"event not UTF-8", "click_id=a&event=%C3", postback.ReasonBadValue, "event"},
+		{"status with a bell", "click_id=a&event=ftd&status=%07", postback.ReasonBadValue, "status"},
+		{"sub id at the limit", "click_id=a&event=ftd&sub3=" + longSub, "", ""},
+		{"sub id over the limit", "click_id=a&event=ftd&sub3=" + longSub + "s", postback.ReasonValueTooLong, "sub3"},
+		{"sub id with NUL", "click_id=a&event=ftd&sub15=%00", postback.ReasonBadValue, "sub15"},
+		{"sub id not UTF-8", "click_id=a&event=ftd&sub1=%E2%82", postback.ReasonBadValue, "sub1"},
+		{"sub id with a newline, as stores allow", "click_id=a&event=ftd&sub1=a%0Ab", "", ""},
+		{"an extra parameter is not stored", "click_id=a&event=ftd&note=%00%FF", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := src.ParseQuery("/p", tt.q)
+			if tt.reason == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, postback.ErrRejected)
+			var re *postback.RejectError
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, tt.reason, re.Reason(), "%v", err)
+			require.Equal(t, tt.field, re.Field())
+			require.Equal(t, http.StatusUnprocessableEntity, postback.StatusCode(re.Reason()))
+		})
+	}
+	// The same rules hold for a JSON body, whose escapes are JSON's.
+	_, err := src.ParseRequest(jsonRequest("/p", `{"player_id":"p\u0000","event":"registration"}`))
+	require.Equal(t, postback.ReasonBadValue, postback.ReasonOf(err))
+	_, err = src.ParseRequest(jsonRequest("/p", `{"click_id":"a","event":"ftd","sub2":"\u0000"}`))
+	require.Equal(t, postback.ReasonBadValue, postback.ReasonOf(err))
 }

@@ -8,7 +8,11 @@ import (
 	"github.com/s2skit/s2s/money"
 )
 
-// Limits on what a sender may send. Anything beyond is rejected with its own [Reason].
+// Limits on what a sender may send. Anything beyond is rejected with its own [Reason]. The
+// limits on the values themselves are the store's: an identifier (player ID, transaction ID,
+// event, status) has at most store.MaxKeyLen bytes of UTF-8 without control characters, a
+// sub ID at most store.MaxSubIDLen bytes of UTF-8 without NUL (ReasonValueTooLong,
+// ReasonBadValue).
 const (
 	// MaxQueryBytes is the longest raw query accepted (ReasonQueryTooLarge).
 	MaxQueryBytes = 8 << 10
@@ -19,8 +23,6 @@ const (
 	MaxBodyBytes = 64 << 10
 	// MaxSubs is the number of sub ID slots of a Postback (sub1 to sub15).
 	MaxSubs = 15
-	// MaxValueLen is the longest player or transaction ID accepted, in bytes.
-	MaxValueLen = 256
 )
 
 // ClickKind says how a postback's click ID was recognised.

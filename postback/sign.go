@@ -10,6 +10,8 @@ import (
 	"hash"
 	"strconv"
 	"time"
+
+	"github.com/s2skit/s2s/store"
 )
 
 // Names of the s2s v1 parameters.
@@ -100,6 +102,9 @@ func newKeyring(keys []Key) ([]*ringKey, error) {
 	for _, k := range keys {
 		if len(k.Secret) < MinSecretLen {
 			return nil, fmt.Errorf("%w: key %q: secret has %d bytes, at least %d required", ErrConfig, k.ID, len(k.Secret), MinSecretLen)
+		}
+		if err := store.CheckKey(k.ID); err != nil {
+			return nil, fmt.Errorf("%w: key ID: %w", ErrConfig, err)
 		}
 		if seen[k.ID] {
 			return nil, fmt.Errorf("%w: key ID %q given twice", ErrConfig, k.ID)

@@ -373,6 +373,8 @@ func TestNewSource_Config(t *testing.T) {
 		{"dialect maps the token parameter", postback.Auth{Method: postback.MethodToken, Token: secret},
 			&postback.SourceOptions{Dialect: &postback.Dialect{ClickID: []string{"token"}}}},
 		{"negative tolerance", postback.Auth{Method: postback.MethodNone}, &postback.SourceOptions{Tolerance: -time.Second}},
+		{"key ID with a newline", postback.Auth{Method: postback.MethodSignedQuery, Keys: []postback.Key{{ID: "k\n1", Secret: secret}}}, nil},
+		{"key ID too long for the store", postback.Auth{Method: postback.MethodStandardWebhooks, Keys: []postback.Key{{ID: strings.Repeat("k", 256), Secret: secret}}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,6 +385,14 @@ func TestNewSource_Config(t *testing.T) {
 		})
 	}
 	_, err := postback.NewSource("s", postback.Auth{Method: postback.MethodSignedQuery, Keys: manyKeys(postback.MaxKeys)}, nil)
+	require.NoError(t, err)
+
+	// The source's name is part of every stored conversion: it follows the store's rules.
+	for _, name := range []string{"", "casino\x00x", "casino\nx", "\xff", strings.Repeat("n", 256)} {
+		_, err := postback.NewSource(name, postback.Auth{Method: postback.MethodNone}, nil)
+		require.ErrorIs(t, err, postback.ErrConfig, "%q", name)
+	}
+	_, err = postback.NewSource(strings.Repeat("n", 255), postback.Auth{Method: postback.MethodNone}, nil)
 	require.NoError(t, err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
 )
 
 // Method is how a source proves that its postbacks are genuine. A source has exactly one
@@ -114,6 +115,12 @@ type Source struct {
 func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 	if opts == nil {
 		opts = &SourceOptions{}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("%w: a source needs a name: it is part of every postback's dedup key", ErrConfig)
+	}
+	if err := store.CheckKey(name); err != nil {
+		return nil, fmt.Errorf("%w: source name: %w", ErrConfig, err)
 	}
 	d := opts.Dialect
 	if d == nil {
@@ -346,11 +353,17 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 	if pb.ClickKind == ClickNone && fv.v[fPlayer] == "" {
 		return errMissingClickID
 	}
-	if len(fv.v[fPlayer]) > MaxValueLen {
-		return rejectField(ReasonValueTooLong, fv.name(w, fPlayer), "", nil)
+	// The values that become stored identifiers follow the store's rules; the event and the
+	// status are checked as sent, whatever the dialect maps them to.
+	for _, k := range [...]fieldKind{fPlayer, fTxn, fEvent, fStatus} {
+		if r, err := checkIdentifier(fv.v[k]); r != "" {
+			return rejectField(r, fv.name(w, k), identifierRule, err)
+		}
 	}
-	if len(fv.v[fTxn]) > MaxValueLen {
-		return rejectField(ReasonValueTooLong, fv.name(w, fTxn), "", nil)
+	for k := fSub; k < nFields; k++ {
+		if r := checkSubID(fv.v[k]); r != "" {
+			return rejectField(r, fv.name(w, k), subIDRule, nil)
+		}
 	}
 	pb.PlayerID = fv.v[fPlayer]
 	pb.TransactionID = fv.v[fTxn]
@@ -413,7 +426,7 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 	if t := fv.v[fOccurred]; t != "" {
 		at, ok := parseTime(t)
 		if !ok {
-			return rejectField(ReasonBadOccurredAt, fv.name(w, fOccurred), "neither Unix seconds nor RFC 3339", nil)
+			return rejectField(ReasonBadOccurredAt, fv.name(w, fOccurred), "neither Unix seconds nor RFC 3339 after 1970 and before 10000", nil)
 		}
 		pb.OccurredAt = at
 	}
@@ -460,14 +473,18 @@ func (s *Source) setClick(pb *Postback, v string) (Reason, error) {
 	return "", nil
 }
 
-// parseTime parses Unix seconds (up to 12 digits) or RFC 3339.
+// parseTime parses Unix seconds (up to 12 digits) or RFC 3339, for a time after the Unix
+// epoch (0 is a sender's placeholder for no time, and the zero time.Time means "not sent")
+// and before the year 10000 (which RFC 3339 cannot write).
 func parseTime(v string) (time.Time, bool) {
+	var t time.Time
 	if n, ok := parseUnix(v); ok {
-		return time.Unix(n, 0).UTC(), true
+		t = time.Unix(n, 0).UTC()
+	} else if strings.IndexByte(v, 'T') >= 0 {
+		var err error
+		if t, err = time.Parse(time.RFC3339, v); err != nil {
+			return time.Time{}, false
+		}
 	}
-	if strings.IndexByte(v, 'T') < 0 {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	return t, err == nil
+	return t, t.Unix() > 0 && t.Year() <= 9999
 }
