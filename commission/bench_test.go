@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -130,8 +131,8 @@ func BenchmarkStatement(b *testing.B) {
 		id := strconv.Itoa(i)
 		at := day(i % 28).Add(time.Duration(i) * time.Second)
 		evs = append(evs,
-			commission.Event{ID: "d" + id, Kind: commission.Deposit, At: at, Affiliate: "aff", Player: id, Amount: money.New(int64(1000+i), money.EUR)},
-			commission.Event{ID: "r" + id, Kind: commission.RevenueReport, At: at.Add(time.Hour), Affiliate: "aff", Player: id,
+			commission.Event{ID: "d" + id, Kind: event.Deposit, At: at, Affiliate: "aff", Player: id, Amount: money.New(int64(1000+i), money.EUR)},
+			commission.Event{ID: "r" + id, Kind: event.Revenue, At: at.Add(time.Hour), Affiliate: "aff", Player: id,
 				Revenue: commission.Revenue{GGR: money.New(int64(i*37%50_000-10_000), money.EUR), Bonuses: money.New(int64(i%500), money.EUR)}})
 	}
 	for b.Loop() {

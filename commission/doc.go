@@ -24,8 +24,9 @@
 // All arithmetic is that of package [github.com/s2skit/s2s/money]: int64 minor units, exact
 // rates, one rounding step per amount with the plan's rounding mode (a formula of several
 // terms, or marginal bands, is summed exactly and rounded once). No binary floating point
-// is used, and overflow is an error. The package imports only the standard library and
-// money; it reads no clock (time is always an input) and has no randomness.
+// is used, and overflow is an error. The package imports only the standard library, money
+// and event (whose event types it reads, so that "ftd" or "revenue" mean the same here as in
+// postback and store); it reads no clock (time is always an input) and has no randomness.
 //
 // A sketch, testing a deal:
 //

@@ -16,8 +16,9 @@ var (
 	// ErrCurrency reports an event in a currency the plan does not use and for which no
 	// exchange rate was supplied. Commission is never computed on a guessed rate.
 	ErrCurrency = errors.New("commission: currency needs an exchange rate")
-	// ErrInvalidEvent reports an event that cannot be used: no affiliate, an unknown kind, a
-	// missing field its kind requires, or a reversal of an event that is not in the history.
+	// ErrInvalidEvent reports an event that cannot be used: no ID, kind or affiliate, a
+	// duplicate ID, a missing field its kind requires, or a reversal of an event that is not
+	// in the history. It also reports an unknown line kind or rule name in JSON.
 	ErrInvalidEvent = errors.New("commission: invalid event")
 	// ErrOverflow reports a result or an intermediate value beyond the int64 range of minor
 	// units, or a rate product beyond a money.Rate. Nothing ever wraps around.

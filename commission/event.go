@@ -3,49 +3,40 @@ package commission
 import (
 	"time"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
-)
-
-// EventKind is what happened.
-type EventKind string
-
-// The event kinds.
-const (
-	// Registration is a player sign-up. Country and Verified may be set.
-	Registration EventKind = "registration"
-	// Verification marks the player as verified (KYC).
-	Verification EventKind = "verification"
-	// Deposit is a deposit of Amount; the first one is the FTD.
-	Deposit EventKind = "deposit"
-	// Wager is Amount wagered over Rounds rounds.
-	Wager EventKind = "wager"
-	// RevenueReport reports a player's Revenue; it counts in the period of At.
-	RevenueReport EventKind = "revenue"
-	// TradeClosed is a closed Forex trade, described by Trade.
-	TradeClosed EventKind = "trade"
-	// Purchase is a prop-firm challenge purchase of price Amount for an account of
-	// AccountSize.
-	Purchase EventKind = "purchase"
-	// Refund refunds the purchase named by Reverses.
-	Refund EventKind = "refund"
-	// Reset resets the challenge bought by the purchase named by Reverses.
-	Reset EventKind = "reset"
-	// Funded is a prop-firm trader's account being funded.
-	Funded EventKind = "funded"
-	// Adjust is a manual adjustment of Amount (positive or negative) to the affiliate.
-	Adjust EventKind = "adjustment"
-	// Reversal reverses the event named by Reverses (a chargeback, a cancelled deposit, a
-	// corrected report): every line that event produced is reversed by a negative line.
-	Reversal EventKind = "reversal"
 )
 
 // Event is one input of the engine: something a player did, at a time, brought by an
 // affiliate. Fields that do not apply to the Kind are ignored.
+//
+// Kind is one of the event types of package event, which commission reads as follows:
+//   - event.Registration: a sign-up; Country and Verified may be set.
+//   - event.Verification: the player passed KYC.
+//   - event.Deposit: a deposit of Amount. commission counts which deposit is the first
+//     (the FTD of CPA baselines) itself, from the history.
+//   - event.FTD: a deposit, exactly as event.Deposit. The sender's word "first" is not
+//     trusted: an FTD of a player who already deposited is a further deposit (it counts
+//     towards Baseline.MinDeposits, not MinFTD), so a resent or mislabelled FTD never
+//     replaces the first deposit's amount.
+//   - event.Wager: Amount wagered over Rounds rounds.
+//   - event.Revenue: a report of the player's Revenue, counted in the period of At.
+//   - event.Trade: a closed Forex trade, described by Trade.
+//   - event.Purchase: a prop-firm challenge bought for Amount, for an account of
+//     AccountSize.
+//   - event.Refund and event.Reset: the purchase named by Reverses was refunded or reset.
+//   - event.Funded: the prop-firm trader's account was funded.
+//   - event.Adjustment: a manual adjustment of Amount (either sign) to the affiliate.
+//   - event.Reversal: the event named by Reverses is reversed (a chargeback, a cancelled
+//     deposit, a corrected report): every line it produced is reversed by a negative line.
+//
+// Any other type (event.Conversion, a custom goal) earns nothing under any plan today: Replay
+// keeps it in the history, so that a reversal may name it, and produces no line.
 type Event struct {
 	// ID identifies the event (the operator's transaction ID); reversals refer to it.
 	ID string `json:"id"`
 	// Kind is what happened.
-	Kind EventKind `json:"kind"`
+	Kind event.Type `json:"kind"`
 	// At is when it happened. Plans, periods, windows and holds are all evaluated at At.
 	At time.Time `json:"at"`
 	// Affiliate is the affiliate the player is attributed to.
@@ -58,15 +49,15 @@ type Event struct {
 	Verified bool `json:"verified,omitempty"`
 	// Amount is the deposit, the sum wagered, the purchase price or the adjustment.
 	Amount money.Amount `json:"amount,omitzero"`
-	// Rounds is the number of rounds of a Wager.
+	// Rounds is the number of rounds of a wager.
 	Rounds int64 `json:"rounds,omitempty"`
-	// AccountSize is the size of the account a Purchase buys.
+	// AccountSize is the size of the account a purchase buys.
 	AccountSize money.Amount `json:"account_size,omitzero"`
-	// Revenue is the report of a RevenueReport.
+	// Revenue is the report of an event.Revenue.
 	Revenue Revenue `json:"revenue,omitzero"`
-	// Trade is the trade of a TradeClosed.
+	// Trade is the trade of an event.Trade.
 	Trade Trade `json:"trade,omitzero"`
-	// Reverses names the event that a Reversal, Refund or Reset refers to.
+	// Reverses names the event that a reversal, refund or reset refers to.
 	Reverses string `json:"reverses,omitempty"`
 	// FX converts the event's amounts into the plan's currency. It is required when they
 	// are in another currency, and recorded on the lines the event produces.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -51,12 +52,12 @@ func ExampleReplay() {
 	}
 	prog := &commission.Program{Zone: "Europe/Malta", Default: []commission.Version{{From: start, Plan: plan}}}
 	events := []commission.Event{
-		{ID: "dep-1", Kind: commission.Deposit, At: start.Add(24 * time.Hour), Affiliate: "aff-1", Player: "p1", Amount: eur("50")},
-		{ID: "rev-3", Kind: commission.RevenueReport, At: start.AddDate(0, 0, 20), Affiliate: "aff-1", Player: "p1",
+		{ID: "dep-1", Kind: event.Deposit, At: start.Add(24 * time.Hour), Affiliate: "aff-1", Player: "p1", Amount: eur("50")},
+		{ID: "rev-3", Kind: event.Revenue, At: start.AddDate(0, 0, 20), Affiliate: "aff-1", Player: "p1",
 			Revenue: commission.Revenue{GGR: eur("-400")}},
-		{ID: "rev-4", Kind: commission.RevenueReport, At: start.AddDate(0, 1, 10), Affiliate: "aff-1", Player: "p1",
+		{ID: "rev-4", Kind: event.Revenue, At: start.AddDate(0, 1, 10), Affiliate: "aff-1", Player: "p1",
 			Revenue: commission.Revenue{GGR: eur("1000")}},
-		{ID: "chargeback", Kind: commission.Reversal, At: start.AddDate(0, 1, 12), Affiliate: "aff-1", Player: "p1", Reverses: "dep-1"},
+		{ID: "chargeback", Kind: event.Reversal, At: start.AddDate(0, 1, 12), Affiliate: "aff-1", Player: "p1", Reverses: "dep-1"},
 	}
 	res, err := commission.Replay(prog, events, nil)
 	if err != nil {

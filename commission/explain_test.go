@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -17,21 +18,21 @@ func TestLine_Explain(t *testing.T) {
 	ibg.Parents = map[string]string{"ib1": "master"}
 	tr := commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("2"), Open: day(1), Close: day(2),
 		Spread: money.MustParseRate("0.0005"), AvgSpread: money.MustParseRate("0.0001")}
-	ibRes, err := commission.Replay(ibg, []commission.Event{{ID: "t", Kind: commission.TradeClosed, At: day(2), Affiliate: "ib1", Player: "c", Trade: tr}}, nil)
+	ibRes, err := commission.Replay(ibg, []commission.Event{{ID: "t", Kind: event.Trade, At: day(2), Affiliate: "ib1", Player: "c", Trade: tr}}, nil)
 	require.NoError(t, err)
 
 	prop := commission.Plan{ID: "prop", Currency: money.USD, Prop: &commission.Prop{SizeRate: money.MustParseRate("0.1%"), ClawbackRefund: true, Funded: usd("20")}}
 	propRes, err := commission.Replay(program(prop), []commission.Event{
-		{ID: "b", Kind: commission.Purchase, At: day(1), Affiliate: "a", Player: "p", Amount: usd("500"), AccountSize: usd("100000")},
-		{ID: "f", Kind: commission.Funded, At: day(2), Affiliate: "a", Player: "p"},
-		{ID: "r", Kind: commission.Refund, At: day(3), Affiliate: "a", Player: "p", Reverses: "b"},
+		{ID: "b", Kind: event.Purchase, At: day(1), Affiliate: "a", Player: "p", Amount: usd("500"), AccountSize: usd("100000")},
+		{ID: "f", Kind: event.Funded, At: day(2), Affiliate: "a", Player: "p"},
+		{ID: "r", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "p", Reverses: "b"},
 	}, nil)
 	require.NoError(t, err)
 
 	rf := commission.Plan{ID: "rf", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.RingFence, HighRoller: eur("500")}}
 	rfRes, err := commission.Replay(program(rf), []commission.Event{
-		{ID: "1", Kind: commission.RevenueReport, At: day(1), Affiliate: "a", Player: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
-		{ID: "2", Kind: commission.RevenueReport, At: day(1), Affiliate: "a", Player: "p2", Revenue: commission.Revenue{GGR: eur("300")}},
+		{ID: "1", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
+		{ID: "2", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "p2", Revenue: commission.Revenue{GGR: eur("300")}},
 	}, nil)
 	require.NoError(t, err)
 

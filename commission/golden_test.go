@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -69,8 +70,8 @@ func TestGolden(t *testing.T) {
 			plan.CPA = &commission.CPA{Amount: amt(in["cpa"])}
 			plan.RevShare = &commission.RevShare{Rate: rate("0.35")}
 			res, err := commission.Replay(program(plan), []commission.Event{
-				{ID: "d", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.New(1, cur)},
-				{ID: "r", Kind: commission.RevenueReport, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ggr"])}},
+				{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.New(1, cur)},
+				{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ggr"])}},
 			}, nil)
 			require.NoError(t, err, "line %d", n)
 			require.Len(t, res.Statements, 1)
@@ -108,8 +109,8 @@ func TestGolden(t *testing.T) {
 				Parents:    map[string]string{"leaf": "mid", "mid": "top"},
 			}
 			res, err := commission.Replay(g, []commission.Event{
-				{ID: "d", Kind: commission.Deposit, At: day(1), Affiliate: "leaf", Player: "p", Amount: money.New(1, cur)},
-				{ID: "r", Kind: commission.RevenueReport, At: day(2), Affiliate: "leaf", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ngr"])}},
+				{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "leaf", Player: "p", Amount: money.New(1, cur)},
+				{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "leaf", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ngr"])}},
 			}, nil)
 			require.NoError(t, err, "line %d", n)
 			for _, s := range res.Statements {
@@ -125,7 +126,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			plan.RevShare = &commission.RevShare{Rate: rate("0.3")}
 			fx := &money.ExchangeRate{From: from, To: cur, Rate: rate(in["rate"]), Source: "golden", At: day(1)}
-			res, err := commission.Replay(program(plan), []commission.Event{{ID: "r", Kind: commission.RevenueReport, At: day(2),
+			res, err := commission.Replay(program(plan), []commission.Event{{ID: "r", Kind: event.Revenue, At: day(2),
 				Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: money.MustParse(in["ggr"], from)}, FX: fx}}, nil)
 			require.NoError(t, err, "line %d", n)
 			got["converted"], got["commission"] = res.Ledger[0].Base.Decimal(), res.Ledger[0].Amount.Decimal()

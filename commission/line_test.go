@@ -7,6 +7,7 @@ import (
 
 	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/commission/commissiontest"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -62,7 +63,7 @@ func TestLine_RoundTrip(t *testing.T) {
 func TestLine_JSON(t *testing.T) {
 	t.Parallel()
 	res, err := commission.Replay(program(commission.Plan{ID: "rs", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%")}}),
-		[]commission.Event{{ID: "r", Kind: commission.RevenueReport, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
+		[]commission.Event{{ID: "r", Kind: event.Revenue, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
 	require.NoError(t, err)
 	b, err := json.Marshal(res.Ledger[0])
 	require.NoError(t, err)

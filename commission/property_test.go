@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -35,7 +36,7 @@ func TestReplay_SubShareProperties(t *testing.T) {
 		for j := 1; j <= depth; j++ {
 			g.Parents["a"+string(rune('0'+j-1))] = "a" + string(rune('0'+j))
 		}
-		evs := []commission.Event{{ID: "d", Kind: commission.Deposit, At: day(1), Affiliate: "a0", Player: "p", Amount: money.New(1, cur)}}
+		evs := []commission.Event{{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a0", Player: "p", Amount: money.New(1, cur)}}
 		res, err := commission.Replay(g, evs, nil)
 		require.NoError(t, err)
 		var shares int64
@@ -50,7 +51,7 @@ func TestReplay_SubShareProperties(t *testing.T) {
 		}
 		require.LessOrEqual(t, shares, earn)
 
-		evs = append(evs, commission.Event{ID: "x", Kind: commission.Reversal, At: day(2), Affiliate: "a0", Player: "p", Reverses: "d"})
+		evs = append(evs, commission.Event{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a0", Player: "p", Reverses: "d"})
 		res, err = commission.Replay(g, evs, nil)
 		require.NoError(t, err)
 		for _, s := range res.Statements {
@@ -70,8 +71,8 @@ func TestReplay_Concurrent(t *testing.T) {
 	for i := range 200 {
 		id := string(rune('a'+i%26)) + string(rune('a'+i/26))
 		evs = append(evs,
-			commission.Event{ID: "d" + id, Kind: commission.Deposit, At: day(i % 60), Affiliate: "aff", Player: id, Amount: eur("30")},
-			commission.Event{ID: "r" + id, Kind: commission.RevenueReport, At: day(i % 60), Affiliate: "aff", Player: id,
+			commission.Event{ID: "d" + id, Kind: event.Deposit, At: day(i % 60), Affiliate: "aff", Player: id, Amount: eur("30")},
+			commission.Event{ID: "r" + id, Kind: event.Revenue, At: day(i % 60), Affiliate: "aff", Player: id,
 				Revenue: commission.Revenue{GGR: money.New(int64(i*7919%200_000-50_000), money.EUR)}})
 	}
 	want, err := commission.Replay(g, evs, nil)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -93,16 +94,17 @@ type replay struct {
 // must come after the event it names. To replay against a single plan, use a Program whose
 // Default is one Version with the zero From; to compare two deals, use Compare.
 //
-// Registration, Verification, Deposit and Wager events update the player and check the CPA;
-// RevenueReport events are summed per affiliate, period and player for RevShare; TradeClosed,
-// Purchase and Funded events produce IB and prop lines; Adjust events produce adjustment
-// lines. Reversal negates the lines of the reversed event, line by line, at the reversal's
-// time (a reversed revenue report counts negatively in the reversal's period; a reversed
-// deposit no longer counts towards the deposit baseline, though a paid CPA is reversed
-// rather than requalified); Refund and Reset claw back a purchase's lines when the plan
-// says so. Then each affiliate's periods are settled in order with carryover, and
-// sub-affiliate shares are added. Player IDs are global: one ID is one player whatever the
-// affiliate. The first error stops the replay.
+// Registration, verification, deposit (and FTD, a deposit) and wager events update the
+// player and check the CPA; revenue reports are summed per affiliate, period and player for
+// RevShare; trades, purchases and funded events produce IB and prop lines; adjustments
+// produce adjustment lines; other event types produce none (see Event). A reversal negates
+// the lines of the reversed event, line by line, at the reversal's time (a reversed revenue
+// report counts negatively in the reversal's period; a reversed deposit no longer counts
+// towards the deposit baseline, though a paid CPA is reversed rather than requalified);
+// refunds and resets claw back a purchase's lines when the plan says so. Then each
+// affiliate's periods are settled in order with carryover, and sub-affiliate shares are
+// added. Player IDs are global: one ID is one player whatever the affiliate. The first error
+// stops the replay.
 func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -173,8 +175,8 @@ func convert(p *Plan, e *Event, a money.Amount) (money.Amount, error) {
 }
 
 func (r *replay) event(e *Event) error {
-	if e.ID == "" || e.Affiliate == "" {
-		return fmt.Errorf("%w: missing id or affiliate", ErrInvalidEvent)
+	if e.ID == "" || e.Affiliate == "" || e.Kind == "" {
+		return fmt.Errorf("%w: missing id, kind or affiliate", ErrInvalidEvent)
 	}
 	if _, dup := r.events[e.ID]; dup {
 		return fmt.Errorf("%w: duplicate event id", ErrInvalidEvent)
@@ -191,15 +193,16 @@ func (r *replay) event(e *Event) error {
 		ps = &player{affiliate: e.Affiliate, registered: e.At}
 		r.players[e.Player] = ps
 	}
-	if e.Kind == Registration {
+	kind := kindOf(e.Kind)
+	if kind == event.Registration {
 		ps.country, ps.registered, ps.verified = e.Country, e.At, e.Verified
 	}
-	if e.Kind == Verification {
+	if kind == event.Verification {
 		ps.verified = true
 	}
 	p, err := r.g.PlanAt(e.Affiliate, e.At)
 	if err != nil {
-		if e.Kind == Registration || e.Kind == Verification {
+		if kind == event.Registration || kind == event.Verification {
 			return nil
 		}
 		return err
@@ -208,9 +211,9 @@ func (r *replay) event(e *Event) error {
 	if err != nil {
 		return err
 	}
-	switch e.Kind {
-	case Registration, Verification:
-	case Deposit:
+	switch kind {
+	case event.Registration, event.Verification:
+	case event.Deposit:
 		if amount.Sign() <= 0 {
 			return fmt.Errorf("%w: deposit amount not positive", ErrInvalidEvent)
 		}
@@ -218,13 +221,13 @@ func (r *replay) event(e *Event) error {
 			ps.ftd, ps.ftdAt = amount, e.At
 		}
 		ps.deps = append(ps.deps, dep{e.At, amount, e.ID})
-	case Wager:
+	case event.Wager:
 		if ps.wagered, err = add(ps.wagered, amount); err != nil {
 			return err
 		}
 		r.wagers[e.ID] = amount
 		ps.rounds += e.Rounds
-	case RevenueReport:
+	case event.Revenue:
 		var rev Revenue
 		src, dst := e.Revenue.fields(), rev.fields()
 		for i := range src {
@@ -234,9 +237,9 @@ func (r *replay) event(e *Event) error {
 		}
 		r.conv[e.ID] = rev
 		return r.addRevenue(e, e.Player, rev, false)
-	case TradeClosed:
+	case event.Trade:
 		return r.trade(p, e)
-	case Purchase:
+	case event.Purchase:
 		first := ps.purchases == 0
 		ps.purchases++
 		size, err := convert(p, e, e.AccountSize)
@@ -251,7 +254,7 @@ func (r *replay) event(e *Event) error {
 			r.add(e.ID, l)
 		}
 		return nil
-	case Funded:
+	case event.Funded:
 		if p.Prop != nil && !p.Prop.Funded.IsZero() && !ps.funded {
 			ps.funded = true
 			l := Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
@@ -259,26 +262,26 @@ func (r *replay) event(e *Event) error {
 			r.add(e.ID, l)
 		}
 		return nil
-	case Adjust:
+	case event.Adjustment:
 		l := Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
 			Event: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX}
 		r.add(e.ID, l)
 		return nil
-	case Refund, Reset:
+	case event.Refund, event.Reset:
 		orig, ok := r.events[e.Reverses]
-		if !ok || orig.Kind != Purchase {
+		if !ok || orig.Kind != event.Purchase {
 			return fmt.Errorf("%w: %s of %q, which is not an earlier purchase", ErrInvalidEvent, e.Kind, e.Reverses)
 		}
-		if p.Prop == nil || (e.Kind == Refund && !p.Prop.ClawbackRefund) || (e.Kind == Reset && !p.Prop.ClawbackReset) {
+		if p.Prop == nil || (kind == event.Refund && !p.Prop.ClawbackRefund) || (kind == event.Reset && !p.Prop.ClawbackReset) {
 			return nil
 		}
 		return r.reverse(e, KindClawback)
-	case Reversal:
+	case event.Reversal:
 		orig, ok := r.events[e.Reverses]
 		if !ok {
 			return fmt.Errorf("%w: reversal of %q, which is not an earlier event", ErrInvalidEvent, e.Reverses)
 		}
-		if orig.Kind == RevenueReport {
+		if orig.Kind == event.Revenue {
 			if r.reversed[orig.ID] {
 				return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.ID)
 			}
@@ -289,31 +292,40 @@ func (r *replay) event(e *Event) error {
 			return err
 		}
 		return r.reverse(e, KindReversal)
-	default:
-		return fmt.Errorf("%w: unknown kind %q", ErrInvalidEvent, e.Kind)
+	default: // a custom event, or one that earns nothing under any plan
+		return nil
 	}
 	return r.checkCPA(p, e, ps)
+}
+
+// kindOf returns how commission reads an event type: an FTD is a deposit, since commission
+// counts which deposit is the first itself.
+func kindOf(t event.Type) event.Type {
+	if t == event.FTD {
+		return event.Deposit
+	}
+	return t
 }
 
 // unwind takes a reversed deposit, wager or trade out of the player's and the period's
 // running totals, so that later qualification and volume tiers no longer count it.
 func (r *replay) unwind(orig *Event) error {
 	ps := r.players[orig.Player]
-	switch orig.Kind {
-	case Deposit:
+	switch kindOf(orig.Kind) {
+	case event.Deposit:
 		for i, d := range ps.deps {
 			if d.event == orig.ID {
 				ps.deps = append(ps.deps[:i:i], ps.deps[i+1:]...)
 				break
 			}
 		}
-	case Wager:
+	case event.Wager:
 		var err error
 		if ps.wagered, err = ps.wagered.Sub(r.wagers[orig.ID]); err != nil {
 			return wrapMoney(err)
 		}
 		ps.rounds -= orig.Rounds
-	case TradeClosed:
+	case event.Trade:
 		lots := orig.Trade.Lots
 		var err error
 		if orig.Trade.Cent {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -42,13 +43,13 @@ func cpaPlan() commission.Plan {
 func TestReplay_CPAQualification(t *testing.T) {
 	t.Parallel()
 	reg := func(country string) commission.Event {
-		return commission.Event{ID: "r", Kind: commission.Registration, At: day(0), Affiliate: "a", Player: "p", Country: country}
+		return commission.Event{ID: "r", Kind: event.Registration, At: day(0), Affiliate: "a", Player: "p", Country: country}
 	}
 	dep := func(id string, d int, amt string) commission.Event {
-		return commission.Event{ID: id, Kind: commission.Deposit, At: day(d), Affiliate: "a", Player: "p", Amount: eur(amt)}
+		return commission.Event{ID: id, Kind: event.Deposit, At: day(d), Affiliate: "a", Player: "p", Amount: eur(amt)}
 	}
-	wager := commission.Event{ID: "w", Kind: commission.Wager, At: day(2), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 10}
-	kyc := commission.Event{ID: "k", Kind: commission.Verification, At: day(3), Affiliate: "a", Player: "p"}
+	wager := commission.Event{ID: "w", Kind: event.Wager, At: day(2), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 10}
+	kyc := commission.Event{ID: "k", Kind: event.Verification, At: day(3), Affiliate: "a", Player: "p"}
 	for _, tc := range []struct {
 		name   string
 		events []commission.Event
@@ -61,7 +62,7 @@ func TestReplay_CPAQualification(t *testing.T) {
 		{"deposits outside the window", []commission.Event{reg("FR"), dep("d1", 1, "30"), dep("d2", 3, "20"), wager, kyc}, nil},
 		{"not verified", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager}, nil},
 		{"too late after registration", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager,
-			{ID: "k", Kind: commission.Verification, At: day(31), Affiliate: "a", Player: "p"}}, nil},
+			{ID: "k", Kind: event.Verification, At: day(31), Affiliate: "a", Player: "p"}}, nil},
 		{"one CPA per player", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager, kyc, dep("d3", 4, "500")},
 			[]string{"accrual cpa a 100.00 EUR"}},
 	} {
@@ -117,7 +118,7 @@ func TestReplay_CPACapPerPeriod(t *testing.T) {
 	var evs []commission.Event
 	for i, d := range []int{1, 2, 3, 40} { // three in January, one in February
 		id := string(rune('a' + i))
-		evs = append(evs, commission.Event{ID: id, Kind: commission.Deposit, At: day(d), Affiliate: "x", Player: id, Amount: eur("10")})
+		evs = append(evs, commission.Event{ID: id, Kind: event.Deposit, At: day(d), Affiliate: "x", Player: id, Amount: eur("10")})
 	}
 	res, err := commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
@@ -130,7 +131,7 @@ func TestReplay_CPACapPerPeriod(t *testing.T) {
 func TestReplay_FXRequired(t *testing.T) {
 	t.Parallel()
 	p := commission.Plan{ID: "eur", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"), Baseline: commission.Baseline{MinFTD: eur("50")}}}
-	ev := commission.Event{ID: "d", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.MustParse("60.00", money.USD)}
+	ev := commission.Event{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.MustParse("60.00", money.USD)}
 	_, err := commission.Replay(program(p), []commission.Event{ev}, nil)
 	require.ErrorIs(t, err, commission.ErrCurrency, "never guessed")
 
@@ -155,8 +156,8 @@ func TestReplay_EffectiveDates(t *testing.T) {
 		{From: mar, Plan: commission.Plan{ID: "new", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("150")}}},
 	}}
 	evs := []commission.Event{
-		{ID: "2", Kind: commission.Deposit, At: mar, Affiliate: "a", Player: "p2", Amount: eur("10")},
-		{ID: "1", Kind: commission.Deposit, At: mar.Add(-time.Second), Affiliate: "a", Player: "p1", Amount: eur("10")},
+		{ID: "2", Kind: event.Deposit, At: mar, Affiliate: "a", Player: "p2", Amount: eur("10")},
+		{ID: "1", Kind: event.Deposit, At: mar.Add(-time.Second), Affiliate: "a", Player: "p1", Amount: eur("10")},
 	}
 	res, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)
@@ -164,7 +165,7 @@ func TestReplay_EffectiveDates(t *testing.T) {
 	require.Equal(t, "old", res.Ledger[0].Plan)
 	require.Equal(t, "new", res.Ledger[1].Plan)
 
-	_, err = commission.Replay(g, []commission.Event{{ID: "0", Kind: commission.Deposit, At: t0.Add(-time.Hour), Affiliate: "a", Player: "p", Amount: eur("1")}}, nil)
+	_, err = commission.Replay(g, []commission.Event{{ID: "0", Kind: event.Deposit, At: t0.Add(-time.Hour), Affiliate: "a", Player: "p", Amount: eur("1")}}, nil)
 	require.ErrorIs(t, err, commission.ErrNoPlan)
 }
 
@@ -196,10 +197,10 @@ func TestReplay_StatementsInZone(t *testing.T) {
 	g.Zone = "Europe/Malta"
 	evs := []commission.Event{
 		// 21:30 UTC on March 31 is 23:30 in Malta (CEST): March.
-		{ID: "1", Kind: commission.Deposit, At: time.Date(2026, 3, 31, 21, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p1", Amount: eur("1")},
+		{ID: "1", Kind: event.Deposit, At: time.Date(2026, 3, 31, 21, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p1", Amount: eur("1")},
 		// 22:30 UTC is 00:30 on April 1 in Malta: April.
-		{ID: "2", Kind: commission.Deposit, At: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p2", Amount: eur("1")},
-		{ID: "3", Kind: commission.Adjust, At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC), Affiliate: "a", Amount: eur("-2.50")},
+		{ID: "2", Kind: event.Deposit, At: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p2", Amount: eur("1")},
+		{ID: "3", Kind: event.Adjustment, At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC), Affiliate: "a", Amount: eur("-2.50")},
 	}
 	res, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)
@@ -221,15 +222,15 @@ func TestReplay_ReversedActivityNoLongerQualifies(t *testing.T) {
 	p := commission.Plan{ID: "w", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"),
 		Baseline: commission.Baseline{MinDeposits: eur("50"), MinWager: eur("100")}}}
 	evs := []commission.Event{
-		{ID: "d1", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("40")},
-		{ID: "w1", Kind: commission.Wager, At: day(1), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 5},
-		{ID: "xw1", Kind: commission.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "w1"},
-		{ID: "d2", Kind: commission.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")}, // deposits reach 50
+		{ID: "d1", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("40")},
+		{ID: "w1", Kind: event.Wager, At: day(1), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 5},
+		{ID: "xw1", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "w1"},
+		{ID: "d2", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")}, // deposits reach 50
 	}
 	res, err := commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
 	require.Empty(t, res.Ledger, "the reversed wager no longer counts")
-	evs = append(evs, commission.Event{ID: "w2", Kind: commission.Wager, At: day(4), Affiliate: "a", Player: "p", Amount: eur("100")})
+	evs = append(evs, commission.Event{ID: "w2", Kind: event.Wager, At: day(4), Affiliate: "a", Player: "p", Amount: eur("100")})
 	res, err = commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger))

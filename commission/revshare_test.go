@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -133,7 +134,7 @@ func TestReplay_CarryoverSequences(t *testing.T) {
 	var evs []commission.Event
 	for _, pl := range []string{"hr", "p2"} {
 		for i, g := range ggr[pl] {
-			evs = append(evs, commission.Event{ID: pl + string(rune('1'+i)), Kind: commission.RevenueReport, At: month(time.Month(i + 1)),
+			evs = append(evs, commission.Event{ID: pl + string(rune('1'+i)), Kind: event.Revenue, At: month(time.Month(i + 1)),
 				Affiliate: "a", Player: pl, Revenue: commission.Revenue{GGR: eur(g)}})
 		}
 	}
@@ -178,10 +179,10 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 		IB:       &commission.IB{Symbols: []commission.SymbolRate{{PerLot: eur("7.50")}}},
 	}
 	orig := []commission.Event{
-		{ID: "dep", Kind: commission.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("77.77")},
-		{ID: "rev", Kind: commission.RevenueReport, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("1234.57"), Bonuses: eur("10.01"), Deposits: eur("77.77")}},
-		{ID: "buy", Kind: commission.Purchase, At: day(3), Affiliate: "a", Player: "p", Amount: eur("99.99")},
-		{ID: "trd", Kind: commission.TradeClosed, At: day(4), Affiliate: "a", Player: "p", Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.37")}},
+		{ID: "dep", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("77.77")},
+		{ID: "rev", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("1234.57"), Bonuses: eur("10.01"), Deposits: eur("77.77")}},
+		{ID: "buy", Kind: event.Purchase, At: day(3), Affiliate: "a", Player: "p", Amount: eur("99.99")},
+		{ID: "trd", Kind: event.Trade, At: day(4), Affiliate: "a", Player: "p", Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.37")}},
 	}
 	alone, err := commission.Replay(program(plan), orig, nil)
 	require.NoError(t, err)
@@ -191,9 +192,9 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 	require.Equal(t, "479.86 EUR", alone.Statements[0].Total.String())
 	evs := append([]commission.Event{}, orig...)
 	for i, e := range orig {
-		kind := commission.Reversal
-		if e.Kind == commission.Purchase {
-			kind = commission.Refund
+		kind := event.Reversal
+		if e.Kind == event.Purchase {
+			kind = event.Refund
 		}
 		evs = append(evs, commission.Event{ID: "x" + e.ID, Kind: kind, At: day(10 + i), Affiliate: "a", Player: "p", Reverses: e.ID})
 	}
@@ -214,7 +215,7 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 		require.Contains(t, r.Explain(), "negated")
 	}
 	require.Equal(t, commission.KindClawback, byEvent["xbuy"].Kind)
-	_, err = commission.Replay(program(plan), append(evs, commission.Event{ID: "again", Kind: commission.Reversal, At: day(30), Affiliate: "a", Player: "p", Reverses: "dep"}), nil)
+	_, err = commission.Replay(program(plan), append(evs, commission.Event{ID: "again", Kind: event.Reversal, At: day(30), Affiliate: "a", Player: "p", Reverses: "dep"}), nil)
 	require.ErrorIs(t, err, commission.ErrInvalidEvent, "a second reversal of the same event")
 }
 
@@ -234,8 +235,8 @@ func TestOverflow(t *testing.T) {
 	_, err = cpa.CPALine(commission.CPAInput{FTD: eur("1"), PeriodTotal: big})
 	require.ErrorIs(t, err, commission.ErrOverflow)
 	evs := []commission.Event{
-		{ID: "1", Kind: commission.RevenueReport, At: day(1), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: big}},
-		{ID: "2", Kind: commission.RevenueReport, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("0.01")}},
+		{ID: "1", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: big}},
+		{ID: "2", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("0.01")}},
 	}
 	_, err = commission.Replay(program(p), evs, nil)
 	require.ErrorIs(t, err, commission.ErrOverflow)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -70,17 +71,17 @@ func Scenario() []commission.Event {
 	at := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, malta) }
 	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
 	return []commission.Event{
-		{ID: "reg-1", Kind: commission.Registration, At: at(3, 2), Affiliate: "aff-1", Player: "p1", Country: "MT"},
-		{ID: "dep-1", Kind: commission.Deposit, At: at(3, 3), Affiliate: "aff-1", Player: "p1", Amount: eur("50.00")},
-		{ID: "reg-2", Kind: commission.Registration, At: at(3, 5), Affiliate: "aff-1", Player: "p2", Country: "DE"},
-		{ID: "dep-2", Kind: commission.Deposit, At: at(3, 6), Affiliate: "aff-1", Player: "p2", Amount: eur("10.00")}, // below the FTD minimum
-		{ID: "rev-1", Kind: commission.RevenueReport, At: at(3, 31), Affiliate: "aff-1", Player: "p1",
+		{ID: "reg-1", Kind: event.Registration, At: at(3, 2), Affiliate: "aff-1", Player: "p1", Country: "MT"},
+		{ID: "dep-1", Kind: event.Deposit, At: at(3, 3), Affiliate: "aff-1", Player: "p1", Amount: eur("50.00")},
+		{ID: "reg-2", Kind: event.Registration, At: at(3, 5), Affiliate: "aff-1", Player: "p2", Country: "DE"},
+		{ID: "dep-2", Kind: event.Deposit, At: at(3, 6), Affiliate: "aff-1", Player: "p2", Amount: eur("10.00")}, // below the FTD minimum
+		{ID: "rev-1", Kind: event.Revenue, At: at(3, 31), Affiliate: "aff-1", Player: "p1",
 			Revenue: commission.Revenue{GGR: eur("-1200.00"), Bonuses: eur("50.00")}}, // a big winner: NGR −1050
-		{ID: "rev-2", Kind: commission.RevenueReport, At: at(4, 30), Affiliate: "aff-1", Player: "p1",
+		{ID: "rev-2", Kind: event.Revenue, At: at(4, 30), Affiliate: "aff-1", Player: "p1",
 			Revenue: commission.Revenue{GGR: eur("3000.00"), Bonuses: eur("100.00"), Deposits: eur("2000.00"), Withdrawals: eur("500.00")}},
-		{ID: "reg-3", Kind: commission.Registration, At: at(3, 20), Affiliate: "star", Player: "p3"},
-		{ID: "dep-3", Kind: commission.Deposit, At: at(3, 21), Affiliate: "star", Player: "p3", Amount: eur("500.00")},
-		{ID: "cb-3", Kind: commission.Reversal, At: at(4, 2), Affiliate: "star", Player: "p3", Reverses: "dep-3"},
+		{ID: "reg-3", Kind: event.Registration, At: at(3, 20), Affiliate: "star", Player: "p3"},
+		{ID: "dep-3", Kind: event.Deposit, At: at(3, 21), Affiliate: "star", Player: "p3", Amount: eur("500.00")},
+		{ID: "cb-3", Kind: event.Reversal, At: at(4, 2), Affiliate: "star", Player: "p3", Reverses: "dep-3"},
 	}
 }
 

@@ -1,0 +1,100 @@
+package commission_test
+
+import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReplay_FTDIsADeposit: commission counts which deposit is the first itself. An FTD is a
+// deposit; one sent for a player who already deposited is a further deposit and never
+// replaces the first deposit's amount.
+func TestReplay_FTDIsADeposit(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "cpa", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"),
+		Baseline: commission.Baseline{MinFTD: eur("20"), MinDeposits: eur("60")}}}
+	for _, tc := range []struct {
+		name   string
+		events []commission.Event
+		want   []string
+	}{
+		{"an FTD qualifies as the first deposit", []commission.Event{
+			{ID: "f", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("60")},
+		}, []string{"accrual cpa a 100.00 EUR"}},
+		{"an FTD after a deposit is a further deposit", []commission.Event{
+			{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")},
+			{ID: "f", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("50")},
+		}, nil},
+		{"a second FTD counts towards the deposits", []commission.Event{
+			{ID: "f1", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("30")},
+			{ID: "f2", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("30")},
+		}, []string{"accrual cpa a 100.00 EUR"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := commission.Replay(program(p), tc.events, nil)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, amounts(res.Ledger))
+		})
+	}
+}
+
+// TestReplay_EveryEventType: every event type of package event replays without error; the
+// ones no plan pays for (and custom events) produce no line, and can still be reversed.
+func TestReplay_EveryEventType(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "all", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100")}}
+	for _, typ := range append(event.Types(), "network_goal_7") {
+		t.Run(string(typ), func(t *testing.T) {
+			t.Parallel()
+			e := commission.Event{ID: "e", Kind: typ, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")}
+			evs := []commission.Event{e}
+			switch typ {
+			case event.Reversal, event.Refund, event.Reset:
+				evs = []commission.Event{{ID: "b", Kind: event.Purchase, At: day(0), Affiliate: "a", Player: "p", Amount: eur("10")}, e}
+				evs[1].Reverses = "b"
+			case event.Conversion, "network_goal_7":
+				evs = append(evs, commission.Event{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "e"})
+			}
+			res, err := commission.Replay(program(p), evs, nil)
+			require.NoError(t, err)
+			if !typ.Known() || typ == event.Conversion {
+				require.Empty(t, res.Ledger, "%s earns nothing", typ)
+			}
+		})
+	}
+	_, err := commission.Replay(program(p), []commission.Event{{ID: "e", At: day(1), Affiliate: "a", Player: "p"}}, nil)
+	require.ErrorIs(t, err, commission.ErrInvalidEvent, "an event without a kind")
+}
+
+// TestImports holds the package to its import rule: the standard library, money and event.
+func TestImports(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	allowed := map[string]bool{"github.com/s2skit/s2s/money": true, "github.com/s2skit/s2s/event": true}
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		ast, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		require.NoError(t, err)
+		for _, imp := range ast.Imports {
+			path, err := strconv.Unquote(imp.Path.Value)
+			require.NoError(t, err)
+			std := !strings.Contains(strings.SplitN(path, "/", 2)[0], ".")
+			require.True(t, std || allowed[path], "%s imports %s", f, path)
+		}
+		checked++
+	}
+	require.Greater(t, checked, 5)
+}
