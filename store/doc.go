@@ -24,9 +24,20 @@
 //     expired cannot record its attempt ([ErrLeaseLost]); dead deliveries can be replayed
 //     under the same ID, which receivers use as the event ID.
 //   - Invalid records are refused with [ErrInvalid] before anything is written: each record
-//     type has a Validate method, which implementations call, so the rules live in one place.
+//     type and each XxxParams has a Validate method, which implementations call, so the rules
+//     live in one place and every store refuses the same things.
+//   - A ledger line is the persisted form of a [commission.Line] ([LedgerLine]): every field,
+//     its Detail included, survives a round trip, so a stored line explains itself and
+//     [commission.Statements] over a store's lines equals [commission.Replay]'s statements.
+//     A line refers to a conversion only once that conversion is recorded.
 //   - Times are stored in UTC at microsecond precision ([NormalizeTime]); money as int64 minor
 //     units and a currency code.
+//
+// # Imports
+//
+// store imports, of this module, only the leaf packages whose nouns its records hold:
+// clickid, money, event and commission (which itself imports only money and event). It never
+// imports postback, attribution or an implementation; they import it.
 //
 // # Concurrency
 //

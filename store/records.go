@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 )
@@ -122,31 +123,33 @@ func (c Conversion) SameContent(o Conversion) bool {
 		NormalizeTime(c.OccurredAt).Equal(NormalizeTime(o.OccurredAt))
 }
 
-// LedgerKind is the kind of a ledger line.
-type LedgerKind string
-
-// Ledger line kinds. Accruals are never negative; reversals and clawbacks never positive.
-const (
-	LedgerAccrual    LedgerKind = "accrual"
-	LedgerReversal   LedgerKind = "reversal"
-	LedgerClawback   LedgerKind = "clawback"
-	LedgerCarryover  LedgerKind = "carryover"
-	LedgerAdjustment LedgerKind = "adjustment"
-)
-
-// LedgerLine is one immutable entry of what an affiliate is owed. Corrections are new lines
-// (a reversal's negative line), never edits.
+// LedgerLine is one immutable entry of what an affiliate is owed: the persisted form of a
+// [commission.Line], with the identity a store gives it. Corrections are new lines (a
+// reversal's negative line), never edits.
+//
+// Every field of the embedded Line survives a store round trip, Detail included, so a line
+// read back from a store explains itself (Explain) exactly as the line that was computed,
+// and [commission.Statements] over the lines a store returns gives the statements
+// [commission.Replay] returned. Kind and Rule are commission's: the store has no names of
+// its own for them.
+//
+// The rules a store enforces (Validate): a known Kind, Rule and Mode; Affiliate required; an
+// Amount in a known currency, never negative for an accrual, never positive for a reversal
+// or a clawback, and zero for a carryover line, whose balance is its Base (never positive);
+// a Base, when set, in the Amount's currency; At and Payable set, Payable not before At; a
+// Period with a start before its end, or none; no Reason (a line with a Reason pays nothing
+// and belongs in no ledger).
 type LedgerLine struct {
-	ID           uuid.UUID    // required, not zero
-	ConversionID uuid.UUID    // the conversion that caused it; zero for a period line
-	AffiliateID  string       // required
-	Kind         LedgerKind   // required
-	Amount       money.Amount // required, in a known currency
-	Rule         string       // the rule that produced it, e.g. "plan:vip/cpa"; optional
-	Detail       string       // the inputs and arithmetic, for explanations; optional
-	PeriodStart  time.Time    // for a period line (carryover), the period; optional
-	PeriodEnd    time.Time
-	CreatedAt    time.Time // required
+	ID           uuid.UUID // required, not zero
+	ConversionID uuid.UUID // the conversion that caused it; zero for a period line
+	CreatedAt    time.Time // required: when the line was written
+	commission.Line
+}
+
+// Equal reports whether l and o are the same line: the same ID, conversion and creation
+// instant, and lines that are [commission.Line.Equal].
+func (l LedgerLine) Equal(o LedgerLine) bool {
+	return l.ID == o.ID && l.ConversionID == o.ConversionID && l.CreatedAt.Equal(o.CreatedAt) && l.Line.Equal(o.Line)
 }
 
 // DeliveryStatus is the status of an outbound delivery.
@@ -247,12 +250,35 @@ type ListConversionsParams struct {
 	Limit       int
 }
 
+// LedgerTime names the time of a ledger line by which a listing selects and orders lines.
+type LedgerTime uint8
+
+// The times a ledger is listed by.
+const (
+	// ByCreatedAt lists lines by CreatedAt: when they were written. It is the zero value.
+	ByCreatedAt LedgerTime = iota
+	// ByStatementTime lists lines by [commission.Line.StatementTime]: the instant that puts a
+	// line in a statement (a period line's Period.Start, else Payable). The lines of one
+	// affiliate's statement for a period are the lines listed ByStatementTime over the
+	// period, which is what [commission.Statements] groups them by.
+	ByStatementTime
+)
+
 // ListLedgerLinesParams is the argument of LedgerStore.ListLedgerLines.
 type ListLedgerLinesParams struct {
 	AffiliateID string
-	From, To    time.Time // created-at range [From, To); both required
-	After       Cursor    // created-at and ID of the last line seen
+	By          LedgerTime // the time that From, To and After are about; the zero value is ByCreatedAt
+	From, To    time.Time  // range [From, To) of the By time; both required
+	After       Cursor     // the By time and ID of the last line seen
 	Limit       int
+}
+
+// ListTime returns the time of l that a listing by b selects and orders by.
+func (b LedgerTime) ListTime(l LedgerLine) time.Time {
+	if b == ByStatementTime {
+		return l.StatementTime()
+	}
+	return l.CreatedAt
 }
 
 // LeaseParams is the argument of DeliveryStore.LeaseDeliveries.
@@ -546,42 +572,136 @@ func (l LedgerLine) Validate() error {
 	if l.ID == uuid.Nil {
 		return invalid("ledger line: id is required")
 	}
-	if err := checkKey("ledger line: affiliate id", l.AffiliateID, true); err != nil {
-		return err
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"ledger line: affiliate", l.Affiliate, true},
+		{"ledger line: plan", l.Plan, false},
+		{"ledger line: player", l.Player, false},
+		{"ledger line: event", l.Event, false},
+		{"ledger line: reverses", l.Reverses, false},
+		{"ledger line: detail: country", l.Detail.Country, false},
+		{"ledger line: detail: sub", l.Detail.Sub, false},
+	} {
+		if err := checkKey(f.name, f.v, f.required); err != nil {
+			return err
+		}
 	}
-	if err := checkKey("ledger line: rule", l.Rule, false); err != nil {
-		return err
+	if _, err := l.Kind.MarshalText(); err != nil {
+		return invalid("ledger line %s: unknown kind %d", l.ID, l.Kind)
 	}
-	if err := checkText("ledger line: detail", l.Detail, MaxTextLen); err != nil {
-		return err
+	if _, err := l.Rule.MarshalText(); err != nil {
+		return invalid("ledger line %s: unknown rule %d", l.ID, l.Rule)
+	}
+	if _, err := l.Mode.MarshalText(); err != nil {
+		return invalid("ledger line %s: unknown rounding mode %d", l.ID, l.Mode)
 	}
 	if err := checkAmount("ledger line: amount", l.Amount, false); err != nil {
 		return err
 	}
+	if l.Base.Currency() != l.Amount.Currency() {
+		return invalid("ledger line %s: base %s is not in the amount's currency %s (a line without a base has a zero one)", l.ID, l.Base, l.Amount.Currency())
+	}
+	if err := checkFX(l); err != nil {
+		return err
+	}
+	if err := checkDetailAmounts(l); err != nil {
+		return err
+	}
 	switch l.Kind {
-	case LedgerAccrual:
+	case commission.KindAccrual:
 		if l.Amount.Sign() < 0 {
 			return invalid("ledger line %s: an accrual of %s is negative; use a reversal, clawback or adjustment", l.ID, l.Amount)
 		}
-	case LedgerReversal, LedgerClawback:
+	case commission.KindReversal, commission.KindClawback:
 		if l.Amount.Sign() > 0 {
 			return invalid("ledger line %s: a %s of %s is positive", l.ID, l.Kind, l.Amount)
 		}
-	case LedgerCarryover, LedgerAdjustment:
-	default:
-		return invalid("ledger line %s: unknown kind %q", l.ID, l.Kind)
+	case commission.KindCarryover:
+		if !l.Amount.IsZero() {
+			return invalid("ledger line %s: a carryover's amount is zero, not %s; its balance is its base", l.ID, l.Amount)
+		}
+		if l.Base.Sign() > 0 {
+			return invalid("ledger line %s: a carryover carries a negative balance, not %s", l.ID, l.Base)
+		}
 	}
-	if l.PeriodStart.IsZero() != l.PeriodEnd.IsZero() || (!l.PeriodStart.IsZero() && !l.PeriodEnd.After(l.PeriodStart)) {
+	if l.Reason != "" {
+		return invalid("ledger line %s: a line with a reason (%q) pays nothing and belongs in no ledger", l.ID, l.Reason)
+	}
+	if l.Tier < 0 || l.Level < 0 {
+		return invalid("ledger line %s: negative tier or level", l.ID)
+	}
+	if l.Period.Start.IsZero() != l.Period.End.IsZero() || (!l.Period.Start.IsZero() && !l.Period.End.After(l.Period.Start)) {
 		return invalid("ledger line %s: period must have a start before its end, or neither", l.ID)
+	}
+	if err := checkTime("ledger line: at", l.At); err != nil {
+		return err
+	}
+	if err := checkTime("ledger line: payable", l.Payable); err != nil {
+		return err
+	}
+	if l.Payable.Before(l.At) {
+		return invalid("ledger line %s: payable before it accrued", l.ID)
 	}
 	return checkTime("ledger line: created at", l.CreatedAt)
 }
 
-// Normalize returns l with its times normalised.
+// checkFX checks a line's exchange rate, if any: known currencies, into the line's currency,
+// a positive rate, a source and a time.
+func checkFX(l LedgerLine) error {
+	x := l.FX
+	if x == nil {
+		return nil
+	}
+	if !x.From.Valid() || x.To != l.Amount.Currency() || x.Rate.Sign() <= 0 || x.At.IsZero() {
+		return invalid("ledger line %s: exchange rate %s→%s at %s: want known currencies into the line's %s, a positive rate and a time", l.ID, x.From, x.To, x.Rate, l.Amount.Currency())
+	}
+	return checkKey("ledger line: exchange rate source", x.Source, true)
+}
+
+// checkDetailAmounts checks that every amount of a line's Detail is unset or in a known
+// currency: what a store can keep.
+func checkDetailAmounts(l LedgerLine) error {
+	d := l.Detail
+	as := []money.Amount{d.NGR, d.Fenced, d.CarryIn, d.PerLot, d.Commission}
+	if r := d.Revenue; r != nil {
+		as = append(as, r.GGR, r.Bonuses, r.Deposits, r.Withdrawals, r.Fees, r.Taxes, r.Adjustments)
+	}
+	for _, t := range d.Tiers {
+		as = append(as, t.From)
+	}
+	for _, a := range as {
+		if a != (money.Amount{}) && !a.Currency().Valid() {
+			return invalid("ledger line %s: an amount of its detail has no known currency", l.ID)
+		}
+	}
+	return nil
+}
+
+// Normalize returns l with its times normalised and the values it refers to (its exchange
+// rate, and its Detail's revenue, formula and tiers) copied, so that it shares nothing with l.
 func (l LedgerLine) Normalize() LedgerLine {
-	l.PeriodStart = NormalizeTime(l.PeriodStart)
-	l.PeriodEnd = NormalizeTime(l.PeriodEnd)
 	l.CreatedAt = NormalizeTime(l.CreatedAt)
+	l.At = NormalizeTime(l.At)
+	l.Payable = NormalizeTime(l.Payable)
+	l.Period.Start = NormalizeTime(l.Period.Start)
+	l.Period.End = NormalizeTime(l.Period.End)
+	if l.FX != nil {
+		fx := *l.FX
+		fx.At = NormalizeTime(fx.At)
+		l.FX = &fx
+	}
+	if l.Detail.Revenue != nil {
+		rev := *l.Detail.Revenue
+		l.Detail.Revenue = &rev
+	}
+	if l.Detail.Formula != nil {
+		l.Detail.Formula = slices.Clone(l.Detail.Formula)
+	}
+	if l.Detail.Tiers != nil {
+		l.Detail.Tiers = slices.Clone(l.Detail.Tiers)
+	}
 	return l
 }
 
@@ -689,10 +809,10 @@ func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error
 		if l.ConversionID != id {
 			return invalid("ledger line %s: conversion id %s, want %s", l.ID, l.ConversionID, id)
 		}
-		if cur, ok := currencies[l.AffiliateID]; ok && cur != l.Amount.Currency() {
-			return invalid("ledger line %s: mismatched currencies: affiliate %q is credited in %s and %s by one event", l.ID, l.AffiliateID, cur, l.Amount.Currency())
+		if cur, ok := currencies[l.Affiliate]; ok && cur != l.Amount.Currency() {
+			return invalid("ledger line %s: mismatched currencies: affiliate %q is credited in %s and %s by one event", l.ID, l.Affiliate, cur, l.Amount.Currency())
 		}
-		currencies[l.AffiliateID] = l.Amount.Currency()
+		currencies[l.Affiliate] = l.Amount.Currency()
 		if seen[l.ID] {
 			return invalid("ledger line %s: id given twice", l.ID)
 		}
@@ -837,6 +957,9 @@ func (p ListConversionsParams) Validate() error {
 func (p ListLedgerLinesParams) Validate() error {
 	if err := checkKey("list ledger lines: affiliate id", p.AffiliateID, true); err != nil {
 		return err
+	}
+	if p.By != ByCreatedAt && p.By != ByStatementTime {
+		return invalid("list ledger lines: unknown LedgerTime %d", p.By)
 	}
 	return checkRange("list ledger lines", p.From, p.To, p.Limit)
 }

@@ -137,9 +137,11 @@ type LedgerStore interface {
 	// call is a no-op.
 	InsertLedgerLines(ctx context.Context, p InsertLedgerLinesParams) error
 
-	// ListLedgerLines returns the ledger lines of one affiliate created in [p.From, p.To),
-	// ordered by created-at then ID, at most p.Limit of them (0 means 100; at most 1000),
-	// starting after p.After when it is set.
+	// ListLedgerLines returns the ledger lines of one affiliate whose p.By time (CreatedAt, or
+	// the StatementTime of their commission line) is in [p.From, p.To), ordered by that time
+	// then ID, at most p.Limit of them (0 means 100; at most 1000), starting after p.After
+	// when it is set. Listed ByStatementTime over a period, they are the lines of the
+	// affiliate's statement for that period.
 	ListLedgerLines(ctx context.Context, p ListLedgerLinesParams) ([]LedgerLine, error)
 }
 

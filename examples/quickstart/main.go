@@ -185,7 +185,7 @@ func postbacks() error {
 	// What happens to a verified postback: here, record it in the in-memory store under a
 	// dedup key. (The attribution package will own this step, with windows, models and
 	// commissions.)
-	st := memstore.New()
+	st := memstore.New(nil)
 	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
 		if pb.TransactionID == "" {
 			// Without a transaction ID the dedup key would collapse distinct deposits.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -58,7 +59,7 @@ func benchClicks(b *testing.B) clickSet {
 			}
 			clicks[i] = store.Click{ID: id, AffiliateID: "aff-42", CampaignID: "camp-7", CreatedAt: at}
 		}
-		st := memstore.New()
+		st := memstore.New(nil)
 		for start := 0; start < len(clicks); start += 1000 {
 			if err := st.InsertClicks(context.Background(), store.InsertClicksParams{Clicks: clicks[start : start+1000]}); err != nil {
 				panic(err)
@@ -123,7 +124,7 @@ func BenchmarkBaselineRWMutexMap(b *testing.B) {
 
 // BenchmarkRecordConversion records a conversion with one ledger line and one delivery.
 func BenchmarkRecordConversion(b *testing.B) {
-	st := memstore.New()
+	st := memstore.New(nil)
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -133,8 +134,9 @@ func BenchmarkRecordConversion(b *testing.B) {
 				ID: id, DedupKey: id.String(), Event: "ftd", AffiliateID: "aff-42", TransactionID: "tx",
 				Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 			},
-			Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, AffiliateID: "aff-42", Kind: store.LedgerAccrual,
-				Amount: money.New(5000, money.EUR), CreatedAt: at}},
+			Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, CreatedAt: at, Line: commission.Line{
+				Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-42", At: at, Payable: at,
+				Amount: money.New(5000, money.EUR), Base: money.New(0, money.EUR)}}},
 			Deliveries: []store.Delivery{{ID: uuid.New(), ConversionID: id, Endpoint: "e", Method: http.MethodGet,
 				URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: at, CreatedAt: at}},
 		}

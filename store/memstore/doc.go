@@ -1,7 +1,7 @@
 // Package memstore is the in-memory implementation of [store.Store]: the default store of
 // s2s, and the one to use in tests.
 //
-//	st := memstore.New()
+//	st := memstore.New(nil)
 //	err := st.InsertClick(ctx, store.Click{ID: id, AffiliateID: "aff-42", CreatedAt: now})
 //
 // It keeps everything in maps and loses it when the process ends. Clicks, the high-volume

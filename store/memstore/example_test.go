@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -16,25 +17,30 @@ import (
 )
 
 // A sender retries a postback: the second record of the same dedup key is a duplicate, and
-// the original comes back with it.
+// the original comes back with it. The CPA line that the first record stored reads back as
+// the commission line it was, and explains itself.
 func Example() {
 	ctx := context.Background()
-	st := memstore.New()
+	st := memstore.New(nil)
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	plan := &commission.Plan{ID: "default", Currency: money.EUR, CPA: &commission.CPA{Amount: money.MustParse("50.00", money.EUR)}}
 
 	record := func() (store.Conversion, error) {
 		id := uuid.New()
+		cpa, err := plan.CPALine(commission.CPAInput{
+			Affiliate: "aff-42", Player: "p-1", Event: "TX-99812", At: at, FTD: money.MustParse("150.00", money.EUR),
+		})
+		if err != nil {
+			return store.Conversion{}, err
+		}
 		return st.RecordConversion(ctx, store.RecordConversionParams{
 			Conversion: store.Conversion{
-				ID: id, DedupKey: "network-a:ftd:TX-99812", Source: "network-a", Event: "ftd",
+				ID: id, DedupKey: "network-a:ftd:TX-99812", Source: "network-a", Event: event.FTD,
 				PlayerID: "p-1", AffiliateID: "aff-42", TransactionID: "TX-99812",
 				Amount: money.MustParse("150.00", money.EUR), Status: event.StatusPending,
 				OccurredAt: at, ReceivedAt: at,
 			},
-			Ledger: []store.LedgerLine{{
-				ID: uuid.New(), ConversionID: id, AffiliateID: "aff-42", Kind: store.LedgerAccrual,
-				Amount: money.MustParse("50.00", money.EUR), Rule: "cpa", CreatedAt: at,
-			}},
+			Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, CreatedAt: at, Line: cpa}},
 		})
 	}
 
@@ -49,8 +55,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(lines), lines[0].Amount)
+	fmt.Println(len(lines), lines[0].Kind, lines[0].Rule, lines[0].Amount)
 	// Output:
 	// true true
-	// 1 50.00 EUR
+	// 1 accrual cpa 50.00 EUR
 }

@@ -54,8 +54,14 @@ type delivery struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New returns an empty Store.
-func New() *Store {
+// Options configures a [Store]. It has no settings yet: a memstore needs no clock, no
+// randomness and no logger, and sizes itself as it fills. It exists so that settings can
+// come without changing New's signature; nil and the zero value are the defaults.
+type Options struct{}
+
+// New returns an empty Store. opts may be nil. New cannot fail: it returns no error.
+func New(opts *Options) *Store {
+	_ = opts // no settings yet
 	s := &Store{
 		bindings:    make(map[string]store.PlayerBinding),
 		conversions: make(map[uuid.UUID]*store.Conversion),
@@ -385,7 +391,7 @@ func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLines
 			}
 		}
 		if old, ok := s.ledger[l.ID]; ok {
-			if old != l {
+			if !old.Equal(l) {
 				exists = fmt.Errorf("memstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
 			} else if exists == nil {
 				exists = fmt.Errorf("memstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
@@ -413,13 +419,14 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 	s.mu.RLock()
 	var out []store.LedgerLine
 	for _, l := range s.ledger {
-		if l.AffiliateID == p.AffiliateID && !l.CreatedAt.Before(from) && l.CreatedAt.Before(to) && after(l.CreatedAt, l.ID, p.After) {
-			out = append(out, l)
+		t := p.By.ListTime(l)
+		if l.Affiliate == p.AffiliateID && !t.Before(from) && t.Before(to) && after(t, l.ID, p.After) {
+			out = append(out, l.Normalize()) // a copy that shares nothing with the store
 		}
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(out, func(a, b store.LedgerLine) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), slices.Compare(a.ID[:], b.ID[:]))
+		return cmp.Or(p.By.ListTime(a).Compare(p.By.ListTime(b)), slices.Compare(a.ID[:], b.ID[:]))
 	})
 	return truncate(out, store.ListLimit(p.Limit, 100)), nil
 }

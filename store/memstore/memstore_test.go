@@ -11,6 +11,6 @@ import (
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, storetest.Harness{
-		NewStore: func(*testing.T) store.Store { return memstore.New() },
+		NewStore: func(*testing.T) store.Store { return memstore.New(nil) },
 	})
 }

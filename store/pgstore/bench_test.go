@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -106,8 +107,9 @@ func benchRecord() store.RecordConversionParams {
 			ID: id, DedupKey: id.String(), Event: "ftd", AffiliateID: "aff-42", TransactionID: "tx",
 			Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 		},
-		Ledger: []store.LedgerLine{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, AffiliateID: "aff-42",
-			Kind: store.LedgerAccrual, Amount: money.New(5000, money.EUR), CreatedAt: at}},
+		Ledger: []store.LedgerLine{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, CreatedAt: at, Line: commission.Line{
+			Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-42", At: at, Payable: at,
+			Amount: money.New(5000, money.EUR), Base: money.New(0, money.EUR)}}},
 		Deliveries: []store.Delivery{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, Endpoint: "e", Method: http.MethodGet,
 			URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: at, CreatedAt: at}},
 	}

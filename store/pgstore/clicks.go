@@ -20,6 +20,7 @@ type queries struct {
 	insertClick, getClick, insertBinding, getBinding                        string
 	insertConversion, getConversion, getConversionByKey, insertHistory      string
 	setStatus, listConversions, insertLine, getLine, listLines              string
+	listLinesByStatement                                                    string
 	insertDelivery, getDelivery, lease, lockDelivery, insertAttempt, replay string
 	finishDelivery, listDeliveries                                          string
 }
@@ -27,7 +28,8 @@ type queries struct {
 const (
 	clickColumns      = "id, affiliate_id, campaign_id, sub_ids, foreign_id, ip, user_agent, landing, created_at"
 	conversionColumns = "id, dedup_key, source, event, click_id, player_id, affiliate_id, campaign_id, transaction_id, amount_minor, amount_currency, status, occurred_at, received_at, decision_model, decision_reason, foreign_click_id, sub_ids"
-	lineColumns       = "id, conversion_id, affiliate_id, kind, amount_minor, currency, rule, detail, period_start, period_end, created_at"
+	lineColumns       = "id, conversion_id, affiliate_id, kind, amount_minor, currency, rule, detail, period_start, period_end, created_at, line, statement_at"
+	lineSelect        = "id, conversion_id, created_at, line"
 	deliveryColumns   = "id, conversion_id, endpoint, method, url, header, body, status, next_attempt_at, created_at"
 )
 
@@ -52,11 +54,14 @@ func newQueries(p string) queries {
 		listConversions: q("SELECT " + conversionColumns + ` FROM {s}conversions
 			WHERE affiliate_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND (occurred_at, id) > ($4, $5)
 			ORDER BY occurred_at, id LIMIT $6`),
-		insertLine: q("INSERT INTO {s}ledger_lines (" + lineColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
-		getLine:    q("SELECT " + lineColumns + " FROM {s}ledger_lines WHERE id = $1"),
-		listLines: q("SELECT " + lineColumns + ` FROM {s}ledger_lines
+		insertLine: q("INSERT INTO {s}ledger_lines (" + lineColumns + ") VALUES (" + placeholders(1, len(lineCasts)) + ")"),
+		getLine:    q("SELECT " + lineSelect + " FROM {s}ledger_lines WHERE id = $1"),
+		listLines: q("SELECT " + lineSelect + ` FROM {s}ledger_lines
 			WHERE affiliate_id = $1 AND created_at >= $2 AND created_at < $3 AND (created_at, id) > ($4, $5)
 			ORDER BY created_at, id LIMIT $6`),
+		listLinesByStatement: q("SELECT " + lineSelect + ` FROM {s}ledger_lines
+			WHERE affiliate_id = $1 AND statement_at >= $2 AND statement_at < $3 AND (statement_at, id) > ($4, $5)
+			ORDER BY statement_at, id LIMIT $6`),
 		insertDelivery: q("INSERT INTO {s}deliveries (" + deliveryColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
 		getDelivery:    q("SELECT " + deliveryColumns + " FROM {s}deliveries WHERE id = $1"),
 		lease: q(`UPDATE {s}deliveries SET lease_token = lease_token + 1, lease_expires_at = $2

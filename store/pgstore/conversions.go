@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -189,11 +190,22 @@ func (s *Store) recordStatement(p store.RecordConversionParams) (string, []any, 
 		return "$" + strconv.Itoa(len(args)) + "::" + cast
 	}
 	for i, l := range p.Ledger {
-		fmt.Fprintf(&b, ", l%d AS (INSERT INTO %sledger_lines (%s) SELECT %s, c.id, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM c)",
-			i, s.q.prefix, lineColumns, param(l.ID, "uuid"), param(l.AffiliateID, "text"), param(string(l.Kind), "text"),
-			param(l.Amount.Minor(), "bigint"), param(l.Amount.Currency().String(), "text"), param(l.Rule, "text"),
-			param(l.Detail, "text"), param(nullable(l.PeriodStart), "timestamptz"), param(nullable(l.PeriodEnd), "timestamptz"),
-			param(l.CreatedAt, "timestamptz"))
+		la, err := lineArgs(l)
+		if err != nil {
+			return "", nil, err
+		}
+		fmt.Fprintf(&b, ", l%d AS (INSERT INTO %sledger_lines (%s) SELECT ", i, s.q.prefix, lineColumns)
+		for j, a := range la {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if j == 1 { // conversion_id
+				b.WriteString("c.id")
+				continue
+			}
+			b.WriteString(param(a, lineCasts[j]))
+		}
+		b.WriteString(" FROM c)")
 	}
 	for i, d := range p.Deliveries {
 		da, err := deliveryArgs(d)
@@ -213,7 +225,11 @@ func (s *Store) recordStatement(p store.RecordConversionParams) (string, []any, 
 // insertCaused writes the ledger lines and deliveries caused by a conversion.
 func (s *Store) insertCaused(ctx context.Context, db dbtx, ledger []store.LedgerLine, deliveries []store.Delivery) error {
 	for _, l := range ledger {
-		if _, err := db.ExecContext(ctx, s.q.insertLine, lineArgs(l)...); err != nil {
+		args, err := lineArgs(l)
+		if err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, s.q.insertLine, args...); err != nil {
 			return wrap(err, "insert ledger line %s", l.ID)
 		}
 	}
@@ -346,36 +362,41 @@ func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsPara
 	return out, nil
 }
 
-func lineArgs(l store.LedgerLine) []any {
-	return []any{l.ID, nullable(l.ConversionID), l.AffiliateID, string(l.Kind), l.Amount.Minor(), l.Amount.Currency().String(),
-		l.Rule, l.Detail, nullable(l.PeriodStart), nullable(l.PeriodEnd), l.CreatedAt}
+// lineCasts are the SQL types of lineColumns, in order.
+var lineCasts = [...]string{"uuid", "uuid", "text", "text", "bigint", "text", "text", "text", "timestamptz", "timestamptz", "timestamptz", "jsonb", "timestamptz"}
+
+// lineArgs returns the values of lineColumns for l: the commission line whole, as JSON, and
+// its kind, rule, amount and period as typed columns.
+func lineArgs(l store.LedgerLine) ([]any, error) {
+	line, err := json.Marshal(l.Line)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: ledger line %s: %w", l.ID, err)
+	}
+	return []any{l.ID, nullable(l.ConversionID), l.Affiliate, l.Kind.String(), l.Amount.Minor(), l.Amount.Currency().String(),
+		l.Rule.String(), "", nullable(l.Period.Start), nullable(l.Period.End), l.CreatedAt, string(line),
+		store.NormalizeTime(l.StatementTime())}, nil
 }
 
 func scanLine(r rowScanner) (store.LedgerLine, error) {
 	var l store.LedgerLine
 	var conv sql.Null[string]
-	var kind, code string
-	var minor int64
-	var start, end sql.Null[time.Time]
-	err := r.Scan(&l.ID, &conv, &l.AffiliateID, &kind, &minor, &code, &l.Rule, &l.Detail, &start, &end, &l.CreatedAt)
-	if err != nil {
+	var line []byte
+	if err := r.Scan(&l.ID, &conv, &l.CreatedAt, &line); err != nil {
 		return store.LedgerLine{}, err
 	}
 	if conv.Valid {
+		var err error
 		if l.ConversionID, err = uuid.Parse(conv.V); err != nil {
 			return store.LedgerLine{}, err
 		}
 	}
-	cur, err := money.ParseCurrency(code)
-	if err != nil {
-		return store.LedgerLine{}, err
+	if line == nil {
+		return store.LedgerLine{}, fmt.Errorf("ledger line %s was written before schema version 3 and has no line", l.ID)
 	}
-	l.Kind = store.LedgerKind(kind)
-	l.Amount = money.New(minor, cur)
-	l.PeriodStart = store.NormalizeTime(start.V)
-	l.PeriodEnd = store.NormalizeTime(end.V)
-	l.CreatedAt = store.NormalizeTime(l.CreatedAt)
-	return l, nil
+	if err := json.Unmarshal(line, &l.Line); err != nil {
+		return store.LedgerLine{}, fmt.Errorf("ledger line %s: %w", l.ID, err)
+	}
+	return l.Normalize(), nil
 }
 
 // InsertLedgerLines implements [store.LedgerStore].
@@ -394,7 +415,11 @@ func (s *Store) insertLines(ctx context.Context, db dbtx, p store.InsertLedgerLi
 	p = p.Normalize()
 	var exists error
 	for _, l := range p.Lines {
-		res, err := db.ExecContext(ctx, s.q.insertLine+" ON CONFLICT (id) DO NOTHING", lineArgs(l)...)
+		args, err := lineArgs(l)
+		if err != nil {
+			return err
+		}
+		res, err := db.ExecContext(ctx, s.q.insertLine+" ON CONFLICT (id) DO NOTHING", args...)
 		if err != nil {
 			return wrap(err, "insert ledger line %s", l.ID)
 		}
@@ -408,7 +433,7 @@ func (s *Store) insertLines(ctx context.Context, db dbtx, p store.InsertLedgerLi
 		if err != nil {
 			return wrap(err, "read ledger line %s", l.ID)
 		}
-		if old != l {
+		if !old.Equal(l) {
 			return fmt.Errorf("pgstore: ledger line %s exists with other content: %w", l.ID, store.ErrConflict)
 		}
 		exists = fmt.Errorf("pgstore: ledger line %s: %w", l.ID, store.ErrDuplicate)
@@ -424,7 +449,11 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 	at, id := cursorArgs(p.After, p.From)
 	var out []store.LedgerLine
 	err := s.run(ctx, read, func(db dbtx) error {
-		rows, err := db.QueryContext(ctx, s.q.listLines, p.AffiliateID, store.NormalizeTime(p.From),
+		query := s.q.listLines
+		if p.By == store.ByStatementTime {
+			query = s.q.listLinesByStatement
+		}
+		rows, err := db.QueryContext(ctx, query, p.AffiliateID, store.NormalizeTime(p.From),
 			store.NormalizeTime(p.To), at, id, store.ListLimit(p.Limit, 100))
 		if err != nil {
 			return err

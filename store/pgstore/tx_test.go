@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -30,10 +31,10 @@ func recordParams(key string) store.RecordConversionParams {
 			ID: id, DedupKey: key, Event: "ftd", PlayerID: "p-" + key, AffiliateID: "aff-1",
 			Amount: money.New(10000, money.EUR), Status: event.StatusPending, OccurredAt: t0, ReceivedAt: t0,
 		},
-		Ledger: []store.LedgerLine{{
-			ID: uuid.New(), ConversionID: id, AffiliateID: "aff-1", Kind: store.LedgerAccrual,
-			Amount: money.New(2500, money.EUR), CreatedAt: t0,
-		}},
+		Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, CreatedAt: t0, Line: commission.Line{
+			Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-1", At: t0, Payable: t0,
+			Amount: money.New(2500, money.EUR), Base: money.New(0, money.EUR),
+		}}},
 		Deliveries: []store.Delivery{{
 			ID: uuid.New(), ConversionID: id, Endpoint: "e", Method: http.MethodGet, URL: "https://t.example/pb",
 			Status: store.DeliveryPending, NextAttemptAt: t0, CreatedAt: t0,
@@ -49,8 +50,8 @@ func newTestClick(t *testing.T) store.Click {
 }
 
 func periodLine(affiliate string) store.LedgerLine {
-	return store.LedgerLine{ID: uuid.New(), AffiliateID: affiliate, Kind: store.LedgerAdjustment,
-		Amount: money.New(-100, money.EUR), CreatedAt: t0}
+	return store.LedgerLine{ID: uuid.New(), CreatedAt: t0, Line: commission.Line{Kind: commission.KindAdjustment,
+		Rule: commission.RuleAdjustment, Affiliate: affiliate, At: t0, Payable: t0, Amount: money.New(-100, money.EUR), Base: money.New(0, money.EUR)}}
 }
 
 // record records p on st and returns what was stored.
@@ -217,8 +218,9 @@ var txCases = []struct {
 		// Reversing with a ledger line whose ID is taken fails in the database, after the
 		// status was set and the history appended.
 		clash := store.ChangeStatusParams{ConversionID: other.ID, From: event.StatusPending, To: event.StatusReversed, At: t0.Add(time.Hour),
-			Ledger: []store.LedgerLine{{ID: recordParamsLine(t, st, other), ConversionID: other.ID, AffiliateID: "aff-1",
-				Kind: store.LedgerReversal, Amount: money.New(-2500, money.EUR), CreatedAt: t0.Add(time.Hour)}}}
+			Ledger: []store.LedgerLine{{ID: recordParamsLine(t, st, other), ConversionID: other.ID, CreatedAt: t0.Add(time.Hour),
+				Line: commission.Line{Kind: commission.KindReversal, Rule: commission.RuleCPA, Affiliate: "aff-1",
+					At: t0.Add(time.Hour), Payable: t0.Add(time.Hour), Amount: money.New(-2500, money.EUR), Base: money.New(0, money.EUR)}}}}
 		return txCalls{
 			write: func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, approve); return err },
 			refused: []refusal{
@@ -251,7 +253,7 @@ var txCases = []struct {
 		require.NoError(t, st.InsertLedgerLines(t.Context(), store.InsertLedgerLinesParams{Lines: []store.LedgerLine{old}}))
 		line := periodLine("aff-9")
 		changed := old
-		changed.Detail = "other"
+		changed.Plan = "other"
 		noConversion := periodLine("aff-9")
 		noConversion.ConversionID = uuid.New() // refused by the database's foreign key
 		return txCalls{
@@ -573,7 +575,8 @@ func TestMigrations_FS(t *testing.T) {
 	names, err := fs.Glob(pgstore.Migrations(), "*.sql")
 	require.NoError(t, err)
 	require.Equal(t, []string{"0001_init.down.sql", "0001_init.up.sql",
-		"0002_conversion_sender_ids.down.sql", "0002_conversion_sender_ids.up.sql"}, names)
+		"0002_conversion_sender_ids.down.sql", "0002_conversion_sender_ids.up.sql",
+		"0003_ledger_line.down.sql", "0003_ledger_line.up.sql"}, names)
 	b, err := fs.ReadFile(pgstore.Migrations(), "0001_init.up.sql")
 	require.NoError(t, err)
 	require.Contains(t, string(b), "CREATE TABLE conversions")

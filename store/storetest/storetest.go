@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/commission/commissiontest"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
@@ -100,17 +103,67 @@ func conversionFor(key, affiliate string, occurred time.Time) store.RecordConver
 			ReceivedAt:     occurred.Add(2 * time.Second),
 			Decision:       store.Decision{Model: "last_click", Reason: "click within the 30-day window"},
 		},
-		Ledger: []store.LedgerLine{{
-			ID: uuid.New(), ConversionID: id, AffiliateID: affiliate, Kind: store.LedgerAccrual,
-			Amount: money.New(5000, money.EUR), Rule: "plan:default/cpa", Detail: "CPA 50.00 EUR",
-			CreatedAt: occurred.Add(2 * time.Second),
-		}},
+		Ledger: []store.LedgerLine{cpaLine(id, affiliate, "player-"+key, occurred.Add(2*time.Second))},
 		Deliveries: []store.Delivery{{
 			ID: uuid.New(), ConversionID: id, Endpoint: "affiliate-" + affiliate, Method: http.MethodGet,
 			URL:    "https://tracker.example/postback?cid=" + key,
 			Header: http.Header{"X-Test": {"1"}}, Status: store.DeliveryPending,
 			NextAttemptAt: occurred.Add(2 * time.Second), CreatedAt: occurred.Add(2 * time.Second),
 		}},
+	}
+}
+
+// cpaLine returns a CPA accrual of 50.00 EUR for a first deposit of 150.00 EUR, payable
+// after a week's hold, caused by conversion id.
+func cpaLine(conversion uuid.UUID, affiliate, player string, at time.Time) store.LedgerLine {
+	return store.LedgerLine{ID: uuid.New(), ConversionID: conversion, CreatedAt: at, Line: commission.Line{
+		Kind: commission.KindAccrual, Rule: commission.RuleCPACountry, Plan: "default", Affiliate: affiliate,
+		Player: player, Event: "tx-" + player, At: at, Payable: at.Add(7 * 24 * time.Hour),
+		Amount: money.New(5000, money.EUR), Base: money.New(15000, money.EUR), Mode: money.HalfUp,
+		FX:     &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: base},
+		Detail: commission.Detail{Country: "DE"},
+	}}
+}
+
+// reversalOf returns the line that reverses l at t.
+func reversalOf(l store.LedgerLine, t time.Time) store.LedgerLine {
+	r := l
+	r.ID, r.CreatedAt = uuid.New(), t
+	r.Kind, r.Reverses, r.Event, r.At, r.Payable = commission.KindReversal, l.Event, "chargeback-"+l.Event, t, t
+	r.Amount, r.Base = money.New(-l.Amount.Minor(), l.Amount.Currency()), money.New(-l.Base.Minor(), l.Base.Currency())
+	return r
+}
+
+// carryLine returns a period line of affiliate that carries a balance of minor units of cur
+// out of the month that starts at start.
+func carryLine(affiliate string, minor int64, cur money.Currency, start time.Time) store.LedgerLine {
+	end := start.AddDate(0, 1, 0)
+	return store.LedgerLine{ID: uuid.New(), CreatedAt: end, Line: commission.Line{
+		Kind: commission.KindCarryover, Rule: commission.RuleRevShare, Plan: "rs", Affiliate: affiliate,
+		At: end, Payable: end, Period: commission.Period{Start: start, End: end},
+		Amount: money.New(0, cur), Base: money.New(minor, cur), Detail: commission.Detail{Carryover: commission.CarryForward},
+	}}
+}
+
+// adjustment returns an adjustment of minor units of cur for affiliate, written at t.
+func adjustment(affiliate string, minor int64, cur money.Currency, t time.Time) store.LedgerLine {
+	return store.LedgerLine{ID: uuid.New(), CreatedAt: t, Line: commission.Line{
+		Kind: commission.KindAdjustment, Rule: commission.RuleAdjustment, Affiliate: affiliate,
+		At: t, Payable: t, Amount: money.New(minor, cur), Base: money.New(0, cur),
+	}}
+}
+
+// requireSameLines checks that got are the lines want, as a store keeps them.
+func requireSameLines(t *testing.T, want, got []store.LedgerLine, rule string, args ...any) {
+	t.Helper()
+	want = slices.Clone(want)
+	for i := range want {
+		want[i] = want[i].Normalize()
+	}
+	require.Equal(t, want, got, append([]any{"rule: " + rule}, args...)...)
+	for i := range want {
+		require.True(t, want[i].Equal(got[i]), append([]any{"rule: " + rule + " (by Equal)"}, args...)...)
+		require.Equal(t, want[i].Explain(), got[i].Explain(), "rule: a line read back explains itself identically (its times in UTC)")
 	}
 }
 
@@ -342,7 +395,7 @@ func (s suite) conversions(t *testing.T) {
 
 		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour)})
 		require.NoError(t, err)
-		require.Equal(t, []store.LedgerLine{p.Ledger[0].Normalize()}, lines, "rule: the conversion's ledger lines are stored with it")
+		requireSameLines(t, p.Ledger, lines, "the conversion's ledger lines are stored with it, every field of their commission line included")
 
 		d, err := st.GetDelivery(ctx(t), p.Deliveries[0].ID)
 		require.NoError(t, err)
@@ -442,9 +495,9 @@ func (s suite) conversions(t *testing.T) {
 			"NoReceivedAt":           func(p *store.RecordConversionParams) { p.Conversion.ReceivedAt = time.Time{} },
 			"LedgerOfOtherConv":      func(p *store.RecordConversionParams) { p.Ledger[0].ConversionID = uuid.New() },
 			"NegativeAccrual":        func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
-			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = store.LedgerReversal },
+			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = commission.KindReversal },
 			"LedgerWithoutCurrency":  func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
-			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
+			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].Affiliate = "" },
 			"DeliveryNotPending":     func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
 			"DeliveryBadMethod":      func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
 			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
@@ -504,10 +557,7 @@ func (s suite) conversions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, event.StatusApproved, approved.Status, "rule: ChangeStatus sets the status")
 
-		reversal := store.LedgerLine{
-			ID: uuid.New(), ConversionID: p.Conversion.ID, AffiliateID: "aff-1", Kind: store.LedgerReversal,
-			Amount: money.New(-5000, money.EUR), Rule: "plan:default/cpa", CreatedAt: base.Add(2 * time.Hour),
-		}
+		reversal := reversalOf(p.Ledger[0], base.Add(2*time.Hour))
 		stale := store.ChangeStatusParams{
 			ConversionID: p.Conversion.ID, From: event.StatusPending, To: event.StatusReversed,
 			Reason: "chargeback", At: base.Add(2 * time.Hour), Ledger: []store.LedgerLine{reversal},
@@ -581,24 +631,19 @@ func (s suite) conversions(t *testing.T) {
 }
 
 func (s suite) ledger(t *testing.T) {
+	lines := func(ls ...store.LedgerLine) store.InsertLedgerLinesParams {
+		return store.InsertLedgerLinesParams{Lines: ls}
+	}
 	t.Run("PeriodLines", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
-		carry := store.LedgerLine{
-			ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerCarryover, Amount: money.New(-12345, money.KWD),
-			Rule: "plan:rs/nco", PeriodStart: base, PeriodEnd: base.AddDate(0, 1, 0), CreatedAt: base,
-		}
-		lines := func(ls ...store.LedgerLine) store.InsertLedgerLinesParams {
-			return store.InsertLedgerLinesParams{Lines: ls}
-		}
+		carry := carryLine("aff-1", -12345, money.KWD, base)
 		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(carry)), "rule: a valid period line is stored")
 		require.ErrorIs(t, st.InsertLedgerLines(ctx(t), lines(carry)), store.ErrDuplicate,
 			"rule: the same line again is ErrDuplicate")
 		changed := carry
-		changed.Amount = money.New(-1, money.KWD)
-		fresh := func() store.LedgerLine {
-			return store.LedgerLine{ID: uuid.New(), AffiliateID: "aff-1", Kind: store.LedgerAdjustment, Amount: money.New(5, money.KWD), CreatedAt: base}
-		}
+		changed.Base = money.New(-1, money.KWD)
+		fresh := func() store.LedgerLine { return adjustment("aff-1", 5, money.KWD, base) }
 		other := fresh()
 		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(other)))
 		otherChanged := other
@@ -624,8 +669,7 @@ func (s suite) ledger(t *testing.T) {
 			{"ExistingIdentical", lines(fresh(), carry), store.ErrDuplicate, "a call with a line that exists already, identical, is ErrDuplicate"},
 			{"RepeatedID", lines(repeated, fresh(), repeated), store.ErrInvalid, "a call that gives one line ID twice is ErrInvalid"},
 			{"UnknownConversion", lines(fresh(), ofUnknown), store.ErrInvalid, "a line whose conversion was never recorded is ErrInvalid"},
-			{"InvalidLine", lines(fresh(), store.LedgerLine{ID: uuid.New(), Kind: store.LedgerAdjustment, Amount: money.New(1, money.KWD), CreatedAt: base}), store.ErrInvalid,
-				"a call with an invalid line is ErrInvalid"},
+			{"InvalidLine", lines(fresh(), adjustment("", 1, money.KWD, base)), store.ErrInvalid, "a call with an invalid line is ErrInvalid"},
 			{"TooMany", lines(tooMany...), store.ErrInvalid, "a call of more than MaxLines lines is ErrInvalid"},
 		} {
 			require.ErrorIs(t, st.InsertLedgerLines(ctx(t), tc.p), tc.want, "rule: %s (%s)", tc.rule, tc.name)
@@ -633,10 +677,246 @@ func (s suite) ledger(t *testing.T) {
 		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(ofRecorded)), "rule: a line may name a recorded conversion")
 		require.NoError(t, st.InsertLedgerLines(ctx(t), lines()), "rule: an empty call is a no-op")
 
-		got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
+		got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.AddDate(0, 1, 1)})
 		require.NoError(t, err)
+		got = slices.DeleteFunc(got, func(l store.LedgerLine) bool { return l.ID == recorded.Ledger[0].ID })
 		require.ElementsMatch(t, []store.LedgerLine{carry.Normalize(), other.Normalize(), ofRecorded.Normalize()}, got, "rule: a refused call writes none of its lines")
+		for _, l := range got {
+			if l.ID == carry.ID {
+				require.True(t, l.Amount.IsZero(), "rule: a carryover line keeps a zero amount")
+				require.Equal(t, money.New(-12345, money.KWD), l.Base, "rule: a carryover line keeps its balance in Base, in minor units and currency")
+			}
+		}
 	})
+	t.Run("InvalidRefused", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		for name, bad := range map[string]func() store.LedgerLine{
+			"NoID":        func() store.LedgerLine { l := adjustment("aff-1", 1, money.EUR, base); l.ID = uuid.Nil; return l },
+			"NoAffiliate": func() store.LedgerLine { return adjustment("", 1, money.EUR, base) },
+			"NoCurrency":  func() store.LedgerLine { return adjustment("aff-1", 1, 0, base) },
+			"NoCreatedAt": func() store.LedgerLine {
+				l := adjustment("aff-1", 1, money.EUR, base)
+				l.CreatedAt = time.Time{}
+				return l
+			},
+			"NoAt": func() store.LedgerLine { l := adjustment("aff-1", 1, money.EUR, base); l.At = time.Time{}; return l },
+			"NoPayable": func() store.LedgerLine {
+				l := adjustment("aff-1", 1, money.EUR, base)
+				l.Payable = time.Time{}
+				return l
+			},
+			"PayableBeforeAt": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Payable = base.Add(-time.Second)
+				return l
+			},
+			"UnknownKind": func() store.LedgerLine { l := adjustment("aff-1", 1, money.EUR, base); l.Kind = 0; return l },
+			"UnknownRule": func() store.LedgerLine { l := adjustment("aff-1", 1, money.EUR, base); l.Rule = 200; return l },
+			"UnknownMode": func() store.LedgerLine { l := adjustment("aff-1", 1, money.EUR, base); l.Mode = 200; return l },
+			"NegativeAccrual": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Amount = money.New(-1, money.EUR)
+				return l
+			},
+			"PositiveReversal": func() store.LedgerLine {
+				l := reversalOf(cpaLine(uuid.Nil, "aff-1", "p", base), base)
+				l.Amount = money.New(1, money.EUR)
+				return l
+			},
+			"PositiveClawback": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Kind = commission.KindClawback
+				return l
+			},
+			"CarryoverAmount": func() store.LedgerLine {
+				l := carryLine("aff-1", -100, money.EUR, base)
+				l.Amount = money.New(-100, money.EUR)
+				return l
+			},
+			"PositiveCarryover": func() store.LedgerLine { return carryLine("aff-1", 100, money.EUR, base) },
+			"NoBase":            func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.Base = money.Amount{}; return l },
+			"FXIntoOther":       func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.FX.To = money.GBP; return l },
+			"FXWithoutSource":   func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.FX.Source = ""; return l },
+			"DetailNoCurrency": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Detail.PerLot = money.New(5, 0)
+				return l
+			},
+			"BaseOtherCurrency": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Base = money.New(1, money.USD)
+				return l
+			},
+			"WithReason":   func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.Reason = "cap.count"; return l },
+			"NegativeTier": func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.Tier = -1; return l },
+			"HalfAPeriod": func() store.LedgerLine {
+				l := carryLine("aff-1", -1, money.EUR, base)
+				l.Period.End = time.Time{}
+				return l
+			},
+			"ReversedPeriod": func() store.LedgerLine {
+				l := carryLine("aff-1", -1, money.EUR, base)
+				l.Period.End = l.Period.Start
+				return l
+			},
+			"ControlCharInEvent": func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.Event = "tx\x00"; return l },
+			"LongPlan": func() store.LedgerLine {
+				l := cpaLine(uuid.Nil, "aff-1", "p", base)
+				l.Plan = strings.Repeat("p", store.MaxKeyLen+1)
+				return l
+			},
+		} {
+			l := bad()
+			require.ErrorIs(t, st.InsertLedgerLines(ctx(t), lines(l)), store.ErrInvalid, "rule: an invalid ledger line (%s) is ErrInvalid", name)
+			p := conversionFor("bad-"+name, "aff-1", base)
+			l.ConversionID = p.Conversion.ID
+			p.Ledger = []store.LedgerLine{l}
+			_, err := st.RecordConversion(ctx(t), p)
+			require.ErrorIs(t, err, store.ErrInvalid, "rule: an invalid ledger line (%s) is ErrInvalid in RecordConversion too", name)
+		}
+		got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.AddDate(-1, 0, 0), To: base.AddDate(1, 0, 0)})
+		require.NoError(t, err)
+		require.Empty(t, got, "rule: invalid ledger lines write nothing")
+	})
+	t.Run("ReturnedCopyIsTheCallers", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		l := cpaLine(uuid.Nil, "aff-1", "p", base)
+		l.Detail.Tiers = []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(l)))
+		want := l.Normalize()
+		l.FX.Source, l.Detail.Tiers[0].Rate = "changed by caller after insert", money.MustParseRate("99%")
+		list := func() []store.LedgerLine {
+			got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
+			require.NoError(t, err)
+			return got
+		}
+		got := list()
+		requireSameLines(t, []store.LedgerLine{want}, got, "the store keeps its own copy of an inserted line, its exchange rate and detail included")
+		got[0].FX.Source, got[0].Detail.Tiers[0].Rate = "changed by caller after list", money.MustParseRate("99%")
+		requireSameLines(t, []store.LedgerLine{want}, list(), "a listed line shares nothing with the store")
+	})
+	t.Run("ListByStatementTime", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		april := march.AddDate(0, 1, 0)
+		carry := carryLine("aff-1", -500, money.EUR, march)              // March's line, written and payable on April 1
+		held := cpaLine(uuid.Nil, "aff-1", "p", march.AddDate(0, 0, 28)) // accrued in March, payable in April
+		adj := adjustment("aff-1", 700, money.EUR, march.AddDate(0, 0, 3))
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(carry, held, adj)))
+		list := func(by store.LedgerTime, from, to time.Time) []uuid.UUID {
+			got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: by, From: from, To: to})
+			require.NoError(t, err)
+			ids := []uuid.UUID{}
+			for _, l := range got {
+				ids = append(ids, l.ID)
+			}
+			return ids
+		}
+		require.Equal(t, []uuid.UUID{adj.ID, held.ID}, list(store.ByCreatedAt, march, april), "rule: ByCreatedAt lists the lines written in the range")
+		require.Equal(t, []uuid.UUID{carry.ID, adj.ID}, list(store.ByStatementTime, march, april),
+			"rule: ByStatementTime lists the lines of the period's statement: a period line by its period's start, others by payable time, in that order")
+		require.Equal(t, []uuid.UUID{held.ID}, list(store.ByStatementTime, april, april.AddDate(0, 1, 0)), "rule: a held line is in the statement of the period it is payable in")
+		_, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: 9, From: march, To: april})
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: an unknown LedgerTime is ErrInvalid")
+	})
+	t.Run("ReplayedLedgerRoundTrips", func(t *testing.T) {
+		t.Parallel()
+		for _, h := range commissiontest.Histories() {
+			t.Run(h.Name, func(t *testing.T) {
+				st := s.h.NewStore(t)
+				res, err := commission.Replay(h.Program, h.Events, nil)
+				require.NoError(t, err)
+				require.NotEmpty(t, res.Ledger)
+				stored := storeLedger(t, st, res.Ledger)
+
+				affiliates := []string{}
+				for _, l := range stored {
+					if !slices.Contains(affiliates, l.Affiliate) {
+						affiliates = append(affiliates, l.Affiliate)
+					}
+				}
+				var read []commission.Line
+				for _, aff := range affiliates {
+					for _, l := range listAll(t, st, store.ListLedgerLinesParams{AffiliateID: aff, From: base.AddDate(-1, 0, 0), To: base.AddDate(1, 0, 0), Limit: 7}) {
+						read = append(read, l.Line)
+					}
+				}
+				require.Len(t, read, len(res.Ledger), "rule: every line of a ledger is stored and listed")
+				got, err := commission.Statements(h.Program, read, nil)
+				require.NoError(t, err)
+				require.Equal(t, commissiontest.InUTC(res.Statements), commissiontest.InUTC(got),
+					"rule: statements rebuilt from the lines a store returns equal Replay's own")
+
+				for _, want := range res.Statements {
+					listed := listAll(t, st, store.ListLedgerLinesParams{AffiliateID: want.Affiliate, By: store.ByStatementTime, From: want.Period.Start, To: want.Period.End, Limit: 3})
+					slices.SortFunc(listed, func(a, b store.LedgerLine) int { return a.CreatedAt.Compare(b.CreatedAt) }) // ledger order
+					require.Len(t, listed, len(want.Lines), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s)", want.Affiliate, want.Period)
+					for i, l := range listed {
+						require.True(t, want.Lines[i].Equal(l.Line), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s, line %d)", want.Affiliate, want.Period, i)
+						inUTC := store.LedgerLine{Line: want.Lines[i]}.Normalize()
+						require.Equal(t, inUTC.Explain(), l.Explain(), "rule: a line read back explains itself identically (its times in UTC)")
+					}
+				}
+			})
+		}
+	})
+}
+
+// storeLedger stores a replayed ledger, in ledger order: each line of an event (a line with
+// an Event and no Period) with a conversion of its own, through RecordConversion, the others
+// through InsertLedgerLines. CreatedAt and IDs grow in ledger order, so a listing by
+// creation gives the ledger back in order. It returns the lines as stored.
+func storeLedger(t *testing.T, st store.Store, ledger []commission.Line) []store.LedgerLine {
+	t.Helper()
+	out := make([]store.LedgerLine, len(ledger))
+	var batch []store.LedgerLine
+	flush := func() {
+		require.NoError(t, st.InsertLedgerLines(ctx(t), store.InsertLedgerLinesParams{Lines: batch}), "rule: a replayed ledger's period lines are stored")
+		batch = nil
+	}
+	for i, l := range ledger {
+		sl := store.LedgerLine{ID: orderedID(i), CreatedAt: at(time.Duration(i) * time.Microsecond), Line: l}
+		if l.Event != "" && l.Period.IsZero() {
+			p := conversionFor(fmt.Sprintf("replay-%d", i), l.Affiliate, base)
+			sl.ConversionID = p.Conversion.ID
+			p.Ledger, p.Deliveries = []store.LedgerLine{sl}, nil
+			_, err := st.RecordConversion(ctx(t), p)
+			require.NoError(t, err, "rule: a replayed ledger's event lines are recorded with their conversion")
+		} else {
+			batch = append(batch, sl)
+		}
+		out[i] = sl
+	}
+	flush()
+	return out
+}
+
+// orderedID returns an ID that sorts after orderedID(i-1).
+func orderedID(i int) uuid.UUID {
+	id := uuid.New()
+	id[0], id[1], id[2], id[3] = byte(i>>24), byte(i>>16), byte(i>>8), byte(i)
+	return id
+}
+
+// listAll pages through a ledger listing with p.Limit and returns every line, checking that
+// each page holds at most p.Limit lines.
+func listAll(t *testing.T, st store.Store, p store.ListLedgerLinesParams) []store.LedgerLine {
+	t.Helper()
+	var out []store.LedgerLine
+	for {
+		page, err := st.ListLedgerLines(ctx(t), p)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page), p.Limit, "rule: a listing returns at most Limit records")
+		if len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+		last := page[len(page)-1]
+		p.After = store.Cursor{At: p.By.ListTime(last), ID: last.ID}
+	}
 }
 
 func newDelivery(conversion uuid.UUID, due time.Time) store.Delivery {
