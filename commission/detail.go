@@ -2,6 +2,7 @@ package commission
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/s2skit/s2s/money"
 )
@@ -150,14 +151,18 @@ func (d Detail) MarshalJSON() ([]byte, error) {
 			*dst[i] = set(*src[i])
 		}
 	}
-	return json.Marshal(&j)
+	b, err := json.Marshal(&j)
+	if err != nil {
+		return nil, fmt.Errorf("%w: detail: %w", ErrInvalidLine, err)
+	}
+	return b, nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler: it accepts what MarshalJSON writes.
 func (d *Detail) UnmarshalJSON(b []byte) error {
 	var j detailJSON
 	if err := json.Unmarshal(b, &j); err != nil {
-		return err
+		return fmt.Errorf("%w: detail: %w", ErrInvalidLine, err)
 	}
 	*d = Detail{
 		Country: j.Country, Rank: j.Rank, Players: j.Players,

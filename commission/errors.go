@@ -1,6 +1,10 @@
 package commission
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // The sentinel errors of package commission. Every error the package returns wraps one of
 // them, so callers test with errors.Is; errors that come from package money keep the money
@@ -18,11 +22,36 @@ var (
 	ErrCurrency = errors.New("commission: currency needs an exchange rate")
 	// ErrInvalidEvent reports an event that cannot be used: no ID, kind or affiliate, a
 	// duplicate ID, a missing field its kind requires, or a reversal of an event that is not
-	// in the history. It also reports an unknown line kind or rule name in JSON.
+	// in the history.
 	ErrInvalidEvent = errors.New("commission: invalid event")
+	// ErrInvalidLine reports a ledger line that cannot be encoded or decoded: an unknown
+	// kind or rule, or a malformed detail.
+	ErrInvalidLine = errors.New("commission: invalid line")
 	// ErrOverflow reports a result or an intermediate value beyond the int64 range of minor
 	// units, or a rate product beyond a money.Rate. Nothing ever wraps around.
 	ErrOverflow = errors.New("commission: overflow")
 )
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// prefix begins every error message of the package.
+const prefix = "commission: "
+
+// contextError is an error of the package with the context it happened in, placed after
+// the package prefix: `commission: event "d1" (deposit): currency needs an exchange rate:
+// ...`. It wraps the error, and so its sentinel.
+type contextError struct {
+	context string
+	err     error
+}
+
+func (e *contextError) Error() string {
+	return prefix + e.context + ": " + strings.TrimPrefix(e.err.Error(), prefix)
+}
+
+func (e *contextError) Unwrap() error { return e.err }
+
+// within returns err in the context that format and args describe.
+func within(err error, format string, args ...any) error {
+	return &contextError{context: fmt.Sprintf(format, args...), err: err}
+}

@@ -105,6 +105,19 @@ func (r *Revenue) fields() [revenueFields]*money.Amount {
 	return [...]*money.Amount{&r.GGR, &r.Bonuses, &r.Deposits, &r.Withdrawals, &r.Fees, &r.Taxes, &r.Adjustments}
 }
 
+// combine sets each amount of r to op(that amount, the same amount of o).
+func (r *Revenue) combine(o *Revenue, op func(a, b money.Amount) (money.Amount, error)) error {
+	dst, src := r.fields(), o.fields()
+	for i := range dst {
+		v, err := op(*dst[i], *src[i])
+		if err != nil {
+			return err
+		}
+		*dst[i] = v
+	}
+	return nil
+}
+
 // IsZero reports whether every amount of r is zero.
 func (r Revenue) IsZero() bool {
 	for _, a := range r.fields() {

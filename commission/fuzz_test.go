@@ -13,6 +13,7 @@ import (
 // that still validates and encodes the same, and its calculators never panic.
 func FuzzPlanJSON(f *testing.F) {
 	f.Add([]byte(hybridJSON))
+	f.Add([]byte(plainJSON))
 	f.Add([]byte(`{"id":"p","currency":"KWD","prop":{"sizes":[{"from":{"minor":0,"currency":"KWD"},"amount":{"amount":"1.500","currency":"KWD"}}]}}`))
 	f.Add([]byte(`{"id":"ib","currency":"USD","ib":{"symbols":[{"per_lot":{"amount":"5","currency":"USD"}}],"levels":["70%","0.2"]}}`))
 	f.Add([]byte(`{"id":"r","currency":"JPY","revshare":{"rate":"0.3","carryover":"ring_fence","high_roller":{"amount":"100000","currency":"JPY"}}}`))

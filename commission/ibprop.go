@@ -77,7 +77,8 @@ type Prop struct {
 	ClawbackReset  bool `json:"clawback_reset,omitempty"`
 }
 
-// SizeAmount prices challenges from an account size of From.
+// SizeAmount prices challenges from an account size of From. In JSON, the first size may
+// leave out "from" (it is zero in the plan's currency).
 type SizeAmount struct {
 	From   money.Amount `json:"from"`
 	Amount money.Amount `json:"amount"`

@@ -86,7 +86,7 @@ func enumMarshal(names []string, v uint8, what string) ([]byte, error) {
 	if v > 0 && int(v) < len(names) {
 		return []byte(names[v]), nil
 	}
-	return nil, fmt.Errorf("%w: unknown line %s %d", ErrInvalidEvent, what, v)
+	return nil, fmt.Errorf("%w: unknown %s %d", ErrInvalidLine, what, v)
 }
 
 func enumUnmarshal(names []string, v *uint8, b []byte, what string) error {
@@ -96,7 +96,7 @@ func enumUnmarshal(names []string, v *uint8, b []byte, what string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: unknown line %s %q", ErrInvalidEvent, what, b)
+	return fmt.Errorf("%w: unknown %s %q", ErrInvalidLine, what, b)
 }
 
 // Line is one immutable ledger line: an amount owed to an affiliate, the rule that produced it

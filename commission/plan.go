@@ -61,6 +61,7 @@ type CountryAmount struct {
 }
 
 // CountTier is a volume tier of CPA: from the From-th qualified player of a period, Amount.
+// In JSON, the first tier may leave out "from" (it is 1).
 type CountTier struct {
 	From   int64        `json:"from"`
 	Amount money.Amount `json:"amount"`
@@ -111,35 +112,45 @@ type RevShare struct {
 	AdminFee money.Rate `json:"admin_fee,omitzero"`
 	// Carryover is what happens to a negative period.
 	Carryover Carryover `json:"carryover,omitempty"`
-	// HighRoller is the ring-fence threshold of Carryover RingFence: a player whose NGR
-	// balance in a period is at or below minus HighRoller is fenced.
+	// HighRoller is the ring-fence threshold of Carryover RingFence: a player whose NGR in a
+	// period is at or below minus HighRoller becomes fenced, and stays fenced until his
+	// balance is absorbed (see RingFence). It is required, and positive, with RingFence.
 	HighRoller money.Amount `json:"high_roller,omitzero"`
 }
 
-// RateTier is a band of a tiered RevShare: from base From, Rate.
+// RateTier is a band of a tiered RevShare: from base From, Rate. In JSON, the first tier may
+// leave out "from" (it is zero in the plan's currency).
 type RateTier struct {
 	From money.Amount `json:"from"`
 	Rate money.Rate   `json:"rate"`
 }
 
-// Carryover is a negative-carryover policy of RevShare.
+// Carryover is a negative-carryover policy of RevShare. The empty Carryover, the zero value,
+// is CarryNone.
 type Carryover string
 
 // The carryover policies.
 const (
-	// CarryNone (the zero value) starts each period at zero: a negative period pays nothing
-	// and is forgotten.
+	// CarryNone starts each period at zero: a negative period pays nothing and is
+	// forgotten. It is also what the empty Carryover means.
 	CarryNone Carryover = "none"
 	// CarryForward carries a negative period base into the next period.
 	CarryForward Carryover = "carry"
-	// RingFence carries nothing for the affiliate, except for high rollers: a player whose
-	// period NGR is at or below minus HighRoller is left out of the affiliate's base and
-	// his negative balance is carried against his own later NGR only.
+	// RingFence carries nothing for the affiliate, except for high rollers. A player becomes
+	// fenced in a period whose NGR is at or below minus HighRoller: his NGR is left out of
+	// the affiliate's base and becomes his own negative balance. Once fenced, a player stays
+	// fenced until the balance is absorbed: every later NGR of his, whatever its size or
+	// sign, goes to his balance and not to the affiliate's base; in the period where the
+	// balance reaches zero or more, only what is left over counts for the affiliate, and
+	// the player is no longer fenced (a later period at or below minus HighRoller fences him
+	// again). A player who is not fenced counts in the affiliate's base, negative or not.
 	RingFence Carryover = "ring_fence"
 )
 
 // Formula computes NGR as a sum of terms, each a revenue field times a signed rate, exactly,
-// rounded once. The MGA formula GGR×83.5% − bonuses − (deposits+withdrawals)×10% is
+// rounded once. In JSON it is its list of terms or the name of a preset (FormulaMGA,
+// FormulaOntario); the MGA formula GGR×83.5% − bonuses − (deposits+withdrawals)×10% is
+// "mga", or
 //
 //	[{"field":"ggr","rate":"83.5%"},{"field":"bonuses","rate":"-1"},
 //	 {"field":"deposits","rate":"-10%"},{"field":"withdrawals","rate":"-10%"}]
@@ -222,81 +233,11 @@ func (p *Plan) Validate() error {
 	if p.CPA == nil && p.RevShare == nil && p.IB == nil && p.Prop == nil && p.Sub == nil {
 		v.fail("plan", "no model: set cpa, revshare, ib, prop or sub")
 	}
-	if c := p.CPA; c != nil {
-		v.amount("cpa.amount", c.Amount, true)
-		for i, ca := range c.Countries {
-			f := fmt.Sprintf("cpa.countries[%d]", i)
-			if !validCountry(ca.Country) {
-				v.fail(f+".country", fmt.Sprintf("%q is not an upper-case ISO 3166 alpha-2 code", ca.Country))
-			}
-			for j := range i {
-				if c.Countries[j].Country == ca.Country {
-					v.fail(f+".country", fmt.Sprintf("duplicates countries[%d]", j))
-				}
-			}
-			v.amount(f+".amount", ca.Amount, true)
-		}
-		for i, t := range c.Tiers {
-			f := fmt.Sprintf("cpa.tiers[%d]", i)
-			switch {
-			case i == 0 && t.From != 1:
-				v.fail(f+".from", "the first tier must start at 1")
-			case i > 0 && t.From <= c.Tiers[i-1].From:
-				v.fail(f+".from", fmt.Sprintf("overlaps tiers[%d]", i-1))
-			}
-			v.amount(f+".amount", t.Amount, true)
-		}
-		b := c.Baseline
-		v.amount("cpa.baseline.min_ftd", b.MinFTD, false)
-		v.amount("cpa.baseline.min_deposits", b.MinDeposits, false)
-		v.amount("cpa.baseline.min_wager", b.MinWager, false)
-		if b.MinRounds < 0 {
-			v.fail("cpa.baseline.min_rounds", "negative")
-		}
-		if b.DepositWindow < 0 || b.Within < 0 || c.Hold < 0 {
-			v.fail("cpa", "negative duration")
-		}
-		if c.Cap.Count < 0 {
-			v.fail("cpa.cap.count", "negative")
-		}
-		v.amount("cpa.cap.amount", c.Cap.Amount, false)
+	if p.CPA != nil {
+		p.CPA.validate(&v)
 	}
-	if r := p.RevShare; r != nil {
-		v.share("revshare.rate", r.Rate)
-		for i, t := range r.Tiers {
-			f := fmt.Sprintf("revshare.tiers[%d]", i)
-			v.amount(f+".from", t.From, true)
-			switch {
-			case i == 0 && !t.From.IsZero():
-				v.fail(f+".from", "the first tier must start at 0")
-			case i > 0 && !less(r.Tiers[i-1].From, t.From):
-				v.fail(f+".from", fmt.Sprintf("overlaps tiers[%d]", i-1))
-			}
-			v.share(f+".rate", t.Rate)
-		}
-		if len(r.Tiers) > 0 && !r.Rate.IsZero() {
-			v.fail("revshare.rate", "set either rate or tiers")
-		}
-		for i, t := range r.NGR {
-			f := fmt.Sprintf("revshare.ngr[%d]", i)
-			if !t.Field.valid() {
-				v.fail(f+".field", fmt.Sprintf("unknown field %q", t.Field))
-			}
-			if t.Rate.Cmp(intRate(-1)) < 0 || t.Rate.Cmp(intRate(1)) > 0 {
-				v.fail(f+".rate", fmt.Sprintf("%s is outside -100%%..100%%", t.Rate))
-			}
-		}
-		v.share("revshare.admin_fee", r.AdminFee)
-		switch r.Carryover {
-		case "", CarryNone, CarryForward:
-			if !r.HighRoller.IsZero() {
-				v.fail("revshare.high_roller", "only used with carryover \"ring_fence\"")
-			}
-		case RingFence:
-			v.amount("revshare.high_roller", r.HighRoller, true)
-		default:
-			v.fail("revshare.carryover", fmt.Sprintf("unknown policy %q (want none, carry or ring_fence)", r.Carryover))
-		}
+	if p.RevShare != nil {
+		p.RevShare.validate(&v)
 	}
 	if p.IB != nil {
 		p.IB.validate(&v)
@@ -304,19 +245,104 @@ func (p *Plan) Validate() error {
 	if p.Prop != nil {
 		p.Prop.validate(&v)
 	}
-	if s := p.Sub; s != nil {
-		if len(s.Levels) == 0 {
-			v.fail("sub.levels", "empty")
-		}
-		for i, l := range s.Levels {
-			f := fmt.Sprintf("sub.levels[%d]", i)
-			v.share(f+".rate", l.Rate)
-			if l.Basis != OfEarnings && l.Basis != OfRevenue {
-				v.fail(f+".basis", fmt.Sprintf("unknown basis %q (want earnings or revenue)", l.Basis))
-			}
-		}
+	if p.Sub != nil {
+		p.Sub.validate(&v)
 	}
 	return v.err
+}
+
+func (c *CPA) validate(v *validator) {
+	v.amount("cpa.amount", c.Amount, true)
+	for i, ca := range c.Countries {
+		f := fmt.Sprintf("cpa.countries[%d]", i)
+		if !validCountry(ca.Country) {
+			v.fail(f+".country", fmt.Sprintf("%q is not an upper-case ISO 3166 alpha-2 code", ca.Country))
+		}
+		for j := range i {
+			if c.Countries[j].Country == ca.Country {
+				v.fail(f+".country", fmt.Sprintf("duplicates countries[%d]", j))
+			}
+		}
+		v.amount(f+".amount", ca.Amount, true)
+	}
+	for i, t := range c.Tiers {
+		f := fmt.Sprintf("cpa.tiers[%d]", i)
+		switch {
+		case i == 0 && t.From != 1:
+			v.fail(f+".from", "the first tier must start at 1")
+		case i > 0 && t.From <= c.Tiers[i-1].From:
+			v.fail(f+".from", fmt.Sprintf("overlaps tiers[%d]", i-1))
+		}
+		v.amount(f+".amount", t.Amount, true)
+	}
+	b := c.Baseline
+	v.amount("cpa.baseline.min_ftd", b.MinFTD, false)
+	v.amount("cpa.baseline.min_deposits", b.MinDeposits, false)
+	v.amount("cpa.baseline.min_wager", b.MinWager, false)
+	if b.MinRounds < 0 {
+		v.fail("cpa.baseline.min_rounds", "negative")
+	}
+	if b.DepositWindow < 0 || b.Within < 0 || c.Hold < 0 {
+		v.fail("cpa", "negative duration")
+	}
+	if c.Cap.Count < 0 {
+		v.fail("cpa.cap.count", "negative")
+	}
+	v.amount("cpa.cap.amount", c.Cap.Amount, false)
+}
+
+func (r *RevShare) validate(v *validator) {
+	v.share("revshare.rate", r.Rate)
+	for i, t := range r.Tiers {
+		f := fmt.Sprintf("revshare.tiers[%d]", i)
+		v.amount(f+".from", t.From, true)
+		switch {
+		case i == 0 && !t.From.IsZero():
+			v.fail(f+".from", "the first tier must start at 0")
+		case i > 0 && !less(r.Tiers[i-1].From, t.From):
+			v.fail(f+".from", fmt.Sprintf("overlaps tiers[%d]", i-1))
+		}
+		v.share(f+".rate", t.Rate)
+	}
+	if len(r.Tiers) > 0 && !r.Rate.IsZero() {
+		v.fail("revshare.rate", "set either rate or tiers")
+	}
+	for i, t := range r.NGR {
+		f := fmt.Sprintf("revshare.ngr[%d]", i)
+		if !t.Field.valid() {
+			v.fail(f+".field", fmt.Sprintf("unknown field %q", t.Field))
+		}
+		if t.Rate.Cmp(intRate(-1)) < 0 || t.Rate.Cmp(intRate(1)) > 0 {
+			v.fail(f+".rate", fmt.Sprintf("%s is outside -100%%..100%%", t.Rate))
+		}
+	}
+	v.share("revshare.admin_fee", r.AdminFee)
+	switch r.Carryover {
+	case "", CarryNone, CarryForward:
+		if !r.HighRoller.IsZero() {
+			v.fail("revshare.high_roller", "only used with carryover \"ring_fence\"")
+		}
+	case RingFence:
+		if r.HighRoller.IsZero() { // zero is unset, as in the JSON encoding (omitzero)
+			v.fail("revshare.high_roller", "missing")
+		}
+		v.amount("revshare.high_roller", r.HighRoller, true)
+	default:
+		v.fail("revshare.carryover", fmt.Sprintf("unknown policy %q (want none, carry or ring_fence)", r.Carryover))
+	}
+}
+
+func (s *Sub) validate(v *validator) {
+	if len(s.Levels) == 0 {
+		v.fail("sub.levels", "empty")
+	}
+	for i, l := range s.Levels {
+		f := fmt.Sprintf("sub.levels[%d]", i)
+		v.share(f+".rate", l.Rate)
+		if l.Basis != OfEarnings && l.Basis != OfRevenue {
+			v.fail(f+".basis", fmt.Sprintf("unknown basis %q (want earnings or revenue)", l.Basis))
+		}
+	}
 }
 
 func (f Field) valid() bool {

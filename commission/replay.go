@@ -2,7 +2,6 @@ package commission
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -19,72 +18,31 @@ type ReplayOptions struct {
 	LoadLocation func(name string) (*time.Location, error)
 }
 
-// ReplayResult is what a replay computed: the ledger, in order, and the statements per affiliate
-// and period. Nothing is stored anywhere.
+// ReplayResult is what a replay computed. Nothing is stored anywhere.
 type ReplayResult struct {
-	Ledger     []Line
+	// Ledger is every ledger line, in the order computed: the events' lines in order of
+	// their time, then the periods' RevShare and carryover lines, then sub-affiliate lines.
+	Ledger []Line
+	// Statements are the ledger's statements per affiliate and period (see Statements).
 	Statements []Statement
+	// UnpaidCPA says why players earned no CPA: for each player checked for a CPA under a
+	// plan that has one who never earned it, the line of the last check. Its Reason names
+	// the first requirement the player did not meet then ("baseline.min_ftd",
+	// "baseline.verified", "cap.count"...), its Event and At the event checked. These lines
+	// are in no ledger. By affiliate, then player.
+	UnpaidCPA []Line
 }
 
 // Compare replays the same events against two programs (say, the current deal and a proposed
 // one) and returns both results side by side.
 func Compare(a, b *Program, events []Event, opts *ReplayOptions) (ra, rb *ReplayResult, err error) {
 	if ra, err = Replay(a, events, opts); err != nil {
-		return nil, nil, fmt.Errorf("program a: %w", err)
+		return nil, nil, within(err, "program a")
 	}
 	if rb, err = Replay(b, events, opts); err != nil {
-		return nil, nil, fmt.Errorf("program b: %w", err)
+		return nil, nil, within(err, "program b")
 	}
 	return ra, rb, nil
-}
-
-type player struct {
-	affiliate  string
-	country    string
-	registered time.Time
-	verified   bool
-	ftd        money.Amount
-	ftdAt      time.Time
-	deps       []dep
-	wagered    money.Amount
-	rounds     int64
-	paidCPA    bool
-	purchases  int
-	funded     bool
-}
-
-type dep struct {
-	at     time.Time
-	amount money.Amount
-	event  string
-}
-
-type apKey struct {
-	aff   string
-	start int64 // period start, Unix nanoseconds
-}
-
-type revBucket struct {
-	period  Period
-	players map[string]*Revenue
-}
-
-type replay struct {
-	g        *Program
-	loc      *time.Location
-	unit     PeriodUnit
-	ledger   []Line
-	byEvent  map[string][]int // event ID → its lines in ledger
-	events   map[string]*Event
-	reversed map[string]bool
-	players  map[string]*player
-	cpaCount map[apKey]int64
-	cpaTotal map[apKey]money.Amount
-	lots     map[apKey]money.Rate
-	revenue  map[apKey]*revBucket
-	conv     map[string]Revenue      // revenue event → converted revenue
-	wagers   map[string]money.Amount // wager event → converted amount
-	ngrPos   map[apKey]money.Amount
 }
 
 // Replay runs an event history through a program and returns the ledger and the statements:
@@ -103,8 +61,10 @@ type replay struct {
 // towards the deposit baseline, though a paid CPA is reversed rather than requalified);
 // refunds and resets claw back a purchase's lines when the plan says so. Then each
 // affiliate's periods are settled in order with carryover, and sub-affiliate shares are
-// added. Player IDs are global: one ID is one player whatever the affiliate. The first error
-// stops the replay.
+// added. Player IDs are global: one ID is one player whatever the affiliate.
+//
+// The ledger holds every line the calculators return without a Reason (see Line); the
+// result's UnpaidCPA says why players earned no CPA. The first error stops the replay.
 func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -113,13 +73,8 @@ func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, err
 	if err != nil {
 		return nil, err
 	}
-	r := &replay{
-		g: g, loc: loc, unit: g.Period,
-		byEvent: map[string][]int{}, events: map[string]*Event{}, reversed: map[string]bool{},
-		players: map[string]*player{}, cpaCount: map[apKey]int64{}, cpaTotal: map[apKey]money.Amount{},
-		lots: map[apKey]money.Rate{}, revenue: map[apKey]*revBucket{}, conv: map[string]Revenue{}, wagers: map[string]money.Amount{},
-		ngrPos: map[apKey]money.Amount{},
-	}
+	r := &replay{g: g, loc: loc, unit: g.Period,
+		events: map[string]*seen{}, players: map[string]*player{}, periods: map[apKey]*periodState{}}
 	order := make([]int, len(events))
 	for i := range order {
 		order[i] = i
@@ -128,7 +83,7 @@ func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, err
 	for _, i := range order {
 		e := &events[i]
 		if err := r.event(e); err != nil {
-			return nil, fmt.Errorf("event %q (%s): %w", e.ID, e.Kind, err)
+			return nil, within(err, "event %q (%s)", e.ID, e.Kind)
 		}
 	}
 	if err := r.settle(); err != nil {
@@ -141,24 +96,111 @@ func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, err
 	if err != nil {
 		return nil, err
 	}
-	return &ReplayResult{Ledger: r.ledger, Statements: st}, nil
+	return &ReplayResult{Ledger: r.ledger, Statements: st, UnpaidCPA: r.unpaidCPA()}, nil
 }
 
-func (r *replay) key(aff string, t time.Time) (apKey, Period) {
+// replay is the state of one Replay: the ledger, what it knows of each event, player and
+// affiliate period.
+type replay struct {
+	g       *Program
+	loc     *time.Location
+	unit    PeriodUnit
+	ledger  []Line
+	unpaid  []Line // the last failed CPA check of each player, see player.unpaid
+	events  map[string]*seen
+	players map[string]*player
+	periods map[apKey]*periodState
+}
+
+// seen is what the replay keeps of an event it processed.
+type seen struct {
+	e        *Event
+	lines    []int // its lines, as indexes in the ledger
+	reversed bool
+	revenue  Revenue      // a revenue report, in the plan's currency
+	wager    money.Amount // a wager, in the plan's currency
+	lots     money.Rate   // a trade's volume, in standard lots
+}
+
+// player is what the replay knows of a player.
+type player struct {
+	country    string
+	registered time.Time
+	verified   bool
+	ftd        money.Amount
+	ftdAt      time.Time
+	deps       []dep
+	wagered    money.Amount
+	rounds     int64
+	paidCPA    bool
+	unpaid     int // 1 + the index in replay.unpaid of the last failed CPA check, 0 if none
+	purchases  int
+	funded     bool
+}
+
+type dep struct {
+	at     time.Time
+	amount money.Amount
+	event  string
+}
+
+// apKey names an affiliate's period.
+type apKey struct {
+	aff   string
+	start int64 // period start, Unix nanoseconds
+}
+
+// periodState is what the replay knows of one affiliate's period.
+type periodState struct {
+	period   Period
+	cpaCount int64        // CPAs paid in the period
+	cpaTotal money.Amount // their sum
+	lots     money.Rate   // standard lots traded in the period
+	revenue  map[string]*Revenue
+	positive money.Amount // the positive NGR of its players, for OfRevenue sub shares
+	earned   money.Amount // the affiliate's earnings in the period, for OfEarnings shares
+}
+
+// period returns the state of the affiliate's period that contains t.
+func (r *replay) period(aff string, t time.Time) *periodState {
 	p := PeriodOf(t, r.unit, r.loc)
-	return apKey{aff, p.Start.UnixNano()}, p
+	k := apKey{aff, p.Start.UnixNano()}
+	ps := r.periods[k]
+	if ps == nil {
+		ps = &periodState{period: p}
+		r.periods[k] = ps
+	}
+	return ps
 }
 
-func (r *replay) add(event string, l Line) {
-	if event != "" {
-		r.byEvent[event] = append(r.byEvent[event], len(r.ledger))
+// sortedPeriods returns the keys of the periods, by affiliate then start (byAffiliate) or by
+// start then affiliate.
+func (r *replay) sortedPeriods(byAffiliate bool) []apKey {
+	keys := make([]apKey, 0, len(r.periods))
+	for k := range r.periods {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if byAffiliate && a.aff != b.aff || !byAffiliate && a.start == b.start {
+			return a.aff < b.aff
+		}
+		return a.start < b.start
+	})
+	return keys
+}
+
+func (r *replay) add(l Line) {
+	if l.Event != "" {
+		s := r.events[l.Event]
+		s.lines = append(s.lines, len(r.ledger))
 	}
 	r.ledger = append(r.ledger, l)
 }
 
 // convert returns a in the plan's currency, converted with e.FX when needed.
 func convert(p *Plan, e *Event, a money.Amount) (money.Amount, error) {
-	if a.Currency() == p.Currency || (a.Currency() == 0 && a.IsZero()) {
+	if a.Currency() == p.Currency || unset(a) {
 		return money.New(a.Minor(), p.Currency), nil
 	}
 	if e.FX == nil {
@@ -174,6 +216,16 @@ func convert(p *Plan, e *Event, a money.Amount) (money.Amount, error) {
 	return c.Amount, nil
 }
 
+// kindOf returns how commission reads an event type: an FTD is a deposit, since commission
+// counts which deposit is the first itself.
+func kindOf(t event.Type) event.Type {
+	if t == event.FTD {
+		return event.Deposit
+	}
+	return t
+}
+
+// event processes one event. Every kind is handled by one call, which returns.
 func (r *replay) event(e *Event) error {
 	if e.ID == "" || e.Affiliate == "" || e.Kind == "" {
 		return fmt.Errorf("%w: missing id, kind or affiliate", ErrInvalidEvent)
@@ -187,199 +239,85 @@ func (r *replay) event(e *Event) error {
 		cp.FX = &fx
 		e = &cp
 	}
-	r.events[e.ID] = e
+	r.events[e.ID] = &seen{e: e}
 	ps := r.players[e.Player]
 	if ps == nil {
-		ps = &player{affiliate: e.Affiliate, registered: e.At}
+		ps = &player{registered: e.At}
 		r.players[e.Player] = ps
 	}
 	kind := kindOf(e.Kind)
-	if kind == event.Registration {
+	switch kind { // facts about the player, whatever the plan
+	case event.Registration:
 		ps.country, ps.registered, ps.verified = e.Country, e.At, e.Verified
-	}
-	if kind == event.Verification {
+	case event.Verification:
 		ps.verified = true
 	}
 	p, err := r.g.PlanAt(e.Affiliate, e.At)
 	if err != nil {
 		if kind == event.Registration || kind == event.Verification {
-			return nil
+			return nil // a player may register before the affiliate's first plan
 		}
-		return err
-	}
-	amount, err := convert(p, e, e.Amount)
-	if err != nil {
 		return err
 	}
 	switch kind {
 	case event.Registration, event.Verification:
+		return r.checkCPA(p, e, ps)
 	case event.Deposit:
-		if amount.Sign() <= 0 {
-			return fmt.Errorf("%w: deposit amount not positive", ErrInvalidEvent)
-		}
-		if ps.ftd.IsZero() {
-			ps.ftd, ps.ftdAt = amount, e.At
-		}
-		ps.deps = append(ps.deps, dep{e.At, amount, e.ID})
+		return r.deposit(p, e, ps)
 	case event.Wager:
-		if ps.wagered, err = add(ps.wagered, amount); err != nil {
-			return err
-		}
-		r.wagers[e.ID] = amount
-		ps.rounds += e.Rounds
+		return r.wager(p, e, ps)
 	case event.Revenue:
-		var rev Revenue
-		src, dst := e.Revenue.fields(), rev.fields()
-		for i := range src {
-			if *dst[i], err = convert(p, e, *src[i]); err != nil {
-				return err
-			}
-		}
-		r.conv[e.ID] = rev
-		return r.addRevenue(e, e.Player, rev, false)
+		return r.revenueReport(p, e)
 	case event.Trade:
 		return r.trade(p, e)
 	case event.Purchase:
-		first := ps.purchases == 0
-		ps.purchases++
-		size, err := convert(p, e, e.AccountSize)
-		if err != nil {
-			return err
-		}
-		l, err := p.PurchaseLine(PurchaseInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Price: amount, AccountSize: size, First: first, FX: e.FX})
-		if err != nil {
-			return err
-		}
-		if l.Reason == "" {
-			r.add(e.ID, l)
-		}
-		return nil
+		return r.purchase(p, e, ps)
 	case event.Funded:
-		if p.Prop != nil && !p.Prop.Funded.IsZero() && !ps.funded {
-			ps.funded = true
-			l := Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
-				Event: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding}
-			r.add(e.ID, l)
-		}
-		return nil
+		return r.funded(p, e, ps)
 	case event.Adjustment:
-		l := Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
-			Event: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX}
-		r.add(e.ID, l)
-		return nil
+		return r.adjustment(p, e)
 	case event.Refund, event.Reset:
-		orig, ok := r.events[e.Reverses]
-		if !ok || orig.Kind != event.Purchase {
-			return fmt.Errorf("%w: %s of %q, which is not an earlier purchase", ErrInvalidEvent, e.Kind, e.Reverses)
-		}
-		if p.Prop == nil || (kind == event.Refund && !p.Prop.ClawbackRefund) || (kind == event.Reset && !p.Prop.ClawbackReset) {
-			return nil
-		}
-		return r.reverse(e, KindClawback)
+		return r.clawback(p, e, kind)
 	case event.Reversal:
-		orig, ok := r.events[e.Reverses]
-		if !ok {
-			return fmt.Errorf("%w: reversal of %q, which is not an earlier event", ErrInvalidEvent, e.Reverses)
-		}
-		if orig.Kind == event.Revenue {
-			if r.reversed[orig.ID] {
-				return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.ID)
-			}
-			r.reversed[orig.ID] = true
-			return r.addRevenue(e, orig.Player, r.conv[orig.ID], true)
-		}
-		if err := r.unwind(orig); err != nil {
-			return err
-		}
-		return r.reverse(e, KindReversal)
-	default: // a custom event, or one that earns nothing under any plan
-		return nil
+		return r.reversal(e)
 	}
+	return nil // a custom event, or one that earns nothing under any plan
+}
+
+func (r *replay) deposit(p *Plan, e *Event, ps *player) error {
+	amount, err := convert(p, e, e.Amount)
+	if err != nil {
+		return err
+	}
+	if amount.Sign() <= 0 {
+		return fmt.Errorf("%w: deposit amount not positive", ErrInvalidEvent)
+	}
+	if ps.ftd.IsZero() {
+		ps.ftd, ps.ftdAt = amount, e.At
+	}
+	ps.deps = append(ps.deps, dep{e.At, amount, e.ID})
 	return r.checkCPA(p, e, ps)
 }
 
-// kindOf returns how commission reads an event type: an FTD is a deposit, since commission
-// counts which deposit is the first itself.
-func kindOf(t event.Type) event.Type {
-	if t == event.FTD {
-		return event.Deposit
-	}
-	return t
-}
-
-// unwind takes a reversed deposit, wager or trade out of the player's and the period's
-// running totals, so that later qualification and volume tiers no longer count it.
-func (r *replay) unwind(orig *Event) error {
-	ps := r.players[orig.Player]
-	switch kindOf(orig.Kind) {
-	case event.Deposit:
-		for i, d := range ps.deps {
-			if d.event == orig.ID {
-				ps.deps = append(ps.deps[:i:i], ps.deps[i+1:]...)
-				break
-			}
-		}
-	case event.Wager:
-		var err error
-		if ps.wagered, err = ps.wagered.Sub(r.wagers[orig.ID]); err != nil {
-			return wrapMoney(err)
-		}
-		ps.rounds -= orig.Rounds
-	case event.Trade:
-		lots := orig.Trade.Lots
-		var err error
-		if orig.Trade.Cent {
-			if lots, err = mulRates(lots, money.BasisPoints(100)); err != nil {
-				return err
-			}
-		}
-		k, _ := r.key(orig.Affiliate, orig.At)
-		if lots.Coefficient() == math.MinInt64 {
-			return fmt.Errorf("%w: lots %s", ErrOverflow, lots)
-		}
-		neg, err := money.NewRate(-lots.Coefficient(), lots.Scale())
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrOverflow, err)
-		}
-		if r.lots[k], err = addRates(r.lots[k], neg); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func add(a, b money.Amount) (money.Amount, error) {
-	if a.Currency() == 0 && a.IsZero() {
-		return b, nil
-	}
-	s, err := a.Add(b)
+func (r *replay) wager(p *Plan, e *Event, ps *player) error {
+	amount, err := convert(p, e, e.Amount)
 	if err != nil {
-		return money.Amount{}, wrapMoney(err)
+		return err
 	}
-	return s, nil
+	if ps.wagered, err = add(ps.wagered, amount); err != nil {
+		return err
+	}
+	r.events[e.ID].wager = amount
+	ps.rounds += e.Rounds
+	return r.checkCPA(p, e, ps)
 }
 
-// reverse appends the negation of every line of the event e reverses.
-func (r *replay) reverse(e *Event, k Kind) error {
-	if r.reversed[e.Reverses] {
-		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, e.Reverses)
-	}
-	r.reversed[e.Reverses] = true
-	for _, i := range r.byEvent[e.Reverses] {
-		n, err := r.ledger[i].negate(k, e.ID, e.At)
-		if err != nil {
-			return err
-		}
-		r.add(e.ID, n)
-	}
-	return nil
-}
-
+// checkCPA checks whether the player qualifies for the plan's CPA now, and pays it if so.
 func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 	if p.CPA == nil || ps.paidCPA {
 		return nil
 	}
-	var deposits money.Amount = money.New(0, p.Currency)
+	deposits := money.New(0, p.Currency)
 	for _, d := range ps.deps {
 		if p.CPA.Baseline.DepositWindow > 0 && d.at.Sub(ps.ftdAt) > p.CPA.Baseline.DepositWindow.Std() {
 			continue
@@ -389,45 +327,93 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 			return err
 		}
 	}
-	k, _ := r.key(e.Affiliate, e.At)
+	per := r.period(e.Affiliate, e.At)
 	l, err := p.CPALine(CPAInput{
 		Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Country: ps.country,
 		Registered: ps.registered, FTD: ps.ftd, Deposits: deposits, Wagered: ps.wagered, Rounds: ps.rounds,
-		Verified: ps.verified, PeriodCount: r.cpaCount[k], PeriodTotal: r.cpaTotal[k], FX: e.FX,
+		Verified: ps.verified, PeriodCount: per.cpaCount, PeriodTotal: per.cpaTotal, FX: e.FX,
 	})
-	if err != nil || l.Reason != "" {
+	switch {
+	case err != nil:
 		return err
+	case l.Reason != "" && ps.unpaid == 0:
+		r.unpaid = append(r.unpaid, l)
+		ps.unpaid = len(r.unpaid)
+		return nil
+	case l.Reason != "":
+		r.unpaid[ps.unpaid-1] = l
+		return nil
 	}
 	ps.paidCPA = true
-	r.cpaCount[k]++
-	if r.cpaTotal[k], err = add(r.cpaTotal[k], l.Amount); err != nil {
+	per.cpaCount++
+	if per.cpaTotal, err = add(per.cpaTotal, l.Amount); err != nil {
 		return err
 	}
-	r.add(e.ID, l)
+	r.add(l)
 	return nil
 }
 
-func (r *replay) trade(p *Plan, e *Event) error {
-	k, _ := r.key(e.Affiliate, e.At)
-	lot, spread, err := p.TradeLines(TradeInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Trade: e.Trade, PeriodLots: r.lots[k], FX: e.FX})
+// unpaidCPA returns the last failed CPA check of every player who never earned a CPA.
+func (r *replay) unpaidCPA() []Line {
+	var out []Line
+	for _, l := range r.unpaid {
+		if !r.players[l.Player].paidCPA {
+			out = append(out, l)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Affiliate != out[j].Affiliate {
+			return out[i].Affiliate < out[j].Affiliate
+		}
+		return out[i].Player < out[j].Player
+	})
+	return out
+}
+
+func (r *replay) revenueReport(p *Plan, e *Event) error {
+	s := r.events[e.ID]
+	err := s.revenue.combine(&e.Revenue, func(_, a money.Amount) (money.Amount, error) { return convert(p, e, a) })
 	if err != nil {
 		return err
 	}
-	lots := e.Trade.Lots
-	if e.Trade.Cent {
-		if lots, err = mulRates(lots, money.BasisPoints(100)); err != nil {
-			return err
-		}
+	return r.addRevenue(e.Affiliate, e.At, e.Player, &s.revenue, add)
+}
+
+// addRevenue combines rev into the player's revenue of the affiliate's period at t, with op
+// (add, or subtract for a reversed report).
+func (r *replay) addRevenue(aff string, t time.Time, playerID string, rev *Revenue, op func(a, b money.Amount) (money.Amount, error)) error {
+	per := r.period(aff, t)
+	if per.revenue == nil {
+		per.revenue = map[string]*Revenue{}
 	}
-	if r.lots[k], err = addRates(r.lots[k], lots); err != nil {
+	acc := per.revenue[playerID]
+	if acc == nil {
+		acc = &Revenue{}
+		per.revenue[playerID] = acc
+	}
+	return acc.combine(rev, op)
+}
+
+func (r *replay) trade(p *Plan, e *Event) error {
+	per := r.period(e.Affiliate, e.At)
+	lot, spread, err := p.TradeLines(TradeInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Trade: e.Trade, PeriodLots: per.lots, FX: e.FX})
+	if err != nil {
 		return err
 	}
+	lots, err := standardLots(e.Trade)
+	if err != nil {
+		return err
+	}
+	if per.lots, err = addRates(per.lots, lots); err != nil {
+		return err
+	}
+	r.events[e.ID].lots = lots
 	chain := []string{e.Affiliate}
 	for a := r.g.Parents[e.Affiliate]; a != ""; a = r.g.Parents[a] {
 		chain = append(chain, a)
 	}
 	for _, l := range [...]Line{lot, spread} {
-		if l.Reason != "" || l.Amount.IsZero() {
+		if l.Reason != "" {
 			continue
 		}
 		parts, err := p.TreeLines(l, chain)
@@ -435,200 +421,262 @@ func (r *replay) trade(p *Plan, e *Event) error {
 			return err
 		}
 		for _, s := range parts {
-			r.add(e.ID, s)
+			r.add(s)
 		}
 	}
 	return nil
 }
 
-func (r *replay) addRevenue(e *Event, playerID string, rev Revenue, negate bool) error {
-	k, per := r.key(e.Affiliate, e.At)
-	b := r.revenue[k]
-	if b == nil {
-		b = &revBucket{period: per, players: map[string]*Revenue{}}
-		r.revenue[k] = b
+func (r *replay) purchase(p *Plan, e *Event, ps *player) error {
+	first := ps.purchases == 0
+	ps.purchases++
+	price, err := convert(p, e, e.Amount)
+	if err != nil {
+		return err
 	}
-	acc := b.players[playerID]
-	if acc == nil {
-		acc = &Revenue{}
-		b.players[playerID] = acc
+	size, err := convert(p, e, e.AccountSize)
+	if err != nil {
+		return err
 	}
-	src, dst := rev.fields(), acc.fields()
-	for i := range src {
-		v := *src[i]
-		if negate {
-			var err error
-			if v, err = v.Neg(); err != nil {
-				return overflow("reverse revenue", err)
+	l, err := p.PurchaseLine(PurchaseInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Price: price, AccountSize: size, First: first, FX: e.FX})
+	if err != nil {
+		return err
+	}
+	if l.Reason == "" {
+		r.add(l)
+	}
+	return nil
+}
+
+func (r *replay) funded(p *Plan, e *Event, ps *player) error {
+	if p.Prop == nil || p.Prop.Funded.IsZero() || ps.funded {
+		return nil
+	}
+	ps.funded = true
+	r.add(Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
+		Event: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding})
+	return nil
+}
+
+func (r *replay) adjustment(p *Plan, e *Event) error {
+	amount, err := convert(p, e, e.Amount)
+	if err != nil {
+		return err
+	}
+	r.add(Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
+		Event: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX})
+	return nil
+}
+
+// clawback claws back the lines of a refunded or reset purchase, when the plan says so.
+func (r *replay) clawback(p *Plan, e *Event, kind event.Type) error {
+	orig, ok := r.events[e.Reverses]
+	if !ok || orig.e.Kind != event.Purchase {
+		return fmt.Errorf("%w: %s of %q, which is not an earlier purchase", ErrInvalidEvent, e.Kind, e.Reverses)
+	}
+	if p.Prop == nil || (kind == event.Refund && !p.Prop.ClawbackRefund) || (kind == event.Reset && !p.Prop.ClawbackReset) {
+		return nil
+	}
+	return r.reverse(e, orig, KindClawback)
+}
+
+func (r *replay) reversal(e *Event) error {
+	orig, ok := r.events[e.Reverses]
+	if !ok {
+		return fmt.Errorf("%w: reversal of %q, which is not an earlier event", ErrInvalidEvent, e.Reverses)
+	}
+	if orig.e.Kind == event.Revenue {
+		if orig.reversed {
+			return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
+		}
+		orig.reversed = true
+		return r.addRevenue(e.Affiliate, e.At, orig.e.Player, &orig.revenue, subtract)
+	}
+	if err := r.unwind(orig); err != nil {
+		return err
+	}
+	return r.reverse(e, orig, KindReversal)
+}
+
+// unwind takes a reversed deposit, wager or trade out of the player's and the period's
+// running totals, so that later qualification and volume tiers no longer count it.
+func (r *replay) unwind(orig *seen) error {
+	e := orig.e
+	ps := r.players[e.Player]
+	var err error
+	switch kindOf(e.Kind) {
+	case event.Deposit:
+		for i, d := range ps.deps {
+			if d.event == e.ID {
+				ps.deps = append(ps.deps[:i:i], ps.deps[i+1:]...)
+				break
 			}
 		}
-		var err error
-		if *dst[i], err = add(*dst[i], v); err != nil {
+	case event.Wager:
+		if ps.wagered, err = subtract(ps.wagered, orig.wager); err != nil {
+			return err
+		}
+		ps.rounds -= e.Rounds
+	case event.Trade:
+		per := r.period(e.Affiliate, e.At)
+		if per.lots, err = subRates(per.lots, orig.lots); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// settle computes the RevShare of every affiliate and period in order, with carryover.
+// reverse appends, as lines of e, the negation of every line of the event orig, kind k.
+func (r *replay) reverse(e *Event, orig *seen, k Kind) error {
+	if orig.reversed {
+		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
+	}
+	orig.reversed = true
+	for _, i := range orig.lines {
+		n, err := r.ledger[i].negate(k, e.ID, e.At)
+		if err != nil {
+			return err
+		}
+		r.add(n)
+	}
+	return nil
+}
+
+// add returns a + b; an unset a counts as zero.
+func add(a, b money.Amount) (money.Amount, error) {
+	if unset(a) {
+		return b, nil
+	}
+	s, err := a.Add(b)
+	if err != nil {
+		return money.Amount{}, wrapMoney(err)
+	}
+	return s, nil
+}
+
+// subtract returns a − b; an unset a counts as zero.
+func subtract(a, b money.Amount) (money.Amount, error) {
+	n, err := b.Neg()
+	if err != nil {
+		return money.Amount{}, overflow("subtract", err)
+	}
+	return add(a, n)
+}
+
+// balances are what an affiliate carries from one settled period to the next.
+type balances struct {
+	carry money.Amount            // the negative base carried forward (CarryForward)
+	fence map[string]money.Amount // the negative balances of ring-fenced players, by player
+}
+
+// ringFence returns what a player's period NGR adds to the affiliate's base under RingFence,
+// and updates the player's fenced balance. A fenced player's NGR goes to his balance until
+// it is absorbed, and only what is left over counts; a player who is not fenced becomes
+// fenced when his NGR is at or below minus threshold.
+func (b *balances) ringFence(player string, ngr, threshold money.Amount) (money.Amount, error) {
+	zero := money.New(0, ngr.Currency())
+	if bal, fenced := b.fence[player]; fenced {
+		left, err := add(bal, ngr)
+		if err != nil {
+			return money.Amount{}, err
+		}
+		if left.Sign() < 0 {
+			b.fence[player] = left
+			return zero, nil
+		}
+		delete(b.fence, player)
+		return left, nil
+	}
+	if ngr.Sign() < 0 && ngr.Minor() <= -threshold.Minor() {
+		b.fence[player] = ngr
+		return zero, nil
+	}
+	return ngr, nil
+}
+
+// settle computes the RevShare of every affiliate's periods with revenue, in order, with
+// carryover.
 func (r *replay) settle() error {
-	keys := make([]apKey, 0, len(r.revenue))
-	for k := range r.revenue {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].aff != keys[j].aff {
-			return keys[i].aff < keys[j].aff
-		}
-		return keys[i].start < keys[j].start
-	})
-	carry := map[string]money.Amount{}
-	fences := map[string]map[string]money.Amount{}
-	for _, k := range keys {
-		b := r.revenue[k]
-		p, err := r.g.PlanAt(k.aff, b.period.End.Add(-time.Nanosecond))
-		if err != nil {
-			return err
-		}
-		zero := money.New(0, p.Currency)
-		total, fencedOut, positive := zero, zero, zero
-		var sum Revenue
-		fence := fences[k.aff]
-		if fence == nil {
-			fence = map[string]money.Amount{}
-			fences[k.aff] = fence
-		}
-		for _, id := range sortedKeys(b.players) {
-			rev := b.players[id]
-			ngr, err := p.NGR(rev)
-			if err != nil {
-				return fmt.Errorf("affiliate %q, period %s, player %q: %w", k.aff, b.period, id, err)
-			}
-			sd, ss := sum.fields(), rev.fields()
-			for i := range sd {
-				if *sd[i], err = add(*sd[i], *ss[i]); err != nil {
-					return err
-				}
-			}
-			contrib := ngr
-			if p.RevShare != nil && p.RevShare.Carryover == RingFence {
-				bal := fence[id]
-				switch {
-				case bal.Sign() < 0:
-					if contrib, err = add(ngr, bal); err != nil {
-						return err
-					}
-					if contrib.Sign() < 0 {
-						fence[id], contrib = contrib, zero
-					} else {
-						delete(fence, id)
-					}
-				case ngr.Minor() <= -p.RevShare.HighRoller.Minor():
-					fence[id], contrib = ngr, zero
-				}
-				d, err := ngr.Sub(contrib)
-				if err != nil {
-					return wrapMoney(err)
-				}
-				if fencedOut, err = fencedOut.Add(d); err != nil {
-					return wrapMoney(err)
-				}
-			}
-			if total, err = total.Add(contrib); err != nil {
-				return wrapMoney(err)
-			}
-			if ngr.Sign() > 0 {
-				if positive, err = positive.Add(ngr); err != nil {
-					return wrapMoney(err)
-				}
-			}
-		}
-		r.ngrPos[k] = positive
-		if p.RevShare == nil {
-			continue // the NGR still counts for a parent's OfRevenue share
-		}
-		in := RevShareInput{Affiliate: k.aff, Period: b.period, Players: int64(len(b.players)), Revenue: &sum, NGR: total, Fenced: fencedOut, CarryIn: zero}
-		if c, ok := carry[k.aff]; ok && !c.IsZero() {
-			if c.Currency() != p.Currency {
-				return fmt.Errorf("%w: affiliate %q, period %s: a balance of %s is carried into plan %q, which pays in %s",
-					ErrCurrency, k.aff, b.period, c, p.ID, p.Currency)
-			}
-			in.CarryIn = c
-		}
-		l, out, err := p.RevShareLine(in)
-		if err != nil {
-			return fmt.Errorf("affiliate %q, period %s: %w", k.aff, b.period, err)
-		}
-		r.add("", l)
-		carry[k.aff] = out
-		if out.Sign() < 0 {
-			r.add("", carryLine(l, "", out))
-		}
-		for _, id := range sortedKeys(fence) {
-			r.add("", carryLine(l, id, fence[id]))
-		}
-	}
-	return nil
-}
-
-// subShares adds the sub-affiliate lines: for every affiliate and period, each ancestor whose
-// plan has a sub level at that depth earns its share of the affiliate's earnings or revenue.
-func (r *replay) subShares() error {
-	earn := map[apKey]money.Amount{}
-	periods := map[apKey]Period{}
-	for _, l := range r.ledger {
-		if l.Kind == KindCarryover || l.Rule == RuleSub {
+	affiliates := map[string]*balances{}
+	for _, k := range r.sortedPeriods(true) {
+		per := r.periods[k]
+		if per.revenue == nil {
 			continue
 		}
-		k, per := r.key(l.Affiliate, l.StatementTime())
-		var err error
-		if earn[k], err = add(earn[k], l.Amount); err != nil {
+		b := affiliates[k.aff]
+		if b == nil {
+			b = &balances{fence: map[string]money.Amount{}}
+			affiliates[k.aff] = b
+		}
+		if err := r.settlePeriod(k.aff, per, b); err != nil {
+			return within(err, "affiliate %q, period %s", k.aff, per.period)
+		}
+	}
+	return nil
+}
+
+func (r *replay) settlePeriod(aff string, per *periodState, b *balances) error {
+	p, err := r.g.PlanAt(aff, per.period.End.Add(-time.Nanosecond))
+	if err != nil {
+		return err
+	}
+	zero := money.New(0, p.Currency)
+	fencing := p.RevShare != nil && p.RevShare.Carryover == RingFence
+	total, fenced, positive := zero, zero, zero
+	var sum Revenue
+	for _, id := range sortedKeys(per.revenue) {
+		rev := per.revenue[id]
+		ngr, err := p.NGR(rev)
+		if err != nil {
+			return within(err, "player %q", id)
+		}
+		if err := sum.combine(rev, add); err != nil {
 			return err
 		}
-		periods[k] = per
-	}
-	for k, b := range r.revenue {
-		periods[k] = b.period
-	}
-	keys := make([]apKey, 0, len(periods))
-	for k := range periods {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].start != keys[j].start {
-			return keys[i].start < keys[j].start
-		}
-		return keys[i].aff < keys[j].aff
-	})
-	for _, k := range keys {
-		per := periods[k]
-		level := 0
-		for parent := r.g.Parents[k.aff]; parent != ""; parent = r.g.Parents[parent] {
-			level++
-			p, err := r.g.PlanAt(parent, per.End.Add(-time.Nanosecond))
-			if err != nil || p.Sub == nil || len(p.Sub.Levels) < level {
-				continue
+		counted := ngr
+		if fencing {
+			if counted, err = b.ringFence(id, ngr, p.RevShare.HighRoller); err != nil {
+				return err
 			}
-			lv := p.Sub.Levels[level-1]
-			base := earn[k]
-			if lv.Basis == OfRevenue {
-				base = r.ngrPos[k]
+			out, err := subtract(ngr, counted)
+			if err == nil {
+				fenced, err = add(fenced, out)
 			}
-			if base.IsZero() {
-				continue
-			}
-			if base.Currency() != p.Currency {
-				return fmt.Errorf("%w: sub-affiliate %q earns in %s, parent plan %q pays in %s", ErrCurrency, k.aff, base.Currency(), p.ID, p.Currency)
-			}
-			amt, err := base.MulRate(lv.Rate, p.Rounding)
 			if err != nil {
-				return overflow("sub-affiliate share", err)
+				return err
 			}
-			l := Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, Affiliate: parent, At: per.End, Payable: per.End,
-				Period: per, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding,
-				Detail: Detail{Sub: k.aff, Basis: lv.Basis}}
-			r.add("", l)
 		}
+		if total, err = add(total, counted); err != nil {
+			return err
+		}
+		if ngr.Sign() > 0 {
+			if positive, err = add(positive, ngr); err != nil {
+				return err
+			}
+		}
+	}
+	per.positive = positive
+	if p.RevShare == nil {
+		return nil // the NGR still counts for a parent's OfRevenue share
+	}
+	in := RevShareInput{Affiliate: aff, Period: per.period, Players: int64(len(per.revenue)), Revenue: &sum, NGR: total, Fenced: fenced, CarryIn: zero}
+	if c := b.carry; !c.IsZero() {
+		if c.Currency() != p.Currency {
+			return fmt.Errorf("%w: a balance of %s is carried into plan %q, which pays in %s", ErrCurrency, c, p.ID, p.Currency)
+		}
+		in.CarryIn = c
+	}
+	l, out, err := p.RevShareLine(in)
+	if err != nil {
+		return err
+	}
+	r.add(l)
+	b.carry = out
+	if out.Sign() < 0 {
+		r.add(carryLine(l, "", out))
+	}
+	for _, id := range sortedKeys(b.fence) {
+		r.add(carryLine(l, id, b.fence[id]))
 	}
 	return nil
 }
@@ -639,4 +687,49 @@ func carryLine(l Line, player string, balance money.Amount) Line {
 	return Line{Kind: KindCarryover, Rule: RuleRevShare, Plan: l.Plan, Affiliate: l.Affiliate, Player: player,
 		At: l.At, Payable: l.Payable, Period: l.Period, Amount: money.New(0, balance.Currency()), Base: balance,
 		Mode: l.Mode, Detail: Detail{Carryover: l.Detail.Carryover}}
+}
+
+// subShares adds the sub-affiliate lines: for every affiliate and period, each ancestor whose
+// plan has a sub level at that depth earns its share of the affiliate's earnings or revenue.
+func (r *replay) subShares() error {
+	for _, l := range r.ledger {
+		if l.Kind == KindCarryover || l.Rule == RuleSub {
+			continue
+		}
+		per := r.period(l.Affiliate, l.StatementTime())
+		var err error
+		if per.earned, err = add(per.earned, l.Amount); err != nil {
+			return err
+		}
+	}
+	for _, k := range r.sortedPeriods(false) {
+		per := r.periods[k]
+		level := 0
+		for parent := r.g.Parents[k.aff]; parent != ""; parent = r.g.Parents[parent] {
+			level++
+			p, err := r.g.PlanAt(parent, per.period.End.Add(-time.Nanosecond))
+			if err != nil || p.Sub == nil || len(p.Sub.Levels) < level {
+				continue
+			}
+			lv := p.Sub.Levels[level-1]
+			base := per.earned
+			if lv.Basis == OfRevenue {
+				base = per.positive
+			}
+			if base.IsZero() {
+				continue // nothing earned, nothing to share
+			}
+			if base.Currency() != p.Currency {
+				return fmt.Errorf("%w: sub-affiliate %q earns in %s, parent plan %q pays in %s", ErrCurrency, k.aff, base.Currency(), p.ID, p.Currency)
+			}
+			amt, err := base.MulRate(lv.Rate, p.Rounding)
+			if err != nil {
+				return overflow("sub-affiliate share", err)
+			}
+			r.add(Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, Affiliate: parent, At: per.period.End, Payable: per.period.End,
+				Period: per.period, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding,
+				Detail: Detail{Sub: k.aff, Basis: lv.Basis}})
+		}
+	}
+	return nil
 }

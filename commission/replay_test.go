@@ -1,6 +1,8 @@
 package commission_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +237,75 @@ func TestReplay_ReversedActivityNoLongerQualifies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger))
 	require.Equal(t, "w2", res.Ledger[0].Event)
+}
+
+// TestReplay_UnpaidCPA: the result says why each player earned no CPA, from the last check.
+func TestReplay_UnpaidCPA(t *testing.T) {
+	t.Parallel()
+	p := cpaPlan() // min FTD 20, deposits 50 within a day, wager 100 in 10 rounds, verified, within 30 days
+	p.CPA.Cap = commission.Cap{Count: 1}
+	evs := []commission.Event{
+		// p1 qualifies, and uses up the cap of January.
+		{ID: "r1", Kind: event.Registration, At: day(0), Affiliate: "a", Player: "p1", Verified: true},
+		{ID: "d1", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p1", Amount: eur("60")},
+		{ID: "w1", Kind: event.Wager, At: day(1), Affiliate: "a", Player: "p1", Amount: eur("100"), Rounds: 10},
+		// p2 deposits too little, then enough, but never wagers.
+		{ID: "d2", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p2", Amount: eur("10")},
+		{ID: "d3", Kind: event.Deposit, At: day(2), Affiliate: "b", Player: "p3", Amount: eur("60")},
+		{ID: "w3", Kind: event.Wager, At: day(2), Affiliate: "b", Player: "p3", Amount: eur("100"), Rounds: 10},
+		// p4 meets everything after p1 took the cap.
+		{ID: "r4", Kind: event.Registration, At: day(2), Affiliate: "a", Player: "p4", Verified: true},
+		{ID: "d4", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p4", Amount: eur("60")},
+		{ID: "w4", Kind: event.Wager, At: day(3), Affiliate: "a", Player: "p4", Amount: eur("100"), Rounds: 10},
+	}
+	res, err := commission.Replay(program(p), evs, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger))
+	var why []string
+	for _, l := range res.UnpaidCPA {
+		require.True(t, l.Amount.IsZero())
+		require.Contains(t, l.Explain(), "not paid: "+l.Reason)
+		why = append(why, l.Affiliate+" "+l.Player+" "+l.Event+" "+l.Reason)
+	}
+	require.Equal(t, []string{
+		"a p2 d2 baseline.min_ftd",
+		"a p4 w4 cap.count",
+		"b p3 w3 baseline.verified",
+	}, why, "by affiliate and player; p1, who was paid, is not listed")
+}
+
+// TestReplay_RingFenceStaysUntilAbsorbed: once fenced, a player stays fenced, whatever the
+// size or sign of his later NGR, until his balance is absorbed; only the rest counts.
+func TestReplay_RingFenceStaysUntilAbsorbed(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "rf", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("50%"),
+		Carryover: commission.RingFence, HighRoller: eur("500")}}
+	month := func(m int) time.Time { return time.Date(2026, time.Month(m), 10, 0, 0, 0, 0, time.UTC) }
+	ggr := map[string][]string{
+		"hr": {"-1000", "-100", "300", "900", "-200"}, // fenced, stays fenced (-100 is above the threshold), absorbed in month 4
+		"p":  {"400", "-50", "100", "100", "100"},     // never fenced: -50 counts against the affiliate
+	}
+	var evs []commission.Event
+	for _, pl := range []string{"hr", "p"} {
+		for i, g := range ggr[pl] {
+			evs = append(evs, commission.Event{ID: pl + strconv.Itoa(i), Kind: event.Revenue, At: month(i + 1), Affiliate: "a", Player: pl,
+				Revenue: commission.Revenue{GGR: eur(g)}})
+		}
+	}
+	res, err := commission.Replay(program(p), evs, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Statements, 5)
+	var totals, fenced []string
+	for _, s := range res.Statements {
+		totals = append(totals, s.Total.Decimal())
+		var f []string
+		for _, b := range s.Fenced {
+			f = append(f, b.Player+" "+b.Amount.Decimal())
+		}
+		fenced = append(fenced, strings.Join(f, ","))
+	}
+	require.Equal(t, []string{"hr -1000.00", "hr -1100.00", "hr -800.00", "", ""}, fenced)
+	// Month 4: 900 absorbs the 800 balance and 100 counts, with p's 100: 50% of 200. Month 5:
+	// hr at -200 is not fenced again (above -500) and counts against p's 100.
+	require.Equal(t, []string{"200.00", "0.00", "50.00", "100.00", "0.00"}, totals)
 }

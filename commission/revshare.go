@@ -83,7 +83,7 @@ func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, er
 	}
 	base, err := ngr.Add(carryIn)
 	if err != nil {
-		return Line{}, zero, fmt.Errorf("plan %q: NGR plus carry-in: %w", p.ID, wrapMoney(err))
+		return Line{}, zero, within(wrapMoney(err), "plan %q: NGR plus carry-in", p.ID)
 	}
 	fenced := in.Fenced
 	if unset(fenced) {

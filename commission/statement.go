@@ -90,7 +90,7 @@ func statements(loc *time.Location, unit PeriodUnit, lines []Line) ([]Statement,
 		s.Lines = append(s.Lines, l)
 		var err error
 		if s.Total, err = s.Total.Add(l.Amount); err != nil {
-			return nil, fmt.Errorf("statement of %q for %s: %w", l.Affiliate, per, wrapMoney(err))
+			return nil, within(wrapMoney(err), "statement of %q for %s", l.Affiliate, per)
 		}
 		switch {
 		case l.Rule != RuleRevShare:

@@ -2,6 +2,7 @@ package commission
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/s2skit/s2s/money"
@@ -45,11 +46,9 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 		lot.Reason, spread.Reason = "ib.min_hold", "ib.min_hold"
 		return lot, spread, nil
 	}
-	lots := t.Lots
-	if t.Cent {
-		if lots, err = mulRates(lots, money.BasisPoints(100)); err != nil {
-			return Line{}, Line{}, err
-		}
+	lots, err := standardLots(t)
+	if err != nil {
+		return Line{}, Line{}, err
 	}
 	unit, err := money.New(1, p.Currency).Mul(pow10[p.Currency.Exponent()])
 	if err != nil {
@@ -129,6 +128,15 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	return lot, spread, nil
 }
 
+// standardLots returns the trade's volume in standard lots: its lots, or a hundredth of them
+// on a cent account.
+func standardLots(t Trade) (money.Rate, error) {
+	if !t.Cent {
+		return t.Lots, nil
+	}
+	return mulRates(t.Lots, money.BasisPoints(100))
+}
+
 // match returns the symbol rate for t: by symbol, else by class, else the default entry.
 func (ib *IB) match(t Trade) (SymbolRate, bool) {
 	def := -1
@@ -155,8 +163,8 @@ func (ib *IB) match(t Trade) (SymbolRate, bool) {
 // TreeLines shares an IB line up the tree by the plan's IB.Levels: chain[0] is the client's
 // own IB, chain[1] its parent, and so on. The parts are allocated with money's largest
 // remainder method, so that the parts (with the broker's remainder) sum exactly to l.Amount;
-// a level without an affiliate in chain stays with the broker. Without levels, l is returned
-// as it is.
+// a level without an affiliate in chain stays with the broker. Without levels, or when
+// l.Amount is zero, l is returned as it is.
 func (p *Plan) TreeLines(l Line, chain []string) ([]Line, error) {
 	if p.IB == nil || len(p.IB.Levels) == 0 || l.Amount.IsZero() {
 		return []Line{l}, nil
@@ -170,7 +178,7 @@ func (p *Plan) TreeLines(l Line, chain []string) ([]Line, error) {
 	weights[len(weights)-1] = rest
 	parts, err := l.Amount.Allocate(weights...)
 	if err != nil {
-		return nil, fmt.Errorf("plan %q: ib.levels: %w", p.ID, wrapMoney(err))
+		return nil, within(wrapMoney(err), "plan %q: ib.levels", p.ID)
 	}
 	var out []Line
 	for i, r := range p.IB.Levels {
@@ -270,7 +278,23 @@ func addRates(a, b money.Rate) (money.Rate, error) {
 	if !ok1 || !ok2 || (ac > 0 && bc > 0 && sum < 0) || (ac < 0 && bc < 0 && sum >= 0) {
 		return money.Rate{}, fmt.Errorf("%w: %s + %s", ErrOverflow, a, b)
 	}
-	return money.NewRate(sum, s)
+	r, err := money.NewRate(sum, s)
+	if err != nil {
+		return money.Rate{}, fmt.Errorf("%w: %s + %s: %w", ErrOverflow, a, b, err)
+	}
+	return r, nil
+}
+
+// subRates returns a − b exactly.
+func subRates(a, b money.Rate) (money.Rate, error) {
+	if b.Coefficient() == math.MinInt64 {
+		return money.Rate{}, fmt.Errorf("%w: %s − %s", ErrOverflow, a, b)
+	}
+	neg, err := money.NewRate(-b.Coefficient(), b.Scale())
+	if err != nil {
+		return money.Rate{}, fmt.Errorf("%w: %s − %s: %w", ErrOverflow, a, b, err)
+	}
+	return addRates(a, neg)
 }
 
 func scaleUp(c int64, d int) (int64, bool) {
