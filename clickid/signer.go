@@ -238,15 +238,9 @@ func (s *Signer) VerifyToken(signed string) (Token, error) {
 	if p[0] != tokenVersion {
 		return Token{}, fmt.Errorf("%w: unknown token version %d", ErrSyntax, p[0])
 	}
-	// Layout: version, key ID, ID[16], len, affiliate, len, campaign, tag.
-	affLen := int(p[18])
-	if 19+affLen+1+tagLen > n {
-		return Token{}, errTokenFormat
-	}
-	campLen := int(p[19+affLen])
-	if 19+affLen+1+campLen+tagLen != n {
-		return Token{}, errTokenFormat
-	}
+	// The tag is the last tagLen bytes whatever the lengths inside say, so it is checked
+	// first: a token changed anywhere after its version byte, its length fields included, is
+	// ErrSignature (or ErrUnknownKey), never taken for something that is not a token.
 	if p[1] > MaxKeyID || s.keys[p[1]] == nil {
 		return Token{}, ErrUnknownKey
 	}
@@ -259,6 +253,15 @@ func (s *Signer) VerifyToken(signed string) (Token, error) {
 	k.pool.Put(m)
 	if !hmac.Equal(p[body:n], want[:]) {
 		return Token{}, ErrSignature
+	}
+	// Layout: version, key ID, ID[16], len, affiliate, len, campaign, tag.
+	affLen := int(p[18])
+	if 19+affLen+1+tagLen > n {
+		return Token{}, errTokenFormat
+	}
+	campLen := int(p[19+affLen])
+	if 19+affLen+1+campLen+tagLen != n {
+		return Token{}, errTokenFormat
 	}
 	t := Token{
 		ID:          ID(p[2:18]),
