@@ -98,7 +98,7 @@ func baselineVerify(path, rawQuery string) error {
 // BenchmarkHandler serves a signed GET postback through the Handler with httptest.
 func BenchmarkHandler(b *testing.B) {
 	src, q := benchSetup(b)
-	h := postback.NewHandler(src, &postbacktest.Recorder{Result: postback.Result{Outcome: postback.Duplicate}}, nil)
+	h := newHandler(b, src, &postbacktest.Recorder{Result: postback.Result{Outcome: postback.Duplicate}}, nil)
 	req := httptest.NewRequest(http.MethodGet, "/postback?"+q, nil)
 	b.ReportAllocs()
 	for b.Loop() {

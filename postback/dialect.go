@@ -53,8 +53,12 @@ type Dialect struct {
 	// OriginalStatus). Empty means such a postback is rejected (ReasonUnknownStatus).
 	UnknownStatus event.Status `json:"unknown_status,omitempty"`
 	// DefaultCurrency is the ISO 4217 code of amounts sent without a currency, for senders
-	// whose amounts are in the offer's currency. Empty means such amounts are rejected
-	// (ReasonMissingCurrency).
+	// whose amounts are in the offer's currency. A dialect that reads an amount but no
+	// currency parameter needs it: without one NewSource (and ParseDialect) refuse the
+	// dialect, which could read no amount at all. Where the dialect has a currency
+	// parameter, empty means that an amount sent without one is rejected
+	// (ReasonMissingCurrency): a sender's omission is reported, never papered over with a
+	// guess.
 	DefaultCurrency string `json:"default_currency,omitempty"`
 	// DecimalComma also accepts ',' as the decimal separator of amounts ("12,34").
 	DecimalComma bool `json:"decimal_comma,omitempty"`
@@ -223,6 +227,8 @@ func (d *Dialect) compile() (*compiled, error) {
 			return nil, fmt.Errorf("%w: dialect %q: %w", ErrConfig, d.Name, err)
 		}
 		c.currency = cur
+	} else if len(d.Amount) > 0 && len(d.Currency) == 0 {
+		return nil, fmt.Errorf("%w: dialect %q reads an amount but no currency: set DefaultCurrency to the currency its amounts are in", ErrConfig, d.Name)
 	}
 	return c, nil
 }
@@ -261,8 +267,12 @@ func PresetNames() []string {
 
 // Preset returns a new copy of the dialect of a well-known sender: "affise", "binom",
 // "cake", "everflow", "keitaro", "myaffiliates", "redtrack", "scaleo", "tune" (TUNE /
-// HasOffers) or "voluum". Senders whose postbacks carry no currency (the amount is in the
-// offer's currency) need DefaultCurrency set before use. The error wraps ErrConfig.
+// HasOffers) or "voluum". The presets of senders whose postbacks carry no currency (the
+// amount is in the offer's currency: Affise, CAKE, Everflow, RedTrack, Scaleo, TUNE) need
+// DefaultCurrency set before use, or NewSource refuses them. Binom's cnv_currency is
+// optional: set DefaultCurrency to its account currency unless every postback URL sends
+// cnv_currency, or a payout without it is rejected (ReasonMissingCurrency). The error wraps
+// ErrConfig.
 func Preset(name string) (*Dialect, error) {
 	f, ok := presets[name]
 	if !ok {
@@ -347,7 +357,8 @@ var presets = map[string]func() *Dialect{
 		}
 	},
 	// Binom: GET click.php?cnv_id=&payout=&cnv_status=&cnv_currency= (cnv_status is free
-	// text: unknown values become pending, the value is kept).
+	// text: unknown values become pending, the value is kept; cnv_currency is optional, see
+	// Preset).
 	"binom": func() *Dialect {
 		return &Dialect{
 			Name: "binom", ClickID: []string{"cnv_id", "clickid"}, Amount: []string{"payout"},

@@ -50,8 +50,8 @@ func TestPresets(t *testing.T) {
 			want{click: "7Xy9Zk2Lm4Np6Qr8", event: event.Conversion, status: event.StatusPending, origStatus: "deposit_2", amount: "1.25 EUR"}},
 		{"redtrack", "USD", "/postback?clickid=64f1c2e3a4b5c6d7e8f90a1b&sum=42.00&type=Purchase&rdtk_event_id=E-77",
 			want{click: "64f1c2e3a4b5c6d7e8f90a1b", txn: "E-77", eventName: "Purchase", event: "Purchase", status: event.StatusApproved, amount: "42.00 USD"}},
-		{"myaffiliates", "", "/postback?payload=btag_123456_abc&player_id=PL-1&event=ftd",
-			want{click: "btag_123456_abc", player: "PL-1", eventName: "ftd", event: event.FTD, status: event.StatusApproved}},
+		{"myaffiliates", "", "/postback?payload=btag_123456_abc&player_id=PL-1&event=ftd&txn_id=T1",
+			want{click: "btag_123456_abc", player: "PL-1", txn: "T1", eventName: "ftd", event: event.FTD, status: event.StatusApproved}},
 	}
 	require.Len(t, tests, len(postback.PresetNames()), "every preset is tested")
 	for _, tt := range tests {
@@ -115,11 +115,38 @@ func TestPresets_Specifics(t *testing.T) {
 	_, err = postback.Preset("nope")
 	require.ErrorIs(t, err, postback.ErrConfig)
 
-	// Everflow amounts are in the offer currency: without a default currency they are refused.
-	ef, err := postback.Preset("everflow")
+	// The presets whose amounts are in the offer currency cannot be used without a default
+	// currency: NewSource says so, instead of every postback with an amount failing later.
+	for _, name := range []string{"affise", "cake", "everflow", "redtrack", "scaleo", "tune"} {
+		d, err := postback.Preset(name)
+		require.NoError(t, err)
+		_, err = postback.NewSource("s", postback.Auth{Method: postback.MethodNone}, &postback.SourceOptions{Dialect: d})
+		require.ErrorIs(t, err, postback.ErrConfig, name)
+		require.ErrorContains(t, err, "set DefaultCurrency", name)
+		d.DefaultCurrency = "USD"
+		_, err = postback.NewSource("s", postback.Auth{Method: postback.MethodNone}, &postback.SourceOptions{Dialect: d})
+		require.NoError(t, err, name)
+	}
+	// Binom's currency parameter is optional: the source is built, and a payout sent without a
+	// currency is refused unless DefaultCurrency says which it is.
+	binom, err := postback.Preset("binom")
 	require.NoError(t, err)
-	_, err = openSource(t, &postback.SourceOptions{Dialect: ef}).ParseQuery("/", "transaction_id=a&amount=1")
+	src = openSource(t, &postback.SourceOptions{Dialect: binom})
+	_, err = src.ParseQuery("/click.php", "cnv_id=a&payout=1.25")
 	require.Equal(t, postback.ReasonMissingCurrency, postback.ReasonOf(err))
+	pb, err := src.ParseQuery("/click.php", "cnv_id=a&payout=1.25&cnv_currency=EUR")
+	require.NoError(t, err)
+	require.Equal(t, "1.25 EUR", pb.Amount.String())
+	binom.DefaultCurrency = "USD"
+	pb, err = openSource(t, &postback.SourceOptions{Dialect: binom}).ParseQuery("/click.php", "cnv_id=a&payout=1.25")
+	require.NoError(t, err)
+	require.Equal(t, "1.25 USD", pb.Amount.String())
+
+	// The same rule for a dialect in JSON.
+	_, err = postback.ParseDialect([]byte(`{"click_id":["c"],"amount":["a"]}`))
+	require.ErrorIs(t, err, postback.ErrConfig)
+	_, err = postback.ParseDialect([]byte(`{"click_id":["c"],"amount":["a"],"default_currency":"EUR"}`))
+	require.NoError(t, err)
 }
 
 func TestParseDialect(t *testing.T) {
@@ -128,6 +155,7 @@ func TestParseDialect(t *testing.T) {
 		"name": "acme",
 		"click_id": ["aff_click"],
 		"amount": ["revenue"],
+		"transaction_id": ["tid"],
 		"currency": ["cur"],
 		"status": ["state"],
 		"statuses": {"ok": "approved", "wait": "pending"},
@@ -138,7 +166,7 @@ func TestParseDialect(t *testing.T) {
 	}`))
 	require.NoError(t, err)
 	src := openSource(t, &postback.SourceOptions{Dialect: d})
-	pb, err := src.ParseQuery("/", "aff_click=x1&revenue=5.5&cur=EUR&state=wait&kind=dep&s2=two")
+	pb, err := src.ParseQuery("/", "aff_click=x1&tid=9&revenue=5.5&cur=EUR&state=wait&kind=dep&s2=two")
 	require.NoError(t, err)
 	require.Equal(t, money.MustParse("5.50", money.EUR), pb.Amount)
 	require.Equal(t, event.StatusPending, pb.Status)

@@ -15,7 +15,9 @@
 //		Keys:   []postback.Key{{ID: "2026-11", Secret: secret}}, // 32 random bytes
 //	}, nil)
 //	if err != nil { ... }
-//	mux.Handle("/postback", postback.NewHandler(src, pipeline, nil))
+//	h, err := postback.NewHandler(src, pipeline, nil) // pipeline implements Receiver
+//	if err != nil { ... }
+//	mux.Handle("/postback", h)
 //
 // or, without HTTP:
 //

@@ -13,29 +13,34 @@ type Reason string
 // signature.
 const (
 	// Input syntax and limits.
-	ReasonMalformedQuery  Reason = "malformed_query"        // bad percent-escape, empty key
-	ReasonSemicolon       Reason = "semicolon"              // an unencoded ';' in the query or form body
-	ReasonRepeatedKey     Reason = "repeated_key"           // a parameter given twice (or under two aliases)
-	ReasonQueryTooLarge   Reason = "query_too_large"        // query over MaxQueryBytes
-	ReasonTooManyParams   Reason = "too_many_params"        // over MaxParams parameters
-	ReasonBodyTooLarge    Reason = "body_too_large"         // body over MaxBodyBytes
-	ReasonMalformedBody   Reason = "malformed_body"         // a JSON body that is not a flat object
-	ReasonBodyRepeatsKey  Reason = "body_repeats_query_key" // a form body key also in the query
-	ReasonMethod          Reason = "method_not_allowed"     // not GET or POST, or a method the source does not accept
-	ReasonMediaType       Reason = "unsupported_media_type" // a POST body that is neither form nor JSON, or not what the source accepts
-	ReasonUnknownParam    Reason = "unknown_parameter"      // a parameter the dialect does not know, with Dialect.RejectUnknown
-	ReasonUnfilledMacro   Reason = "unfilled_macro"         // a value such as "{clickid}" or "#s2#": the sender forgot a macro
-	ReasonMissingClickID  Reason = "missing_click_id"       // neither click ID nor player ID
-	ReasonBadClickID      Reason = "bad_click_id"           // a click ID that is not valid in any accepted form
-	ReasonBadClickIDSig   Reason = "bad_click_id_signature" // a signed click ID that fails clickid.Signer.Verify
-	ReasonMissingEvent    Reason = "missing_event"          // no event and no Dialect.DefaultEvent
-	ReasonUnknownStatus   Reason = "unknown_status"         // a status the dialect does not map
-	ReasonBadAmount       Reason = "bad_amount"             // an amount outside money's grammar or a negative amount outside a reversal
-	ReasonBadCurrency     Reason = "bad_currency"           // a currency that is not ISO 4217
-	ReasonMissingCurrency Reason = "missing_currency"       // an amount without currency and no Dialect.DefaultCurrency
-	ReasonBadOccurredAt   Reason = "bad_occurred_at"        // an event time that is neither Unix seconds nor RFC 3339, or not after 1970 and before 10000
-	ReasonValueTooLong    Reason = "value_too_long"         // an identifier (player or transaction ID, event, status) over store.MaxKeyLen bytes, a sub ID over store.MaxSubIDLen
-	ReasonBadValue        Reason = "bad_value"              // an identifier with invalid UTF-8 or a control character, a sub ID with invalid UTF-8 or a NUL
+	ReasonMalformedQuery  Reason = "malformed_query"               // bad percent-escape, empty key
+	ReasonSemicolon       Reason = "semicolon"                     // an unencoded ';' in the query or form body
+	ReasonRepeatedKey     Reason = "repeated_key"                  // a parameter given twice (or under two aliases)
+	ReasonQueryTooLarge   Reason = "query_too_large"               // query over MaxQueryBytes
+	ReasonTooManyParams   Reason = "too_many_params"               // over MaxParams parameters
+	ReasonBodyTooLarge    Reason = "body_too_large"                // body over MaxBodyBytes
+	ReasonMalformedBody   Reason = "malformed_body"                // a JSON body that is not a flat object
+	ReasonBodyRepeatsKey  Reason = "body_repeats_query_key"        // a form body key also in the query
+	ReasonMethod          Reason = "method_not_allowed"            // not GET or POST, or a method the source does not accept
+	ReasonMediaType       Reason = "unsupported_media_type"        // a POST body that is neither form nor JSON, or not what the source accepts
+	ReasonUnknownParam    Reason = "unknown_parameter"             // a parameter the dialect does not know, with Dialect.RejectUnknown
+	ReasonUnfilledMacro   Reason = "unfilled_macro"                // a value such as "{clickid}" or "#s2#": the sender forgot a macro
+	ReasonMissingClickID  Reason = "missing_click_id"              // neither click ID nor player ID
+	ReasonBadClickID      Reason = "bad_click_id"                  // a click ID that is not valid in any accepted form
+	ReasonBadClickIDSig   Reason = "bad_click_id_signature"        // a signed click ID or token that fails its signature: forged, mistyped, tampered, or signed with an unknown key
+	ReasonNativeClickID   Reason = "native_click_id_not_accepted"  // a plain (unsigned) click ID, where the source accepts only signed ones
+	ReasonForeignClickID  Reason = "foreign_click_id_not_accepted" // a click ID that is no form of ours (another system's, or one of ours truncated or mangled), where the source accepts only its own
+	ReasonSignedClickID   Reason = "signed_click_id_not_accepted"  // a verified signed click ID, where the source's ClickKinds leave them out
+	ReasonTokenClickID    Reason = "click_token_not_accepted"      // a verified signed token, where the source's ClickKinds leave them out
+	ReasonMissingEvent    Reason = "missing_event"                 // no event and no Dialect.DefaultEvent
+	ReasonMissingTxnID    Reason = "missing_transaction_id"        // no transaction ID for an event that needs one (see Postback.DedupKey)
+	ReasonUnknownStatus   Reason = "unknown_status"                // a status the dialect does not map
+	ReasonBadAmount       Reason = "bad_amount"                    // an amount outside money's grammar or a negative amount outside a reversal
+	ReasonBadCurrency     Reason = "bad_currency"                  // a currency that is not ISO 4217
+	ReasonMissingCurrency Reason = "missing_currency"              // an amount without currency and no Dialect.DefaultCurrency
+	ReasonBadOccurredAt   Reason = "bad_occurred_at"               // an event time that is neither Unix seconds nor RFC 3339, or not after 1970 and before 10000
+	ReasonValueTooLong    Reason = "value_too_long"                // an identifier (player or transaction ID, event, status) over store.MaxKeyLen bytes, a sub ID over store.MaxSubIDLen
+	ReasonBadValue        Reason = "bad_value"                     // an identifier with invalid UTF-8 or a control character, a sub ID with invalid UTF-8 or a NUL
 
 	// Authentication.
 	ReasonMissingTimestamp   Reason = "missing_timestamp"          // no ts (s2s v1) or webhook-timestamp
@@ -147,4 +152,5 @@ var (
 	errMissingClickID  = reject(ReasonMissingClickID, "neither click ID nor player ID")
 	errMissingEvent    = reject(ReasonMissingEvent, "no event")
 	errMissingCurrency = reject(ReasonMissingCurrency, "amount without currency")
+	errMissingTxnID    = reject(ReasonMissingTxnID, "this event can happen more than once for a player: it needs a transaction ID")
 )

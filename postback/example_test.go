@@ -58,7 +58,10 @@ func ExampleNewHandler() {
 		log.Fatal(err)
 	}
 	pipeline := &postbacktest.Recorder{} // the attribution pipeline in production
-	h := postback.NewHandler(src, pipeline, nil)
+	h, err := postback.NewHandler(src, pipeline, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, target := range []string{
 		"/postback?cid=abc123&payout=3.50&currency=EUR&txid=T1",
 		"/postback?cid=abc123&payout=3.50&currency=EUR&txid=T1",

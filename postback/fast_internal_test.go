@@ -17,6 +17,7 @@ func TestLookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.DefaultCurrency = "EUR"
 		dialects[n] = d
 	}
 	// Names longer than eight bytes that share a prefix, and a zero byte.

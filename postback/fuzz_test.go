@@ -143,27 +143,30 @@ func referenceCanonical(q string) (string, bool) {
 // be answered 503 forever) fails here.
 func FuzzParse_StoreAccepts(f *testing.F) {
 	long := strings.Repeat("x", store.MaxKeyLen)
+	// Sources, by index: 0 native, 1 Everflow, 2 Affise, 3 Keitaro, 4 Binom, 5 a custom
+	// dialect, 6 a signing source; modes: 0 GET, 1 form POST, 2 JSON POST.
 	for _, seed := range []struct {
-		which       uint8
+		src, mode   uint8
 		query, body string
 	}{
-		{0, pbQuery + "&player_id=P-1&sub1=a&sub15=z&occurred_at=2026-11-20T10:00:00Z&status=pending", ""},
-		{0, "click_id=a&event=reversal&amount=-5.00&currency=EUR&txn_id=T", ""},
-		{0, "player_id=" + long + "&event=registration", ""},
-		{0, "player_id=p%00&event=registration", ""},
-		{0, "click_id=a&event=ftd&txn_id=1&sub1=%FF&sub2=" + strings.Repeat("s", store.MaxSubIDLen+1), ""},
-		{0, "click_id=a&event=ftd&txn_id=" + long + "x", ""},
-		{0, "click_id=a&event=%E2%82%AC&txn_id=T%C2%85", ""},
-		{0, "click_id=Cj0KCQiA-long_gclid.value~x&event=ftd&txn_id=1&occurred_at=0001-01-01T00:00:00Z", ""},
-		{1, "transaction_id=0f3a8e1b&amount=12,34&order_id=O-1&adv1=x", ""},
-		{2, "clickid=5f4dcc3b&action_id=A-1&goal=2&sum=50.00&status=5&custom_field15=cf", ""},
-		{3, "subid=3k4j&tid=R-1&payout=20&status=rebill&currency=usd&sub_id_1=s", ""},
-		{4, "cnv_id=7Xy9&payout=1.25&cnv_status=deposit_2&cnv_currency=EUR", ""},
-		{6, "click_id=abc", "event=ftd&amount=5.00&currency=USD&txn_id=F1&sub2=b+c"},
-		{12, "", `{"click_id":"abc","event":"deposit","amount":12.5,"currency":"GBP","txn_id":"J1","sub1":true}`},
-		{12, "", `{"player_id":"p\u0085","event":"registration"}`},
+		{0, 0, pbQuery + "&player_id=P-1&sub1=a&sub15=z&occurred_at=2026-11-20T10:00:00Z&status=pending", ""},
+		{0, 0, "click_id=a&event=reversal&amount=-5.00&currency=EUR&txn_id=T", ""},
+		{0, 0, "player_id=" + long + "&event=registration", ""},
+		{0, 0, "player_id=p%00&event=registration", ""},
+		{0, 0, "click_id=a&event=ftd&txn_id=1&sub1=%FF&sub2=" + strings.Repeat("s", store.MaxSubIDLen+1), ""},
+		{0, 0, "click_id=a&event=ftd&txn_id=" + long + "x", ""},
+		{0, 0, "click_id=a&event=%E2%82%AC&txn_id=T%C2%85", ""},
+		{0, 0, "click_id=Cj0KCQiA-long_gclid.value~x&event=ftd&txn_id=1&occurred_at=0001-01-01T00:00:00Z", ""},
+		{1, 0, "transaction_id=0f3a8e1b&amount=12,34&order_id=O-1&adv1=x", ""},
+		{2, 0, "clickid=5f4dcc3b&action_id=A-1&goal=2&sum=50.00&status=5&custom_field15=cf", ""},
+		{3, 0, "subid=3k4j&tid=R-1&payout=20&status=rebill&currency=usd&sub_id_1=s", ""},
+		{4, 0, "cnv_id=7Xy9&payout=1.25&cnv_status=deposit_2&cnv_currency=EUR", ""},
+		{5, 0, "c=x&p=p1&e=dep&a=1,50&t=T1&at=1732350000&s2=two", ""},
+		{0, 1, "click_id=abc", "event=ftd&amount=5.00&currency=USD&txn_id=F1&sub2=b+c"},
+		{0, 2, "", `{"click_id":"abc","event":"deposit","amount":12.5,"currency":"GBP","txn_id":"J1","sub1":true}`},
+		{0, 2, "", `{"player_id":"p\u0085","event":"registration"}`},
 	} {
-		f.Add(seed.which, seed.query, seed.body)
+		f.Add(seed.src, seed.mode, seed.query, seed.body)
 	}
 	dialects := []*postback.Dialect{postback.Native()}
 	for _, name := range []string{"everflow", "affise", "keitaro", "binom"} {
@@ -176,15 +179,26 @@ func FuzzParse_StoreAccepts(f *testing.F) {
 		Event: []string{"e"}, Amount: []string{"a"}, TransactionID: []string{"t"}, OccurredAt: []string{"at"},
 		Subs: []string{"s1", "s2"}, DefaultEvent: event.Conversion, DefaultCurrency: "EUR", DecimalComma: true,
 		Events: map[string]event.Type{"dep": event.Deposit, "reg": event.Registration}})
+	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	require.NoError(f, err)
 	var sources []*postback.Source
 	for _, d := range dialects {
 		sources = append(sources, openSource(f, &postback.SourceOptions{Dialect: d}))
 	}
-	f.Fuzz(func(t *testing.T, which uint8, query, body string) {
+	// A signing source that takes every kind of click ID, verified tokens included.
+	sources = append(sources, openSource(f, &postback.SourceOptions{ClickSigner: signer, ClickKinds: []postback.ClickKind{
+		postback.ClickSigned, postback.ClickToken, postback.ClickNative, postback.ClickForeign}}))
+	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
+	token, err := signer.SignToken(clickid.Token{ID: id, AffiliateID: "aff-42", CampaignID: "c"})
+	require.NoError(f, err)
+	f.Add(uint8(6), uint8(0), "event=registration&player_id=p1&click_id="+signer.Sign(id), "")
+	f.Add(uint8(6), uint8(0), "event=ftd&txn_id=1&amount=1.00&currency=EUR&click_id="+token, "")
+	f.Add(uint8(6), uint8(2), "", `{"event":"registration","click_id":"`+token+`"}`)
+	f.Fuzz(func(t *testing.T, which, mode uint8, query, body string) {
 		src := sources[int(which)%len(sources)]
 		var pb postback.Postback
 		var err error
-		switch int(which) / len(sources) % 3 {
+		switch mode % 3 {
 		case 0:
 			pb, err = src.ParseQuery("/p", query)
 		case 1:
@@ -215,8 +229,13 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
 	}
-	click := store.Click{ID: clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), AffiliateID: "aff-1",
-		SubIDs: pb.SubIDs(), ForeignID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}
+	// The affiliate is attribution's to find; a verified token says it.
+	affiliate := "aff-1"
+	if pb.ClickKind == postback.ClickToken {
+		affiliate = pb.TokenAffiliateID
+	}
+	click := store.Click{ID: clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), AffiliateID: affiliate,
+		CampaignID: pb.TokenCampaignID, SubIDs: pb.SubIDs(), ForeignID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}
 	if !pb.ClickID.IsZero() {
 		click.ID = pb.ClickID
 	}
@@ -224,8 +243,8 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 		t.Fatalf("the store refuses the click of an accepted postback: %v\n%+v", err, *pb)
 	}
 	if pb.PlayerID != "" {
-		b := store.PlayerBinding{PlayerID: pb.PlayerID, AffiliateID: "aff-1", ClickID: pb.ClickID,
-			Method: store.BindByClick, BoundAt: pb.ReceivedAt}
+		b := store.PlayerBinding{PlayerID: pb.PlayerID, AffiliateID: affiliate, CampaignID: pb.TokenCampaignID,
+			ClickID: pb.ClickID, Method: store.BindByClick, BoundAt: pb.ReceivedAt}
 		if err := b.Validate(); err != nil {
 			t.Fatalf("the store refuses the player binding of an accepted postback: %v\n%+v", err, *pb)
 		}
@@ -239,7 +258,7 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 func conversionOf(pb *postback.Postback) store.Conversion {
 	c := store.Conversion{
 		ID:             uuid.UUID{0x01, 0x93},
-		DedupKey:       "fuzz",
+		DedupKey:       pb.DedupKey(),
 		Source:         pb.Source,
 		Event:          pb.Event,
 		ClickID:        pb.ClickID,

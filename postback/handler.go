@@ -3,6 +3,7 @@ package postback
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -101,8 +102,15 @@ type Handler struct {
 	log    *slog.Logger
 }
 
-// NewHandler returns the Handler of src that hands verified postbacks to recv.
-func NewHandler(src *Source, recv Receiver, opts *HandlerOptions) *Handler {
+// NewHandler returns the Handler of src that hands verified postbacks to recv. Both are
+// required: a nil src or recv is an error wrapping ErrConfig.
+func NewHandler(src *Source, recv Receiver, opts *HandlerOptions) (*Handler, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: a handler needs a source", ErrConfig)
+	}
+	if recv == nil {
+		return nil, fmt.Errorf("%w: handler of source %q: no receiver", ErrConfig, src.name)
+	}
 	if opts == nil {
 		opts = &HandlerOptions{}
 	}
@@ -110,7 +118,7 @@ func NewHandler(src *Source, recv Receiver, opts *HandlerOptions) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	return h
+	return h, nil
 }
 
 var (

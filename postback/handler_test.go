@@ -43,7 +43,7 @@ func TestHandler_Answers(t *testing.T) {
 	src := signedSource(t, c, key)
 	rec := &postbacktest.Recorder{}
 	logs := &syncBuffer{}
-	h := postback.NewHandler(src, rec, &postback.HandlerOptions{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h := newHandler(t, src, rec, &postback.HandlerOptions{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 
 	signed := func(q string) *http.Request { return postbacktest.SignedRequest(t, "/postback?"+q, key, t0) }
 	good := signed(pbQuery)
@@ -63,8 +63,8 @@ func TestHandler_Answers(t *testing.T) {
 			http.StatusUnauthorized, "rejected", postback.ReasonBadSignature, 3},
 		{"unsigned", httptest.NewRequest(http.MethodGet, "/postback?"+pbQuery, nil), http.StatusUnauthorized, "rejected", postback.ReasonMissingSignature, 3},
 		{"repeated key", httptest.NewRequest(http.MethodGet, "/postback?"+pbQuery+"&event=ftd", nil), http.StatusBadRequest, "rejected", postback.ReasonRepeatedKey, 3},
-		{"unfilled macro", signed("click_id={clickid}&event=ftd"), http.StatusUnprocessableEntity, "rejected", postback.ReasonUnfilledMacro, 3},
-		{"bad amount", signed("click_id=a&event=ftd&amount=1e3&currency=EUR"), http.StatusUnprocessableEntity, "rejected", postback.ReasonBadAmount, 3},
+		{"unfilled macro", signed("click_id={clickid}&event=ftd&txn_id=T1"), http.StatusUnprocessableEntity, "rejected", postback.ReasonUnfilledMacro, 3},
+		{"bad amount", signed("click_id=a&event=ftd&txn_id=T1&amount=1e3&currency=EUR"), http.StatusUnprocessableEntity, "rejected", postback.ReasonBadAmount, 3},
 		{"too large", httptest.NewRequest(http.MethodGet, "/postback?x="+strings.Repeat("y", postback.MaxQueryBytes), nil), http.StatusRequestURITooLong, "rejected", postback.ReasonQueryTooLarge, 3},
 		{"method", httptest.NewRequest(http.MethodDelete, "/postback?"+pbQuery, nil), http.StatusMethodNotAllowed, "rejected", postback.ReasonMethod, 3},
 		{"body too large", func() *http.Request {
@@ -115,7 +115,7 @@ func TestHandler_ReceiverOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := httptest.NewRecorder()
-			postback.NewHandler(src, tt.recv, nil).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/p?click_id=a&event=ftd", nil))
+			newHandler(t, src, tt.recv, nil).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/p?click_id=a&event=ftd&txn_id=T1", nil))
 			require.Equal(t, tt.code, w.Code)
 			require.Contains(t, w.Body.String(), tt.reason)
 		})
@@ -125,7 +125,7 @@ func TestHandler_ReceiverOutcomes(t *testing.T) {
 func TestHandler_OKBody(t *testing.T) {
 	t.Parallel()
 	src := openSource(t, nil)
-	h := postback.NewHandler(src, &postbacktest.Recorder{}, &postback.HandlerOptions{OKBody: "OK"})
+	h := newHandler(t, src, &postbacktest.Recorder{}, &postback.HandlerOptions{OKBody: "OK"})
 	for _, want := range []int{http.StatusAccepted, http.StatusOK} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/p?click_id=a&event=ftd&txn_id=1", nil))
@@ -146,7 +146,7 @@ func TestHandler_Server(t *testing.T) {
 	c := &clock{t: t0}
 	key := postback.Key{Secret: secret}
 	rec := &postbacktest.Recorder{}
-	srv := httptest.NewServer(postback.NewHandler(signedSource(t, c, key), rec, nil))
+	srv := httptest.NewServer(newHandler(t, signedSource(t, c, key), rec, nil))
 	defer srv.Close()
 	q := sign(t, "/postback", pbQuery, key, t0)
 	resp, err := srv.Client().Get(srv.URL + "/postback?" + q)
@@ -178,7 +178,7 @@ func TestHandler_Replay(t *testing.T) {
 	c := &clock{t: t0}
 	key := postback.Key{Secret: secret}
 	rec := &postbacktest.Recorder{}
-	h := postback.NewHandler(signedSource(t, c, key), rec, nil)
+	h := newHandler(t, signedSource(t, c, key), rec, nil)
 	target := "/postback?" + sign(t, "/postback", pbQuery, key, t0)
 	for _, step := range []struct {
 		at      time.Duration
@@ -196,5 +196,24 @@ func TestHandler_Replay(t *testing.T) {
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
 		require.Equal(t, step.code, w.Code, step.at)
 		require.Equal(t, step.records, rec.Len(), step.at)
+	}
+}
+
+// TestNewHandler_Required: a handler without a source or a receiver is refused when it is
+// made, not by a panic on its first request.
+func TestNewHandler_Required(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	for name, tc := range map[string]struct {
+		src  *postback.Source
+		recv postback.Receiver
+	}{
+		"no source":   {nil, &postbacktest.Recorder{}},
+		"no receiver": {src, nil},
+		"neither":     {nil, nil},
+	} {
+		h, err := postback.NewHandler(tc.src, tc.recv, nil)
+		require.ErrorIs(t, err, postback.ErrConfig, name)
+		require.Nil(t, h, name)
 	}
 }

@@ -30,6 +30,13 @@ func signedSource(t testing.TB, c *clock, keys ...postback.Key) *postback.Source
 	return src
 }
 
+func newHandler(t testing.TB, src *postback.Source, recv postback.Receiver, opts *postback.HandlerOptions) *postback.Handler {
+	t.Helper()
+	h, err := postback.NewHandler(src, recv, opts)
+	require.NoError(t, err)
+	return h
+}
+
 func sign(t testing.TB, path, q string, key postback.Key, at time.Time) string {
 	t.Helper()
 	s, err := postback.SignQuery(path, q, key, at)

@@ -56,31 +56,89 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 	t.Parallel()
 	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
 	require.NoError(t, err)
+	other, err := clickid.NewSigner(clickid.Key{ID: 2, Secret: secret2})
+	require.NoError(t, err)
 	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
 	signed := signer.Sign(id)
-	src := openSource(t, &postback.SourceOptions{ClickSigner: signer})
+	token, err := signer.SignToken(clickid.Token{ID: id, AffiliateID: "aff-42", CampaignID: "summer"})
+	require.NoError(t, err)
+	otherToken, err := other.SignToken(clickid.Token{ID: id, AffiliateID: "aff-42"})
+	require.NoError(t, err)
+	tampered := func(s string, i int) string { return s[:i] + flip(s[i]) + s[i+1:] }
+	gclid := "Cj0KCQiA-long_gclid.value~x"
+
+	unsigned := openSource(t, nil)
+	strict := openSource(t, &postback.SourceOptions{ClickSigner: signer})
+	migrating := openSource(t, &postback.SourceOptions{ClickSigner: signer,
+		ClickKinds: []postback.ClickKind{postback.ClickSigned, postback.ClickToken, postback.ClickNative}})
+	permissive := openSource(t, &postback.SourceOptions{ClickSigner: signer,
+		ClickKinds: []postback.ClickKind{postback.ClickSigned, postback.ClickToken, postback.ClickNative, postback.ClickForeign}})
+	idsOnly := openSource(t, &postback.SourceOptions{ClickSigner: signer, ClickKinds: []postback.ClickKind{postback.ClickSigned}})
+	tokensOnly := openSource(t, &postback.SourceOptions{ClickSigner: signer, ClickKinds: []postback.ClickKind{postback.ClickToken}})
+	ownOnly := openSource(t, &postback.SourceOptions{ClickKinds: []postback.ClickKind{postback.ClickNative}})
+
 	tests := []struct {
 		name   string
+		src    *postback.Source
 		click  string
 		kind   postback.ClickKind
 		reason postback.Reason
 	}{
-		{"native compact", id.String(), postback.ClickNative, ""},
-		{"native upper case", strings.ToUpper(id.String()), postback.ClickNative, ""},
-		{"native uuid", id.UUIDString(), postback.ClickNative, ""},
-		{"signed", signed, postback.ClickSigned, ""},
-		{"signed, tampered", signed[:len(signed)-1] + flip(signed[len(signed)-1]), 0, postback.ReasonBadClickIDSig},
-		{"foreign gclid", "Cj0KCQiA-long_gclid.value~x", postback.ClickForeign, ""},
-		{"foreign long", strings.Repeat("g", clickid.MaxForeignLen), postback.ClickForeign, ""},
-		{"foreign too long", strings.Repeat("g", clickid.MaxForeignLen+1), 0, postback.ReasonBadClickID},
-		{"foreign with space", "a%20b", 0, postback.ReasonBadClickID},
+		// Without a signer: plain and foreign IDs, as sent.
+		{"unsigned: native compact", unsigned, id.String(), postback.ClickNative, ""},
+		{"unsigned: native upper case", unsigned, strings.ToUpper(id.String()), postback.ClickNative, ""},
+		{"unsigned: native uuid", unsigned, id.UUIDString(), postback.ClickNative, ""},
+		{"unsigned: foreign gclid", unsigned, gclid, postback.ClickForeign, ""},
+		{"unsigned: foreign at the limit", unsigned, strings.Repeat("g", clickid.MaxForeignLen), postback.ClickForeign, ""},
+		{"unsigned: foreign too long", unsigned, strings.Repeat("g", clickid.MaxForeignLen+1), 0, postback.ReasonBadClickID},
+		{"unsigned: foreign with a space", unsigned, "a%20b", 0, postback.ReasonBadClickID},
+		{"unsigned: a signed ID is opaque without a signer", unsigned, signed, postback.ClickForeign, ""},
+		{"own IDs only: foreign refused", ownOnly, gclid, 0, postback.ReasonForeignClickID},
+		{"own IDs only: native", ownOnly, id.String(), postback.ClickNative, ""},
+
+		// With a signer, by default: signed IDs and verified tokens only.
+		{"strict: signed", strict, signed, postback.ClickSigned, ""},
+		{"strict: signed in upper case", strict, strings.ToUpper(signed), postback.ClickSigned, ""},
+		{"strict: signed, tampered tag", strict, tampered(signed, len(signed)-1), 0, postback.ReasonBadClickIDSig},
+		{"strict: signed, mistyped ID", strict, tampered(signed, 5), 0, postback.ReasonBadClickIDSig},
+		{"strict: signed, truncated by one", strict, signed[:len(signed)-1], 0, postback.ReasonForeignClickID},
+		{"strict: signed, truncated to the bare ID", strict, signed[:clickid.EncodedLen], 0, postback.ReasonNativeClickID},
+		{"strict: bare native ID", strict, id.String(), 0, postback.ReasonNativeClickID},
+		{"strict: bare native UUID", strict, id.UUIDString(), 0, postback.ReasonNativeClickID},
+		{"strict: foreign", strict, gclid, 0, postback.ReasonForeignClickID},
+		{"strict: token", strict, token, postback.ClickToken, ""},
+		{"strict: token in upper case", strict, strings.ToUpper(token), postback.ClickToken, ""},
+		{"strict: token, tampered", strict, tampered(token, 30), 0, postback.ReasonBadClickIDSig},
+		{"strict: token of an unknown key", strict, otherToken, 0, postback.ReasonBadClickIDSig},
+		{"strict: token, truncated", strict, token[:len(token)-1], 0, postback.ReasonForeignClickID},
+
+		// A migrating source also takes plain IDs; a permissive one foreign IDs too; never a
+		// failed signature.
+		{"migrating: bare native ID", migrating, id.String(), postback.ClickNative, ""},
+		{"migrating: signed", migrating, signed, postback.ClickSigned, ""},
+		{"migrating: signed, mistyped", migrating, tampered(signed, 5), 0, postback.ReasonBadClickIDSig},
+		{"migrating: foreign", migrating, gclid, 0, postback.ReasonForeignClickID},
+		{"permissive: foreign", permissive, gclid, postback.ClickForeign, ""},
+		{"permissive: signed, truncated", permissive, signed[:len(signed)-1], postback.ClickForeign, ""},
+		{"permissive: signed, mistyped", permissive, tampered(signed, 5), 0, postback.ReasonBadClickIDSig},
+		{"permissive: token, tampered", permissive, tampered(token, 30), 0, postback.ReasonBadClickIDSig},
+
+		// Signed IDs and tokens may each be left out.
+		{"signed IDs only: token", idsOnly, token, 0, postback.ReasonTokenClickID},
+		{"signed IDs only: signed", idsOnly, signed, postback.ClickSigned, ""},
+		{"tokens only: signed", tokensOnly, signed, 0, postback.ReasonSignedClickID},
+		{"tokens only: token", tokensOnly, token, postback.ClickToken, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pb, err := src.ParseQuery("/p", "event=ftd&click_id="+tt.click)
+			pb, err := tt.src.ParseQuery("/p", "event=registration&click_id="+tt.click)
 			if tt.reason != "" {
-				require.Equal(t, tt.reason, postback.ReasonOf(err))
+				var re *postback.RejectError
+				require.ErrorAs(t, err, &re)
+				require.Equal(t, tt.reason, re.Reason(), "%v", err)
+				require.Equal(t, "click_id", re.Field())
+				require.Equal(t, http.StatusUnprocessableEntity, postback.StatusCode(re.Reason()))
 				return
 			}
 			require.NoError(t, err)
@@ -88,15 +146,47 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 			switch tt.kind {
 			case postback.ClickForeign:
 				require.Equal(t, clickid.Foreign(tt.click), pb.ForeignClickID)
+				require.True(t, pb.ClickID.IsZero())
 			default:
 				require.Equal(t, id, pb.ClickID)
+				require.Empty(t, pb.ForeignClickID)
+			}
+			if tt.kind == postback.ClickToken {
+				require.Equal(t, "aff-42", pb.TokenAffiliateID)
+				require.Equal(t, "summer", pb.TokenCampaignID)
+			} else {
+				require.Empty(t, pb.TokenAffiliateID, "only a verified token carries an affiliate")
 			}
 		})
 	}
-	// Without a signer, a signed ID is kept whole as a foreign ID.
-	pb, err := openSource(t, nil).ParseQuery("/p", "event=ftd&click_id="+signed)
+	// A token changed anywhere after its version byte fails its signature, whatever the
+	// policy: it is never taken for a foreign ID.
+	for i := 2; i < len(token)-1; i++ {
+		for _, src := range []*postback.Source{strict, permissive} {
+			_, err := src.ParseQuery("/p", "event=registration&click_id="+tampered(token, i))
+			require.Equal(t, postback.ReasonBadClickIDSig, postback.ReasonOf(err), "position %d", i)
+		}
+	}
+	// A token's affiliate comes from the token alone: no parameter sets it.
+	pb, err := strict.ParseQuery("/p", "event=registration&click_id="+signed+"&TokenAffiliateID=x&token_affiliate_id=y")
 	require.NoError(t, err)
-	require.Equal(t, postback.ClickForeign, pb.ClickKind)
+	require.Empty(t, pb.TokenAffiliateID)
+}
+
+func TestNewSource_ClickKinds(t *testing.T) {
+	t.Parallel()
+	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	require.NoError(t, err)
+	for name, opts := range map[string]*postback.SourceOptions{
+		"signed without a signer":     {ClickKinds: []postback.ClickKind{postback.ClickSigned}},
+		"tokens without a signer":     {ClickKinds: []postback.ClickKind{postback.ClickNative, postback.ClickToken}},
+		"a signer and no signed kind": {ClickSigner: signer, ClickKinds: []postback.ClickKind{postback.ClickNative, postback.ClickForeign}},
+		"ClickNone":                   {ClickKinds: []postback.ClickKind{postback.ClickNone}},
+		"no such kind":                {ClickKinds: []postback.ClickKind{postback.ClickNative, 9}},
+	} {
+		_, err := postback.NewSource("s", postback.Auth{Method: postback.MethodNone}, opts)
+		require.ErrorIs(t, err, postback.ErrConfig, name)
+	}
 }
 
 func flip(c byte) string {
@@ -114,40 +204,40 @@ func TestParseQuery_Reject(t *testing.T) {
 		reason  postback.Reason
 		field   string
 	}{
-		{"repeated key", "click_id=a&event=ftd&event=ftd", postback.ReasonRepeatedKey, ""},
-		{"semicolon", "click_id=a;event=ftd", postback.ReasonSemicolon, ""},
-		{"encoded semicolon is a value", "click_id=a%3Bb&event=ftd", "", ""},
-		{"query too large", "click_id=a&event=ftd&x=" + strings.Repeat("y", 8190), postback.ReasonQueryTooLarge, ""},
-		{"too many params", "click_id=a&event=ftd&" + manyParams(99), postback.ReasonTooManyParams, ""},
-		{"bad escape", "click_id=a&event=ftd&x=%G0", postback.ReasonMalformedQuery, ""},
-		{"no click or player", "event=ftd&amount=1.00&currency=EUR", postback.ReasonMissingClickID, ""},
-		{"empty click", "click_id=&event=ftd", postback.ReasonMissingClickID, ""},
-		{"player only", "player_id=p1&event=ftd", "", ""},
+		{"repeated key", "click_id=a&event=ftd&txn_id=T1&event=ftd", postback.ReasonRepeatedKey, ""},
+		{"semicolon", "click_id=a;event=ftd&txn_id=T1", postback.ReasonSemicolon, ""},
+		{"encoded semicolon is a value", "click_id=a%3Bb&event=ftd&txn_id=T1", "", ""},
+		{"query too large", "click_id=a&event=ftd&txn_id=T1&x=" + strings.Repeat("y", 8190), postback.ReasonQueryTooLarge, ""},
+		{"too many params", "click_id=a&event=ftd&txn_id=T1&" + manyParams(99), postback.ReasonTooManyParams, ""},
+		{"bad escape", "click_id=a&event=ftd&txn_id=T1&x=%G0", postback.ReasonMalformedQuery, ""},
+		{"no click or player", "event=ftd&txn_id=T1&amount=1.00&currency=EUR", postback.ReasonMissingClickID, ""},
+		{"empty click", "click_id=&event=ftd&txn_id=T1", postback.ReasonMissingClickID, ""},
+		{"player only", "player_id=p1&event=ftd&txn_id=T1", "", ""},
 		{"no event", "click_id=a", postback.ReasonMissingEvent, ""},
-		{"unknown status", "click_id=a&event=ftd&status=ok", postback.ReasonUnknownStatus, "status"},
-		{"amount without currency", "click_id=a&event=ftd&amount=1.00", postback.ReasonMissingCurrency, ""},
-		{"bad currency", "click_id=a&event=ftd&amount=1.00&currency=XXY", postback.ReasonBadCurrency, "currency"},
-		{"too long player id", "player_id=" + strings.Repeat("p", store.MaxKeyLen+1) + "&event=ftd", postback.ReasonValueTooLong, "player_id"},
-		{"bad occurred_at", "click_id=a&event=ftd&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},
-		{"occurred_at zero", "click_id=a&event=ftd&occurred_at=0", postback.ReasonBadOccurredAt, "occurred_at"},
-		{"occurred_at the zero time", "click_id=a&event=ftd&occurred_at=0001-01-01T00:00:00Z", postback.ReasonBadOccurredAt, "occurred_at"},
-		{"occurred_at before 1970", "click_id=a&event=ftd&occurred_at=1969-12-31T23:59:59Z", postback.ReasonBadOccurredAt, "occurred_at"},
-		{"occurred_at past 9999", "click_id=a&event=ftd&occurred_at=999999999999", postback.ReasonBadOccurredAt, "occurred_at"},
-		{"occurred_at one second after the epoch", "click_id=a&event=ftd&occurred_at=1", "", ""},
-		{"occurred_at in 9999", "click_id=a&event=ftd&occurred_at=9999-12-31T23:59:59Z", "", ""},
-		{"macro braces", "click_id={clickid}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro double braces", "click_id=a&event=ftd&sub1={{sub1}}", postback.ReasonUnfilledMacro, "sub1"},
-		{"macro hashes", "click_id=%23s2%23&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro brackets", "click_id=a&event=ftd&sub1=[[sub1]]", postback.ReasonUnfilledMacro, "sub1"},
-		{"macro single brackets", "click_id=[CLICK_ID]&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro percent", "click_id=%clickid%&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro percent encoded", "click_id=%25clickid%25&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro dollar", "click_id=${SUBID}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro parentheses", "click_id=(clickid)&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro inside a value", "click_id=abc-{subacc4}&event=ftd", postback.ReasonUnfilledMacro, "click_id"},
-		{"macro in an extra", "click_id=a&event=ftd&foo={bar}", postback.ReasonUnfilledMacro, "foo"},
-		{"braces that are not a macro", "click_id=a&event=ftd&sub1=%7B%7D&sub2=%7B1%7D", "", ""},
-		{"two aliases", "click_id=a&event=ftd", "", ""},
+		{"unknown status", "click_id=a&event=ftd&txn_id=T1&status=ok", postback.ReasonUnknownStatus, "status"},
+		{"amount without currency", "click_id=a&event=ftd&txn_id=T1&amount=1.00", postback.ReasonMissingCurrency, ""},
+		{"bad currency", "click_id=a&event=ftd&txn_id=T1&amount=1.00&currency=XXY", postback.ReasonBadCurrency, "currency"},
+		{"too long player id", "player_id=" + strings.Repeat("p", store.MaxKeyLen+1) + "&event=ftd&txn_id=T1", postback.ReasonValueTooLong, "player_id"},
+		{"bad occurred_at", "click_id=a&event=ftd&txn_id=T1&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at zero", "click_id=a&event=ftd&txn_id=T1&occurred_at=0", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at the zero time", "click_id=a&event=ftd&txn_id=T1&occurred_at=0001-01-01T00:00:00Z", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at before 1970", "click_id=a&event=ftd&txn_id=T1&occurred_at=1969-12-31T23:59:59Z", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at past 9999", "click_id=a&event=ftd&txn_id=T1&occurred_at=999999999999", postback.ReasonBadOccurredAt, "occurred_at"},
+		{"occurred_at one second after the epoch", "click_id=a&event=ftd&txn_id=T1&occurred_at=1", "", ""},
+		{"occurred_at in 9999", "click_id=a&event=ftd&txn_id=T1&occurred_at=9999-12-31T23:59:59Z", "", ""},
+		{"macro braces", "click_id={clickid}&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro double braces", "click_id=a&event=ftd&txn_id=T1&sub1={{sub1}}", postback.ReasonUnfilledMacro, "sub1"},
+		{"macro hashes", "click_id=%23s2%23&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro brackets", "click_id=a&event=ftd&txn_id=T1&sub1=[[sub1]]", postback.ReasonUnfilledMacro, "sub1"},
+		{"macro single brackets", "click_id=[CLICK_ID]&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro percent", "click_id=%clickid%&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro percent encoded", "click_id=%25clickid%25&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro dollar", "click_id=${SUBID}&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro parentheses", "click_id=(clickid)&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro inside a value", "click_id=abc-{subacc4}&event=ftd&txn_id=T1", postback.ReasonUnfilledMacro, "click_id"},
+		{"macro in an extra", "click_id=a&event=ftd&txn_id=T1&foo={bar}", postback.ReasonUnfilledMacro, "foo"},
+		{"braces that are not a macro", "click_id=a&event=ftd&txn_id=T1&sub1=%7B%7D&sub2=%7B1%7D", "", ""},
+		{"two aliases", "click_id=a&event=ftd&txn_id=T1", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +293,7 @@ func TestParseQuery_Amounts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.amount+" "+tt.currency, func(t *testing.T) {
 			t.Parallel()
-			pb, err := src.ParseQuery("/p", "click_id=a&event="+tt.event+"&amount="+tt.amount+"&currency="+tt.currency)
+			pb, err := src.ParseQuery("/p", "click_id=a&txn_id=T1&event="+tt.event+"&amount="+tt.amount+"&currency="+tt.currency)
 			if tt.want == "" {
 				require.Equal(t, postback.ReasonBadAmount, postback.ReasonOf(err), "%v", err)
 				return
@@ -236,12 +326,12 @@ func TestParseQuery_RejectUnknown(t *testing.T) {
 	d := postback.Native()
 	d.RejectUnknown = true
 	src := openSource(t, &postback.SourceOptions{Dialect: d})
-	_, err := src.ParseQuery("/p", "click_id=a&event=ftd&utm_source=x")
+	_, err := src.ParseQuery("/p", "click_id=a&event=ftd&txn_id=T1&utm_source=x")
 	require.Equal(t, postback.ReasonUnknownParam, postback.ReasonOf(err))
-	_, err = src.ParseQuery("/p", "click_id=a&event=ftd")
+	_, err = src.ParseQuery("/p", "click_id=a&event=ftd&txn_id=T1")
 	require.NoError(t, err)
 	// Allowed by default: kept in Extra.
-	pb, err := openSource(t, nil).ParseQuery("/p", "click_id=a&event=ftd&utm_source=x")
+	pb, err := openSource(t, nil).ParseQuery("/p", "click_id=a&event=ftd&txn_id=T1&utm_source=x")
 	require.NoError(t, err)
 	require.Equal(t, []postback.Param{{Key: "utm_source", Value: "x"}}, pb.Extra)
 }
@@ -322,7 +412,7 @@ func TestParseQuery_StoreRules(t *testing.T) {
 		{"transaction id over the limit", "click_id=a&event=ftd&txn_id=" + long + "x", postback.ReasonValueTooLong, "txn_id"},
 		{"transaction id of 256 bytes, once accepted", "click_id=a&event=ftd&txn_id=" + strings.Repeat("t", 256), postback.ReasonValueTooLong, "txn_id"},
 		{"custom event over the limit", "click_id=a&event=" + long + "x", postback.ReasonValueTooLong, "event"},
-		{"status over the limit", "click_id=a&event=ftd&status=" + long + "x", postback.ReasonValueTooLong, "status"},
+		{"status over the limit", "click_id=a&event=ftd&txn_id=T1&status=" + long + "x", postback.ReasonValueTooLong, "status"},
 		{"player id with NUL", "player_id=p%00&event=registration", postback.ReasonBadValue, "player_id"},
 		{"player id with a newline", "player_id=p%0A1&event=registration", postback.ReasonBadValue, "player_id"},
 		{"player id with a tab", "player_id=p%091&event=registration", postback.ReasonBadValue, "player_id"},
@@ -331,15 +421,15 @@ func TestParseQuery_StoreRules(t *testing.T) {
 		{"player id not UTF-8", "player_id=p%FF&event=registration", postback.ReasonBadValue, "player_id"},
 		{"player id in UTF-8", "player_id=J%C3%BCrgen+M%C3%BCller&event=registration", "", ""},
 		{"transaction id with NUL", "click_id=a&event=ftd&txn_id=T%00", postback.ReasonBadValue, "txn_id"},
-		{"event with a newline", "click_id=a&event=ftd%0A", postback.ReasonBadValue, "event"},
+		{"event with a newline", "click_id=a&event=ftd%0A&txn_id=T1", postback.ReasonBadValue, "event"},
 		{"event not UTF-8", "click_id=a&event=%C3", postback.ReasonBadValue, "event"},
-		{"status with a bell", "click_id=a&event=ftd&status=%07", postback.ReasonBadValue, "status"},
-		{"sub id at the limit", "click_id=a&event=ftd&sub3=" + longSub, "", ""},
-		{"sub id over the limit", "click_id=a&event=ftd&sub3=" + longSub + "s", postback.ReasonValueTooLong, "sub3"},
-		{"sub id with NUL", "click_id=a&event=ftd&sub15=%00", postback.ReasonBadValue, "sub15"},
-		{"sub id not UTF-8", "click_id=a&event=ftd&sub1=%E2%82", postback.ReasonBadValue, "sub1"},
-		{"sub id with a newline, as stores allow", "click_id=a&event=ftd&sub1=a%0Ab", "", ""},
-		{"an extra parameter is not stored", "click_id=a&event=ftd&note=%00%FF", "", ""},
+		{"status with a bell", "click_id=a&event=ftd&txn_id=T1&status=%07", postback.ReasonBadValue, "status"},
+		{"sub id at the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub, "", ""},
+		{"sub id over the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub + "s", postback.ReasonValueTooLong, "sub3"},
+		{"sub id with NUL", "click_id=a&event=ftd&txn_id=T1&sub15=%00", postback.ReasonBadValue, "sub15"},
+		{"sub id not UTF-8", "click_id=a&event=ftd&txn_id=T1&sub1=%E2%82", postback.ReasonBadValue, "sub1"},
+		{"sub id with a newline, as stores allow", "click_id=a&event=ftd&txn_id=T1&sub1=a%0Ab", "", ""},
+		{"an extra parameter is not stored", "click_id=a&event=ftd&txn_id=T1&note=%00%FF", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,6 +450,6 @@ func TestParseQuery_StoreRules(t *testing.T) {
 	// The same rules hold for a JSON body, whose escapes are JSON's.
 	_, err := src.ParseRequest(jsonRequest("/p", `{"player_id":"p\u0000","event":"registration"}`))
 	require.Equal(t, postback.ReasonBadValue, postback.ReasonOf(err))
-	_, err = src.ParseRequest(jsonRequest("/p", `{"click_id":"a","event":"ftd","sub2":"\u0000"}`))
+	_, err = src.ParseRequest(jsonRequest("/p", `{"click_id":"a","event":"ftd","txn_id":"T1","sub2":"\u0000"}`))
 	require.Equal(t, postback.ReasonBadValue, postback.ReasonOf(err))
 }

@@ -25,22 +25,28 @@ const (
 	MaxSubs = 15
 )
 
-// ClickKind says how a postback's click ID was recognised.
+// ClickKind says how a postback's click ID was recognised; a source accepts the kinds that
+// SourceOptions.ClickKinds lists.
 type ClickKind uint8
 
 // Click ID kinds.
 const (
 	// ClickNone means the postback carries no click ID (only a player ID).
 	ClickNone ClickKind = iota
-	// ClickNative is a clickid.ID in its compact or UUID form.
+	// ClickNative is a plain clickid.ID in its compact or UUID form: anyone can make one.
 	ClickNative
-	// ClickSigned is a signed click ID verified by the source's clickid.Signer.
+	// ClickSigned is a signed click ID (clickid.Signer.Sign) verified by the source's
+	// ClickSigner: it was minted here.
 	ClickSigned
 	// ClickForeign is another system's click ID, kept whole in Postback.ForeignClickID.
 	ClickForeign
+	// ClickToken is a signed token (clickid.Signer.SignToken, a "btag") verified by the
+	// source's ClickSigner: its click ID is in Postback.ClickID, the affiliate and campaign
+	// it carries in Postback.TokenAffiliateID and TokenCampaignID.
+	ClickToken
 )
 
-// String returns "none", "native", "signed" or "foreign".
+// String returns "none", "native", "signed", "foreign" or "token".
 func (k ClickKind) String() string {
 	switch k {
 	case ClickNative:
@@ -49,6 +55,8 @@ func (k ClickKind) String() string {
 		return "signed"
 	case ClickForeign:
 		return "foreign"
+	case ClickToken:
+		return "token"
 	}
 	return "none"
 }
@@ -68,10 +76,15 @@ type Postback struct {
 	Source string
 	// ClickKind says which of ClickID and ForeignClickID is set.
 	ClickKind ClickKind
-	// ClickID is the click ID when ClickKind is ClickNative or ClickSigned.
+	// ClickID is the click ID when ClickKind is ClickNative, ClickSigned or ClickToken.
 	ClickID clickid.ID
 	// ForeignClickID is the click ID when ClickKind is ClickForeign, exactly as sent.
 	ForeignClickID clickid.Foreign
+	// TokenAffiliateID and TokenCampaignID are, when ClickKind is ClickToken, the affiliate
+	// and campaign that the verified token carries (the campaign may be empty): a signed
+	// claim, so the conversion can be attributed even when its click record is missing.
+	// They are never read from any other parameter.
+	TokenAffiliateID, TokenCampaignID string
 	// PlayerID is the sender's ID of the player or customer, if sent.
 	PlayerID string
 	// Event is what happened: the dialect's mapping of EventName, the value as sent (empty

@@ -3,6 +3,7 @@ package postback_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -155,35 +156,35 @@ func TestParseRequest_Bodies(t *testing.T) {
 		reason postback.Reason
 		check  func(t *testing.T, pb postback.Postback)
 	}{
-		{name: "form", r: formRequest("/p?click_id=abc", "event=ftd&amount=5.00&currency=USD"),
+		{name: "form", r: formRequest("/p?click_id=abc", "event=ftd&txn_id=T1&amount=5.00&currency=USD"),
 			check: func(t *testing.T, pb postback.Postback) { require.Equal(t, "5.00 USD", pb.Amount.String()) }},
-		{name: "form repeats a query key", r: formRequest("/p?click_id=abc&amount=5.00", "event=ftd&amount=500.00&currency=USD"),
+		{name: "form repeats a query key", r: formRequest("/p?click_id=abc&amount=5.00", "event=ftd&txn_id=T1&amount=500.00&currency=USD"),
 			reason: postback.ReasonBodyRepeatsKey},
-		{name: "form repeats its own key", r: formRequest("/p?click_id=abc", "event=ftd&event=ftd"), reason: postback.ReasonRepeatedKey},
-		{name: "form with semicolon", r: formRequest("/p?click_id=abc", "event=ftd;x=1"), reason: postback.ReasonSemicolon},
-		{name: "json", r: jsonRequest("/p", `{"click_id":"abc","event":"deposit","amount":12.5,"currency":"GBP","sub1":true,"sub2":null}`),
+		{name: "form repeats its own key", r: formRequest("/p?click_id=abc", "event=ftd&txn_id=T1&event=ftd"), reason: postback.ReasonRepeatedKey},
+		{name: "form with semicolon", r: formRequest("/p?click_id=abc", "event=ftd&txn_id=T1;x=1"), reason: postback.ReasonSemicolon},
+		{name: "json", r: jsonRequest("/p", `{"click_id":"abc","event":"deposit","txn_id":"D1","amount":12.5,"currency":"GBP","sub1":true,"sub2":null}`),
 			check: func(t *testing.T, pb postback.Postback) {
 				require.Equal(t, "12.50 GBP", pb.Amount.String())
 				require.Equal(t, "true", pb.Sub(1))
 				require.Equal(t, "", pb.Sub(2))
 			}},
-		{name: "json ignores the query", r: jsonRequest("/p?amount=1.00", `{"click_id":"abc","event":"ftd"}`),
+		{name: "json ignores the query", r: jsonRequest("/p?amount=1.00", `{"click_id":"abc","event":"ftd","txn_id":"T1"}`),
 			check: func(t *testing.T, pb postback.Postback) { require.False(t, pb.HasAmount) }},
-		{name: "json float exponent", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd","amount":1e3,"currency":"EUR"}`), reason: postback.ReasonBadAmount},
-		{name: "json repeated key", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd","event":"dep"}`), reason: postback.ReasonRepeatedKey},
+		{name: "json float exponent", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd","txn_id":"T1","amount":1e3,"currency":"EUR"}`), reason: postback.ReasonBadAmount},
+		{name: "json repeated key", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd","txn_id":"T1","event":"dep"}`), reason: postback.ReasonRepeatedKey},
 		{name: "json nested", r: jsonRequest("/p", `{"click_id":"abc","event":{"x":1}}`), reason: postback.ReasonMalformedBody},
 		{name: "json array", r: jsonRequest("/p", `["click_id"]`), reason: postback.ReasonMalformedBody},
-		{name: "json trailing data", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd"} {}`), reason: postback.ReasonMalformedBody},
-		{name: "json macro", r: jsonRequest("/p", `{"click_id":"{clickid}","event":"ftd"}`), reason: postback.ReasonUnfilledMacro},
-		{name: "body too large", r: formRequest("/p?click_id=abc&event=ftd", "x="+strings.Repeat("y", postback.MaxBodyBytes)), reason: postback.ReasonBodyTooLarge},
-		{name: "body at the limit", r: formRequest("/p?click_id=abc&event=ftd", "x="+strings.Repeat("y", postback.MaxBodyBytes-2)), reason: ""},
+		{name: "json trailing data", r: jsonRequest("/p", `{"click_id":"abc","event":"ftd","txn_id":"T1"} {}`), reason: postback.ReasonMalformedBody},
+		{name: "json macro", r: jsonRequest("/p", `{"click_id":"{clickid}","event":"ftd","txn_id":"T1"}`), reason: postback.ReasonUnfilledMacro},
+		{name: "body too large", r: formRequest("/p?click_id=abc&event=ftd&txn_id=T1", "x="+strings.Repeat("y", postback.MaxBodyBytes)), reason: postback.ReasonBodyTooLarge},
+		{name: "body at the limit", r: formRequest("/p?click_id=abc&event=ftd&txn_id=T1", "x="+strings.Repeat("y", postback.MaxBodyBytes-2)), reason: ""},
 		{name: "text body", r: func() *http.Request {
 			r := formRequest("/p", "click_id=abc")
 			r.Header.Set("Content-Type", "text/plain")
 			return r
 		}(), reason: postback.ReasonMediaType},
-		{name: "PUT", r: httptest.NewRequest(http.MethodPut, "/p?click_id=abc&event=ftd", nil), reason: postback.ReasonMethod},
-		{name: "HEAD", r: httptest.NewRequest(http.MethodHead, "/p?click_id=abc&event=ftd", nil), reason: postback.ReasonMethod},
+		{name: "PUT", r: httptest.NewRequest(http.MethodPut, "/p?click_id=abc&event=ftd&txn_id=T1", nil), reason: postback.ReasonMethod},
+		{name: "HEAD", r: httptest.NewRequest(http.MethodHead, "/p?click_id=abc&event=ftd&txn_id=T1", nil), reason: postback.ReasonMethod},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,23 +229,23 @@ func TestParseRequest_SignedForm(t *testing.T) {
 	c := &clock{t: t0}
 	src := signedSource(t, c)
 	key := postback.Key{Secret: secret}
-	r := postbacktest.SignedFormRequest(t, "/postback?click_id=abc", "event=ftd&amount=5.00&currency=EUR", key, t0)
+	r := postbacktest.SignedFormRequest(t, "/postback?click_id=abc", "event=ftd&txn_id=T1&amount=5.00&currency=EUR", key, t0)
 	pb, err := src.ParseRequest(r)
 	require.NoError(t, err)
 	require.Equal(t, "5.00 EUR", pb.Amount.String())
 
 	// The body is signed with the query: changing it fails.
-	r = postbacktest.SignedFormRequest(t, "/postback?click_id=abc", "event=ftd&amount=5.00&currency=EUR", key, t0)
-	r.Body = io.NopCloser(strings.NewReader("event=ftd&amount=500.00&currency=EUR"))
+	r = postbacktest.SignedFormRequest(t, "/postback?click_id=abc", "event=ftd&txn_id=T1&amount=5.00&currency=EUR", key, t0)
+	r.Body = io.NopCloser(strings.NewReader("event=ftd&txn_id=T1&amount=500.00&currency=EUR"))
 	_, err = src.ParseRequest(r)
 	require.Equal(t, postback.ReasonBadSignature, postback.ReasonOf(err))
 
 	// A JSON body cannot be signed by the query scheme.
-	_, err = src.ParseRequest(jsonRequest("/postback?"+sign(t, "/postback", "click_id=abc&event=ftd", key, t0), `{"amount":"5.00"}`))
+	_, err = src.ParseRequest(jsonRequest("/postback?"+sign(t, "/postback", "click_id=abc&event=ftd&txn_id=T1", key, t0), `{"amount":"5.00"}`))
 	require.Equal(t, postback.ReasonMediaType, postback.ReasonOf(err))
 
 	// ParseRequest signs the path as sent.
-	r = postbacktest.SignedRequest(t, "/post%20back/x?click_id=abc&event=ftd", key, t0)
+	r = postbacktest.SignedRequest(t, "/post%20back/x?click_id=abc&event=ftd&txn_id=T1", key, t0)
 	_, err = src.ParseRequest(r)
 	require.NoError(t, err)
 }
@@ -270,19 +271,19 @@ func TestParseRequest_Token(t *testing.T) {
 		r      *http.Request
 		reason postback.Reason
 	}{
-		{"param", param, get("/p?click_id=a&event=ftd&token=" + string(token)), ""},
-		{"param missing", param, get("/p?click_id=a&event=ftd"), postback.ReasonMissingToken},
-		{"param empty", param, get("/p?click_id=a&event=ftd&token="), postback.ReasonMissingToken},
-		{"param wrong", param, get("/p?click_id=a&event=ftd&token=" + string(token) + "x"), postback.ReasonBadToken},
-		{"param prefix", param, get("/p?click_id=a&event=ftd&token=" + string(token[:10])), postback.ReasonBadToken},
-		{"param twice", param, get("/p?click_id=a&event=ftd&token=x&token=" + string(token)), postback.ReasonRepeatedKey},
-		{"json with token in query", param, jsonRequest("/p?token="+string(token), `{"click_id":"a","event":"ftd"}`), ""},
-		{"json without token", param, jsonRequest("/p", `{"click_id":"a","event":"ftd"}`), postback.ReasonMissingToken},
+		{"param", param, get("/p?click_id=a&event=ftd&txn_id=T1&token=" + string(token)), ""},
+		{"param missing", param, get("/p?click_id=a&event=ftd&txn_id=T1"), postback.ReasonMissingToken},
+		{"param empty", param, get("/p?click_id=a&event=ftd&txn_id=T1&token="), postback.ReasonMissingToken},
+		{"param wrong", param, get("/p?click_id=a&event=ftd&txn_id=T1&token=" + string(token) + "x"), postback.ReasonBadToken},
+		{"param prefix", param, get("/p?click_id=a&event=ftd&txn_id=T1&token=" + string(token[:10])), postback.ReasonBadToken},
+		{"param twice", param, get("/p?click_id=a&event=ftd&txn_id=T1&token=x&token=" + string(token)), postback.ReasonRepeatedKey},
+		{"json with token in query", param, jsonRequest("/p?token="+string(token), `{"click_id":"a","event":"ftd","txn_id":"T1"}`), ""},
+		{"json without token", param, jsonRequest("/p", `{"click_id":"a","event":"ftd","txn_id":"T1"}`), postback.ReasonMissingToken},
 		{"preset token param", preset, get("/p?transaction_id=a&amount=1,5&verification_token=" + string(token)), ""},
 		{"preset, generic name", preset, get("/p?transaction_id=a&token=" + string(token)), postback.ReasonMissingToken},
-		{"header", header, withHeader(get("/p?click_id=a&event=ftd"), string(token)), ""},
-		{"header missing, param given", header, get("/p?click_id=a&event=ftd&token=" + string(token)), postback.ReasonMissingToken},
-		{"header wrong", header, withHeader(get("/p?click_id=a&event=ftd"), "nope"), postback.ReasonBadToken},
+		{"header", header, withHeader(get("/p?click_id=a&event=ftd&txn_id=T1"), string(token)), ""},
+		{"header missing, param given", header, get("/p?click_id=a&event=ftd&txn_id=T1&token=" + string(token)), postback.ReasonMissingToken},
+		{"header wrong", header, withHeader(get("/p?click_id=a&event=ftd&txn_id=T1"), "nope"), postback.ReasonBadToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,7 +308,7 @@ func TestParseRequest_IPAllowlist(t *testing.T) {
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
 	})
 	req := func(remote string, xff ...string) *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "/p?click_id=a&event=ftd", nil)
+		r := httptest.NewRequest(http.MethodGet, "/p?click_id=a&event=ftd&txn_id=T1", nil)
 		r.RemoteAddr = remote
 		for _, x := range xff {
 			r.Header.Add("X-Forwarded-For", x)
@@ -342,4 +343,50 @@ func TestParseRequest_IPAllowlist(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewSource_ShortToken: a token under MinSecretLen bytes (Affise's "secure", say) is
+// accepted only by an explicit opt-in, which warns when the source is built, and then works.
+func TestNewSource_ShortToken(t *testing.T) {
+	t.Parallel()
+	short := []byte("affise-5ecure")
+	require.Less(t, len(short), postback.MinSecretLen)
+	aff, err := postback.Preset("affise")
+	require.NoError(t, err)
+	aff.DefaultCurrency = "USD"
+
+	_, err = postback.NewSource("affise", postback.Auth{Method: postback.MethodToken, Token: short}, &postback.SourceOptions{Dialect: aff})
+	require.ErrorIs(t, err, postback.ErrConfig)
+	require.ErrorContains(t, err, "AllowShortToken")
+
+	for name, auth := range map[string]postback.Auth{
+		"empty token":                {Method: postback.MethodToken, AllowShortToken: true},
+		"opt-in on a signing source": {Method: postback.MethodSignedQuery, Keys: []postback.Key{{Secret: secret}}, AllowShortToken: true},
+		"a token on an open source":  {Method: postback.MethodNone, Token: short},
+	} {
+		_, err := postback.NewSource("s", auth, nil)
+		require.ErrorIs(t, err, postback.ErrConfig, name)
+	}
+
+	logs := &syncBuffer{}
+	src, err := postback.NewSource("affise", postback.Auth{Method: postback.MethodToken, Token: short, AllowShortToken: true},
+		&postback.SourceOptions{Dialect: aff, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	require.NoError(t, err)
+	out := logs.String()
+	require.Contains(t, out, `"level":"WARN"`)
+	require.Contains(t, out, `"source":"affise"`)
+	require.Contains(t, out, `"token_bytes":13`)
+	require.NotContains(t, out, string(short), "the warning never carries the token")
+
+	_, err = src.ParseRequest(httptest.NewRequest(http.MethodGet, "/postback?clickid=c1&action_id=A1&goal=reg&secure="+string(short), nil))
+	require.NoError(t, err)
+	_, err = src.ParseRequest(httptest.NewRequest(http.MethodGet, "/postback?clickid=c1&action_id=A1&goal=reg&secure=affise-5ecurf", nil))
+	require.Equal(t, postback.ReasonBadToken, postback.ReasonOf(err))
+
+	// A token of full length builds without a warning.
+	logs = &syncBuffer{}
+	_, err = postback.NewSource("t", postback.Auth{Method: postback.MethodToken, Token: secret, AllowShortToken: true},
+		&postback.SourceOptions{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	require.NoError(t, err)
+	require.Empty(t, logs.String())
 }

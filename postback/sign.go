@@ -253,8 +253,9 @@ func parseUnix(b string) (int64, bool) {
 	return n, true
 }
 
-// decodeHex decodes exactly 64 hex digits of either case into dst. It works on eight
-// digits at a time, in the bits of a uint64, with no branch on the digits.
+// decodeHex decodes exactly 64 lower-case hex digits into dst: the one spelling of a
+// signature that the s2s v1 scheme allows. It works on eight digits at a time, in the bits of
+// a uint64, with no branch on the digits.
 func decodeHex(dst *[sha256.Size]byte, src string) bool {
 	if len(src) != 2*sha256.Size {
 		return false
@@ -265,12 +266,11 @@ func decodeHex(dst *[sha256.Size]byte, src string) bool {
 		s := src[2*i : 2*i+8]
 		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		// Every byte must be ASCII, then a digit or a letter a-f in either case. For bytes
-		// under 0x80, x + (0x80-lo) has its top bit set where x >= lo, and x + (0x7f-hi)
-		// where x > hi, with no carry between bytes.
-		l := x | 0x20*ones
+		// Every byte must be ASCII, then a digit or a letter a-f. For bytes under 0x80,
+		// x + (0x80-lo) has its top bit set where x >= lo, and x + (0x7f-hi) where x > hi,
+		// with no carry between bytes.
 		digit := (x + (0x80-'0')*ones) &^ (x + (0x7f-'9')*ones)
-		alpha := (l + (0x80-'a')*ones) &^ (l + (0x7f-'f')*ones)
+		alpha := (x + (0x80-'a')*ones) &^ (x + (0x7f-'f')*ones)
 		bad |= x&(0x80*ones) | ^(digit|alpha)&(0x80*ones)
 		// The value of each digit: its low nibble, plus 9 for a letter (bit 6 set).
 		v := x&(0x0f*ones) + (x>>6&ones)*9

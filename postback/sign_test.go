@@ -1,6 +1,7 @@
 package postback_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -217,8 +218,8 @@ func TestSignedQuery_Tamper(t *testing.T) {
 			b[i] ^= delta
 			tq := string(b)
 			if _, err := src.ParseQuery("/postback", tq); err == nil {
-				// A change that decodes to the same parameters (such as the case of a hex
-				// digit of the signature) is not a tamper.
+				// A change that decodes to the same parameters and signature (the case of a
+				// percent-escape's hex digits) is not a tamper.
 				s1, _ := postback.StringToSign("/postback", tq)
 				s2, _ := postback.StringToSign("/postback", q)
 				if s1 != s2 || !sameSig(tq, q) {
@@ -234,10 +235,38 @@ func TestSignedQuery_Tamper(t *testing.T) {
 	require.Equal(t, postback.ReasonBadSignature, postback.ReasonOf(err))
 }
 
+// sameSig reports whether two queries carry the same sig, byte for byte: a signature has one
+// spelling, lower-case hex.
 func sameSig(a, b string) bool {
 	va, _ := url.ParseQuery(a)
 	vb, _ := url.ParseQuery(b)
-	return strings.EqualFold(va.Get("sig"), vb.Get("sig"))
+	return va.Get("sig") == vb.Get("sig")
+}
+
+// TestSignedQuery_SigSpelling: a signature verifies only in the spelling the scheme gives it,
+// 64 lower-case hex digits, so that each signature has exactly one.
+func TestSignedQuery_SigSpelling(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: t0}
+	src := signedSource(t, c)
+	good := sign(t, "/postback", pbQuery, postback.Key{Secret: secret}, t0)
+	i := strings.LastIndex(good, "&sig=") + len("&sig=")
+	unsigned, sig := good[:i], good[i:]
+	require.Regexp(t, "^[0-9a-f]{64}$", sig)
+	_, err := src.ParseQuery("/postback", good)
+	require.NoError(t, err)
+	firstLetter := strings.IndexAny(sig, "abcdef")
+	require.GreaterOrEqual(t, firstLetter, 0)
+	for name, spelled := range map[string]string{
+		"upper case":       strings.ToUpper(sig),
+		"one letter upper": sig[:firstLetter] + strings.ToUpper(sig[firstLetter:firstLetter+1]) + sig[firstLetter+1:],
+		"percent-encoded":  "%" + hex.EncodeToString([]byte(sig[:1])) + sig[1:],
+		"with a plus":      sig + "+",
+		"with a space":     sig + "%20",
+	} {
+		_, err := src.ParseQuery("/postback", unsigned+spelled)
+		require.Equal(t, postback.ReasonBadSignature, postback.ReasonOf(err), name)
+	}
 }
 
 // TestSignedQuery_Tolerance checks the boundary: 300 s either way is accepted, 301 s is not.

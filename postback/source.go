@@ -3,7 +3,9 @@ package postback
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -59,8 +61,15 @@ type Auth struct {
 	// secrets of at least MinSecretLen bytes, distinct IDs. For Standard Webhooks, decode a
 	// "whsec_..." secret with WebhookSecret.
 	Keys []Key
-	// Token is the static token of MethodToken, at least MinSecretLen bytes.
+	// Token is the static token of MethodToken, at least MinSecretLen bytes unless
+	// AllowShortToken.
 	Token []byte
+	// AllowShortToken accepts a Token shorter than MinSecretLen (but not empty), for a legacy
+	// sender that issues short tokens and cannot be changed (Affise's "secure", say). A short
+	// token is far easier to guess, and a static token never expires: NewSource logs a
+	// warning on SourceOptions.Logger for every source built with one. Prefer a signed method,
+	// or at least an IP allowlist beside the token.
+	AllowShortToken bool
 	// TokenHeader, if set, is the header that carries the token (for example
 	// "X-Postback-Token"); otherwise the token is the parameter TokenParam, or the dialect's
 	// TokenParam, or "token".
@@ -72,9 +81,21 @@ type Auth struct {
 type SourceOptions struct {
 	// Dialect is the sender's parameter mapping; nil means Native().
 	Dialect *Dialect
-	// ClickSigner, if set, verifies signed click IDs (clickid.SignedLen characters): one that
-	// fails is rejected (ReasonBadClickIDSig).
+	// ClickSigner, if set, verifies signed click IDs and signed tokens. A value with the form
+	// of either is always verified, never taken for a plain or foreign ID: one whose
+	// signature fails is rejected (ReasonBadClickIDSig).
 	ClickSigner *clickid.Signer
+	// ClickKinds are the kinds of click ID the source accepts; a click ID of another kind is
+	// rejected with that kind's reason (ReasonNativeClickID, ReasonForeignClickID,
+	// ReasonSignedClickID, ReasonTokenClickID). Empty means the default: with a ClickSigner,
+	// ClickSigned and ClickToken only, so that a plain ID (anyone can make one), a truncated
+	// or mistyped signed ID and an unverifiable token are all refused; without one,
+	// ClickNative and ClickForeign. ClickSigned and ClickToken need a ClickSigner, and a
+	// ClickSigner needs one of them. Add ClickNative or ClickForeign to a signing source only
+	// while its senders still send unsigned IDs (a migration, say); with ClickForeign, a
+	// foreign ID that happens to have the form of a signed ID or token is verified, and
+	// refused, as one.
+	ClickKinds []ClickKind
 	// Tolerance is how far a signed timestamp may be from Now, in either direction, in whole
 	// seconds; zero means DefaultTolerance (300 s). A timestamp exactly Tolerance away is
 	// accepted, one second more is rejected.
@@ -87,6 +108,10 @@ type SourceOptions struct {
 	TrustedProxies []netip.Prefix
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the warnings of building the source (a short static token, see
+	// Auth.AllowShortToken); nil means slog.Default(), so that a weakened source never goes
+	// unnoticed. It never receives a secret or a token.
+	Logger *slog.Logger
 }
 
 // Source receives the postbacks of one sender: it parses them with the sender's dialect and
@@ -100,6 +125,7 @@ type Source struct {
 	tokenPar string
 	d        *compiled
 	signer   *clickid.Signer
+	kinds    uint8 // 1<<ClickKind for each kind accepted
 	tol      time.Duration
 	allow    []netip.Prefix
 	proxies  []netip.Prefix
@@ -135,6 +161,9 @@ func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 		allow: append([]netip.Prefix(nil), opts.AllowIPs...), proxies: append([]netip.Prefix(nil), opts.TrustedProxies...),
 		now: opts.Now,
 	}
+	if s.kinds, err = clickPolicy(opts.ClickKinds, opts.ClickSigner != nil); err != nil {
+		return nil, fmt.Errorf("%w: source %q: %s", ErrConfig, name, err)
+	}
 	if s.tol == 0 {
 		s.tol = DefaultTolerance
 	}
@@ -154,8 +183,19 @@ func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 			reserved = []string{paramSig, paramTS, paramKID}
 		}
 	case MethodToken:
-		if len(auth.Token) < MinSecretLen {
-			return nil, fmt.Errorf("%w: token has %d bytes, at least %d required", ErrConfig, len(auth.Token), MinSecretLen)
+		switch {
+		case len(auth.Token) == 0:
+			return nil, fmt.Errorf("%w: source %q: no token", ErrConfig, name)
+		case len(auth.Token) < MinSecretLen && !auth.AllowShortToken:
+			return nil, fmt.Errorf("%w: source %q: token has %d bytes, at least %d required (Auth.AllowShortToken accepts a legacy sender's shorter one)",
+				ErrConfig, name, len(auth.Token), MinSecretLen)
+		case len(auth.Token) < MinSecretLen:
+			log := opts.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("postback: source accepts a short static token, which is easy to guess; prefer a signed method",
+				slog.String("source", name), slog.Int("token_bytes", len(auth.Token)), slog.Int("min_bytes", MinSecretLen))
 		}
 		s.tokenSum = sha256.Sum256(auth.Token)
 		s.tokenHdr = auth.TokenHeader
@@ -169,6 +209,9 @@ func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 	}
 	if auth.Method != MethodSignedQuery && auth.Method != MethodStandardWebhooks && len(auth.Keys) > 0 {
 		return nil, fmt.Errorf("%w: source %q: keys given for method %s", ErrConfig, name, auth.Method)
+	}
+	if auth.Method != MethodToken && (len(auth.Token) > 0 || auth.AllowShortToken) {
+		return nil, fmt.Errorf("%w: source %q: a token given for method %s", ErrConfig, name, auth.Method)
 	}
 	for _, r := range reserved {
 		if _, ok := cd.fields[r]; ok {
@@ -431,6 +474,9 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		pb.OccurredAt = at
 	}
 	copy(pb.Subs[:], fv.v[fSub:])
+	if pb.TransactionID == "" && needsTransactionID(pb.Event) {
+		return errMissingTxnID
+	}
 	return nil
 }
 
@@ -445,32 +491,94 @@ func (s *Source) reserved(k string) bool {
 	return false
 }
 
-// setClick recognises the click ID v: signed (if the source has a ClickSigner and v has the
-// signed length), native, or foreign. It returns the reason and the error of a rejection.
+// clickPolicy returns the set of ClickKinds a source accepts, as a bit per kind, or the
+// broken rule (see SourceOptions.ClickKinds).
+func clickPolicy(kinds []ClickKind, signer bool) (uint8, error) {
+	if len(kinds) == 0 {
+		if signer {
+			return 1<<ClickSigned | 1<<ClickToken, nil
+		}
+		return 1<<ClickNative | 1<<ClickForeign, nil
+	}
+	var set uint8
+	for _, k := range kinds {
+		switch k {
+		case ClickNative, ClickForeign:
+		case ClickSigned, ClickToken:
+			if !signer {
+				return 0, fmt.Errorf("click kind %s needs a ClickSigner", k)
+			}
+		default:
+			return 0, fmt.Errorf("no click kind %d to accept", k)
+		}
+		set |= 1 << k
+	}
+	if signer && set&(1<<ClickSigned|1<<ClickToken) == 0 {
+		return 0, errors.New("a ClickSigner with ClickKinds that accept neither signed IDs nor tokens")
+	}
+	return set, nil
+}
+
+// setClick recognises the click ID v (see readClick) and sets it on pb if the source accepts
+// its kind. It returns the reason and the error of a rejection.
 func (s *Source) setClick(pb *Postback, v string) (Reason, error) {
 	if v == "" {
 		return "", nil
 	}
-	if s.signer != nil && len(v) == clickid.SignedLen {
-		id, err := s.signer.Verify(v)
-		if err != nil {
-			return ReasonBadClickIDSig, err
+	kind, r, err := s.readClick(pb, v)
+	if r != "" {
+		return r, err
+	}
+	if s.kinds&(1<<kind) == 0 {
+		return notAccepted[kind], nil
+	}
+	pb.ClickKind = kind
+	return "", nil
+}
+
+// notAccepted is the reason for refusing a click ID of each kind.
+var notAccepted = [...]Reason{
+	ClickNative: ReasonNativeClickID, ClickSigned: ReasonSignedClickID,
+	ClickForeign: ReasonForeignClickID, ClickToken: ReasonTokenClickID,
+}
+
+// readClick reads the click ID v into pb and returns its kind. With a ClickSigner, a value
+// with the form of a signed ID or token is verified as one, and its failure is a rejection
+// (ReasonBadClickIDSig), never a fall back to another kind. Otherwise v is native if it parses
+// as a clickid.ID, else foreign if clickid.ParseForeign accepts it (ReasonBadClickID if not).
+func (s *Source) readClick(pb *Postback, v string) (ClickKind, Reason, error) {
+	if s.signer != nil {
+		if len(v) == clickid.SignedLen {
+			id, err := s.signer.Verify(v)
+			if err == nil {
+				pb.ClickID = id
+				return ClickSigned, "", nil
+			}
+			if !errors.Is(err, clickid.ErrSyntax) {
+				return 0, ReasonBadClickIDSig, err
+			}
 		}
-		pb.ClickKind, pb.ClickID = ClickSigned, id
-		return "", nil
+		t, err := s.signer.VerifyToken(v)
+		if err == nil {
+			pb.ClickID, pb.TokenAffiliateID, pb.TokenCampaignID = t.ID, t.AffiliateID, t.CampaignID
+			return ClickToken, "", nil
+		}
+		if !errors.Is(err, clickid.ErrSyntax) {
+			return 0, ReasonBadClickIDSig, err
+		}
 	}
 	if len(v) == clickid.EncodedLen || len(v) == clickid.UUIDLen {
 		if id, err := clickid.Parse(v); err == nil {
-			pb.ClickKind, pb.ClickID = ClickNative, id
-			return "", nil
+			pb.ClickID = id
+			return ClickNative, "", nil
 		}
 	}
 	f, err := clickid.ParseForeign(v)
 	if err != nil {
-		return ReasonBadClickID, err
+		return 0, ReasonBadClickID, err
 	}
-	pb.ClickKind, pb.ForeignClickID = ClickForeign, f
-	return "", nil
+	pb.ForeignClickID = f
+	return ClickForeign, "", nil
 }
 
 // parseTime parses Unix seconds (up to 12 digits) or RFC 3339, for a time after the Unix

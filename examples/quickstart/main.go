@@ -212,7 +212,10 @@ func postbacks() error {
 		}
 		return postback.Result{}, err
 	})
-	handler := postback.NewHandler(src, recv, nil)
+	handler, err := postback.NewHandler(src, recv, nil)
+	if err != nil {
+		return err
+	}
 
 	click, err := clickid.New()
 	if err != nil {

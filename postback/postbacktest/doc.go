@@ -5,7 +5,7 @@
 //
 //	src, _ := postback.NewSource("acme", postback.Auth{Method: postback.MethodSignedQuery, Keys: keys}, nil)
 //	rec := &postbacktest.Recorder{}
-//	h := postback.NewHandler(src, rec, nil)
+//	h, _ := postback.NewHandler(src, rec, nil)
 //	req := postbacktest.SignedRequest(t, "/postback?click_id=...&event=ftd", keys[0], time.Now())
 //	w := httptest.NewRecorder()
 //	h.ServeHTTP(w, req)

@@ -84,10 +84,10 @@ func WebhookRequest(tb testing.TB, target, id string, body []byte, at time.Time,
 }
 
 // Recorder is a fake postback.Receiver that records every postback it receives. It answers
-// like a pipeline that deduplicates on (source, transaction ID): the first postback of a key
-// is Accepted, a later identical one is a Duplicate, a later different one a Conflict.
-// Postbacks without a transaction ID are always Accepted. If Result is set it is returned
-// instead, for every postback. The zero value is ready; it is safe for concurrent use.
+// like a pipeline that deduplicates on postback.Postback.DedupKey: the first postback of a
+// key is Accepted, a later one with the same content (all but its receive time and key ID) is
+// a Duplicate, a later different one a Conflict. If Result is set it is returned instead,
+// for every postback. The zero value is ready; it is safe for concurrent use.
 type Recorder struct {
 	// Result, if its Outcome is set, is returned for every postback.
 	Result postback.Result
@@ -96,7 +96,7 @@ type Recorder struct {
 
 	mu   sync.Mutex
 	all  []postback.Postback
-	seen map[[2]string]postback.Postback
+	seen map[string]postback.Postback // by dedup key
 }
 
 // Receive implements postback.Receiver.
@@ -110,13 +110,10 @@ func (r *Recorder) Receive(_ context.Context, pb *postback.Postback) (postback.R
 	if r.Result.Outcome != 0 {
 		return r.Result, nil
 	}
-	if pb.TransactionID == "" {
-		return postback.Result{Outcome: postback.Accepted}, nil
-	}
 	if r.seen == nil {
-		r.seen = map[[2]string]postback.Postback{}
+		r.seen = map[string]postback.Postback{}
 	}
-	key := [2]string{pb.Source, pb.TransactionID}
+	key := pb.DedupKey()
 	prev, ok := r.seen[key]
 	if !ok {
 		r.seen[key] = *pb

@@ -32,13 +32,13 @@ func source(t *testing.T, method postback.Method) *postback.Source {
 func TestSignedRequest(t *testing.T) {
 	t.Parallel()
 	src := source(t, postback.MethodSignedQuery)
-	for _, target := range []string{"/postback?click_id=a&event=ftd", "https://tracker.example/p%20b?click_id=a&event=ftd&sub1=x+y"} {
+	for _, target := range []string{"/postback?click_id=a&event=ftd&txn_id=T1", "https://tracker.example/p%20b?click_id=a&event=ftd&txn_id=T1&sub1=x+y"} {
 		pb, err := src.ParseRequest(postbacktest.SignedRequest(t, target, key, at))
 		require.NoError(t, err, target)
 		require.Equal(t, "k", pb.KeyID)
 	}
 	// Signed at another time: outside the tolerance.
-	_, err := src.ParseRequest(postbacktest.SignedRequest(t, "/p?click_id=a&event=ftd", key, at.Add(-time.Hour)))
+	_, err := src.ParseRequest(postbacktest.SignedRequest(t, "/p?click_id=a&event=ftd&txn_id=T1", key, at.Add(-time.Hour)))
 	require.Equal(t, postback.ReasonTimestampTolerance, postback.ReasonOf(err))
 }
 
@@ -53,7 +53,7 @@ func TestSignedFormRequest(t *testing.T) {
 func TestWebhookRequest(t *testing.T) {
 	t.Parallel()
 	src := source(t, postback.MethodStandardWebhooks)
-	pb, err := src.ParseRequest(postbacktest.WebhookRequest(t, "/wh", "msg_1", []byte(`{"click_id":"a","event":"ftd"}`), at, []byte("some-other-secret-of-32-bytes!!!"), key.Secret))
+	pb, err := src.ParseRequest(postbacktest.WebhookRequest(t, "/wh", "msg_1", []byte(`{"click_id":"a","event":"ftd","txn_id":"T1"}`), at, []byte("some-other-secret-of-32-bytes!!!"), key.Secret))
 	require.NoError(t, err)
 	require.Equal(t, event.Type("ftd"), pb.Event)
 }
@@ -62,7 +62,7 @@ func TestRecorder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := &postbacktest.Recorder{}
-	pb := postback.Postback{Source: "s", TransactionID: "T1", PlayerID: "p"}
+	pb := postback.Postback{Source: "s", Event: event.Deposit, TransactionID: "T1", PlayerID: "p"}
 	for _, want := range []postback.Outcome{postback.Accepted, postback.Duplicate} {
 		res, err := r.Receive(ctx, &pb)
 		require.NoError(t, err)
@@ -73,13 +73,21 @@ func TestRecorder(t *testing.T) {
 	res, err := r.Receive(ctx, &other)
 	require.NoError(t, err)
 	require.Equal(t, postback.Conflict, res.Outcome)
-	noTxn := postback.Postback{Source: "s"}
-	for range 2 {
-		res, err = r.Receive(ctx, &noTxn)
+	// Another event of the same transaction is another conversion.
+	reversal := pb
+	reversal.Event = event.Reversal
+	res, err = r.Receive(ctx, &reversal)
+	require.NoError(t, err)
+	require.Equal(t, postback.Accepted, res.Outcome)
+	// A registration without a transaction ID is once per player, however late its retry.
+	reg := postback.Postback{Source: "s", Event: event.Registration, PlayerID: "p", ReceivedAt: at}
+	for _, want := range []postback.Outcome{postback.Accepted, postback.Duplicate} {
+		res, err = r.Receive(ctx, &reg)
 		require.NoError(t, err)
-		require.Equal(t, postback.Accepted, res.Outcome)
+		require.Equal(t, want, res.Outcome)
+		reg.ReceivedAt = reg.ReceivedAt.Add(time.Minute)
 	}
-	require.Equal(t, 5, r.Len())
+	require.Equal(t, 6, r.Len())
 	require.Equal(t, "q", r.Postbacks()[2].PlayerID)
 
 	fixed := &postbacktest.Recorder{Result: postback.Result{Outcome: postback.Rejected, Reason: "x"}}
@@ -96,7 +104,8 @@ func TestRecorder(t *testing.T) {
 func TestRecorder_Concurrent(t *testing.T) {
 	t.Parallel()
 	r := &postbacktest.Recorder{}
-	h := postback.NewHandler(source(t, postback.MethodSignedQuery), r, nil)
+	h, err := postback.NewHandler(source(t, postback.MethodSignedQuery), r, nil)
+	require.NoError(t, err)
 	var mu sync.Mutex
 	codes := map[int]int{}
 	var wg sync.WaitGroup

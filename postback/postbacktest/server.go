@@ -41,7 +41,11 @@ func NewServer(tb testing.TB, src *postback.Source) *Server {
 		_, _ = io.WriteString(w, "OK")
 	})
 	if src != nil {
-		next = postback.NewHandler(src, s.Recorder, nil)
+		h, err := postback.NewHandler(src, s.Recorder, nil)
+		if err != nil {
+			tb.Fatalf("postbacktest: %v", err)
+		}
+		next = h
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, postback.MaxBodyBytes+1))
