@@ -343,6 +343,18 @@ func CheckKey(v string) error {
 	return nil
 }
 
+// CheckLookupKey checks a key that a lookup is given (GetBinding's player ID,
+// GetConversionByKey's dedup key): one that a record can have, so not empty and passing
+// [CheckKey]. Stores call it so that a key no record can have is ErrInvalid in every store,
+// rather than ErrNotFound in one and a database's encoding error in another. The error wraps
+// ErrInvalid.
+func CheckLookupKey(key string) error {
+	if key == "" {
+		return invalid("an empty key names no record")
+	}
+	return CheckKey(key)
+}
+
 // keyProblem says what breaks the rules of an identifier in v, or "" if nothing does.
 func keyProblem(v string) string {
 	if len(v) > MaxKeyLen {

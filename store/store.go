@@ -43,6 +43,9 @@ func NormalizeTime(t time.Time) time.Time {
 	return t.UTC().Truncate(TimePrecision).Round(0)
 }
 
+// Every method honours its context: a canceled or expired context fails the call with the
+// context's error (errors.Is(err, context.Canceled)), and a refused write writes nothing.
+
 // Store is the whole storage contract of s2s: every role together. Implementations are safe
 // for concurrent use by many goroutines (and, for shared databases, many processes), and must
 // pass the conformance suite in package storetest.
@@ -73,7 +76,8 @@ type ClickStore interface {
 	InsertClicks(ctx context.Context, p InsertClicksParams) error
 
 	// GetClick returns the click with the given ID, or an error wrapping ErrNotFound. The
-	// returned click is the caller's own: its slices are not shared with the store.
+	// zero ID, which no click has, is ErrInvalid. The returned click is the caller's own:
+	// its slices are not shared with the store.
 	GetClick(ctx context.Context, id clickid.ID) (Click, error)
 }
 
@@ -85,7 +89,8 @@ type BindingStore interface {
 	// ErrDuplicate (same affiliate, campaign and click) or ErrConflict (anything else).
 	BindPlayer(ctx context.Context, b PlayerBinding) (PlayerBinding, error)
 
-	// GetBinding returns the binding of a player, or an error wrapping ErrNotFound.
+	// GetBinding returns the binding of a player, or an error wrapping ErrNotFound. A player
+	// ID that no binding can have (empty, or failing [CheckKey]) is ErrInvalid.
 	GetBinding(ctx context.Context, playerID string) (PlayerBinding, error)
 }
 
@@ -99,16 +104,18 @@ type ConversionStore interface {
 	// conversion as stored. Otherwise it writes nothing and returns the stored original with
 	// an error wrapping ErrDuplicate (same content, see [Conversion.SameContent]) or
 	// ErrConflict (different content). Among concurrent calls with one dedup key exactly one
-	// writes. Invalid parameters are refused with ErrInvalid before anything is written; any
-	// other failure leaves nothing behind.
+	// writes. Invalid parameters are refused with ErrInvalid before anything is written. A
+	// conversion ID taken under another dedup key, or a ledger line or delivery ID that exists
+	// already, is ErrConflict, and writes nothing. Any other failure leaves nothing behind.
 	RecordConversion(ctx context.Context, p RecordConversionParams) (Conversion, error)
 
 	// GetConversion returns the conversion with the given ID, or an error wrapping
-	// ErrNotFound.
+	// ErrNotFound. The zero ID is ErrInvalid.
 	GetConversion(ctx context.Context, id uuid.UUID) (Conversion, error)
 
 	// GetConversionByKey returns the conversion with the given dedup key, or an error
-	// wrapping ErrNotFound.
+	// wrapping ErrNotFound. A key that no conversion can have (empty, or failing
+	// [CheckKey]) is ErrInvalid.
 	GetConversionByKey(ctx context.Context, dedupKey string) (Conversion, error)
 
 	// ChangeStatus appends a status change to a conversion, with the ledger lines and
@@ -116,7 +123,8 @@ type ConversionStore interface {
 	// the conversion's current status is p.From; otherwise it writes nothing and returns the
 	// stored conversion with an error wrapping ErrConflict, so that of two concurrent changes
 	// from one status exactly one applies. History is never edited, only appended to. An
-	// unknown conversion is ErrNotFound.
+	// unknown conversion is ErrNotFound; invalid parameters are ErrInvalid; a ledger line or
+	// delivery ID that exists already is ErrConflict. A refused change writes nothing.
 	ChangeStatus(ctx context.Context, p ChangeStatusParams) (Conversion, error)
 
 	// ListConversions returns the conversions of one affiliate that occurred in
@@ -165,6 +173,7 @@ type DeliveryStore interface {
 	RecordAttempt(ctx context.Context, p RecordAttemptParams) (Delivery, error)
 
 	// GetDelivery returns a delivery with all its attempts, or an error wrapping ErrNotFound.
+	// The zero ID is ErrInvalid.
 	GetDelivery(ctx context.Context, id uuid.UUID) (Delivery, error)
 
 	// ListDeliveries returns deliveries in status p.Status with their attempts, ordered by

@@ -170,9 +170,31 @@ func withOwnSubIDs(p *store.Click) store.Click {
 	return c
 }
 
+// clickNotFound returns the error of a click that is not stored: ErrInvalid for the zero
+// ID, which no click can have, else ErrNotFound.
+//
 //go:noinline
 func clickNotFound(id clickid.ID) error {
+	if id.IsZero() {
+		return fmt.Errorf("memstore: get click: the zero click ID: %w", store.ErrInvalid)
+	}
 	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
+}
+
+// checkLookup checks a key that a Get method looks up: one that a record can have.
+func checkLookup(what, key string) error {
+	if err := store.CheckLookupKey(key); err != nil {
+		return fmt.Errorf("memstore: get %s: %w", what, err)
+	}
+	return nil
+}
+
+// checkID checks an ID that a Get method looks up: not the zero ID, which no record has.
+func checkID(what string, id uuid.UUID) error {
+	if id == uuid.Nil {
+		return fmt.Errorf("memstore: get %s: the zero ID: %w", what, store.ErrInvalid)
+	}
+	return nil
 }
 
 // BindPlayer implements [store.BindingStore].
@@ -199,6 +221,9 @@ func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.Pl
 // GetBinding implements [store.BindingStore].
 func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBinding, error) {
 	if err := ctx.Err(); err != nil {
+		return store.PlayerBinding{}, err
+	}
+	if err := checkLookup("binding", playerID); err != nil {
 		return store.PlayerBinding{}, err
 	}
 	s.bindingsMu.Lock()
@@ -281,6 +306,9 @@ func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversi
 	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, err
 	}
+	if err := checkID("conversion", id); err != nil {
+		return store.Conversion{}, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c, ok := s.conversions[id]
@@ -293,6 +321,9 @@ func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversi
 // GetConversionByKey implements [store.ConversionStore].
 func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.Conversion, error) {
 	if err := ctx.Err(); err != nil {
+		return store.Conversion{}, err
+	}
+	if err := checkLookup("conversion", dedupKey); err != nil {
 		return store.Conversion{}, err
 	}
 	s.mu.RLock()
@@ -500,6 +531,9 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 // GetDelivery implements [store.DeliveryStore].
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
 	if err := ctx.Err(); err != nil {
+		return store.Delivery{}, err
+	}
+	if err := checkID("delivery", id); err != nil {
 		return store.Delivery{}, err
 	}
 	s.mu.RLock()

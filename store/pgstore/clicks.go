@@ -304,6 +304,9 @@ func (s *Store) insertClicks(ctx context.Context, db dbtx, p store.InsertClicksP
 
 // GetClick implements [store.ClickStore].
 func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error) {
+	if id.IsZero() {
+		return store.Click{}, fmt.Errorf("pgstore: get click: the zero click ID: %w", store.ErrInvalid)
+	}
 	var c store.Click
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error
@@ -373,6 +376,9 @@ func (s *Store) bindPlayer(ctx context.Context, db dbtx, b store.PlayerBinding) 
 
 // GetBinding implements [store.BindingStore].
 func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBinding, error) {
+	if err := store.CheckLookupKey(playerID); err != nil {
+		return store.PlayerBinding{}, fmt.Errorf("pgstore: get binding: %w", err)
+	}
 	var b store.PlayerBinding
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error

@@ -247,6 +247,9 @@ func (s *Store) insertCaused(ctx context.Context, db dbtx, ledger []store.Ledger
 
 // GetConversion implements [store.ConversionStore].
 func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
+	if id == uuid.Nil {
+		return store.Conversion{}, fmt.Errorf("pgstore: get conversion: the zero ID: %w", store.ErrInvalid)
+	}
 	var c store.Conversion
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error
@@ -261,6 +264,9 @@ func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversi
 
 // GetConversionByKey implements [store.ConversionStore].
 func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.Conversion, error) {
+	if err := store.CheckLookupKey(dedupKey); err != nil {
+		return store.Conversion{}, fmt.Errorf("pgstore: get conversion: %w", err)
+	}
 	var c store.Conversion
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error

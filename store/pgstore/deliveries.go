@@ -184,6 +184,9 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 
 // GetDelivery implements [store.DeliveryStore].
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
+	if id == uuid.Nil {
+		return store.Delivery{}, fmt.Errorf("pgstore: get delivery: the zero ID: %w", store.ErrInvalid)
+	}
 	var d store.Delivery
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error
@@ -198,10 +201,7 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	at, id := store.NormalizeTime(p.After.At), p.After.ID
-	if p.After == (store.Cursor{}) {
-		at = time.Unix(0, 0).UTC()
-	}
+	at, id := cursorArgs(p.After, time.Time{}) // from the beginning of time, not of 1970
 	var out []store.Delivery
 	err := s.run(ctx, read, func(db dbtx) error {
 		rows, err := db.QueryContext(ctx, s.q.listDeliveries, string(p.Status), at, id, store.ListLimit(p.Limit, 100))

@@ -8,11 +8,22 @@
 //	}
 //
 // Run executes one named subtest per rule of the contract: round trips and normalisation,
-// the sentinels via errors.Is, idempotency and conflicts, atomicity (a failure mid-record
-// leaves nothing behind), ordering and paging, lease expiry and fencing, context
-// cancellation, and the concurrency rules (1,000 concurrent records of one dedup key from 16
-// goroutines give exactly one conversion, one set of ledger lines and one set of deliveries,
-// 20 times over). A failure message names the rule that was broken.
+// the exact sentinel of every refusal via errors.Is, idempotency and conflicts, atomicity (a
+// failure mid-record leaves nothing behind), lease expiry and fencing, and the concurrency
+// rules (1,000 concurrent records of one dedup key from 16 goroutines give exactly one
+// conversion, one set of ledger lines and one set of deliveries, 20 times over). Besides:
+//
+//   - Ledger: every history of commission/commissiontest is replayed, its ledger stored and
+//     read back, and commission.Statements over the stored lines must equal Replay's own;
+//     each statement is what a listing by statement time over its period returns.
+//   - Paging: every listing, paged the way go-cloud's blob drivertest pages, at page sizes
+//     1, 2, 3, exactly the number of records and more: the pages together are the whole
+//     listing, in order, with no record twice and only the last page short.
+//   - Refusals: every method, with invalid parameters (ErrInvalid) and with a canceled
+//     context (context.Canceled); a refused write writes nothing, and the same valid call
+//     then succeeds and writes, so that the check can fail.
+//
+// A failure message names the rule that was broken ("rule: ...").
 //
 // Production code must never import this package.
 package storetest
