@@ -18,7 +18,7 @@ import (
 // verifying click IDs, and rejecting bad ones, allocate nothing.
 func TestHotPaths_NoAllocs(t *testing.T) {
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
-	s := newSigner(t, clickid.Key{ID: 1, Secret: secretA})
+	s := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretA})
 	signed := s.Sign(id)
 	forged := signed[:len(signed)-1] + "0"
 	if forged == signed {

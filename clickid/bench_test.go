@@ -139,7 +139,7 @@ func BenchmarkBaselineUUIDParse(b *testing.B) {
 
 func benchSigner(b *testing.B) *clickid.Signer {
 	b.Helper()
-	s, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	s, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -54,8 +54,8 @@ func ExampleGenerator() {
 
 func ExampleSigner() {
 	// In production, secrets are 32 random bytes from a secret store.
-	current := clickid.Key{ID: 2, Secret: []byte("a-32-byte-secret-from-your-vault")}
-	previous := clickid.Key{ID: 1, Secret: []byte("the-previous-secret-still-valid!")}
+	current := clickid.SignerKey{ID: 2, Secret: []byte("a-32-byte-secret-from-your-vault")}
+	previous := clickid.SignerKey{ID: 1, Secret: []byte("the-previous-secret-still-valid!")}
 	signer, err := clickid.NewSigner(current, previous)
 	if err != nil {
 		log.Fatal(err)
@@ -79,7 +79,7 @@ func ExampleSigner() {
 }
 
 func ExampleSigner_SignToken() {
-	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: []byte("a-32-byte-secret-from-your-vault")})
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: []byte("a-32-byte-secret-from-your-vault")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func FuzzParse(f *testing.F) {
 // the id it returns (up to case), and that changing any one character of a signed id to any
 // other byte never verifies.
 func FuzzVerify(f *testing.F) {
-	s, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secretA}, clickid.Key{ID: 2, Secret: secretB})
+	s, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secretA}, clickid.SignerKey{ID: 2, Secret: secretB})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func FuzzVerify(f *testing.F) {
 // FuzzVerifyToken checks that VerifyToken never panics and that anything it accepts is the
 // signed form of the token it returns, up to case.
 func FuzzVerifyToken(f *testing.F) {
-	s, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secretA})
+	s, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secretA})
 	if err != nil {
 		f.Fatal(err)
 	}

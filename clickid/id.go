@@ -28,8 +28,9 @@ const (
 // Sentinel errors. Errors returned by this package wrap one of them, so callers test with
 // errors.Is.
 var (
-	// ErrSyntax reports a click ID that is not in one of the accepted forms: wrong length, a
-	// character outside the alphabet, a value out of range, or the zero ID.
+	// ErrSyntax reports a click ID, signed ID or token that is not in one of the accepted
+	// forms: wrong length, a character outside the alphabet, a value out of range, or the zero
+	// ID; and, from [Signer.SignToken], a [Token] whose fields break its rules.
 	ErrSyntax = errors.New("clickid: invalid syntax")
 	// ErrSignature reports a signed ID or token whose tag does not match: forged, mistyped or
 	// signed with another secret.
@@ -37,6 +38,9 @@ var (
 	// ErrUnknownKey reports a signed ID or token whose key ID is not configured in the
 	// [Signer].
 	ErrUnknownKey = errors.New("clickid: unknown key")
+	// ErrConfig reports an invalid configuration: a [SignerKey] with a short secret or an ID
+	// out of range, two keys with one ID.
+	ErrConfig = errors.New("clickid: invalid configuration")
 )
 
 // Errors for the hot paths are built once, so that rejecting an ID allocates nothing.

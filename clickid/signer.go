@@ -3,7 +3,6 @@ package clickid
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"hash"
 	"sync"
@@ -15,9 +14,9 @@ const (
 	// SignedLen is the length of a signed ID, as returned by [Signer.Sign]: the 26-character
 	// compact ID, one character of key ID, then a 16-character (80-bit) tag.
 	SignedLen = EncodedLen + 1 + tagChars
-	// MinSecretLen is the shortest secret a [Key] may have.
+	// MinSecretLen is the shortest secret a [SignerKey] may have.
 	MinSecretLen = 24
-	// MaxKeyID is the largest [Key] ID: a key ID is one base32 character.
+	// MaxKeyID is the largest [SignerKey] ID: a key ID is one base32 character.
 	MaxKeyID = 31
 	// MaxTokenField is the longest affiliate or campaign ID a [Token] may carry, in bytes.
 	MaxTokenField = 64
@@ -45,9 +44,15 @@ var (
 	errTokenFormat  = fmt.Errorf("%w: malformed token", ErrSyntax)
 )
 
-// Key is one secret of a [Signer], with the ID that signed values carry so that a verifier
-// knows which secret to check them with.
-type Key struct {
+// SignerKey is one secret of a [Signer], with the ID that signed values carry so that a
+// verifier knows which secret to check them with.
+//
+// It is not postback.Key, the secret an operator shares with a tracker to sign postbacks:
+// a SignerKey never leaves the tracker that mints the IDs, and its ID is part of the format
+// of every signed ID and token (one base32 character, so 0 to [MaxKeyID]), where a postback
+// key's ID is a free-form name sent beside the signature, and its validity is a time window.
+// Two concepts, two names.
+type SignerKey struct {
 	// ID identifies the key in signed values, 0 to [MaxKeyID]. Give each new secret a new
 	// ID and keep the old key as a verify-only key until values signed with it have expired.
 	ID uint8
@@ -86,18 +91,18 @@ type macState struct {
 
 // NewSigner returns a Signer that signs with signing and verifies with signing and each of
 // verifyOnly. Secrets shorter than [MinSecretLen] bytes, key IDs above [MaxKeyID] and two keys
-// with one ID are refused.
-func NewSigner(signing Key, verifyOnly ...Key) (*Signer, error) {
+// with one ID are refused with an error wrapping [ErrConfig].
+func NewSigner(signing SignerKey, verifyOnly ...SignerKey) (*Signer, error) {
 	s := &Signer{}
-	for i, k := range append([]Key{signing}, verifyOnly...) {
+	for i, k := range append([]SignerKey{signing}, verifyOnly...) {
 		if k.ID > MaxKeyID {
-			return nil, fmt.Errorf("clickid: key ID %d out of range 0-%d", k.ID, MaxKeyID)
+			return nil, fmt.Errorf("%w: key ID %d out of range 0-%d", ErrConfig, k.ID, MaxKeyID)
 		}
 		if len(k.Secret) < MinSecretLen {
-			return nil, fmt.Errorf("clickid: key %d: secret has %d bytes, at least %d required", k.ID, len(k.Secret), MinSecretLen)
+			return nil, fmt.Errorf("%w: key %d: secret has %d bytes, at least %d required", ErrConfig, k.ID, len(k.Secret), MinSecretLen)
 		}
 		if s.keys[k.ID] != nil {
-			return nil, fmt.Errorf("clickid: key ID %d given twice", k.ID)
+			return nil, fmt.Errorf("%w: key ID %d given twice", ErrConfig, k.ID)
 		}
 		secret := append([]byte(nil), k.Secret...)
 		sk := &signerKey{id: k.ID}
@@ -190,13 +195,13 @@ type Token struct {
 
 // SignToken returns the signed form of t: case-insensitive base32, from 50 to 254
 // characters long depending on the lengths of the fields. It refuses a zero ID, an empty
-// affiliate ID and fields that break the rules of [Token].
+// affiliate ID and fields that break the rules of [Token] with an error wrapping [ErrSyntax].
 func (s *Signer) SignToken(t Token) (string, error) {
 	if t.ID.IsZero() {
-		return "", errors.New("clickid: token has a zero id")
+		return "", fmt.Errorf("%w: token has a zero id", ErrSyntax)
 	}
 	if t.AffiliateID == "" {
-		return "", errors.New("clickid: token has no affiliate id")
+		return "", fmt.Errorf("%w: token has no affiliate id", ErrSyntax)
 	}
 	if err := checkTokenField("affiliate", t.AffiliateID); err != nil {
 		return "", err
@@ -224,7 +229,9 @@ func (s *Signer) SignToken(t Token) (string, error) {
 }
 
 // VerifyToken checks a token made by [Signer.SignToken] with any of the Signer's keys and
-// returns its contents. Errors wrap [ErrSyntax], [ErrUnknownKey] or [ErrSignature].
+// returns its contents. Errors wrap [ErrSyntax] (not a token), [ErrUnknownKey] or
+// [ErrSignature] (a token changed anywhere after its version byte, or signed with another
+// secret).
 func (s *Signer) VerifyToken(signed string) (Token, error) {
 	if len(signed) < encodedLen(tokenMin) || len(signed) > encodedLen(tokenMax) {
 		return Token{}, errTokenLength
@@ -279,14 +286,14 @@ func (s *Signer) VerifyToken(signed string) (Token, error) {
 // checkTokenField applies the rules of [Token] to one field.
 func checkTokenField(name, v string) error {
 	if len(v) > MaxTokenField {
-		return fmt.Errorf("clickid: token %s id has %d bytes, at most %d allowed", name, len(v), MaxTokenField)
+		return fmt.Errorf("%w: token %s id has %d bytes, at most %d allowed", ErrSyntax, name, len(v), MaxTokenField)
 	}
 	if !utf8.ValidString(v) {
-		return fmt.Errorf("clickid: token %s id is not valid UTF-8", name)
+		return fmt.Errorf("%w: token %s id is not valid UTF-8", ErrSyntax, name)
 	}
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return fmt.Errorf("clickid: token %s id contains a control character", name)
+			return fmt.Errorf("%w: token %s id contains a control character", ErrSyntax, name)
 		}
 	}
 	return nil

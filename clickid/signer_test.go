@@ -18,7 +18,7 @@ var (
 	secretB = []byte("fedcba9876543210fedcba9876543210")
 )
 
-func newSigner(t testing.TB, signing clickid.Key, verifyOnly ...clickid.Key) *clickid.Signer {
+func newSigner(t testing.TB, signing clickid.SignerKey, verifyOnly ...clickid.SignerKey) *clickid.Signer {
 	t.Helper()
 	s, err := clickid.NewSigner(signing, verifyOnly...)
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func TestSigner_Vectors(t *testing.T) {
 	for _, vec := range v.Signed {
 		secret, err := hex.DecodeString(vec.SecretHex)
 		require.NoError(t, err)
-		s := newSigner(t, clickid.Key{ID: vec.KID, Secret: secret})
+		s := newSigner(t, clickid.SignerKey{ID: vec.KID, Secret: secret})
 		id := clickid.ID(uuid.MustParse(vec.UUID))
 		require.Equal(t, vec.Signed, s.Sign(id), "sign %s with key %d", vec.UUID, vec.KID)
 
@@ -42,7 +42,7 @@ func TestSigner_Vectors(t *testing.T) {
 	for _, vec := range v.Tokens {
 		secret, err := hex.DecodeString(vec.SecretHex)
 		require.NoError(t, err)
-		s := newSigner(t, clickid.Key{ID: vec.KID, Secret: secret})
+		s := newSigner(t, clickid.SignerKey{ID: vec.KID, Secret: secret})
 		tok := clickid.Token{ID: clickid.ID(uuid.MustParse(vec.UUID)), AffiliateID: vec.Affiliate, CampaignID: vec.Campaign}
 		signed, err := s.SignToken(tok)
 		require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestSigner_Vectors(t *testing.T) {
 
 func TestSigner_RoundTripAnyCase(t *testing.T) {
 	t.Parallel()
-	s := newSigner(t, clickid.Key{ID: 3, Secret: secretA})
+	s := newSigner(t, clickid.SignerKey{ID: 3, Secret: secretA})
 	for range 200 {
 		id, err := clickid.New()
 		require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestSigner_RoundTripAnyCase(t *testing.T) {
 // same character is the same ID.
 func TestSigner_EveryMutationRejected(t *testing.T) {
 	t.Parallel()
-	s := newSigner(t, clickid.Key{ID: 1, Secret: secretA}, clickid.Key{ID: 2, Secret: secretB})
+	s := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretA}, clickid.SignerKey{ID: 2, Secret: secretB})
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
 	signed := s.Sign(id)
 	b := []byte(signed)
@@ -100,7 +100,7 @@ func TestSigner_EveryMutationRejected(t *testing.T) {
 
 func TestSigner_TruncatedOrExtendedRejected(t *testing.T) {
 	t.Parallel()
-	s := newSigner(t, clickid.Key{ID: 1, Secret: secretA})
+	s := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretA})
 	signed := s.Sign(clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b"))
 	for n := range len(signed) {
 		_, err := s.Verify(signed[:n])
@@ -118,8 +118,8 @@ func TestSigner_TruncatedOrExtendedRejected(t *testing.T) {
 func TestSigner_Rotation(t *testing.T) {
 	t.Parallel()
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
-	oldKey := clickid.Key{ID: 1, Secret: secretA}
-	newKey := clickid.Key{ID: 2, Secret: secretB}
+	oldKey := clickid.SignerKey{ID: 1, Secret: secretA}
+	newKey := clickid.SignerKey{ID: 2, Secret: secretB}
 
 	before := newSigner(t, oldKey)
 	during := newSigner(t, newKey, oldKey)
@@ -156,8 +156,8 @@ func TestSigner_Rotation(t *testing.T) {
 
 func TestSigner_WrongSecretSameKeyID(t *testing.T) {
 	t.Parallel()
-	mine := newSigner(t, clickid.Key{ID: 1, Secret: secretA})
-	theirs := newSigner(t, clickid.Key{ID: 1, Secret: secretB})
+	mine := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretA})
+	theirs := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretB})
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
 	_, err := mine.Verify(theirs.Sign(id))
 	require.ErrorIs(t, err, clickid.ErrSignature)
@@ -173,20 +173,21 @@ func TestNewSigner_RefusesBadKeys(t *testing.T) {
 	long := make([]byte, clickid.MinSecretLen)
 	tests := []struct {
 		name       string
-		signing    clickid.Key
-		verifyOnly []clickid.Key
+		signing    clickid.SignerKey
+		verifyOnly []clickid.SignerKey
 		msg        string
 	}{
-		{"ShortSecret", clickid.Key{ID: 1, Secret: make([]byte, clickid.MinSecretLen-1)}, nil, "at least 24"},
-		{"NoSecret", clickid.Key{ID: 1}, nil, "at least 24"},
-		{"ShortVerifyOnly", clickid.Key{ID: 1, Secret: long}, []clickid.Key{{ID: 2, Secret: []byte("short")}}, "key 2"},
-		{"KeyIDOutOfRange", clickid.Key{ID: clickid.MaxKeyID + 1, Secret: long}, nil, "out of range"},
-		{"DuplicateKeyID", clickid.Key{ID: 4, Secret: long}, []clickid.Key{{ID: 4, Secret: secretB}}, "given twice"},
+		{"ShortSecret", clickid.SignerKey{ID: 1, Secret: make([]byte, clickid.MinSecretLen-1)}, nil, "at least 24"},
+		{"NoSecret", clickid.SignerKey{ID: 1}, nil, "at least 24"},
+		{"ShortVerifyOnly", clickid.SignerKey{ID: 1, Secret: long}, []clickid.SignerKey{{ID: 2, Secret: []byte("short")}}, "key 2"},
+		{"KeyIDOutOfRange", clickid.SignerKey{ID: clickid.MaxKeyID + 1, Secret: long}, nil, "out of range"},
+		{"DuplicateKeyID", clickid.SignerKey{ID: 4, Secret: long}, []clickid.SignerKey{{ID: 4, Secret: secretB}}, "given twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, err := clickid.NewSigner(tt.signing, tt.verifyOnly...)
+			require.ErrorIs(t, err, clickid.ErrConfig)
 			require.ErrorContains(t, err, tt.msg)
 			require.Nil(t, s)
 		})
@@ -196,7 +197,7 @@ func TestNewSigner_RefusesBadKeys(t *testing.T) {
 func TestNewSigner_CopiesSecret(t *testing.T) {
 	t.Parallel()
 	secret := append([]byte(nil), secretA...)
-	s := newSigner(t, clickid.Key{ID: 1, Secret: secret})
+	s := newSigner(t, clickid.SignerKey{ID: 1, Secret: secret})
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
 	signed := s.Sign(id)
 	clear(secret)
@@ -206,7 +207,7 @@ func TestNewSigner_CopiesSecret(t *testing.T) {
 
 func TestSigner_Concurrent(t *testing.T) {
 	t.Parallel()
-	s := newSigner(t, clickid.Key{ID: 1, Secret: secretA}, clickid.Key{ID: 2, Secret: secretB})
+	s := newSigner(t, clickid.SignerKey{ID: 1, Secret: secretA}, clickid.SignerKey{ID: 2, Secret: secretB})
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
@@ -229,7 +230,7 @@ func TestSigner_Concurrent(t *testing.T) {
 
 func TestSigner_Tokens(t *testing.T) {
 	t.Parallel()
-	s := newSigner(t, clickid.Key{ID: 5, Secret: secretA})
+	s := newSigner(t, clickid.SignerKey{ID: 5, Secret: secretA})
 	id := clickid.MustParse("0190f3a2-7c4e-7b1a-9f00-1c2d3e4f5a6b")
 
 	t.Run("RoundTripAnyCase", func(t *testing.T) {
@@ -295,6 +296,7 @@ func TestSigner_Tokens(t *testing.T) {
 			"CampaignControl": {clickid.Token{ID: id, AffiliateID: "a", CampaignID: "\x00"}, "campaign"},
 		} {
 			_, err := s.SignToken(tc.tok)
+			require.ErrorIs(t, err, clickid.ErrSyntax, name)
 			require.ErrorContains(t, err, tc.msg, name)
 		}
 	})
@@ -309,7 +311,7 @@ func TestSigner_Tokens(t *testing.T) {
 
 	t.Run("UnknownKey", func(t *testing.T) {
 		t.Parallel()
-		other := newSigner(t, clickid.Key{ID: 9, Secret: secretA})
+		other := newSigner(t, clickid.SignerKey{ID: 9, Secret: secretA})
 		_, err := s.VerifyToken(mustSignToken(t, other, clickid.Token{ID: id, AffiliateID: "a"}))
 		require.ErrorIs(t, err, clickid.ErrUnknownKey)
 	})

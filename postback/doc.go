@@ -92,9 +92,13 @@
 //
 // # Errors
 //
-// A refused postback is a [*RejectError] that wraps [ErrRejected]; [ReasonOf] returns its
-// [Reason]. Configuration errors wrap [ErrConfig]. The common rejections (bad signature,
-// timestamp, repeated key, limits) are prebuilt and allocate nothing.
+// Every error of the package wraps one of three sentinels. A refused postback is a
+// [*RejectError] that wraps [ErrRejected]; [ReasonOf] returns its [Reason]. A query that
+// [SignQuery] or [StringToSign] cannot sign is a *RejectError that wraps [ErrInvalidQuery]
+// instead, with the Reason a receiver would give: nothing was received, so nothing was
+// rejected. Configuration errors ([NewSource], [NewHandler], [ParseDialect], a short secret
+// for SignQuery) wrap [ErrConfig]. The common rejections (bad signature, timestamp, repeated
+// key, limits) are prebuilt and allocate nothing.
 //
 // # Security
 //

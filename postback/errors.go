@@ -44,6 +44,8 @@ const (
 
 	// Authentication.
 	ReasonMissingTimestamp   Reason = "missing_timestamp"          // no ts (s2s v1) or webhook-timestamp
+	ReasonMissingWebhookID   Reason = "missing_webhook_id"         // no webhook-id (Standard Webhooks)
+	ReasonBadWebhookID       Reason = "bad_webhook_id"             // a webhook-id with a '.', which would make the signed content ambiguous
 	ReasonBadTimestamp       Reason = "bad_timestamp"              // a timestamp that is not Unix seconds
 	ReasonTimestampTolerance Reason = "timestamp_out_of_tolerance" // a timestamp too old or too far in the future
 	ReasonMissingSignature   Reason = "missing_signature"          // no sig or webhook-signature (never a downgrade)
@@ -60,9 +62,14 @@ const (
 
 // Sentinel errors. Every error of this package wraps one of them; test with errors.Is.
 var (
-	// ErrRejected is wrapped by every [*RejectError]: the postback was refused, and nothing
-	// downstream was called.
+	// ErrRejected is wrapped by the [*RejectError] of a received postback: the postback was
+	// refused, and nothing downstream was called.
 	ErrRejected = errors.New("postback: rejected")
+	// ErrInvalidQuery is wrapped by the [*RejectError] of a query that [SignQuery] or
+	// [StringToSign] cannot sign: it breaks a rule of the s2s v1 scheme (a malformed escape,
+	// a repeated key, a ';', a limit, a sig already present), so a receiver would refuse it
+	// for the same Reason. Nothing was received, so it is not ErrRejected.
+	ErrInvalidQuery = errors.New("postback: invalid query")
 	// ErrConfig reports an invalid configuration: a secret shorter than MinSecretLen, two keys
 	// with one ID, a dialect mapping one name to two fields.
 	ErrConfig = errors.New("postback: invalid configuration")
@@ -71,7 +78,8 @@ var (
 // RejectError is the error of a refused postback: a [Reason] for machines and a short
 // message for people. Its message never contains a secret, a token or a signature; it names
 // parameters, and quotes a value only where package money or clickid does (an amount that
-// breaks the grammar). It wraps [ErrRejected].
+// breaks the grammar). It wraps [ErrRejected], or, from [SignQuery] and [StringToSign],
+// [ErrInvalidQuery]: the Reason a receiver would give.
 //
 // A RejectError is read-only: the common rejections are single values shared by every
 // request, so their fields are reached through methods.
@@ -80,6 +88,22 @@ type RejectError struct {
 	field  string
 	msg    string
 	err    error
+	query  bool // ErrInvalidQuery rather than ErrRejected: a query refused on the signing side
+}
+
+// sentinel returns the sentinel error that e wraps.
+func (e *RejectError) sentinel() error {
+	if e.query {
+		return ErrInvalidQuery
+	}
+	return ErrRejected
+}
+
+// asQuery returns the error of the signing side for the rule that rej names.
+func asQuery(rej *RejectError) *RejectError {
+	q := *rej
+	q.query = true
+	return &q
 }
 
 // Reason returns the machine-readable cause.
@@ -88,9 +112,10 @@ func (e *RejectError) Reason() Reason { return e.reason }
 // Field returns the parameter or header concerned, if any: its name, never its value.
 func (e *RejectError) Field() string { return e.field }
 
-// Error returns "postback: rejected: " and the reason, the field and a short explanation.
+// Error returns "postback: rejected: " (or "postback: invalid query: ") and the reason, the
+// field and a short explanation.
 func (e *RejectError) Error() string {
-	s := "postback: rejected: " + string(e.reason)
+	s := e.sentinel().Error() + ": " + string(e.reason)
 	if e.field != "" {
 		s += " (" + e.field + ")"
 	}
@@ -103,16 +128,17 @@ func (e *RejectError) Error() string {
 	return s
 }
 
-// Unwrap returns [ErrRejected] and, if any, the underlying error (from package money,
-// clickid or store).
+// Unwrap returns [ErrRejected] (or [ErrInvalidQuery]) and, if any, the underlying error
+// (from package money, clickid or store).
 func (e *RejectError) Unwrap() []error {
 	if e.err != nil {
-		return []error{ErrRejected, e.err}
+		return []error{e.sentinel(), e.err}
 	}
-	return []error{ErrRejected}
+	return []error{e.sentinel()}
 }
 
-// ReasonOf returns the Reason of a rejection error, or "" if err is not one.
+// ReasonOf returns the Reason of a rejection error (of a received postback, or of a query
+// that cannot be signed), or "" if err is not one.
 func ReasonOf(err error) Reason {
 	var re *RejectError
 	if errors.As(err, &re) {
@@ -129,28 +155,30 @@ func rejectField(r Reason, field, msg string, err error) *RejectError {
 
 // Prebuilt rejections for the hot paths: returning them allocates nothing.
 var (
-	errMalformed       = reject(ReasonMalformedQuery, "invalid percent-escape or empty key")
-	errSemicolon       = reject(ReasonSemicolon, "';' is not a separator")
-	errRepeated        = reject(ReasonRepeatedKey, "a parameter is given more than once")
-	errQueryTooLarge   = reject(ReasonQueryTooLarge, "query exceeds 8 KiB")
-	errTooManyParams   = reject(ReasonTooManyParams, "more than 100 parameters")
-	errBodyTooLarge    = reject(ReasonBodyTooLarge, "body exceeds 64 KiB")
-	errMalformedBody   = reject(ReasonMalformedBody, "body is not a flat JSON object of strings, numbers and booleans")
-	errBodyRepeats     = reject(ReasonBodyRepeatsKey, "a form body key repeats a query key")
-	errMethod          = reject(ReasonMethod, "method not allowed for this source")
-	errMediaType       = reject(ReasonMediaType, "content type not accepted by this source")
-	errMissingTS       = reject(ReasonMissingTimestamp, "no timestamp")
-	errBadTS           = reject(ReasonBadTimestamp, "timestamp is not Unix seconds")
-	errTolerance       = reject(ReasonTimestampTolerance, "timestamp outside the tolerance")
-	errMissingSig      = reject(ReasonMissingSignature, "no signature")
-	errBadSig          = reject(ReasonBadSignature, "no signature matches")
-	errUnknownKey      = reject(ReasonUnknownKey, "no active key with this key ID")
-	errTooManySigs     = reject(ReasonTooManySignatures, "too many signatures")
-	errMissingToken    = reject(ReasonMissingToken, "no token")
-	errBadToken        = reject(ReasonBadToken, "token does not match")
-	errIPNotAllowed    = reject(ReasonIPNotAllowed, "client address not allowed")
-	errMissingClickID  = reject(ReasonMissingClickID, "neither click ID nor player ID")
-	errMissingEvent    = reject(ReasonMissingEvent, "no event")
-	errMissingCurrency = reject(ReasonMissingCurrency, "amount without currency")
-	errMissingTxnID    = reject(ReasonMissingTxnID, "this event can happen more than once for a player: it needs a transaction ID")
+	errMalformed        = reject(ReasonMalformedQuery, "invalid percent-escape or empty key")
+	errSemicolon        = reject(ReasonSemicolon, "';' is not a separator")
+	errRepeated         = reject(ReasonRepeatedKey, "a parameter is given more than once")
+	errQueryTooLarge    = reject(ReasonQueryTooLarge, "query exceeds 8 KiB")
+	errTooManyParams    = reject(ReasonTooManyParams, "more than 100 parameters")
+	errBodyTooLarge     = reject(ReasonBodyTooLarge, "body exceeds 64 KiB")
+	errMalformedBody    = reject(ReasonMalformedBody, "body is not a flat JSON object of strings, numbers and booleans")
+	errBodyRepeats      = reject(ReasonBodyRepeatsKey, "a form body key repeats a query key")
+	errMethod           = reject(ReasonMethod, "method not allowed for this source")
+	errMediaType        = reject(ReasonMediaType, "content type not accepted by this source")
+	errMissingTS        = reject(ReasonMissingTimestamp, "no timestamp")
+	errMissingWebhookID = rejectField(ReasonMissingWebhookID, HeaderWebhookID, "no message ID", nil)
+	errBadWebhookID     = rejectField(ReasonBadWebhookID, HeaderWebhookID, "a message ID contains '.'", nil)
+	errBadTS            = reject(ReasonBadTimestamp, "timestamp is not Unix seconds")
+	errTolerance        = reject(ReasonTimestampTolerance, "timestamp outside the tolerance")
+	errMissingSig       = reject(ReasonMissingSignature, "no signature")
+	errBadSig           = reject(ReasonBadSignature, "no signature matches")
+	errUnknownKey       = reject(ReasonUnknownKey, "no active key with this key ID")
+	errTooManySigs      = reject(ReasonTooManySignatures, "too many signatures")
+	errMissingToken     = reject(ReasonMissingToken, "no token")
+	errBadToken         = reject(ReasonBadToken, "token does not match")
+	errIPNotAllowed     = reject(ReasonIPNotAllowed, "client address not allowed")
+	errMissingClickID   = reject(ReasonMissingClickID, "neither click ID nor player ID")
+	errMissingEvent     = reject(ReasonMissingEvent, "no event")
+	errMissingCurrency  = reject(ReasonMissingCurrency, "amount without currency")
+	errMissingTxnID     = reject(ReasonMissingTxnID, "this event can happen more than once for a player: it needs a transaction ID")
 )

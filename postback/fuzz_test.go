@@ -179,7 +179,7 @@ func FuzzParse_StoreAccepts(f *testing.F) {
 		Event: []string{"e"}, Amount: []string{"a"}, TransactionID: []string{"t"}, OccurredAt: []string{"at"},
 		Subs: []string{"s1", "s2"}, DefaultEvent: event.Conversion, DefaultCurrency: "EUR", DecimalComma: true,
 		Events: map[string]event.Type{"dep": event.Deposit, "reg": event.Registration}})
-	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secret})
 	require.NoError(f, err)
 	var sources []*postback.Source
 	for _, d := range dialects {

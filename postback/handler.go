@@ -202,7 +202,8 @@ func (h *Handler) reject(w http.ResponseWriter, reason Reason) {
 func StatusCode(reason Reason) int {
 	switch reason {
 	case ReasonMissingTimestamp, ReasonBadTimestamp, ReasonTimestampTolerance, ReasonMissingSignature,
-		ReasonBadSignature, ReasonUnknownKey, ReasonTooManySignatures, ReasonMissingToken, ReasonBadToken:
+		ReasonBadSignature, ReasonUnknownKey, ReasonTooManySignatures, ReasonMissingToken, ReasonBadToken,
+		ReasonMissingWebhookID, ReasonBadWebhookID:
 		return http.StatusUnauthorized
 	case ReasonIPNotAllowed:
 		return http.StatusForbidden

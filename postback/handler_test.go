@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -161,14 +165,62 @@ func TestHandler_Server(t *testing.T) {
 	require.Equal(t, "TX-99812", rec.Postbacks()[0].TransactionID)
 }
 
+// TestStatusCode pins the HTTP status of every Reason, and fails when a Reason is added to
+// errors.go without one here.
 func TestStatusCode(t *testing.T) {
 	t.Parallel()
-	for _, r := range []postback.Reason{postback.ReasonBadSignature, postback.ReasonRepeatedKey, postback.ReasonBadAmount,
-		postback.ReasonIPNotAllowed, postback.ReasonBodyTooLarge, "anything_else"} {
-		code := postback.StatusCode(r)
-		require.GreaterOrEqual(t, code, 400, r)
-		require.Less(t, code, 500, r)
+	const (
+		badRequest = http.StatusBadRequest
+		auth       = http.StatusUnauthorized
+		content    = http.StatusUnprocessableEntity
+	)
+	want := map[postback.Reason]int{
+		postback.ReasonMalformedQuery: badRequest, postback.ReasonSemicolon: badRequest, postback.ReasonRepeatedKey: badRequest,
+		postback.ReasonTooManyParams: badRequest, postback.ReasonMalformedBody: badRequest, postback.ReasonBodyRepeatsKey: badRequest,
+		postback.ReasonQueryTooLarge: http.StatusRequestURITooLong, postback.ReasonBodyTooLarge: http.StatusRequestEntityTooLarge,
+		postback.ReasonMethod: http.StatusMethodNotAllowed, postback.ReasonMediaType: http.StatusUnsupportedMediaType,
+		postback.ReasonIPNotAllowed: http.StatusForbidden,
+
+		postback.ReasonMissingTimestamp: auth, postback.ReasonBadTimestamp: auth, postback.ReasonTimestampTolerance: auth,
+		postback.ReasonMissingSignature: auth, postback.ReasonBadSignature: auth, postback.ReasonUnknownKey: auth,
+		postback.ReasonTooManySignatures: auth, postback.ReasonMissingToken: auth, postback.ReasonBadToken: auth,
+		postback.ReasonMissingWebhookID: auth, postback.ReasonBadWebhookID: auth,
+
+		postback.ReasonUnknownParam: content, postback.ReasonUnfilledMacro: content, postback.ReasonMissingClickID: content,
+		postback.ReasonBadClickID: content, postback.ReasonBadClickIDSig: content, postback.ReasonNativeClickID: content,
+		postback.ReasonForeignClickID: content, postback.ReasonSignedClickID: content, postback.ReasonTokenClickID: content,
+		postback.ReasonMissingEvent: content, postback.ReasonMissingTxnID: content, postback.ReasonUnknownStatus: content,
+		postback.ReasonBadAmount: content, postback.ReasonBadCurrency: content, postback.ReasonMissingCurrency: content,
+		postback.ReasonBadOccurredAt: content, postback.ReasonValueTooLong: content, postback.ReasonBadValue: content,
+		postback.ReasonRejectedDownstream: content, "outside_window": content,
 	}
+	for r, code := range want {
+		require.Equal(t, code, postback.StatusCode(r), r)
+	}
+	// Every Reason constant declared in errors.go has its row above.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "errors.go", nil, 0)
+	require.NoError(t, err)
+	declared := 0
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Reason" {
+				continue
+			}
+			lit := vs.Values[0].(*ast.BasicLit)
+			v, err := strconv.Unquote(lit.Value)
+			require.NoError(t, err)
+			_, ok := want[postback.Reason(v)]
+			require.True(t, ok, "%s (%q) has no expected status in TestStatusCode", vs.Names[0].Name, v)
+			declared++
+		}
+	}
+	require.Equal(t, len(want)-1, declared, "one row per declared Reason, and one for a receiver's own")
 }
 
 // TestHandler_Replay: a replayed signed postback inside the tolerance reaches the Receiver,

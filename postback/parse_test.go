@@ -54,9 +54,9 @@ func TestParseQuery_Fields(t *testing.T) {
 
 func TestParseQuery_ClickKinds(t *testing.T) {
 	t.Parallel()
-	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secret})
 	require.NoError(t, err)
-	other, err := clickid.NewSigner(clickid.Key{ID: 2, Secret: secret2})
+	other, err := clickid.NewSigner(clickid.SignerKey{ID: 2, Secret: secret2})
 	require.NoError(t, err)
 	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
 	signed := signer.Sign(id)
@@ -175,7 +175,7 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 
 func TestNewSource_ClickKinds(t *testing.T) {
 	t.Parallel()
-	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secret})
 	require.NoError(t, err)
 	for name, opts := range map[string]*postback.SourceOptions{
 		"signed without a signer":     {ClickKinds: []postback.ClickKind{postback.ClickSigned}},

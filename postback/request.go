@@ -215,8 +215,11 @@ func (s *Source) verifyWebhook(w *work, h http.Header, body []byte, now time.Tim
 	if tsv == "" {
 		return "", errMissingTS
 	}
-	if id == "" || strings.IndexByte(id, '.') >= 0 {
-		return "", rejectField(ReasonMalformedQuery, HeaderWebhookID, "missing, or contains '.'", nil)
+	if id == "" {
+		return "", errMissingWebhookID
+	}
+	if strings.IndexByte(id, '.') >= 0 {
+		return "", errBadWebhookID
 	}
 	ts, ok := parseUnix(tsv)
 	if !ok {

@@ -84,8 +84,8 @@ func TestParseRequest_StandardWebhooks(t *testing.T) {
 		{"other version only", req("v1a,"+swSig[3:], nil), postback.ReasonBadSignature},
 		{"no signature", req("", nil), postback.ReasonMissingSignature},
 		{"no timestamp", req(swSig, func(r *http.Request) { r.Header.Del(postback.HeaderWebhookTimestamp) }), postback.ReasonMissingTimestamp},
-		{"no id", req(swSig, func(r *http.Request) { r.Header.Del(postback.HeaderWebhookID) }), postback.ReasonMalformedQuery},
-		{"id with a dot", req(swSig, func(r *http.Request) { r.Header.Set(postback.HeaderWebhookID, "a.b") }), postback.ReasonMalformedQuery},
+		{"no id", req(swSig, func(r *http.Request) { r.Header.Del(postback.HeaderWebhookID) }), postback.ReasonMissingWebhookID},
+		{"id with a dot", req(swSig, func(r *http.Request) { r.Header.Set(postback.HeaderWebhookID, "a.b") }), postback.ReasonBadWebhookID},
 		{"other id", req(swSig, func(r *http.Request) { r.Header.Set(postback.HeaderWebhookID, "msg_other") }), postback.ReasonBadSignature},
 		{"other timestamp", req(swSig, func(r *http.Request) { r.Header.Set(postback.HeaderWebhookTimestamp, strconv.Itoa(swTS+1)) }), postback.ReasonBadSignature},
 		{"eleven signatures", req(strings.Repeat(bogus+" ", 10)+swSig, nil), postback.ReasonTooManySignatures},
@@ -101,6 +101,9 @@ func TestParseRequest_StandardWebhooks(t *testing.T) {
 				return
 			}
 			require.Equal(t, tt.reason, postback.ReasonOf(err), "%v", err)
+			if tt.r.Method == http.MethodPost && tt.reason != postback.ReasonMediaType {
+				require.Equal(t, http.StatusUnauthorized, postback.StatusCode(tt.reason), "an authentication failure")
+			}
 		})
 	}
 	// Tolerance on the webhook timestamp, both directions.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"strconv"
@@ -38,6 +37,11 @@ const (
 // Key is one HMAC-SHA256 secret of a source, with the ID that names it and the period in
 // which it is active. Several keys overlap during a rotation: give the new key a new ID,
 // give the old one a NotAfter at the end of the overlap.
+//
+// It is the secret that a sender and a receiver share to sign postbacks, not
+// clickid.SignerKey, the tracker's own secret for minting signed click IDs: a Key's ID is a
+// free-form name (under the store's rule for identifiers) sent beside the signature, where a
+// SignerKey's is a five-bit field inside every ID it signs.
 type Key struct {
 	// ID names the key. With the s2s v1 scheme a signed query may carry it in "kid"; then
 	// only that key is tried. It may be empty for a source with a single key.
@@ -133,11 +137,12 @@ func (w *work) mac(i int, k *ringKey) *macState {
 // StringToSign returns the s2s v1 string to sign for a request to path (its percent-encoded
 // form, as sent) with the raw query rawQuery: "s2s-v1", a newline, path, a newline and the
 // canonical query. A sig parameter is left out. It applies the parser's rules: a malformed
-// query, repeated keys, ';' and the limits are errors.
+// query, repeated keys, ';' and the limits are errors wrapping ErrInvalidQuery, whose
+// Reason (ReasonOf) is the one a receiver would give.
 func StringToSign(path, rawQuery string) (string, error) {
 	w := new(work)
-	if err := w.load(rawQuery); err != nil {
-		return "", err
+	if rej := w.load(rawQuery); rej != nil {
+		return "", asQuery(rej)
 	}
 	return string(w.appendMessage(nil, path)), nil
 }
@@ -154,11 +159,16 @@ func (w *work) load(rawQuery string) *RejectError {
 }
 
 // SignQuery signs a request to path with the s2s v1 scheme: it returns rawQuery with ts
-// (at's Unix seconds), kid (if key.ID is set) and sig appended. rawQuery must not hold ts,
-// kid or sig already. The key's secret must be at least MinSecretLen bytes.
+// (at's Unix seconds), kid (if key.ID is set) and sig appended. A secret shorter than
+// MinSecretLen bytes is an error wrapping ErrConfig; a query that breaks the scheme's rules
+// (ts, kid or sig already in it, a malformed escape, a repeated key...) one wrapping
+// ErrInvalidQuery, with the Reason a receiver would give.
 func SignQuery(path, rawQuery string, key Key, at time.Time) (string, error) {
 	if len(key.Secret) < MinSecretLen {
 		return "", fmt.Errorf("%w: secret has %d bytes, at least %d required", ErrConfig, len(key.Secret), MinSecretLen)
+	}
+	if err := store.CheckKey(key.ID); err != nil {
+		return "", fmt.Errorf("%w: key ID: %w", ErrConfig, err)
 	}
 	q := rawQuery
 	if q != "" {
@@ -169,11 +179,11 @@ func SignQuery(path, rawQuery string, key Key, at time.Time) (string, error) {
 		q += "&" + paramKID + "=" + rfc3986(key.ID)
 	}
 	w := new(work)
-	if err := w.load(q); err != nil {
-		return "", err
+	if rej := w.load(q); rej != nil {
+		return "", asQuery(rej)
 	}
 	if w.sig() != nil {
-		return "", errors.New("postback: query already has a sig parameter")
+		return "", asQuery(rejectField(ReasonRepeatedKey, paramSig, "the query already has a sig parameter", nil))
 	}
 	mac := hmac.New(sha256.New, key.Secret)
 	mac.Write(w.appendMessage(nil, path))

@@ -104,7 +104,8 @@ func TestStringToSign_Rules(t *testing.T) {
 			t.Parallel()
 			got, err := postback.StringToSign("/p", tt.q)
 			if tt.reason != "" {
-				require.ErrorIs(t, err, postback.ErrRejected)
+				require.ErrorIs(t, err, postback.ErrInvalidQuery)
+				require.NotErrorIs(t, err, postback.ErrRejected)
 				require.Equal(t, tt.reason, postback.ReasonOf(err))
 				return
 			}
@@ -437,10 +438,25 @@ func TestSignQuery(t *testing.T) {
 	t.Parallel()
 	_, err := postback.SignQuery("/p", "a=1", postback.Key{Secret: []byte("short")}, t0)
 	require.ErrorIs(t, err, postback.ErrConfig)
-	_, err = postback.SignQuery("/p", "a=1&sig=00", postback.Key{Secret: secret}, t0)
-	require.Error(t, err)
-	_, err = postback.SignQuery("/p", "a=1&ts=1", postback.Key{Secret: secret}, t0)
-	require.Equal(t, postback.ReasonRepeatedKey, postback.ReasonOf(err))
+	_, err = postback.SignQuery("/p", "a=1", postback.Key{ID: "k\x00", Secret: secret}, t0)
+	require.ErrorIs(t, err, postback.ErrConfig, "a key ID that no receiver can configure")
+
+	// A query the scheme cannot sign is the signer's own error, never "rejected": nothing was
+	// received. Its Reason is the receiver's.
+	for q, want := range map[string]postback.Reason{
+		"a=1&sig=00": postback.ReasonRepeatedKey,
+		"a=1&ts=1":   postback.ReasonRepeatedKey,
+		"a=1&kid=k":  postback.ReasonRepeatedKey,
+		"a=1&a=2":    postback.ReasonRepeatedKey,
+		"a=%zz":      postback.ReasonMalformedQuery,
+		"a=1;b=2":    postback.ReasonSemicolon,
+	} {
+		_, err := postback.SignQuery("/p", q, postback.Key{ID: "k", Secret: secret}, t0)
+		require.ErrorIs(t, err, postback.ErrInvalidQuery, q)
+		require.NotErrorIs(t, err, postback.ErrRejected, q)
+		require.Equal(t, want, postback.ReasonOf(err), q)
+		require.ErrorContains(t, err, "postback: invalid query: "+string(want), q)
+	}
 	q, err := postback.SignQuery("/p", "a=1", postback.Key{ID: "k 1", Secret: secret}, t0)
 	require.NoError(t, err)
 	require.Contains(t, q, "&ts=1732350000&kid=k%201&sig=")

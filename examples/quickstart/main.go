@@ -74,7 +74,7 @@ func clickIDs() error {
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	signer, err := clickid.NewSigner(clickid.Key{ID: 1, Secret: secret})
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secret})
 	if err != nil {
 		return err
 	}
