@@ -34,6 +34,7 @@ type Store struct {
 	byKey       map[string]uuid.UUID
 	ledger      map[uuid.UUID]store.LedgerLine
 	deliveries  map[uuid.UUID]*delivery
+	due         dueIndex // the pending deliveries, by when they are due (see due.go)
 }
 
 // clickShard holds the clicks whose ID's last byte, mod clickShards, is its index. A stored
@@ -45,11 +46,13 @@ type clickShard struct {
 	_  [32]byte // keep neighbouring shards' locks on separate cache lines
 }
 
-// delivery is a stored delivery with its lease.
+// delivery is a stored delivery with its lease and its place in the due index.
 type delivery struct {
 	d            store.Delivery
 	token        int64     // the fencing token of the latest lease
 	leaseExpires time.Time // zero when not leased
+	readyPos     int       // 1 + its index in due.ready, 0 when not there
+	leasedPos    int       // 1 + its index in due.leased, 0 when not there
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,6 +71,7 @@ func New(opts *Options) *Store {
 		byKey:       make(map[string]uuid.UUID),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		deliveries:  make(map[uuid.UUID]*delivery),
+		due:         newDueIndex(),
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)
@@ -290,7 +294,9 @@ func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery
 		s.ledger[l.ID] = l
 	}
 	for _, d := range deliveries {
-		s.deliveries[d.ID] = &delivery{d: d}
+		sd := &delivery{d: d}
+		s.deliveries[d.ID] = sd
+		s.due.pending(sd)
 	}
 }
 
@@ -482,20 +488,9 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var due []*delivery
-	for _, d := range s.deliveries {
-		if d.d.Status == store.DeliveryPending && !d.d.NextAttemptAt.After(now) && !d.leaseExpires.After(now) {
-			due = append(due, d)
-		}
-	}
-	slices.SortFunc(due, func(a, b *delivery) int {
-		return cmp.Or(a.d.NextAttemptAt.Compare(b.d.NextAttemptAt), slices.Compare(a.d.ID[:], b.d.ID[:]))
-	})
-	due = truncate(due, store.ListLimit(p.Limit, 10))
+	due := s.due.lease(now, expires, store.ListLimit(p.Limit, 10))
 	leases := make([]store.Lease, len(due))
 	for i, d := range due {
-		d.token++
-		d.leaseExpires = expires
 		leases[i] = store.Lease{Delivery: cloneDelivery(&d.d), Token: d.token, ExpiresAt: expires}
 	}
 	return leases, nil
@@ -522,8 +517,10 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 	d.d.Attempts = append(d.d.Attempts, a)
 	d.leaseExpires = time.Time{}
 	d.d.Status = p.Status
+	s.due.done(d)
 	if p.Status == store.DeliveryPending {
 		d.d.NextAttemptAt = store.NormalizeTime(p.NextAttemptAt)
+		s.due.pending(d)
 	}
 	return cloneDelivery(&d.d), nil
 }
@@ -586,5 +583,6 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 	}
 	d.d.Status = store.DeliveryPending
 	d.d.NextAttemptAt = store.NormalizeTime(p.At)
+	s.due.pending(d)
 	return cloneDelivery(&d.d), nil
 }
