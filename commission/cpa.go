@@ -65,9 +65,7 @@ const (
 // the (PeriodCount+1)-th CPA of the period if there are tiers, else CPA.Amount. A CPA that
 // would exceed the period's amount cap is not paid. CPALine does not allocate.
 func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
-	l.Kind, l.Rule, l.Plan, l.Affiliate, l.Player, l.Event = KindAccrual, RuleCPA, p.ID, in.Affiliate, in.Player, in.Event
-	l.At, l.Payable, l.Mode, l.FX = in.At, in.At, p.Rounding, in.FX
-	l.Amount, l.Base = money.New(0, p.Currency), money.New(0, p.Currency)
+	p.unpaidCPA(&l, in.Affiliate, in.Player, in.Event, in.At, in.FX)
 	c := p.CPA
 	if c == nil {
 		l.Reason = reasonNoCPA
@@ -131,4 +129,12 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 		l.Payable = in.At.Add(c.Hold.Std())
 	}
 	return l, nil
+}
+
+// unpaidCPA sets the fields of a CPA line that pays nothing, as CPALine returns it before it
+// sets the Reason (or pays).
+func (p *Plan) unpaidCPA(l *Line, affiliate, player, event string, at time.Time, fx *money.ExchangeRate) {
+	l.Kind, l.Rule, l.Plan, l.Affiliate, l.Player, l.Event = KindAccrual, RuleCPA, p.ID, affiliate, player, event
+	l.At, l.Payable, l.Mode, l.FX = at, at, p.Rounding, fx
+	l.Amount, l.Base = money.New(0, p.Currency), money.New(0, p.Currency)
 }

@@ -74,7 +74,7 @@ func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, err
 		return nil, err
 	}
 	r := &replay{g: g, loc: loc, unit: g.Period,
-		events: map[string]*seen{}, players: map[string]*player{}, periods: map[apKey]*periodState{}}
+		events: map[string]seen{}, players: map[string]*player{}, periods: map[apKey]*periodState{}}
 	order := make([]int, len(events))
 	for i := range order {
 		order[i] = i
@@ -106,8 +106,7 @@ type replay struct {
 	loc     *time.Location
 	unit    PeriodUnit
 	ledger  []Line
-	unpaid  []Line // the last failed CPA check of each player, see player.unpaid
-	events  map[string]*seen
+	events  map[string]seen
 	players map[string]*player
 	periods map[apKey]*periodState
 }
@@ -115,11 +114,8 @@ type replay struct {
 // seen is what the replay keeps of an event it processed.
 type seen struct {
 	e        *Event
-	lines    []int // its lines, as indexes in the ledger
+	first, n int // its lines: ledger[first : first+n], added while it was processed
 	reversed bool
-	revenue  Revenue      // a revenue report, in the plan's currency
-	wager    money.Amount // a wager, in the plan's currency
-	lots     money.Rate   // a trade's volume, in standard lots
 }
 
 // player is what the replay knows of a player.
@@ -133,9 +129,17 @@ type player struct {
 	wagered    money.Amount
 	rounds     int64
 	paidCPA    bool
-	unpaid     int // 1 + the index in replay.unpaid of the last failed CPA check, 0 if none
+	unpaid     unpaid // the last CPA check, while it fails
 	purchases  int
 	funded     bool
+}
+
+// unpaid is a failed CPA check: its event, plan and reason. The line CPALine returned is
+// built again from it, when the replay is done, for the players who never earned a CPA.
+type unpaid struct {
+	e      *Event
+	p      *Plan
+	reason string
 }
 
 type dep struct {
@@ -190,13 +194,7 @@ func (r *replay) sortedPeriods(byAffiliate bool) []apKey {
 	return keys
 }
 
-func (r *replay) add(l Line) {
-	if l.Event != "" {
-		s := r.events[l.Event]
-		s.lines = append(s.lines, len(r.ledger))
-	}
-	r.ledger = append(r.ledger, l)
-}
+func (r *replay) add(l Line) { r.ledger = append(r.ledger, l) }
 
 // convert returns a in the plan's currency, converted with e.FX when needed.
 func convert(p *Plan, e *Event, a money.Amount) (money.Amount, error) {
@@ -225,7 +223,7 @@ func kindOf(t event.Type) event.Type {
 	return t
 }
 
-// event processes one event. Every kind is handled by one call, which returns.
+// event processes one event and records it, with its lines, for later reversals.
 func (r *replay) event(e *Event) error {
 	if e.ID == "" || e.Affiliate == "" || e.Kind == "" {
 		return fmt.Errorf("%w: missing id, kind or affiliate", ErrInvalidEvent)
@@ -239,7 +237,16 @@ func (r *replay) event(e *Event) error {
 		cp.FX = &fx
 		e = &cp
 	}
-	r.events[e.ID] = &seen{e: e}
+	first := len(r.ledger)
+	if err := r.apply(e); err != nil {
+		return err
+	}
+	r.events[e.ID] = seen{e: e, first: first, n: len(r.ledger) - first}
+	return nil
+}
+
+// apply processes one event. Every kind is handled by one call, which returns.
+func (r *replay) apply(e *Event) error {
 	ps := r.players[e.Player]
 	if ps == nil {
 		ps = &player{registered: e.At}
@@ -307,7 +314,6 @@ func (r *replay) wager(p *Plan, e *Event, ps *player) error {
 	if ps.wagered, err = add(ps.wagered, amount); err != nil {
 		return err
 	}
-	r.events[e.ID].wager = amount
 	ps.rounds += e.Rounds
 	return r.checkCPA(p, e, ps)
 }
@@ -336,12 +342,8 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 	switch {
 	case err != nil:
 		return err
-	case l.Reason != "" && ps.unpaid == 0:
-		r.unpaid = append(r.unpaid, l)
-		ps.unpaid = len(r.unpaid)
-		return nil
 	case l.Reason != "":
-		r.unpaid[ps.unpaid-1] = l
+		ps.unpaid = unpaid{e, p, l.Reason}
 		return nil
 	}
 	ps.paidCPA = true
@@ -353,15 +355,28 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 	return nil
 }
 
-// unpaidCPA returns the last failed CPA check of every player who never earned a CPA.
+// unpaidCPA returns the line of the last failed CPA check of every player who never earned
+// a CPA.
 func (r *replay) unpaidCPA() []Line {
-	var out []Line
-	for _, l := range r.unpaid {
-		if !r.players[l.Player].paidCPA {
+	n := 0
+	for _, ps := range r.players {
+		if !ps.paidCPA && ps.unpaid.e != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Line, 0, n)
+	for _, ps := range r.players {
+		if u := ps.unpaid; !ps.paidCPA && u.e != nil {
+			var l Line
+			u.p.unpaidCPA(&l, u.e.Affiliate, u.e.Player, u.e.ID, u.e.At, u.e.FX)
+			l.Reason = u.reason
 			out = append(out, l)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
+	sort.Slice(out, func(i, j int) bool { // player IDs are unique: the order is total
 		if out[i].Affiliate != out[j].Affiliate {
 			return out[i].Affiliate < out[j].Affiliate
 		}
@@ -371,12 +386,18 @@ func (r *replay) unpaidCPA() []Line {
 }
 
 func (r *replay) revenueReport(p *Plan, e *Event) error {
-	s := r.events[e.ID]
-	err := s.revenue.combine(&e.Revenue, func(_, a money.Amount) (money.Amount, error) { return convert(p, e, a) })
+	rev, err := convertRevenue(p, e)
 	if err != nil {
 		return err
 	}
-	return r.addRevenue(e.Affiliate, e.At, e.Player, &s.revenue, add)
+	return r.addRevenue(e.Affiliate, e.At, e.Player, &rev, add)
+}
+
+// convertRevenue returns the revenue report of e in the plan's currency.
+func convertRevenue(p *Plan, e *Event) (Revenue, error) {
+	var rev Revenue
+	err := rev.combine(&e.Revenue, func(_, a money.Amount) (money.Amount, error) { return convert(p, e, a) })
+	return rev, err
 }
 
 // addRevenue combines rev into the player's revenue of the affiliate's period at t, with op
@@ -407,7 +428,6 @@ func (r *replay) trade(p *Plan, e *Event) error {
 	if per.lots, err = addRates(per.lots, lots); err != nil {
 		return err
 	}
-	r.events[e.ID].lots = lots
 	chain := []string{e.Affiliate}
 	for a := r.g.Parents[e.Affiliate]; a != ""; a = r.g.Parents[a] {
 		chain = append(chain, a)
@@ -485,25 +505,21 @@ func (r *replay) reversal(e *Event) error {
 	if !ok {
 		return fmt.Errorf("%w: reversal of %q, which is not an earlier event", ErrInvalidEvent, e.Reverses)
 	}
-	if orig.e.Kind == event.Revenue {
-		if orig.reversed {
-			return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
-		}
-		orig.reversed = true
-		return r.addRevenue(e.Affiliate, e.At, orig.e.Player, &orig.revenue, subtract)
+	if orig.reversed {
+		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
 	}
-	if err := r.unwind(orig); err != nil {
+	if err := r.unwind(orig.e, e); err != nil {
 		return err
 	}
 	return r.reverse(e, orig, KindReversal)
 }
 
-// unwind takes a reversed deposit, wager or trade out of the player's and the period's
-// running totals, so that later qualification and volume tiers no longer count it.
-func (r *replay) unwind(orig *seen) error {
-	e := orig.e
+// unwind takes a reversed deposit, wager, trade or revenue report out of the player's and
+// the period's running totals, so that later qualification and volume tiers no longer count
+// it and a reversed report counts negatively in the reversal's period. It recomputes what
+// the event added (the same plan, the same exchange rate: the same amounts).
+func (r *replay) unwind(e *Event, reversal *Event) error {
 	ps := r.players[e.Player]
-	var err error
 	switch kindOf(e.Kind) {
 	case event.Deposit:
 		for i, d := range ps.deps {
@@ -513,26 +529,49 @@ func (r *replay) unwind(orig *seen) error {
 			}
 		}
 	case event.Wager:
-		if ps.wagered, err = subtract(ps.wagered, orig.wager); err != nil {
+		p, err := r.g.PlanAt(e.Affiliate, e.At)
+		if err != nil {
+			return err
+		}
+		amount, err := convert(p, e, e.Amount)
+		if err != nil {
+			return err
+		}
+		if ps.wagered, err = subtract(ps.wagered, amount); err != nil {
 			return err
 		}
 		ps.rounds -= e.Rounds
 	case event.Trade:
-		per := r.period(e.Affiliate, e.At)
-		if per.lots, err = subRates(per.lots, orig.lots); err != nil {
+		lots, err := standardLots(e.Trade)
+		if err != nil {
 			return err
 		}
+		per := r.period(e.Affiliate, e.At)
+		if per.lots, err = subRates(per.lots, lots); err != nil {
+			return err
+		}
+	case event.Revenue:
+		p, err := r.g.PlanAt(e.Affiliate, e.At)
+		if err != nil {
+			return err
+		}
+		rev, err := convertRevenue(p, e)
+		if err != nil {
+			return err
+		}
+		return r.addRevenue(reversal.Affiliate, reversal.At, e.Player, &rev, subtract)
 	}
 	return nil
 }
 
 // reverse appends, as lines of e, the negation of every line of the event orig, kind k.
-func (r *replay) reverse(e *Event, orig *seen, k Kind) error {
+func (r *replay) reverse(e *Event, orig seen, k Kind) error {
 	if orig.reversed {
 		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
 	}
 	orig.reversed = true
-	for _, i := range orig.lines {
+	r.events[orig.e.ID] = orig
+	for i := orig.first; i < orig.first+orig.n; i++ {
 		n, err := r.ledger[i].negate(k, e.ID, e.At)
 		if err != nil {
 			return err

@@ -89,13 +89,14 @@ func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, er
 	if unset(fenced) {
 		fenced = zero
 	}
-	l.Detail = Detail{Players: in.Players, NGR: ngr, Fenced: fenced, CarryIn: carryIn, Revenue: in.Revenue,
-		Formula: r.NGR, AdminFee: r.AdminFee, Tiers: r.Tiers, Marginal: r.Marginal, Carryover: r.Carryover}
-	if len(r.NGR) == 0 { // GGR: Explain shows no terms
-		l.Detail.Formula, l.Detail.Revenue = nil, nil
+	d := &l.Detail // field by field: a Detail literal would be built, then copied
+	d.Players, d.NGR, d.Fenced, d.CarryIn = in.Players, ngr, fenced, carryIn
+	d.AdminFee, d.Marginal, d.Carryover = r.AdminFee, r.Marginal, r.Carryover
+	if len(r.NGR) > 0 { // else GGR: Explain shows no terms
+		d.Formula, d.Revenue = r.NGR, in.Revenue
 	}
-	if len(r.Tiers) == 0 {
-		l.Detail.Tiers = nil
+	if len(r.Tiers) > 0 {
+		d.Tiers = r.Tiers
 	}
 	if base.Sign() <= 0 {
 		l.Base = base

@@ -74,9 +74,13 @@ func (g *Program) location(opts *ReplayOptions) (*time.Location, error) {
 }
 
 func statements(loc *time.Location, unit PeriodUnit, lines []Line) ([]Statement, error) {
+	// First the statement of each line, and how many lines each has, so that each
+	// statement's lines are allocated once.
 	idx := map[apKey]int{}
 	var out []Statement
-	for _, l := range lines {
+	of := make([]int, len(lines))
+	var count []int
+	for n, l := range lines {
 		per := PeriodOf(l.StatementTime(), unit, loc)
 		k := apKey{l.Affiliate, per.Start.UnixNano()}
 		i, ok := idx[k]
@@ -85,12 +89,20 @@ func statements(loc *time.Location, unit PeriodUnit, lines []Line) ([]Statement,
 			idx[k] = i
 			zero := money.New(0, l.Amount.Currency())
 			out = append(out, Statement{Affiliate: l.Affiliate, Period: per, Total: zero, CarryIn: zero, CarryOut: zero})
+			count = append(count, 0)
 		}
-		s := &out[i]
+		of[n] = i
+		count[i]++
+	}
+	for i := range out {
+		out[i].Lines = make([]Line, 0, count[i])
+	}
+	for n, l := range lines {
+		s := &out[of[n]]
 		s.Lines = append(s.Lines, l)
 		var err error
 		if s.Total, err = s.Total.Add(l.Amount); err != nil {
-			return nil, within(wrapMoney(err), "statement of %q for %s", l.Affiliate, per)
+			return nil, within(wrapMoney(err), "statement of %q for %s", l.Affiliate, s.Period)
 		}
 		switch {
 		case l.Rule != RuleRevShare:
