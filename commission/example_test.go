@@ -1,6 +1,7 @@
 package commission_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,18 +11,17 @@ import (
 )
 
 func ExamplePlan_RevShareLine() {
+	mga, err := commission.NamedFormula(commission.FormulaMGA) // GGR×83.5% − bonuses − (deposits+withdrawals)×10%
+	if err != nil {
+		panic(err)
+	}
 	plan := commission.Plan{ID: "tiers", Currency: money.EUR, RevShare: &commission.RevShare{
 		Marginal: true,
 		Tiers: []commission.RateTier{
 			{From: money.MustParse("0", money.EUR), Rate: money.MustParseRate("25%")},
 			{From: money.MustParse("10000", money.EUR), Rate: money.MustParseRate("30%")},
 		},
-		NGR: commission.Formula{ // the MGA formula
-			{Field: commission.GGR, Rate: money.MustParseRate("83.5%")},
-			{Field: commission.Bonuses, Rate: money.MustParseRate("-1")},
-			{Field: commission.Deposits, Rate: money.MustParseRate("-10%")},
-			{Field: commission.Withdrawals, Rate: money.MustParseRate("-10%")},
-		},
+		NGR: mga,
 	}}
 	if err := plan.Validate(); err != nil {
 		panic(err)
@@ -53,6 +53,7 @@ func ExampleReplay() {
 	prog := &commission.Program{Zone: "Europe/Malta", Default: []commission.Version{{From: start, Plan: plan}}}
 	events := []commission.Event{
 		{ID: "dep-1", Kind: event.Deposit, At: start.Add(24 * time.Hour), Affiliate: "aff-1", Player: "p1", Amount: eur("50")},
+		{ID: "dep-2", Kind: event.FTD, At: start.Add(48 * time.Hour), Affiliate: "aff-1", Player: "p2", Amount: eur("10")},
 		{ID: "rev-3", Kind: event.Revenue, At: start.AddDate(0, 0, 20), Affiliate: "aff-1", Player: "p1",
 			Revenue: commission.Revenue{GGR: eur("-400")}},
 		{ID: "rev-4", Kind: event.Revenue, At: start.AddDate(0, 1, 10), Affiliate: "aff-1", Player: "p1",
@@ -69,6 +70,9 @@ func ExampleReplay() {
 			fmt.Printf("  %-9s %-8s %s\n", l.Kind, l.Rule, l.Amount)
 		}
 	}
+	for _, l := range res.UnpaidCPA {
+		fmt.Printf("no CPA for %s: %s (at event %s)\n", l.Player, l.Reason, l.Event)
+	}
 	// Output:
 	// aff-1 2026-03: total 100.00 EUR, carry out -400.00 EUR
 	//   accrual   cpa      100.00 EUR
@@ -77,6 +81,7 @@ func ExampleReplay() {
 	// aff-1 2026-04: total 80.00 EUR, carry out 0.00 EUR
 	//   reversal  cpa      -100.00 EUR
 	//   accrual   revshare 180.00 EUR
+	// no CPA for p2: baseline.min_ftd (at event dep-2)
 }
 
 func ExamplePlan_Validate() {
@@ -108,4 +113,69 @@ func ExamplePlan_CPALine() {
 	// Output:
 	// 0.00 EUR baseline.verified
 	// 150.00 EUR cpa.country
+}
+
+// A plan as an operator writes it: amounts as plain strings in the plan's currency, a first
+// band without "from", the NGR formula by name.
+func ExamplePlan_UnmarshalJSON() {
+	var plan commission.Plan
+	err := json.Unmarshal([]byte(`{
+	  "id": "vip", "currency": "EUR",
+	  "cpa": {"amount": "100.00", "baseline": {"min_ftd": "20"}},
+	  "revshare": {"ngr": "mga", "tiers": [{"rate": "25%"}, {"from": "10000", "rate": "30%"}]}
+	}`), &plan)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(plan.Validate())
+	fmt.Println(plan.CPA.Amount, plan.CPA.Baseline.MinFTD)
+	fmt.Println(plan.RevShare.Tiers[0].From, plan.RevShare.Tiers[1].From, len(plan.RevShare.NGR), "terms")
+	// Output:
+	// <nil>
+	// 100.00 EUR 20.00 EUR
+	// 0.00 EUR 10000.00 EUR 4 terms
+}
+
+// A ledger kept as JSON, as a store keeps it, gives back Replay's statements, and each line
+// explains itself as it did.
+func ExampleStatements() {
+	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	prog := &commission.Program{Default: []commission.Version{{From: start, Plan: commission.Plan{ID: "rs", Currency: money.EUR,
+		RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.CarryForward}}}}}
+	res, err := commission.Replay(prog, []commission.Event{
+		{ID: "r1", Kind: event.Revenue, At: start.AddDate(0, 0, 9), Affiliate: "aff-1", Player: "p1", Revenue: commission.Revenue{GGR: eur("-200")}},
+		{ID: "r2", Kind: event.Revenue, At: start.AddDate(0, 1, 9), Affiliate: "aff-1", Player: "p1", Revenue: commission.Revenue{GGR: eur("1000")}},
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	stored, err := json.Marshal(res.Ledger)
+	if err != nil {
+		panic(err)
+	}
+	var lines []commission.Line
+	if err := json.Unmarshal(stored, &lines); err != nil {
+		panic(err)
+	}
+	st, err := commission.Statements(prog, lines, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range st {
+		fmt.Printf("%s %s: total %s, carried in %s, out %s\n", s.Affiliate, s.Period.Start.Format("2006-01"), s.Total, s.CarryIn, s.CarryOut)
+	}
+	last := st[1].Lines[0]
+	fmt.Println(last.Equal(res.Statements[1].Lines[0]), last.StatementTime().Format("2006-01-02"), "payable", last.Payable.Format("2006-01-02"))
+	fmt.Print(last.Explain())
+	// Output:
+	// aff-1 2026-03: total 0.00 EUR, carried in 0.00 EUR, out -200.00 EUR
+	// aff-1 2026-04: total 240.00 EUR, carried in -200.00 EUR, out 0.00 EUR
+	// true 2026-04-01 payable 2026-05-01
+	// accrual revshare 240.00 EUR to aff-1, plan "rs"
+	//   period: 2026-04-01T00:00:00Z/2026-05-01T00:00:00Z
+	//   NGR of 1 player(s): 1000.00 EUR = GGR
+	//   carried in: -200.00 EUR
+	//   base: 800.00 EUR
+	//   arithmetic: 800.00 EUR × 0.3 = 240.00 EUR, rounded once (half_even)
 }

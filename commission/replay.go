@@ -1,8 +1,12 @@
 package commission
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/s2skit/s2s/event"
@@ -177,21 +181,12 @@ func (r *replay) period(aff string, t time.Time) *periodState {
 	return ps
 }
 
-// sortedPeriods returns the keys of the periods, by affiliate then start (byAffiliate) or by
-// start then affiliate.
-func (r *replay) sortedPeriods(byAffiliate bool) []apKey {
-	keys := make([]apKey, 0, len(r.periods))
-	for k := range r.periods {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if byAffiliate && a.aff != b.aff || !byAffiliate && a.start == b.start {
-			return a.aff < b.aff
-		}
-		return a.start < b.start
-	})
-	return keys
+// byAffiliate orders periods by affiliate, then start; byStart by start, then affiliate.
+func byAffiliate(a, b apKey) int {
+	return cmp.Or(strings.Compare(a.aff, b.aff), cmp.Compare(a.start, b.start))
+}
+func byStart(a, b apKey) int {
+	return cmp.Or(cmp.Compare(a.start, b.start), strings.Compare(a.aff, b.aff))
 }
 
 func (r *replay) add(l Line) { r.ledger = append(r.ledger, l) }
@@ -637,7 +632,7 @@ func (b *balances) ringFence(player string, ngr, threshold money.Amount) (money.
 // carryover.
 func (r *replay) settle() error {
 	affiliates := map[string]*balances{}
-	for _, k := range r.sortedPeriods(true) {
+	for _, k := range slices.SortedFunc(maps.Keys(r.periods), byAffiliate) {
 		per := r.periods[k]
 		if per.revenue == nil {
 			continue
@@ -741,7 +736,7 @@ func (r *replay) subShares() error {
 			return err
 		}
 	}
-	for _, k := range r.sortedPeriods(false) {
+	for _, k := range slices.SortedFunc(maps.Keys(r.periods), byStart) {
 		per := r.periods[k]
 		level := 0
 		for parent := r.g.Parents[k.aff]; parent != ""; parent = r.g.Parents[parent] {

@@ -24,29 +24,24 @@ import (
 // dealJSON is the programme: a hybrid deal (CPA €100 after a €20 FTD within 30 days of
 // registration, plus 30% RevShare on MGA NGR carried forward when negative), raised to 35%
 // from April, and a VIP override for the affiliate "star". Statements are monthly in Malta.
+// Amounts are plain strings in each plan's currency, and "mga" names the MGA NGR formula.
 const dealJSON = `{
   "zone": "Europe/Malta",
   "period": "month",
   "default": [
     {"from": "2026-01-01T00:00:00+01:00", "plan": {
       "id": "hybrid-2026", "currency": "EUR", "rounding": "half_even",
-      "cpa": {"amount": {"amount": "100.00", "currency": "EUR"},
-              "baseline": {"min_ftd": {"amount": "20.00", "currency": "EUR"}, "within": "30d"}},
-      "revshare": {"rate": "30%", "carryover": "carry", "ngr": [
-        {"field": "ggr", "rate": "83.5%"}, {"field": "bonuses", "rate": "-1"},
-        {"field": "deposits", "rate": "-10%"}, {"field": "withdrawals", "rate": "-10%"}]}}},
+      "cpa": {"amount": "100.00", "baseline": {"min_ftd": "20.00", "within": "30d"}},
+      "revshare": {"rate": "30%", "carryover": "carry", "ngr": "mga"}}},
     {"from": "2026-04-01T00:00:00+02:00", "plan": {
       "id": "hybrid-2026-q2", "currency": "EUR", "rounding": "half_even",
-      "cpa": {"amount": {"amount": "100.00", "currency": "EUR"},
-              "baseline": {"min_ftd": {"amount": "20.00", "currency": "EUR"}, "within": "30d"}},
-      "revshare": {"rate": "35%", "carryover": "carry", "ngr": [
-        {"field": "ggr", "rate": "83.5%"}, {"field": "bonuses", "rate": "-1"},
-        {"field": "deposits", "rate": "-10%"}, {"field": "withdrawals", "rate": "-10%"}]}}}
+      "cpa": {"amount": "100.00", "baseline": {"min_ftd": "20.00", "within": "30d"}},
+      "revshare": {"rate": "35%", "carryover": "carry", "ngr": "mga"}}}
   ],
   "affiliates": {
     "star": [{"from": "2026-01-01T00:00:00+01:00", "plan": {
       "id": "star-vip", "currency": "EUR",
-      "cpa": {"amount": {"amount": "150.00", "currency": "EUR"}, "hold": "14d"}}}]
+      "cpa": {"amount": "150.00", "hold": "14d"}}}]
   }
 }`
 
@@ -101,6 +96,10 @@ func main() {
 			fmt.Print(l.Explain())
 		}
 	}
+	for _, l := range res.UnpaidCPA {
+		fmt.Printf("== no CPA for %s (%s): %s, at event %s\n", l.Player, l.Affiliate, l.Reason, l.Event)
+	}
+	// A line as a store keeps it: its fields and the detail that explains it.
 	if err := json.NewEncoder(os.Stdout).Encode(res.Statements[0].Lines[0]); err != nil {
 		log.Fatal(err)
 	}

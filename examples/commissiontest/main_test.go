@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/commission/commissiontest"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -99,4 +101,33 @@ func TestDeal_CompareWithAProposal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "386.05 EUR", statement(t, a, "aff-1", "2026-04").Total.String())
 	require.Equal(t, "441.20 EUR", statement(t, b, "aff-1", "2026-04").Total.String()) // 1103 × 40%
+}
+
+func TestDeal_WhyNoCPA(t *testing.T) {
+	t.Parallel()
+	res := replay(t, Scenario())
+	require.Len(t, res.UnpaidCPA, 1)
+	l := res.UnpaidCPA[0]
+	require.Equal(t, "p2", l.Player)
+	require.Equal(t, "baseline.min_ftd", l.Reason, "p2's FTD of €10 is below €20")
+	require.Equal(t, "dep-2", l.Event)
+}
+
+// TestDeal_StoredLedger: the ledger kept as JSON (as a store keeps it) gives back the same
+// statements, and every line explains itself as it did.
+func TestDeal_StoredLedger(t *testing.T) {
+	t.Parallel()
+	g, err := LoadDeal([]byte(dealJSON))
+	require.NoError(t, err)
+	res := replay(t, Scenario())
+	stored, err := json.Marshal(res.Ledger)
+	require.NoError(t, err)
+	var lines []commission.Line
+	require.NoError(t, json.Unmarshal(stored, &lines))
+	st, err := commission.Statements(g, lines, nil)
+	require.NoError(t, err)
+	require.Equal(t, commissiontest.InUTC(res.Statements), commissiontest.InUTC(st))
+	for i, l := range lines {
+		require.Equal(t, res.Ledger[i].Explain(), l.Explain())
+	}
 }
