@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -15,82 +15,90 @@ import (
 	"github.com/s2skit/s2s/store"
 )
 
-func deliveryArgs(d store.Delivery) ([]any, error) {
-	var header, body any
-	if len(d.Header) > 0 {
-		b, err := json.Marshal(d.Header)
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: delivery %s: header: %w", d.ID, err)
-		}
-		header = string(b)
-	}
-	if len(d.Body) > 0 {
-		body = d.Body
-	}
-	return []any{d.ID, nullable(d.ConversionID), d.Endpoint, d.Method, d.URL, header, body, string(d.Status), d.NextAttemptAt, d.CreatedAt}, nil
+var deliveries = newTable("deliveries", []column[store.Delivery]{
+	uuidCol("id", false, func(d *store.Delivery) *uuid.UUID { return &d.ID }),
+	uuidCol("conversion_id", true, func(d *store.Delivery) *uuid.UUID { return &d.ConversionID }),
+	plain("endpoint", "text", func(d *store.Delivery) *string { return &d.Endpoint }),
+	plain("method", "text", func(d *store.Delivery) *string { return &d.Method }),
+	plain("url", "text", func(d *store.Delivery) *string { return &d.URL }),
+	jsonCol("header", func(d *store.Delivery) *http.Header { return &d.Header }),
+	bytea("body", func(d *store.Delivery) *[]byte { return &d.Body }),
+	text("status", func(d *store.Delivery) *store.DeliveryStatus { return &d.Status }),
+	timestamp("next_attempt_at", func(d *store.Delivery) *time.Time { return &d.NextAttemptAt }),
+	timestamp("created_at", func(d *store.Delivery) *time.Time { return &d.CreatedAt }),
+})
+
+// leases is what LeaseDeliveries returns of a leased delivery's row: the delivery and its new
+// fencing token.
+var leases = newTable("deliveries", embedded(deliveries, func(l *store.Lease) *store.Delivery { return &l.Delivery }), []column[store.Lease]{
+	plain("lease_token", "bigint", func(l *store.Lease) *int64 { return &l.Token }),
+})
+
+// attemptRow is one row of delivery_attempts: an attempt, numbered within its delivery from 1.
+type attemptRow struct {
+	DeliveryID uuid.UUID
+	N          int
+	store.Attempt
 }
 
-// scanDelivery scans the delivery columns, then extra destinations.
-func scanDelivery(r rowScanner, extra ...any) (store.Delivery, error) {
-	var d store.Delivery
-	var conv sql.Null[string]
-	var header, body []byte
-	var status string
-	dest := append([]any{&d.ID, &conv, &d.Endpoint, &d.Method, &d.URL, &header, &body, &status, &d.NextAttemptAt, &d.CreatedAt}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return store.Delivery{}, err
-	}
-	if conv.Valid {
-		id, err := uuid.Parse(conv.V)
-		if err != nil {
-			return store.Delivery{}, err
-		}
-		d.ConversionID = id
-	}
-	if len(header) > 0 {
-		if err := json.Unmarshal(header, &d.Header); err != nil {
-			return store.Delivery{}, fmt.Errorf("header: %w", err)
-		}
-	}
-	if len(body) > 0 {
-		d.Body = body
-	}
-	d.Status = store.DeliveryStatus(status)
-	d.NextAttemptAt = store.NormalizeTime(d.NextAttemptAt)
-	d.CreatedAt = store.NormalizeTime(d.CreatedAt)
-	return d, nil
+var attempts = newTable("delivery_attempts", []column[attemptRow]{
+	uuidCol("delivery_id", false, func(a *attemptRow) *uuid.UUID { return &a.DeliveryID }),
+	plain("n", "integer", func(a *attemptRow) *int { return &a.N }),
+	timestamp("started_at", func(a *attemptRow) *time.Time { return &a.StartedAt }),
+	timestamp("finished_at", func(a *attemptRow) *time.Time { return &a.FinishedAt }),
+	plain("status_code", "integer", func(a *attemptRow) *int { return &a.StatusCode }),
+	plain("response", "text", func(a *attemptRow) *string { return &a.Response }),
+	plain("error", "text", func(a *attemptRow) *string { return &a.Error }),
+})
+
+// leaseState is what RecordAttempt checks of a delivery under its row lock.
+type leaseState struct {
+	Status   store.DeliveryStatus
+	Token    int64
+	Expires  time.Time
+	Attempts int
 }
 
-// loadAttempts fills the Attempts of each delivery with one query.
+// loadAttempts fills the Attempts of each delivery of ds with one query; at points into each
+// element the delivery to fill.
 func (s *Store) loadAttempts(ctx context.Context, db dbtx, ds []*store.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	byID := make(map[uuid.UUID]*store.Delivery, len(ds))
-	args := make([]any, len(ds))
+	ids := make([]string, len(ds))
 	for i, d := range ds {
 		byID[d.ID] = d
-		args[i] = d.ID
+		ids[i] = d.ID.String()
 	}
-	rows, err := db.QueryContext(ctx, "SELECT delivery_id, started_at, finished_at, status_code, response, error FROM "+
-		s.q.prefix+"delivery_attempts WHERE delivery_id IN ("+placeholders(1, len(ds))+") ORDER BY delivery_id, n", args...)
+	var w stmt
+	w.sql("SELECT ", attempts.selected, " FROM ", s.prefix, "delivery_attempts WHERE delivery_id = ANY(",
+		w.arg(textArray(ids), "uuid[]"), ") ORDER BY delivery_id, n")
+	rows, err := list(ctx, db, attempts, &w)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uuid.UUID
-		var a store.Attempt
-		if err := rows.Scan(&id, &a.StartedAt, &a.FinishedAt, &a.StatusCode, &a.Response, &a.Error); err != nil {
-			return err
-		}
-		byID[id].Attempts = append(byID[id].Attempts, a.Normalize())
+	for _, a := range rows {
+		d := byID[a.DeliveryID]
+		d.Attempts = append(d.Attempts, a.Attempt)
 	}
-	return rows.Err()
+	return nil
 }
 
+// withAttempts loads the attempts of the deliveries ds.
+func (s *Store) withAttempts(ctx context.Context, db dbtx, ds []store.Delivery) error {
+	ptrs := make([]*store.Delivery, len(ds))
+	for i := range ds {
+		ptrs[i] = &ds[i]
+	}
+	return s.loadAttempts(ctx, db, ptrs)
+}
+
+// readDelivery reads a delivery with its attempts.
 func (s *Store) readDelivery(ctx context.Context, db dbtx, id uuid.UUID) (store.Delivery, error) {
-	d, err := scanDelivery(db.QueryRowContext(ctx, s.q.getDelivery, id))
+	var w stmt
+	w.sql("SELECT ", deliveries.selected, " FROM ", s.prefix, "deliveries WHERE id = ", w.arg(id, "uuid"))
+	d, err := getRow(ctx, db, deliveries, &w)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Delivery{}, fmt.Errorf("pgstore: delivery %s: %w", id, store.ErrNotFound)
 	}
@@ -109,75 +117,82 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	}
 	now := store.NormalizeTime(p.Now)
 	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
-	var leases []store.Lease
+	var out []store.Lease
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
-		rows, err := db.QueryContext(ctx, s.q.lease, now, expires, store.ListLimit(p.Limit, 10))
-		if err != nil {
+		var w stmt
+		at := w.arg(now, "timestamptz")
+		w.sql("UPDATE ", s.prefix, "deliveries SET lease_token = lease_token + 1, lease_expires_at = ", w.arg(expires, "timestamptz"),
+			" WHERE id IN (SELECT id FROM ", s.prefix, "deliveries",
+			" WHERE status = 'pending' AND next_attempt_at <= ", at, " AND (lease_expires_at IS NULL OR lease_expires_at <= ", at, ")",
+			" ORDER BY next_attempt_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 10), "integer"), " FOR UPDATE SKIP LOCKED)",
+			" RETURNING ", leases.selected)
+		var err error
+		if out, err = list(ctx, db, leases, &w); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var token int64
-			d, err := scanDelivery(rows, &token)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			leases = append(leases, store.Lease{Delivery: d, Token: token, ExpiresAt: expires})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		slices.SortFunc(leases, func(a, b store.Lease) int {
+		slices.SortFunc(out, func(a, b store.Lease) int {
 			return cmp.Or(a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt), slices.Compare(a.Delivery.ID[:], b.Delivery.ID[:]))
 		})
-		ptrs := make([]*store.Delivery, len(leases))
-		for i := range leases {
-			ptrs[i] = &leases[i].Delivery
+		ptrs := make([]*store.Delivery, len(out))
+		for i := range out {
+			out[i].ExpiresAt = expires
+			ptrs[i] = &out[i].Delivery
 		}
 		return s.loadAttempts(ctx, db, ptrs)
 	})
 	if err != nil {
 		return nil, wrap(err, "lease deliveries")
 	}
-	return leases, nil
+	return out, nil
 }
 
+var leaseStates = newTable("deliveries", []column[leaseState]{
+	text("status", func(l *leaseState) *store.DeliveryStatus { return &l.Status }),
+	plain("lease_token", "bigint", func(l *leaseState) *int64 { return &l.Token }),
+	timestamp("lease_expires_at", func(l *leaseState) *time.Time { return &l.Expires }),
+})
+
 // RecordAttempt implements [store.DeliveryStore]. It locks the delivery's row and checks the
-// fencing token and the lease's expiry under that lock.
+// fencing token and the lease's expiry under that lock, then writes the attempt and the
+// delivery's new status in one statement.
 func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
 	if err := p.Validate(); err != nil {
 		return store.Delivery{}, err
 	}
 	a := p.Attempt.Normalize()
 	var out store.Delivery
-	err := s.run(ctx, statements, func(tx dbtx) error {
-		var status string
-		var token int64
-		var expires sql.Null[time.Time]
-		err := tx.QueryRowContext(ctx, s.q.lockDelivery, p.DeliveryID).Scan(&status, &token, &expires)
+	err := s.run(ctx, statements, func(db dbtx) error {
+		var lock stmt
+		// The attempts are counted under the row lock, in the statement that takes it: an
+		// attempt is only recorded under that lock, by the holder of the current lease, and
+		// recording one ends the lease. So if another attempt committed while this statement
+		// waited for the lock, the lease checked below is gone; if none did, the count is
+		// exact.
+		lock.sql("SELECT ", leaseStates.selected, ", (SELECT count(*) FROM ", s.prefix, "delivery_attempts WHERE delivery_id = d.id)",
+			" FROM ", s.prefix, "deliveries AS d WHERE id = ", lock.arg(p.DeliveryID, "uuid"), " FOR UPDATE OF d")
+		var st leaseState
+		err := lock.queryRow(ctx, db, append(leaseStates.dest(&st), &st.Attempts)...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("pgstore: delivery %s: %w", p.DeliveryID, store.ErrNotFound)
 		}
 		if err != nil {
 			return wrap(err, "lock delivery %s", p.DeliveryID)
 		}
-		if token != p.Token || status != string(store.DeliveryPending) || !expires.Valid || !a.FinishedAt.Before(expires.V) {
+		if st.Token != p.Token || st.Status != store.DeliveryPending || st.Expires.IsZero() || !a.FinishedAt.Before(st.Expires) {
 			return fmt.Errorf("pgstore: delivery %s, lease %d: %w", p.DeliveryID, p.Token, store.ErrLeaseLost)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertAttempt, p.DeliveryID, a.StartedAt, a.FinishedAt, a.StatusCode, a.Response, a.Error); err != nil {
-			return wrap(err, "insert attempt of %s", p.DeliveryID)
-		}
-		next := sql.Null[time.Time]{}
+		var w stmt
+		insertCaused(&w, s.prefix, "a", attempts, []attemptRow{{DeliveryID: p.DeliveryID, N: st.Attempts + 1, Attempt: a}}, "")
+		next := "next_attempt_at" // kept, unless the attempt schedules a retry
 		if p.Status == store.DeliveryPending {
-			next = sql.Null[time.Time]{V: store.NormalizeTime(p.NextAttemptAt), Valid: true}
+			next = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz")
 		}
-		// next_attempt_at keeps its value unless the attempt schedules a retry.
-		if _, err := tx.ExecContext(ctx, s.q.finishDelivery, p.DeliveryID, string(p.Status), next); err != nil {
-			return wrap(err, "finish attempt of %s", p.DeliveryID)
+		w.sql(" UPDATE ", s.prefix, "deliveries SET status = ", w.arg(string(p.Status), "text"), ", next_attempt_at = ", next,
+			", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " RETURNING ", deliveries.selected)
+		if out, err = getRow(ctx, db, deliveries, &w); err != nil {
+			return wrap(err, "record attempt of %s", p.DeliveryID)
 		}
-		out, err = s.readDelivery(ctx, tx, p.DeliveryID)
-		return err
+		return wrap(s.loadAttempts(ctx, db, []*store.Delivery{&out}), "record attempt of %s: attempts", p.DeliveryID)
 	})
 	return out, err
 }
@@ -201,30 +216,16 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	at, id := cursorArgs(p.After, time.Time{}) // from the beginning of time, not of 1970
 	var out []store.Delivery
 	err := s.run(ctx, read, func(db dbtx) error {
-		rows, err := db.QueryContext(ctx, s.q.listDeliveries, string(p.Status), at, id, store.ListLimit(p.Limit, 100))
-		if err != nil {
+		var w stmt
+		w.sql("SELECT ", deliveries.selected, " FROM ", s.prefix, "deliveries WHERE status = ", w.arg(string(p.Status), "text"))
+		w.page("created_at", p.After, time.Time{}, store.ListLimit(p.Limit, 100))
+		var err error
+		if out, err = list(ctx, db, deliveries, &w); err != nil {
 			return err
 		}
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		ptrs := make([]*store.Delivery, len(out))
-		for i := range out {
-			ptrs[i] = &out[i]
-		}
-		return s.loadAttempts(ctx, db, ptrs)
+		return s.withAttempts(ctx, db, out)
 	})
 	if err != nil {
 		return nil, wrap(err, "list deliveries")
@@ -238,23 +239,22 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 		return store.Delivery{}, err
 	}
 	var out store.Delivery
-	err := s.run(ctx, statements, func(tx dbtx) error {
-		res, err := tx.ExecContext(ctx, s.q.replay, p.DeliveryID, store.NormalizeTime(p.At))
-		if err != nil {
-			return wrap(err, "replay delivery %s", p.DeliveryID)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return wrap(err, "replay delivery %s", p.DeliveryID)
-		}
-		out, err = s.readDelivery(ctx, tx, p.DeliveryID)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+	err := s.run(ctx, statements, func(db dbtx) error {
+		var w stmt
+		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", w.arg(store.NormalizeTime(p.At), "timestamptz"),
+			", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " AND status = 'dead' RETURNING ", deliveries.selected)
+		d, err := getRow(ctx, db, deliveries, &w)
+		if errors.Is(err, sql.ErrNoRows) {
+			if out, err = s.readDelivery(ctx, db, p.DeliveryID); err != nil {
+				return err
+			}
 			return fmt.Errorf("pgstore: delivery %s is %s, only a dead delivery is replayed: %w", p.DeliveryID, out.Status, store.ErrConflict)
 		}
-		return nil
+		if err != nil {
+			return wrap(err, "replay delivery %s", p.DeliveryID)
+		}
+		out = d
+		return wrap(s.loadAttempts(ctx, db, []*store.Delivery{&out}), "replay delivery %s: attempts", p.DeliveryID)
 	})
 	return out, err
 }

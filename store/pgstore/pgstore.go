@@ -26,8 +26,8 @@ type Options struct {
 // concurrent use. [Store.WithTx] returns a view of it whose calls run in a transaction the
 // host has begun.
 type Store struct {
-	db *sql.DB
-	q  queries
+	db     *sql.DB
+	prefix string // the quoted schema and a dot, before every table name
 
 	// tx is set on a view made by WithTx: every call runs in it, writes in savepoints. mu
 	// serialises the view's calls, as the transaction's one connection requires.
@@ -52,7 +52,7 @@ func New(db *sql.DB, opts *Options) (*Store, error) {
 	if err := checkSchema(schema); err != nil {
 		return nil, err
 	}
-	return &Store{db: db, q: newQueries(quoteIdent(schema) + ".")}, nil
+	return &Store{db: db, prefix: quoteIdent(schema) + "."}, nil
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -98,7 +98,7 @@ type dbtx interface {
 // use the view after tx ends (calls then fail with sql.ErrTxDone). A nil tx gives a view
 // whose every call fails with ErrInvalid.
 func (s *Store) WithTx(tx *sql.Tx) store.Store {
-	return &Store{db: s.db, q: s.q, tx: tx, mu: new(sync.Mutex), inView: true}
+	return &Store{db: s.db, prefix: s.prefix, tx: tx, mu: new(sync.Mutex), inView: true}
 }
 
 // atomicity says what a call needs to be atomic.

@@ -576,7 +576,8 @@ func TestMigrations_FS(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"0001_init.down.sql", "0001_init.up.sql",
 		"0002_conversion_sender_ids.down.sql", "0002_conversion_sender_ids.up.sql",
-		"0003_ledger_line.down.sql", "0003_ledger_line.up.sql"}, names)
+		"0003_ledger_line.down.sql", "0003_ledger_line.up.sql",
+		"0004_ledger_line_columns.down.sql", "0004_ledger_line_columns.up.sql"}, names)
 	b, err := fs.ReadFile(pgstore.Migrations(), "0001_init.up.sql")
 	require.NoError(t, err)
 	require.Contains(t, string(b), "CREATE TABLE conversions")
