@@ -12,8 +12,9 @@
 // The schema ships inside the package as numbered SQL files. [Migrate] applies the missing
 // ones in one transaction and records them in the table s2s_migrations; it is safe to run from
 // several processes at once (a transaction-scoped advisory lock serialises them). Teams with
-// their own migration tool take the same files from [Migrations] and apply them with
-// search_path set to the schema.
+// their own migration tool take the same files from [Migrations]: they follow
+// golang-migrate's layout (NNNN_title.up.sql, NNNN_title.down.sql), which golang-migrate
+// applies as they are, with search_path set to the schema.
 //
 // # Transactions
 //

@@ -20,8 +20,20 @@ var migrationFiles embed.FS
 const migrationLockKey int64 = 0x7332732d6d696772
 
 // Migrations returns the embedded SQL migrations, for teams that apply them with their own
-// tool (goose, atlas, ...): NNNN_name.up.sql and NNNN_name.down.sql, with unqualified table
-// names, to run with search_path set to the schema.
+// tool instead of [Migrate]. They are laid out for golang-migrate
+// (github.com/golang-migrate/migrate), which reads them as they are, through its iofs
+// source: one pair of files per version, NNNN_title.up.sql and NNNN_title.down.sql, whose names
+// follow golang-migrate's grammar ^([0-9]+)_(.*)\.(down|up)\.(.*)$, versions 1, 2, 3... Each file
+// is plain SQL with no tool's annotations, applied whole (one Exec of its text, as
+// golang-migrate does): the up files in ascending version order, the down files in
+// descending order, with search_path set to the target schema, since the files use
+// unqualified table names. Tools with another layout (goose, which wants "-- +goose Up"
+// annotations in one file per version; dbmate; Flyway) cannot read them as they are.
+//
+// Use one tool or the other on a schema: Migrate records what it applied in its own table
+// s2s_migrations and knows nothing of another tool's record. The tests apply the files as
+// golang-migrate does, with plain ExecContext: the up files build the schema that Migrate
+// builds, the down files leave the schema empty, and the up files apply again.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"sync"
 	"testing"
@@ -543,45 +542,6 @@ func TestStore_WithTx_Nil(t *testing.T) {
 	require.ErrorIs(t, v.InsertClick(t.Context(), newTestClick(t)), store.ErrInvalid)
 	_, err = v.GetConversionByKey(t.Context(), "k")
 	require.ErrorIs(t, err, store.ErrInvalid)
-}
-
-// TestMigrate_Concurrent runs Migrate on one new schema from several pools at once, as several
-// processes starting together would.
-func TestMigrate_Concurrent(t *testing.T) {
-	schema := runID + "_migrate"
-	admin := openDB(t)
-	dropSchemaAtCleanup(t, admin, schema)
-	var wg sync.WaitGroup
-	errs := make(chan error, 6)
-	for range 6 {
-		db := openDB(t)
-		wg.Go(func() { errs <- pgstore.Migrate(t.Context(), db, &pgstore.MigrateOptions{Schema: schema}) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err, "concurrent migrators all succeed")
-	}
-	var n int
-	require.NoError(t, admin.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".s2s_migrations").Scan(&n))
-	ups, err := fs.Glob(pgstore.Migrations(), "*.up.sql")
-	require.NoError(t, err)
-	require.Equal(t, len(ups), n, "each version is recorded once")
-	require.NoError(t, pgstore.Migrate(t.Context(), admin, &pgstore.MigrateOptions{Schema: schema}), "migrating again is a no-op")
-}
-
-func TestMigrations_FS(t *testing.T) {
-	t.Parallel()
-	names, err := fs.Glob(pgstore.Migrations(), "*.sql")
-	require.NoError(t, err)
-	require.Equal(t, []string{"0001_init.down.sql", "0001_init.up.sql",
-		"0002_conversion_sender_ids.down.sql", "0002_conversion_sender_ids.up.sql",
-		"0003_ledger_line.down.sql", "0003_ledger_line.up.sql",
-		"0004_ledger_line_columns.down.sql", "0004_ledger_line_columns.up.sql"}, names)
-	b, err := fs.ReadFile(pgstore.Migrations(), "0001_init.up.sql")
-	require.NoError(t, err)
-	require.Contains(t, string(b), "CREATE TABLE conversions")
-	require.NotContains(t, string(b), "s2s.", "migrations use unqualified names, for any schema")
 }
 
 func TestNew_RefusesBadConfig(t *testing.T) {
