@@ -1,0 +1,188 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
+
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+	"github.com/s2skit/s2s/store/mockstoretest"
+	"github.com/s2skit/s2s/store/storetest"
+)
+
+// A fault is a way for a store to break the contract that no real store breaks on cue: the
+// mock store installs it in front of a memstore. Each fault names the subtest of the suite
+// that must catch it and the rule that subtest must report.
+type fault struct {
+	name    string
+	subtest string // the path of the storetest subtest, as -test.run takes it
+	rule    string // what the suite's failure must say
+	install func(m *mockstoretest.MockStore, real store.Store)
+}
+
+var faults = []fault{
+	{
+		name:    "WriteFailsPartWay",
+		subtest: "Conversion/FailureMidRecordLeavesNothing",
+		rule:    "rule: a failed record leaves no conversion behind",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that is not atomic: when a delivery cannot be written, the conversion
+			// it already wrote stays behind.
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+				for _, d := range p.Deliveries {
+					if _, err := real.GetDelivery(ctx, d.ID); err == nil {
+						p.Ledger, p.Deliveries = nil, nil
+						if _, err := real.RecordConversion(ctx, p); err != nil {
+							return store.Conversion{}, err
+						}
+						return store.Conversion{}, fmt.Errorf("faulty: delivery %s exists, after the conversion was written: %w", d.ID, store.ErrConflict)
+					}
+				}
+				return real.RecordConversion(ctx, p)
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "LeaseLostAtTheWrongMoment",
+		subtest: "Delivery/LeaseExpiryAndFencing",
+		rule:    "rule: the holder of an expired, re-leased lease cannot record its attempt",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store without fencing: an attempt under a lease that was lost is recorded.
+			m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+				d, err := real.RecordAttempt(ctx, p)
+				if errors.Is(err, store.ErrLeaseLost) {
+					return real.GetDelivery(ctx, p.DeliveryID)
+				}
+				return d, err
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "DuplicateBatchIsConflict",
+		subtest: "Click/BatchAllOrNothing",
+		rule:    "is ErrDuplicate (a retry)",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// pgstore's old answer to a batch retried whole.
+			m.EXPECT().InsertClicks(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.InsertClicksParams) error {
+				err := real.InsertClicks(ctx, p)
+				if errors.Is(err, store.ErrDuplicate) {
+					return fmt.Errorf("faulty: unique violation: %w", store.ErrConflict)
+				}
+				return err
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "CancellationIgnored",
+		subtest: "Refusals/GetConversion",
+		rule:    "rule: GetConversion honours a canceled context",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			m.EXPECT().GetConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
+				return real.GetConversion(context.WithoutCancel(ctx), id)
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "CursorStartsIn1970",
+		subtest: "Paging/ListDeliveries",
+		rule:    "together are the whole listing, in order",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// pgstore's old first page: nothing created before the Unix epoch.
+			m.EXPECT().ListDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
+				ds, err := real.ListDeliveries(ctx, p)
+				return slices.DeleteFunc(ds, func(d store.Delivery) bool { return d.CreatedAt.Before(time.Unix(0, 0)) }), err
+			}).AnyTimes()
+		},
+	},
+}
+
+// faultEnv names the fault that TestConformance_MockStore installs when it runs as the
+// subprocess of TestRun_CatchesFaults.
+const faultEnv = "S2S_STORETEST_FAULT"
+
+// newMockStore returns a mock store that behaves as a memstore, but for the named fault.
+func newMockStore(t *testing.T, faultName string) store.Store {
+	ctrl := gomock.NewController(t)
+	m := mockstoretest.NewMockStore(ctrl)
+	real := memstore.New(nil)
+	for _, f := range faults {
+		if f.name == faultName {
+			f.install(m, real) // first, so that it is matched before the delegation below
+		}
+	}
+	delegate(m, real)
+	return m
+}
+
+// delegate makes every method of m call real's.
+func delegate(m *mockstoretest.MockStore, real store.Store) {
+	e := m.EXPECT()
+	e.InsertClick(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertClick).AnyTimes()
+	e.InsertClicks(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertClicks).AnyTimes()
+	e.GetClick(gomock.Any(), gomock.Any()).DoAndReturn(real.GetClick).AnyTimes()
+	e.BindPlayer(gomock.Any(), gomock.Any()).DoAndReturn(real.BindPlayer).AnyTimes()
+	e.GetBinding(gomock.Any(), gomock.Any()).DoAndReturn(real.GetBinding).AnyTimes()
+	e.RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordConversion).AnyTimes()
+	e.GetConversion(gomock.Any(), gomock.Any()).DoAndReturn(real.GetConversion).AnyTimes()
+	e.GetConversionByKey(gomock.Any(), gomock.Any()).DoAndReturn(real.GetConversionByKey).AnyTimes()
+	e.ChangeStatus(gomock.Any(), gomock.Any()).DoAndReturn(real.ChangeStatus).AnyTimes()
+	e.ListConversions(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversions).AnyTimes()
+	e.InsertLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertLedgerLines).AnyTimes()
+	e.ListLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListLedgerLines).AnyTimes()
+	e.LeaseDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.LeaseDeliveries).AnyTimes()
+	e.RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordAttempt).AnyTimes()
+	e.GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.GetDelivery).AnyTimes()
+	e.ListDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ListDeliveries).AnyTimes()
+	e.ReplayDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDelivery).AnyTimes()
+}
+
+// TestConformance_MockStore runs the suite on the mock store. Without a fault it must pass:
+// the delegation is faithful, so the suite's failures below come from the faults alone. As
+// the subprocess of TestRun_CatchesFaults, it installs the fault that faultEnv names.
+func TestConformance_MockStore(t *testing.T) {
+	t.Parallel()
+	name := os.Getenv(faultEnv)
+	storetest.Run(t, storetest.Harness{
+		NewStore: func(t *testing.T) store.Store { return newMockStore(t, name) },
+	})
+}
+
+// TestRun_CatchesFaults checks that the suite can fail: for each fault, it runs the subtest
+// that must catch it on the faulty store, in a subprocess (a failing suite fails its test),
+// and checks that the subtest fails with its rule, and passes without the fault.
+func TestRun_CatchesFaults(t *testing.T) {
+	t.Parallel()
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			run := func(fault string) (string, error) {
+				pattern := "^TestConformance_MockStore$"
+				for _, part := range strings.Split(f.subtest, "/") {
+					pattern += "/^" + part + "$"
+				}
+				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), faultEnv+"="+fault)
+				out, err := cmd.CombinedOutput()
+				return string(out), err
+			}
+			out, err := run("none")
+			require.NoError(t, err, "without the fault, %s passes on the mock store:\n%s", f.subtest, out)
+			require.Contains(t, out, "--- PASS: TestConformance_MockStore/"+f.subtest, "the subtest %s exists and ran", f.subtest)
+			out, err = run(f.name)
+			require.Error(t, err, "rule: the suite fails a store with the fault %s", f.name)
+			require.Contains(t, out, "--- FAIL: TestConformance_MockStore/"+f.subtest, "rule: the fault %s fails the subtest %s", f.name, f.subtest)
+			require.Contains(t, out, f.rule, "rule: the suite names the rule that the fault %s breaks", f.name)
+		})
+	}
+}
