@@ -171,6 +171,12 @@ func (d *Detail) UnmarshalJSON(b []byte) error {
 		Lots: j.Lots, Multiplier: j.Multiplier, Share: j.Share, PerLot: get(j.PerLot), Commission: get(j.Commission),
 		Damped: j.Damped, Sub: j.Sub, Basis: j.Basis,
 	}
+	if len(d.Formula) == 0 { // as the calculators keep them: nil when empty
+		d.Formula = nil
+	}
+	if len(d.Tiers) == 0 {
+		d.Tiers = nil
+	}
 	if j.Revenue != nil {
 		d.Revenue = &Revenue{}
 		src, dst := j.Revenue.fields(), d.Revenue.fields()

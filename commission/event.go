@@ -13,24 +13,25 @@ import (
 // Kind is one of the event types of package event, which commission reads as follows:
 //   - event.Registration: a sign-up; Country and Verified may be set.
 //   - event.Verification: the player passed KYC.
-//   - event.Deposit: a deposit of Amount. commission counts which deposit is the first
+//   - event.Deposit: a deposit of Amount, positive. commission counts which deposit is the first
 //     (the FTD of CPA baselines) itself, from the history.
 //   - event.FTD: a deposit, exactly as event.Deposit. The sender's word "first" is not
 //     trusted: an FTD of a player who already deposited is a further deposit (it counts
 //     towards Baseline.MinDeposits, not MinFTD), so a resent or mislabelled FTD never
 //     replaces the first deposit's amount.
-//   - event.Wager: Amount wagered over Rounds rounds.
+//   - event.Wager: Amount wagered over Rounds rounds, neither negative.
 //   - event.Revenue: a report of the player's Revenue, counted in the period of At.
-//   - event.Trade: a closed Forex trade, described by Trade.
+//   - event.Trade: a closed Forex trade, described by Trade, of a positive number of lots.
 //   - event.Purchase: a prop-firm challenge bought for Amount, for an account of
-//     AccountSize.
+//     AccountSize, neither negative.
 //   - event.Refund and event.Reset: the purchase named by Reverses was refunded or reset.
 //   - event.Funded: the prop-firm trader's account was funded.
 //   - event.Adjustment: a manual adjustment of Amount (either sign) to the affiliate.
 //   - event.Reversal: the event named by Reverses is reversed (a chargeback, a cancelled
 //     deposit, a corrected report): every line it produced is reversed by a negative line.
 //
-// Any other type (event.Conversion, a custom goal) earns nothing under any plan today: Replay
+// An event that breaks these rules is refused with ErrInvalidEvent. Any other type
+// (event.Conversion, a custom goal) earns nothing under any plan today: Replay
 // keeps it in the history, so that a reversal may name it, and produces no line.
 type Event struct {
 	// ID identifies the event (the operator's transaction ID); reversals refer to it.

@@ -55,7 +55,8 @@ func TestReplay_EveryEventType(t *testing.T) {
 	for _, typ := range append(event.Types(), "network_goal_7") {
 		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
-			e := commission.Event{ID: "e", Kind: typ, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")}
+			e := commission.Event{ID: "e", Kind: typ, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10"),
+				Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1")}}
 			evs := []commission.Event{e}
 			switch typ {
 			case event.Reversal, event.Refund, event.Reset:
@@ -97,4 +98,27 @@ func TestImports(t *testing.T) {
 		checked++
 	}
 	require.Greater(t, checked, 5)
+}
+
+// TestReplay_RefusesNegativeActivity: an event whose amount cannot be negative is refused
+// when it is, rather than earning a negative accrual.
+func TestReplay_RefusesNegativeActivity(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "all", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100")},
+		IB:   &commission.IB{Symbols: []commission.SymbolRate{{PerLot: eur("5")}}},
+		Prop: &commission.Prop{Rate: money.MustParseRate("10%")}}
+	for name, e := range map[string]commission.Event{
+		"deposit":      {Kind: event.Deposit, Amount: eur("-10")},
+		"zero deposit": {Kind: event.FTD},
+		"wager":        {Kind: event.Wager, Amount: eur("-10")},
+		"rounds":       {Kind: event.Wager, Amount: eur("10"), Rounds: -1},
+		"trade":        {Kind: event.Trade, Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("-1")}},
+		"no lots":      {Kind: event.Trade, Trade: commission.Trade{Symbol: "EURUSD"}},
+		"price":        {Kind: event.Purchase, Amount: eur("-99")},
+		"account size": {Kind: event.Purchase, Amount: eur("99"), AccountSize: eur("-1")},
+	} {
+		e.ID, e.At, e.Affiliate, e.Player = "e", day(1), "a", "p"
+		_, err := commission.Replay(program(p), []commission.Event{e}, nil)
+		require.ErrorIs(t, err, commission.ErrInvalidEvent, name)
+	}
 }

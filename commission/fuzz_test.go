@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/commission/commissiontest"
 	"github.com/s2skit/s2s/money"
 	"github.com/stretchr/testify/require"
 )
@@ -40,5 +41,36 @@ func FuzzPlanJSON(f *testing.F) {
 		}
 		_, _, _ = p.TradeLines(commission.TradeInput{Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.5"), Spread: money.MustParseRate("0.0002"), AvgSpread: money.MustParseRate("0.0001")}})
 		_, _ = p.PurchaseLine(commission.PurchaseInput{Price: one, AccountSize: one, First: true})
+	})
+}
+
+// FuzzLineJSON: decoding a stored line never panics; a line that decodes explains itself
+// without panicking, and encodes to a line Equal to it that explains itself identically.
+func FuzzLineJSON(f *testing.F) {
+	for _, h := range commissiontest.Histories() {
+		res, err := commission.Replay(h.Program, h.Events, nil)
+		require.NoError(f, err)
+		for _, l := range res.Ledger {
+			b, err := json.Marshal(l)
+			require.NoError(f, err)
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"kind":"accrual","rule":"revshare","amount":{"minor":1,"currency":"EUR"},"base":{"minor":1,"currency":"EUR"},"tier":9,"mode":"half_even","detail":{"ngr":{"minor":1,"currency":"EUR"},"marginal":true,"tiers":[{"from":{"minor":0,"currency":"EUR"},"rate":"0.3"}]}}`))
+	f.Add([]byte(`{"kind":"accrual","rule":"revshare","amount":{"minor":0,"currency":"EUR"},"base":{"minor":0,"currency":"EUR"},"mode":"half_even","detail":{"formula":[],"tiers":[]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var l commission.Line
+		if json.Unmarshal(data, &l) != nil {
+			return
+		}
+		explained := l.Explain()
+		out, err := json.Marshal(l)
+		if err != nil {
+			return // a line decoded without its amounts cannot be encoded
+		}
+		var back commission.Line
+		require.NoError(t, json.Unmarshal(out, &back), "%s", out)
+		require.True(t, l.Equal(back), "%s", out)
+		require.Equal(t, explained, back.Explain())
 	})
 }

@@ -306,6 +306,9 @@ func (r *replay) wager(p *Plan, e *Event, ps *player) error {
 	if err != nil {
 		return err
 	}
+	if amount.Sign() < 0 || e.Rounds < 0 {
+		return fmt.Errorf("%w: wager amount or rounds negative", ErrInvalidEvent)
+	}
 	if ps.wagered, err = add(ps.wagered, amount); err != nil {
 		return err
 	}
@@ -411,6 +414,9 @@ func (r *replay) addRevenue(aff string, t time.Time, playerID string, rev *Reven
 }
 
 func (r *replay) trade(p *Plan, e *Event) error {
+	if e.Trade.Lots.Sign() <= 0 {
+		return fmt.Errorf("%w: trade lots not positive", ErrInvalidEvent)
+	}
 	per := r.period(e.Affiliate, e.At)
 	lot, spread, err := p.TradeLines(TradeInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Trade: e.Trade, PeriodLots: per.lots, FX: e.FX})
 	if err != nil {
@@ -452,6 +458,9 @@ func (r *replay) purchase(p *Plan, e *Event, ps *player) error {
 	size, err := convert(p, e, e.AccountSize)
 	if err != nil {
 		return err
+	}
+	if price.Sign() < 0 || size.Sign() < 0 {
+		return fmt.Errorf("%w: purchase price or account size negative", ErrInvalidEvent)
 	}
 	l, err := p.PurchaseLine(PurchaseInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Price: price, AccountSize: size, First: first, FX: e.FX})
 	if err != nil {
