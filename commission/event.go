@@ -29,6 +29,9 @@ import (
 //   - event.Adjustment: a manual adjustment of Amount (either sign) to the affiliate.
 //   - event.Reversal: the event named by Reverses is reversed (a chargeback, a cancelled
 //     deposit, a corrected report): every line it produced is reversed by a negative line.
+//     An adjustment, a reversal, a refund or a reset is not reversed (a reversal would pay
+//     back what it took): it is corrected with an adjustment. So every reversal and
+//     clawback line is negative or zero.
 //
 // An event that breaks these rules is refused with ErrInvalidEvent. Any other type
 // (event.Conversion, a custom goal) earns nothing under any plan today: Replay

@@ -122,3 +122,35 @@ func TestReplay_RefusesNegativeActivity(t *testing.T) {
 		require.ErrorIs(t, err, commission.ErrInvalidEvent, name)
 	}
 }
+
+// TestReplay_ReversalsAreNegative: what takes money back (an adjustment, a reversal, a
+// refund, a reset) is not reversed, so no reversal line pays: it is corrected with an
+// adjustment.
+func TestReplay_ReversalsAreNegative(t *testing.T) {
+	t.Parallel()
+	p := commission.Plan{ID: "p", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100")},
+		Prop: &commission.Prop{Amount: eur("50"), ClawbackRefund: true, ClawbackReset: true}}
+	base := []commission.Event{
+		{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")},
+		{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "d"},
+		{ID: "adj", Kind: event.Adjustment, At: day(2), Affiliate: "a", Amount: eur("-2.50")},
+		{ID: "b1", Kind: event.Purchase, At: day(2), Affiliate: "a", Player: "q", Amount: eur("99")},
+		{ID: "b2", Kind: event.Purchase, At: day(2), Affiliate: "a", Player: "r", Amount: eur("99")},
+		{ID: "ref", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "q", Reverses: "b1"},
+		{ID: "rst", Kind: event.Reset, At: day(3), Affiliate: "a", Player: "r", Reverses: "b2"},
+	}
+	res, err := commission.Replay(program(p), base, nil)
+	require.NoError(t, err)
+	for _, l := range res.Ledger {
+		if l.Kind == commission.KindReversal || l.Kind == commission.KindClawback {
+			require.LessOrEqual(t, l.Amount.Sign(), 0, "%s", l.Explain())
+		}
+	}
+	for _, id := range []string{"x", "adj", "ref", "rst"} {
+		evs := append(append([]commission.Event(nil), base...),
+			commission.Event{ID: "undo", Kind: event.Reversal, At: day(5), Affiliate: "a", Reverses: id})
+		_, err := commission.Replay(program(p), evs, nil)
+		require.ErrorIs(t, err, commission.ErrInvalidEvent, "a reversal of %s", id)
+		require.ErrorContains(t, err, "correct it with an adjustment")
+	}
+}

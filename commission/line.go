@@ -135,8 +135,9 @@ type Line struct {
 	// Period is set on lines computed per period (RevShare, sub-affiliate, carryover).
 	Period Period `json:"period,omitzero"`
 	// Amount is the commission, in the plan's currency: positive for accruals (zero when
-	// nothing was earned, see Line), either sign for adjustments, the negation of the line
-	// reversed for reversals and clawbacks, and always zero for carryover lines.
+	// nothing was earned, see Line), either sign for adjustments, negative for reversals and
+	// clawbacks (the negation of the line reversed, zero when it was zero), and always zero
+	// for carryover lines.
 	Amount money.Amount `json:"amount"`
 	// Base is what the rule was applied to, in the plan's currency (the NGR base, a
 	// purchase price, an account size, a rebate to share, a sub-affiliate's earnings, a

@@ -62,8 +62,9 @@ func Compare(a, b *Program, events []Event, opts *ReplayOptions) (ra, rb *Replay
 // produce adjustment lines; other event types produce none (see Event). A reversal negates
 // the lines of the reversed event, line by line, at the reversal's time (a reversed revenue
 // report counts negatively in the reversal's period; a reversed deposit no longer counts
-// towards the deposit baseline, though a paid CPA is reversed rather than requalified);
-// refunds and resets claw back a purchase's lines when the plan says so. Then each
+// towards the deposit baseline, though a paid CPA is reversed rather than requalified; an
+// adjustment, a reversal, a refund or a reset is not reversed, so every reversal line is
+// negative or zero); refunds and resets claw back a purchase's lines when the plan says so. Then each
 // affiliate's periods are settled in order with carryover, and sub-affiliate shares are
 // added. Player IDs are global: one ID is one player whatever the affiliate.
 //
@@ -511,6 +512,10 @@ func (r *replay) reversal(e *Event) error {
 	}
 	if orig.reversed {
 		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
+	}
+	switch orig.e.Kind {
+	case event.Adjustment, event.Reversal, event.Refund, event.Reset:
+		return fmt.Errorf("%w: %q is a %s, which is not reversed: correct it with an adjustment", ErrInvalidEvent, orig.e.ID, orig.e.Kind)
 	}
 	if err := r.unwind(orig.e, e); err != nil {
 		return err
