@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the replayed histories keep statements in Europe/Malta, on any machine
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -542,6 +543,48 @@ func (s suite) conversions(t *testing.T) {
 
 		_, err = st.RecordConversion(ctx(t), conversionFor("k2", "aff-1", base))
 		require.NoError(t, err, "rule: after a failed record, the dedup key is free")
+	})
+	t.Run("TakenIDsAreConflicts", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		first := conversionFor("k1", "aff-1", base)
+		_, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err, "rule: a valid RecordConversion succeeds")
+
+		sameID := conversionFor("k2", "aff-1", base)
+		sameID.Conversion.ID = first.Conversion.ID
+		sameID.Ledger[0].ConversionID, sameID.Deliveries[0].ConversionID = first.Conversion.ID, first.Conversion.ID
+		_, err = st.RecordConversion(ctx(t), sameID)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a conversion ID taken under another dedup key is ErrConflict")
+		takenLine := conversionFor("k3", "aff-1", base)
+		takenLine.Ledger[0].ID = first.Ledger[0].ID
+		_, err = st.RecordConversion(ctx(t), takenLine)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a record with a ledger line ID that exists already is ErrConflict")
+		for _, key := range []string{"k2", "k3"} {
+			_, err = st.GetConversionByKey(ctx(t), key)
+			require.ErrorIs(t, err, store.ErrNotFound, "rule: a record refused for a taken ID writes nothing (%s)", key)
+		}
+
+		change := store.ChangeStatusParams{ConversionID: first.Conversion.ID, From: event.StatusPending, To: event.StatusReversed, At: base.Add(time.Hour),
+			Ledger: []store.LedgerLine{reversalOf(first.Ledger[0], base.Add(time.Hour))}}
+		change.Ledger[0].ID = first.Ledger[0].ID
+		_, err = st.ChangeStatus(ctx(t), change)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a status change with a ledger line ID that exists already is ErrConflict")
+		change.Ledger[0].ID = uuid.New()
+		change.Deliveries = []store.Delivery{newDelivery(first.Conversion.ID, base)}
+		change.Deliveries[0].ID = first.Deliveries[0].ID
+		_, err = st.ChangeStatus(ctx(t), change)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a status change with a delivery ID that exists already is ErrConflict")
+		c, err := st.GetConversion(ctx(t), first.Conversion.ID)
+		require.NoError(t, err, "rule: a valid GetConversion succeeds")
+		require.Equal(t, event.StatusPending, c.Status, "rule: a refused status change changes no status")
+		require.Len(t, c.History, 1, "rule: a refused status change appends no history")
+		lines, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(2 * time.Hour)})
+		require.NoError(t, err, "rule: a valid ListLedgerLines succeeds")
+		require.Len(t, lines, 1, "rule: a refused status change writes no ledger line")
+
+		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{DeliveryID: uuid.New(), Token: 1, Attempt: attempt(base, 200), Status: store.DeliveryDelivered})
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: an attempt on an unknown delivery is ErrNotFound")
 	})
 	t.Run("ChangeStatus", func(t *testing.T) {
 		t.Parallel()
