@@ -152,6 +152,11 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	c := p.Conversion
 	w := new(stmt)
+	// Each column costs a parameter of about 16 bytes ("$12::timestamptz, ") besides its name:
+	// grow the buffers once.
+	n := len(conversions.columns) + len(history.columns) + len(p.Ledger)*len(lines.columns) + len(p.Deliveries)*len(deliveries.columns)
+	w.b.Grow(512 + n*40)
+	w.args = make([]any, 0, n)
 	w.with("c")
 	insertInto(w, s.prefix, conversions)
 	values(w, conversions, []store.Conversion{c})

@@ -37,8 +37,11 @@
 //
 // # How money and time are kept
 //
-// Amounts are BIGINT minor units beside a currency code; times are timestamptz, so they come
-// back in UTC at microsecond precision ([store.TimePrecision]). Unique constraints, not
+// Amounts are BIGINT minor units beside a currency code, rates exact numeric, never a float;
+// times are timestamptz, so they come back in UTC at microsecond precision
+// ([store.TimePrecision]). A ledger line keeps every field of its commission.Line in a typed
+// column and its Detail (what Explain needs beyond them) in one jsonb column, so a line read
+// back explains itself. Unique constraints, not
 // isolation levels, protect money: the dedup key is a UNIQUE column and INSERT ... ON
 // CONFLICT DO NOTHING decides which of concurrent records wins, under the default READ
 // COMMITTED level. Driver errors are mapped onto the store sentinels (a unique violation is

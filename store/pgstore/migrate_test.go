@@ -95,6 +95,28 @@ func sqlWithoutComments(q string) string {
 	return b.String()
 }
 
+// applier creates schema, dropped when t ends, and returns a func that applies migration files
+// to it as golang-migrate does: each file's whole text in one plain ExecContext, on a
+// connection whose search_path is the schema.
+func applier(t *testing.T, db *sql.DB, schema string) func([]migrationFile) {
+	t.Helper()
+	dropSchemaAtCleanup(t, db, schema)
+	_, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	conn, err := db.Conn(t.Context())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = conn.ExecContext(t.Context(), "SET search_path TO "+schema)
+	require.NoError(t, err)
+	return func(files []migrationFile) {
+		t.Helper()
+		for _, f := range files {
+			_, err := conn.ExecContext(t.Context(), f.sql)
+			require.NoError(t, err, "%s applies with a plain ExecContext", f.name)
+		}
+	}
+}
+
 // TestMigrations_AppliedByAnotherTool applies the files as golang-migrate does (each file's
 // whole text in one ExecContext, with search_path set to the schema: ups ascending, downs
 // descending) and checks that the ups build the schema Migrate builds, that the downs leave
@@ -106,21 +128,7 @@ func TestMigrations_AppliedByAnotherTool(t *testing.T) {
 	want := catalog(t, db, newSchema(t, db))
 
 	schema := runID + "_plain"
-	dropSchemaAtCleanup(t, db, schema)
-	_, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	conn, err := db.Conn(t.Context())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(t.Context(), "SET search_path TO "+schema)
-	require.NoError(t, err)
-	apply := func(files []migrationFile) {
-		t.Helper()
-		for _, f := range files {
-			_, err := conn.ExecContext(t.Context(), f.sql)
-			require.NoError(t, err, "%s applies with a plain ExecContext", f.name)
-		}
-	}
+	apply := applier(t, db, schema)
 
 	apply(ups)
 	require.Equal(t, want, catalog(t, db, schema), "the up files build the schema that Migrate builds")
@@ -140,22 +148,8 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	require.GreaterOrEqual(t, len(ups), 4)
 	schema := runID + "_v3"
-	dropSchemaAtCleanup(t, db, schema)
-	_, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	conn, err := db.Conn(t.Context())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(t.Context(), "SET search_path TO "+schema)
-	require.NoError(t, err)
-	exec := func(f migrationFile) {
-		t.Helper()
-		_, err := conn.ExecContext(t.Context(), f.sql)
-		require.NoError(t, err, f.name)
-	}
-	for _, f := range ups[:3] {
-		exec(f)
-	}
+	apply := applier(t, db, schema)
+	apply(ups[:3])
 
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	l := store.LedgerLine{ID: uuid.New(), CreatedAt: at.Add(time.Minute), Line: commission.Line{
@@ -170,13 +164,13 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 	line, err := json.Marshal(l.Line)
 	require.NoError(t, err)
 	// The row as version 3 wrote it.
-	_, err = conn.ExecContext(t.Context(), `INSERT INTO ledger_lines (id, affiliate_id, kind, amount_minor, currency, rule, detail,
+	_, err = db.ExecContext(t.Context(), `INSERT INTO `+schema+`.ledger_lines (id, affiliate_id, kind, amount_minor, currency, rule, detail,
 		period_start, period_end, created_at, line, statement_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11)`,
 		l.ID.String(), l.Affiliate, l.Kind.String(), l.Amount.Minor(), "EUR", l.Rule.String(), l.Period.Start, l.Period.End,
 		l.CreatedAt, string(line), l.StatementTime())
 	require.NoError(t, err)
 
-	exec(ups[3])
+	apply(ups[3:4])
 	st := newStore(t, db, schema)
 	for _, by := range []store.LedgerTime{store.ByCreatedAt, store.ByStatementTime} {
 		got, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: by,
@@ -186,9 +180,9 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 		require.True(t, got[0].Equal(l), "up 4: the line of version 3 reads back equal\n got %+v\nwant %+v", got[0], l)
 	}
 
-	exec(downs[len(downs)-4])
+	apply(downs[len(downs)-4 : len(downs)-3])
 	var back []byte
-	require.NoError(t, conn.QueryRowContext(t.Context(), "SELECT line FROM ledger_lines WHERE id = $1", l.ID.String()).Scan(&back))
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT line FROM "+schema+".ledger_lines WHERE id = $1", l.ID.String()).Scan(&back))
 	var got commission.Line
 	require.NoError(t, json.Unmarshal(back, &got), "down 4 writes JSON that commission.Line reads: %s", back)
 	require.True(t, got.Equal(l.Line), "down 4 rebuilds version 3's line\n got %+v\nwant %+v", got, l.Line)
