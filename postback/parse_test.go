@@ -199,6 +199,8 @@ func flip(c byte) string {
 func TestParseQuery_Reject(t *testing.T) {
 	t.Parallel()
 	src := openSource(t, nil)
+	long := strings.Repeat("x", store.MaxKeyLen)
+	longSub := strings.Repeat("s", store.MaxSubIDLen)
 	tests := []struct {
 		name, q string
 		reason  postback.Reason
@@ -238,6 +240,33 @@ func TestParseQuery_Reject(t *testing.T) {
 		{"macro in an extra", "click_id=a&event=ftd&txn_id=T1&foo={bar}", postback.ReasonUnfilledMacro, "foo"},
 		{"braces that are not a macro", "click_id=a&event=ftd&txn_id=T1&sub1=%7B%7D&sub2=%7B1%7D", "", ""},
 		{"two aliases", "click_id=a&event=ftd&txn_id=T1", "", ""},
+
+		// What becomes a stored identifier or sub ID is held to the store's rules, each
+		// breach with its own reason, so that the store never refuses what parsing accepted.
+		{"player id at the limit", "player_id=" + long + "&event=registration", "", ""},
+		{"player id over the limit", "player_id=" + long + "x&event=registration", postback.ReasonValueTooLong, "player_id"},
+		{"transaction id at the limit", "click_id=a&event=ftd&txn_id=" + long, "", ""},
+		{"transaction id over the limit", "click_id=a&event=ftd&txn_id=" + long + "x", postback.ReasonValueTooLong, "txn_id"},
+		{"transaction id of 256 bytes, once accepted", "click_id=a&event=ftd&txn_id=" + strings.Repeat("t", 256), postback.ReasonValueTooLong, "txn_id"},
+		{"custom event over the limit", "click_id=a&event=" + long + "x", postback.ReasonValueTooLong, "event"},
+		{"status over the limit", "click_id=a&event=ftd&txn_id=T1&status=" + long + "x", postback.ReasonValueTooLong, "status"},
+		{"player id with NUL", "player_id=p%00&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a newline", "player_id=p%0A1&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a tab", "player_id=p%091&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with DEL", "player_id=p%7F&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id with a C1 control", "player_id=p%C2%85&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id not UTF-8", "player_id=p%FF&event=registration", postback.ReasonBadValue, "player_id"},
+		{"player id in UTF-8", "player_id=J%C3%BCrgen+M%C3%BCller&event=registration", "", ""},
+		{"transaction id with NUL", "click_id=a&event=ftd&txn_id=T%00", postback.ReasonBadValue, "txn_id"},
+		{"event with a newline", "click_id=a&event=ftd%0A&txn_id=T1", postback.ReasonBadValue, "event"},
+		{"event not UTF-8", "click_id=a&event=%C3", postback.ReasonBadValue, "event"},
+		{"status with a bell", "click_id=a&event=ftd&txn_id=T1&status=%07", postback.ReasonBadValue, "status"},
+		{"sub id at the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub, "", ""},
+		{"sub id over the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub + "s", postback.ReasonValueTooLong, "sub3"},
+		{"sub id with NUL", "click_id=a&event=ftd&txn_id=T1&sub15=%00", postback.ReasonBadValue, "sub15"},
+		{"sub id not UTF-8", "click_id=a&event=ftd&txn_id=T1&sub1=%E2%82", postback.ReasonBadValue, "sub1"},
+		{"sub id with a newline, as stores allow", "click_id=a&event=ftd&txn_id=T1&sub1=a%0Ab", "", ""},
+		{"an extra parameter is not stored", "click_id=a&event=ftd&txn_id=T1&note=%00%FF", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +278,7 @@ func TestParseQuery_Reject(t *testing.T) {
 			}
 			require.ErrorIs(t, err, postback.ErrRejected)
 			require.Equal(t, tt.reason, postback.ReasonOf(err), "%v", err)
+			require.Less(t, postback.StatusCode(tt.reason), 500)
 			if tt.field != "" {
 				var re *postback.RejectError
 				require.ErrorAs(t, err, &re)
@@ -393,61 +423,11 @@ func TestParseQuery_Vocabulary(t *testing.T) {
 	require.False(t, pb.Event.Known(), "revenue_report is a custom event now")
 }
 
-// TestParseQuery_StoreRules: what becomes a stored identifier or sub ID is held to the store's
-// rules at parse time, each breach with its own reason, so that the store never refuses what
-// the parser accepted.
-func TestParseQuery_StoreRules(t *testing.T) {
+// TestParseRequest_StoreRules: the store's rules hold for a JSON body too, whose escapes
+// are JSON's.
+func TestParseRequest_StoreRules(t *testing.T) {
 	t.Parallel()
 	src := openSource(t, nil)
-	long := strings.Repeat("x", store.MaxKeyLen)
-	longSub := strings.Repeat("s", store.MaxSubIDLen)
-	tests := []struct {
-		name, q string
-		reason  postback.Reason
-		field   string
-	}{
-		{"player id at the limit", "player_id=" + long + "&event=registration", "", ""},
-		{"player id over the limit", "player_id=" + long + "x&event=registration", postback.ReasonValueTooLong, "player_id"},
-		{"transaction id at the limit", "click_id=a&event=ftd&txn_id=" + long, "", ""},
-		{"transaction id over the limit", "click_id=a&event=ftd&txn_id=" + long + "x", postback.ReasonValueTooLong, "txn_id"},
-		{"transaction id of 256 bytes, once accepted", "click_id=a&event=ftd&txn_id=" + strings.Repeat("t", 256), postback.ReasonValueTooLong, "txn_id"},
-		{"custom event over the limit", "click_id=a&event=" + long + "x", postback.ReasonValueTooLong, "event"},
-		{"status over the limit", "click_id=a&event=ftd&txn_id=T1&status=" + long + "x", postback.ReasonValueTooLong, "status"},
-		{"player id with NUL", "player_id=p%00&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id with a newline", "player_id=p%0A1&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id with a tab", "player_id=p%091&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id with DEL", "player_id=p%7F&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id with a C1 control", "player_id=p%C2%85&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id not UTF-8", "player_id=p%FF&event=registration", postback.ReasonBadValue, "player_id"},
-		{"player id in UTF-8", "player_id=J%C3%BCrgen+M%C3%BCller&event=registration", "", ""},
-		{"transaction id with NUL", "click_id=a&event=ftd&txn_id=T%00", postback.ReasonBadValue, "txn_id"},
-		{"event with a newline", "click_id=a&event=ftd%0A&txn_id=T1", postback.ReasonBadValue, "event"},
-		{"event not UTF-8", "click_id=a&event=%C3", postback.ReasonBadValue, "event"},
-		{"status with a bell", "click_id=a&event=ftd&txn_id=T1&status=%07", postback.ReasonBadValue, "status"},
-		{"sub id at the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub, "", ""},
-		{"sub id over the limit", "click_id=a&event=ftd&txn_id=T1&sub3=" + longSub + "s", postback.ReasonValueTooLong, "sub3"},
-		{"sub id with NUL", "click_id=a&event=ftd&txn_id=T1&sub15=%00", postback.ReasonBadValue, "sub15"},
-		{"sub id not UTF-8", "click_id=a&event=ftd&txn_id=T1&sub1=%E2%82", postback.ReasonBadValue, "sub1"},
-		{"sub id with a newline, as stores allow", "click_id=a&event=ftd&txn_id=T1&sub1=a%0Ab", "", ""},
-		{"an extra parameter is not stored", "click_id=a&event=ftd&txn_id=T1&note=%00%FF", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := src.ParseQuery("/p", tt.q)
-			if tt.reason == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.ErrorIs(t, err, postback.ErrRejected)
-			var re *postback.RejectError
-			require.ErrorAs(t, err, &re)
-			require.Equal(t, tt.reason, re.Reason(), "%v", err)
-			require.Equal(t, tt.field, re.Field())
-			require.Equal(t, http.StatusUnprocessableEntity, postback.StatusCode(re.Reason()))
-		})
-	}
-	// The same rules hold for a JSON body, whose escapes are JSON's.
 	_, err := src.ParseRequest(jsonRequest("/p", `{"player_id":"p\u0000","event":"registration"}`))
 	require.Equal(t, postback.ReasonBadValue, postback.ReasonOf(err))
 	_, err = src.ParseRequest(jsonRequest("/p", `{"click_id":"a","event":"ftd","txn_id":"T1","sub2":"\u0000"}`))

@@ -62,27 +62,6 @@ func (w *work) split(q string, body bool) *RejectError {
 		eq := -1
 		if i < len(q) && q[i] == '=' {
 			eq = i
-			if i-start == len(paramSig) && q[start:i] == paramSig {
-				// The signature's value is never canonicalised: find its end fast.
-				end := strings.IndexByte(q[i:], '&')
-				if end < 0 {
-					end = len(q) - i
-				}
-				if strings.IndexByte(q[i:i+end], ';') >= 0 {
-					return errSemicolon
-				}
-				i += end
-				if w.n == MaxParams {
-					return errTooManyParams
-				}
-				w.special[0] = uint8(w.n + 1)
-				w.pfx[w.n] = sigPrefix
-				p := &w.ps[w.n]
-				p.key, p.val, p.ek = paramSig, q[eq+1:i], paramSig
-				p.raw, p.body, p.cleanK = true, body, true
-				w.n++
-				continue
-			}
 			for i = skip8(q, i+1); i < len(q) && unreserved[q[i]]; i++ {
 			}
 		}
@@ -168,7 +147,10 @@ func skip8(q string, i int) int {
 }
 
 // noteSpecial records parameter i in the sig, ts or kid slot if its canonical key ek is
-// one of those names.
+// one of those names. It is the one place that tells the s2s v1 parameters apart: every
+// parameter passes through it once its canonical key is known (in split, or in encodeDirty),
+// and the rest of the package reads the slots (appendMessage leaves sig out of the string to
+// sign, verifyQuery reads all three, build leaves them out of a signing source's postback).
 func (w *work) noteSpecial(ek string, i int) {
 	if len(ek) > 3 {
 		return
@@ -205,9 +187,6 @@ func prefixSlow(s string, n int) uint64 {
 	}
 	return p
 }
-
-// sigPrefix is prefix8(paramSig).
-var sigPrefix = prefix8(paramSig)
 
 // add appends a decoded parameter (from a JSON body).
 func (w *work) add(k, v string) *RejectError {
@@ -276,11 +255,6 @@ func (w *work) encodeDirty() *RejectError {
 		}
 		w.pfx[i] = prefix8(p.ek)
 		w.noteSpecial(p.ek, i)
-		if p.ek == paramSig {
-			// The signature is not signed: its value is read as sent, never encoded.
-			p.ev = ""
-			continue
-		}
 		if p.cleanV {
 			p.ev = p.val
 		} else if p.ev, p.vesc, ok = canonical(p.val, p.raw); !ok {
@@ -476,7 +450,8 @@ func writeEncoded(b *strings.Builder, s string, raw bool) (esc, ok bool) {
 	return esc, true
 }
 
-// formDecode decodes a form-encoded string already checked by appendEncoded.
+// formDecode decodes a form-encoded string already checked by writeEncoded (through
+// canonical), so every '%' starts a valid escape.
 func formDecode(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"strconv"
@@ -81,37 +82,29 @@ type macState struct {
 func (m *macState) equal(msg []byte, want *[sha256.Size]byte) bool {
 	m.h.Reset()
 	m.h.Write(msg)
-	return equal32((*[sha256.Size]byte)(m.h.Sum(m.sum[:0])), want)
+	return hmac.Equal(m.h.Sum(m.sum[:0]), want[:])
 }
 
-// equal32 reports whether a and b are equal in time that depends on neither, as
-// subtle.ConstantTimeCompare does, eight bytes at a time.
-func equal32(a, b *[sha256.Size]byte) bool {
-	var v uint64
-	for i := 0; i < sha256.Size; i += 8 {
-		v |= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
-	}
-	return v == 0
-}
-
+// newKeyring checks keys and returns them as a source keeps them. Its errors are the broken
+// rule, for NewSource to wrap.
 func newKeyring(keys []Key) ([]*ringKey, error) {
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no keys", ErrConfig)
+		return nil, errors.New("no keys")
 	}
 	if len(keys) > MaxKeys {
-		return nil, fmt.Errorf("%w: %d keys, at most %d", ErrConfig, len(keys), MaxKeys)
+		return nil, fmt.Errorf("%d keys, at most %d", len(keys), MaxKeys)
 	}
 	ring := make([]*ringKey, 0, len(keys))
 	seen := map[string]bool{}
 	for _, k := range keys {
 		if len(k.Secret) < MinSecretLen {
-			return nil, fmt.Errorf("%w: key %q: secret has %d bytes, at least %d required", ErrConfig, k.ID, len(k.Secret), MinSecretLen)
+			return nil, fmt.Errorf("key %q: secret has %d bytes, at least %d required", k.ID, len(k.Secret), MinSecretLen)
 		}
 		if err := store.CheckKey(k.ID); err != nil {
-			return nil, fmt.Errorf("%w: key ID: %w", ErrConfig, err)
+			return nil, fmt.Errorf("key ID: %w", err)
 		}
 		if seen[k.ID] {
-			return nil, fmt.Errorf("%w: key ID %q given twice", ErrConfig, k.ID)
+			return nil, fmt.Errorf("key ID %q given twice", k.ID)
 		}
 		seen[k.ID] = true
 		secret := append([]byte(nil), k.Secret...)

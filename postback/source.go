@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"sync"
@@ -122,7 +123,8 @@ type Source struct {
 	ring     []*ringKey
 	tokenSum [sha256.Size]byte
 	tokenHdr string
-	tokenPar string
+	tokenPar string // the token parameter, decoded
+	tokenEnc string // and in its canonical form
 	d        *compiled
 	signer   *clickid.Signer
 	kinds    uint8 // 1<<ClickKind for each kind accepted
@@ -133,11 +135,14 @@ type Source struct {
 	pool     sync.Pool // of *work
 }
 
-// NewSource returns a Source named name (it appears in Postback.Source and in logs) with the
-// given authentication. Configuration errors wrap ErrConfig: no method, a secret or token
-// shorter than MinSecretLen, two keys with one ID, more than MaxKeys keys, an invalid
-// dialect, a dialect that maps a name the method reserves (sig, ts, kid, the token
-// parameter).
+// NewSource returns a Source named name (it appears in Postback.Source, in every dedup key
+// and in logs) with the given authentication. Configuration errors wrap ErrConfig: an empty
+// name or one the store would refuse as an identifier; no method; a secret shorter than
+// MinSecretLen, or a token shorter without Auth.AllowShortToken; two keys with one ID, more
+// than MaxKeys keys, a key ID the store would refuse; keys or a token for a method that
+// takes none; an invalid dialect (see ParseDialect), one that maps a name the method
+// reserves (sig, ts, kid, the token parameter), one that reads an amount but no currency
+// without a DefaultCurrency; ClickKinds that break their rules; a negative Tolerance.
 func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 	if opts == nil {
 		opts = &SourceOptions{}
@@ -173,11 +178,32 @@ func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var reserved []string
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := s.setAuth(auth, log); err != nil {
+		return nil, fmt.Errorf("%w: source %q: %w", ErrConfig, name, err)
+	}
+	s.pool.New = func() any { return &work{msg: make([]byte, 0, 512)} }
+	return s, nil
+}
+
+// setAuth configures the source's method from auth, warning on log of a short token. Its
+// errors are the broken rule, for NewSource to wrap.
+func (s *Source) setAuth(auth Auth, log *slog.Logger) error {
+	if auth.Method != MethodSignedQuery && auth.Method != MethodStandardWebhooks && len(auth.Keys) > 0 {
+		return fmt.Errorf("keys given for method %s", auth.Method)
+	}
+	if auth.Method != MethodToken && (len(auth.Token) > 0 || auth.AllowShortToken) {
+		return fmt.Errorf("a token given for method %s", auth.Method)
+	}
+	var reserved []string // the parameters of the method, which the dialect may not map
 	switch auth.Method {
 	case MethodSignedQuery, MethodStandardWebhooks:
+		var err error
 		if s.ring, err = newKeyring(auth.Keys); err != nil {
-			return nil, err
+			return err
 		}
 		if auth.Method == MethodSignedQuery {
 			reserved = []string{paramSig, paramTS, paramKID}
@@ -185,41 +211,31 @@ func NewSource(name string, auth Auth, opts *SourceOptions) (*Source, error) {
 	case MethodToken:
 		switch {
 		case len(auth.Token) == 0:
-			return nil, fmt.Errorf("%w: source %q: no token", ErrConfig, name)
+			return errors.New("no token")
 		case len(auth.Token) < MinSecretLen && !auth.AllowShortToken:
-			return nil, fmt.Errorf("%w: source %q: token has %d bytes, at least %d required (Auth.AllowShortToken accepts a legacy sender's shorter one)",
-				ErrConfig, name, len(auth.Token), MinSecretLen)
+			return fmt.Errorf("token has %d bytes, at least %d required (Auth.AllowShortToken accepts a legacy sender's shorter one)",
+				len(auth.Token), MinSecretLen)
 		case len(auth.Token) < MinSecretLen:
-			log := opts.Logger
-			if log == nil {
-				log = slog.Default()
-			}
 			log.Warn("postback: source accepts a short static token, which is easy to guess; prefer a signed method",
-				slog.String("source", name), slog.Int("token_bytes", len(auth.Token)), slog.Int("min_bytes", MinSecretLen))
+				slog.String("source", s.name), slog.Int("token_bytes", len(auth.Token)), slog.Int("min_bytes", MinSecretLen))
 		}
 		s.tokenSum = sha256.Sum256(auth.Token)
 		s.tokenHdr = auth.TokenHeader
 		if s.tokenHdr == "" {
-			s.tokenPar = firstNonEmpty(auth.TokenParam, cd.tokenParam, "token")
+			s.tokenPar = firstNonEmpty(auth.TokenParam, s.d.tokenParam, "token")
+			s.tokenEnc = rfc3986(s.tokenPar)
 			reserved = []string{s.tokenPar}
 		}
 	case MethodNone:
 	default:
-		return nil, fmt.Errorf("%w: source %q: no authentication method (choose MethodNone explicitly)", ErrConfig, name)
-	}
-	if auth.Method != MethodSignedQuery && auth.Method != MethodStandardWebhooks && len(auth.Keys) > 0 {
-		return nil, fmt.Errorf("%w: source %q: keys given for method %s", ErrConfig, name, auth.Method)
-	}
-	if auth.Method != MethodToken && (len(auth.Token) > 0 || auth.AllowShortToken) {
-		return nil, fmt.Errorf("%w: source %q: a token given for method %s", ErrConfig, name, auth.Method)
+		return errors.New("no authentication method (choose MethodNone explicitly)")
 	}
 	for _, r := range reserved {
-		if _, ok := cd.fields[r]; ok {
-			return nil, fmt.Errorf("%w: source %q: dialect maps %q, reserved by method %s", ErrConfig, name, r, auth.Method)
+		if _, ok := s.d.fields.lookup(r, prefix8(r)); ok {
+			return fmt.Errorf("dialect maps %q, reserved by method %s", r, auth.Method)
 		}
 	}
-	s.pool.New = func() any { return &work{msg: make([]byte, 0, 512)} }
-	return s, nil
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {
@@ -308,7 +324,7 @@ func (s *Source) parseQuery(pb *Postback, path, rawQuery, headerToken string, bo
 func (s *Source) checkToken(w *work, headerToken string) *RejectError {
 	tok := headerToken
 	if s.tokenHdr == "" {
-		p := w.find(rfc3986Key(s.tokenPar))
+		p := w.find(s.tokenEnc)
 		if p == nil {
 			return errMissingToken
 		}
@@ -324,40 +340,87 @@ func (s *Source) checkToken(w *work, headerToken string) *RejectError {
 	return nil
 }
 
-func rfc3986Key(k string) string {
-	for i := range len(k) {
-		if !unreserved[k[i]] {
-			return rfc3986(k)
-		}
-	}
-	return k
-}
-
 // fieldValues collects the values of a postback's fields before they are interpreted.
 type fieldValues struct {
+	w   *work
 	v   [nFields]string
 	src [nFields]uint8 // index+1 of the parameter each came from
+	set uint32         // a bit per field given a parameter, 1<<fieldKind
 }
 
+// The fields whose values follow the store's rules: identifiers, and sub IDs.
+const (
+	identifierFields = 1<<fPlayer | 1<<fTxn | 1<<fEvent | 1<<fStatus
+	subFields        = (1<<nFields - 1) &^ (1<<fSub - 1)
+)
+
 // name returns the name of the parameter that carried field k, for error messages.
-func (fv *fieldValues) name(w *work, k fieldKind) string {
+func (fv *fieldValues) name(k fieldKind) string {
 	if i := fv.src[k]; i > 0 {
-		return safeName(decodedKey(&w.ps[i-1]))
+		return safeName(decodedKey(&fv.w.ps[i-1]))
 	}
 	return ""
 }
 
-// build maps the verified parameters in w onto pb with the source's dialect.
+// clean reports whether the value of field k, which was given, was sent as unreserved bytes
+// only (A-Z a-z 0-9 - . _ ~, no escape): such a value is ASCII without control characters.
+func (fv *fieldValues) clean(k fieldKind) bool {
+	return fv.w.ps[fv.src[k]-1].cleanV
+}
+
+// reject returns the rejection of the value of field k for reason r.
+func (fv *fieldValues) reject(r Reason, k fieldKind, msg string, err error) *RejectError {
+	return rejectField(r, fv.name(k), msg, err)
+}
+
+// build maps the verified parameters in w onto pb with the source's dialect. Each step
+// interprets one thing: which parameters carry which field, the click ID, the identifiers
+// under the store's rules, the event and status, the amount, the event time and sub IDs, and
+// last the rule on transaction IDs, which needs the event.
 func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
-	d := s.d
-	var fv fieldValues
-	// The signature, timestamp and key ID of a signed query are not the postback's.
-	var skip [3]uint8
-	if s.method == MethodSignedQuery {
-		skip = w.special
+	fv := fieldValues{w: w}
+	if rej := s.readFields(pb, &fv); rej != nil {
+		return rej
 	}
+	pb.Source, pb.ReceivedAt = s.name, now
+	if r, err := s.setClick(pb, fv.v[fClick]); r != "" {
+		return fv.reject(r, fClick, "", err)
+	}
+	if pb.ClickKind == ClickNone && fv.v[fPlayer] == "" {
+		return errMissingClickID
+	}
+	if rej := checkValues(&fv); rej != nil {
+		return rej
+	}
+	pb.PlayerID, pb.TransactionID = fv.v[fPlayer], fv.v[fTxn]
+	if rej := s.d.setEvent(pb, &fv); rej != nil {
+		return rej
+	}
+	if rej := s.d.setAmount(pb, &fv); rej != nil {
+		return rej
+	}
+	if t := fv.v[fOccurred]; t != "" {
+		at, ok := parseTime(t)
+		if !ok {
+			return fv.reject(ReasonBadOccurredAt, fOccurred, "neither Unix seconds nor RFC 3339 after 1970 and before 10000", nil)
+		}
+		pb.OccurredAt = at
+	}
+	copy(pb.Subs[:], fv.v[fSub:])
+	if pb.TransactionID == "" && needsTransactionID(pb.Event) {
+		return errMissingTxnID
+	}
+	return nil
+}
+
+// readFields reads the parameters in w into fv by the dialect's names, and the others into
+// pb.Extra, leaving out those of the source's method (sig, ts and kid; the token). A value
+// that is an unfilled macro, a parameter that the dialect refuses and a field given under
+// two names are rejected.
+func (s *Source) readFields(pb *Postback, fv *fieldValues) *RejectError {
+	w, d := fv.w, s.d
 	for i := range w.n {
-		if n := uint8(i + 1); n == skip[0] || n == skip[1] || n == skip[2] {
+		if s.methodParam(w, i) {
 			continue
 		}
 		p := &w.ps[i]
@@ -371,124 +434,119 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		if !p.cleanK {
 			pfx = prefix8(k)
 		}
-		kind, ok := d.lookup(k, pfx)
-		if !ok {
-			if s.reserved(k) {
-				continue
-			}
-			if d.rejectUnknown {
-				return rejectField(ReasonUnknownParam, safeName(k), "parameter not in the dialect", nil)
-			}
+		kind, ok := d.fields.lookup(k, pfx)
+		switch {
+		case !ok && d.rejectUnknown:
+			return rejectField(ReasonUnknownParam, safeName(k), "parameter not in the dialect", nil)
+		case !ok:
 			pb.Extra = append(pb.Extra, Param{Key: k, Value: v})
-			continue
-		}
-		if fv.src[kind] != 0 {
+		case fv.set&(1<<kind) != 0:
 			return rejectField(ReasonRepeatedKey, safeName(k), "field given under two names", nil)
-		}
-		fv.src[kind] = uint8(i + 1)
-		fv.v[kind] = v
-	}
-	pb.Source = s.name
-	pb.ReceivedAt = now
-	if r, err := s.setClick(pb, fv.v[fClick]); r != "" {
-		return rejectField(r, fv.name(w, fClick), "", err)
-	}
-	if pb.ClickKind == ClickNone && fv.v[fPlayer] == "" {
-		return errMissingClickID
-	}
-	// The values that become stored identifiers follow the store's rules; the event and the
-	// status are checked as sent, whatever the dialect maps them to.
-	for _, k := range [...]fieldKind{fPlayer, fTxn, fEvent, fStatus} {
-		if r, err := checkIdentifier(fv.v[k]); r != "" {
-			return rejectField(r, fv.name(w, k), identifierRule, err)
+		default:
+			fv.src[kind] = uint8(i + 1)
+			fv.v[kind] = v
+			fv.set |= 1 << kind
 		}
 	}
-	for k := fSub; k < nFields; k++ {
-		if r := checkSubID(fv.v[k]); r != "" {
-			return rejectField(r, fv.name(w, k), subIDRule, nil)
-		}
-	}
-	pb.PlayerID = fv.v[fPlayer]
-	pb.TransactionID = fv.v[fTxn]
+	return nil
+}
 
+// methodParam reports whether parameter i of w belongs to the source's method, not to the
+// postback: the sig, ts and kid of a signed query (found by noteSpecial), or the token
+// parameter of a token source. A dialect may map none of them (NewSource checks).
+func (s *Source) methodParam(w *work, i int) bool {
+	switch s.method {
+	case MethodSignedQuery:
+		n := uint8(i + 1)
+		return n == w.special[0] || n == w.special[1] || n == w.special[2]
+	case MethodToken:
+		return s.tokenHdr == "" && w.ps[i].ek == s.tokenEnc
+	}
+	return false
+}
+
+// checkValues holds the values that become stored identifiers and sub IDs to the store's
+// rules. The event and the status are checked as sent, whatever the dialect maps them to.
+func checkValues(fv *fieldValues) *RejectError {
+	for m := fv.set & identifierFields; m != 0; m &= m - 1 {
+		k := fieldKind(bits.TrailingZeros32(m))
+		if r, err := checkIdentifier(fv.v[k], fv.clean(k)); r != "" {
+			return fv.reject(r, k, identifierRule, err)
+		}
+	}
+	for m := fv.set & subFields; m != 0; m &= m - 1 {
+		k := fieldKind(bits.TrailingZeros32(m))
+		if r := checkSubID(fv.v[k], fv.clean(k)); r != "" {
+			return fv.reject(r, k, subIDRule, nil)
+		}
+	}
+	return nil
+}
+
+// setEvent sets the event and the status of pb from the values sent, by the dialect's maps
+// and defaults.
+func (d *compiled) setEvent(pb *Postback, fv *fieldValues) *RejectError {
 	pb.EventName = fv.v[fEvent]
 	switch ev := fv.v[fEvent]; {
+	case ev == "" && d.defaultEvent == "":
+		return errMissingEvent
 	case ev == "":
-		if d.defaultEvent == "" {
-			return errMissingEvent
-		}
 		pb.Event = d.defaultEvent
 	default:
-		if e, ok := d.events[ev]; ok {
-			pb.Event = e
-		} else {
+		var ok bool
+		if pb.Event, ok = d.events[ev]; !ok {
 			pb.Event = event.Type(ev)
 		}
 	}
 
 	pb.OriginalStatus = fv.v[fStatus]
-	if st := fv.v[fStatus]; st == "" {
+	st := fv.v[fStatus]
+	if st == "" {
 		pb.Status = d.defaultStatus
+		return nil
+	}
+	var ok bool
+	if d.statuses != nil {
+		pb.Status, ok = d.statuses[st]
 	} else {
-		var ok bool
-		if d.statuses != nil {
-			pb.Status, ok = d.statuses[st]
-		} else {
-			pb.Status = event.Status(st)
-			ok = pb.Status.Valid()
-		}
-		if !ok {
-			if d.unknownStatus == "" {
-				return rejectField(ReasonUnknownStatus, fv.name(w, fStatus), "status not in the dialect", nil)
-			}
-			pb.Status = d.unknownStatus
-		}
+		pb.Status = event.Status(st)
+		ok = pb.Status.Valid()
 	}
-
-	cur := d.currency
-	if c := fv.v[fCurrency]; c != "" {
-		var err error
-		if cur, err = money.ParseCurrency(c); err != nil {
-			return rejectField(ReasonBadCurrency, fv.name(w, fCurrency), "", err)
+	if !ok {
+		if d.unknownStatus == "" {
+			return fv.reject(ReasonUnknownStatus, fStatus, "status not in the dialect", nil)
 		}
-	}
-	if a := fv.v[fAmount]; a != "" {
-		if cur == 0 {
-			return errMissingCurrency
-		}
-		amt, err := money.Parse(a, cur, &d.amountOpts)
-		if err != nil {
-			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "", err)
-		}
-		if amt.Sign() < 0 && pb.Event != event.Reversal && pb.Status != event.StatusReversed {
-			return rejectField(ReasonBadAmount, fv.name(w, fAmount), "negative amount outside a reversal", nil)
-		}
-		pb.Amount, pb.HasAmount = amt, true
-	}
-
-	if t := fv.v[fOccurred]; t != "" {
-		at, ok := parseTime(t)
-		if !ok {
-			return rejectField(ReasonBadOccurredAt, fv.name(w, fOccurred), "neither Unix seconds nor RFC 3339 after 1970 and before 10000", nil)
-		}
-		pb.OccurredAt = at
-	}
-	copy(pb.Subs[:], fv.v[fSub:])
-	if pb.TransactionID == "" && needsTransactionID(pb.Event) {
-		return errMissingTxnID
+		pb.Status = d.unknownStatus
 	}
 	return nil
 }
 
-// reserved reports whether k is a parameter of the source's method, not of the postback.
-func (s *Source) reserved(k string) bool {
-	switch s.method {
-	case MethodSignedQuery:
-		return k == paramSig || k == paramTS || k == paramKID
-	case MethodToken:
-		return s.tokenHdr == "" && k == s.tokenPar
+// setAmount sets the amount of pb, in the currency sent or the dialect's default, with the
+// grammar of package money; a negative amount only for a reversal. setEvent must have run.
+func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
+	cur := d.currency
+	if c := fv.v[fCurrency]; c != "" {
+		var err error
+		if cur, err = money.ParseCurrency(c); err != nil {
+			return fv.reject(ReasonBadCurrency, fCurrency, "", err)
+		}
 	}
-	return false
+	a := fv.v[fAmount]
+	if a == "" {
+		return nil
+	}
+	if cur == 0 {
+		return errMissingCurrency
+	}
+	amt, err := money.Parse(a, cur, &d.amountOpts)
+	if err != nil {
+		return fv.reject(ReasonBadAmount, fAmount, "", err)
+	}
+	if amt.Sign() < 0 && pb.Event != event.Reversal && pb.Status != event.StatusReversed {
+		return fv.reject(ReasonBadAmount, fAmount, "negative amount outside a reversal", nil)
+	}
+	pb.Amount, pb.HasAmount = amt, true
+	return nil
 }
 
 // clickPolicy returns the set of ClickKinds a source accepts, as a bit per kind, or the

@@ -11,9 +11,8 @@ import (
 )
 
 // TestConstantTimeOnly is a static check of the production sources: MACs and tokens are
-// compared only with hmac.Equal, subtle.ConstantTimeCompare or equal32 (straight-line XOR
-// and OR, see TestEqual32), never with bytes.Equal, strings.EqualFold or == on a digest,
-// and no MAC is a bare hash of secret and message.
+// compared only with hmac.Equal or subtle.ConstantTimeCompare, never with bytes.Equal,
+// strings.EqualFold or == on a digest, and no MAC is a bare hash of secret and message.
 func TestConstantTimeOnly(t *testing.T) {
 	t.Parallel()
 	forbidden := []*regexp.Regexp{

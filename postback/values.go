@@ -24,9 +24,13 @@ var (
 // checkIdentifier applies the store's rule for identifiers (store.CheckKey) to v: it returns
 // ReasonValueTooLong for a value over store.MaxKeyLen bytes, ReasonBadValue with the store's
 // error for invalid UTF-8 or a control character, and "" for a value the store accepts.
-func checkIdentifier(v string) (Reason, error) {
+// clean says that v has unreserved bytes only, so that only its length can break the rule.
+func checkIdentifier(v string, clean bool) (Reason, error) {
 	if len(v) > store.MaxKeyLen {
 		return ReasonValueTooLong, nil
+	}
+	if clean {
+		return "", nil
 	}
 	if err := store.CheckKey(v); err != nil {
 		return ReasonBadValue, err
@@ -36,11 +40,12 @@ func checkIdentifier(v string) (Reason, error) {
 
 // checkSubID applies the store's rule for sub IDs (see store.Click) to v: at most
 // store.MaxSubIDLen bytes (ReasonValueTooLong) of valid UTF-8 without NUL (ReasonBadValue).
-func checkSubID(v string) Reason {
+// clean is as for checkIdentifier.
+func checkSubID(v string, clean bool) Reason {
 	if len(v) > store.MaxSubIDLen {
 		return ReasonValueTooLong
 	}
-	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+	if !clean && (!utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0) {
 		return ReasonBadValue
 	}
 	return ""
