@@ -848,18 +848,25 @@ func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error
 // Validate checks p: at most MaxClicks clicks, each valid, no ID given twice. The error wraps
 // ErrInvalid and names the first broken rule and the click's position in the batch.
 func (p InsertClicksParams) Validate() error {
-	if len(p.Clicks) > MaxClicks {
-		return invalid("insert clicks: %d clicks, at most %d per call", len(p.Clicks), MaxClicks)
+	return checkBatch("insert clicks", "click", p.Clicks, MaxClicks, Click.Validate, func(c Click) clickid.ID { return c.ID })
+}
+
+// checkBatch checks the records of a batch write: at most max of them, each valid, no key
+// given twice. The error wraps ErrInvalid and names the record's position in the batch.
+func checkBatch[T any, K comparable](call, record string, batch []T, max int, validate func(T) error, key func(T) K) error {
+	if len(batch) > max {
+		return invalid("%s: %d %ss, at most %d per call", call, len(batch), record, max)
 	}
-	seen := make(map[clickid.ID]int, len(p.Clicks))
-	for i, c := range p.Clicks {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("insert clicks: click %d of the batch: %w", i, err)
+	seen := make(map[K]int, len(batch))
+	for i, r := range batch {
+		if err := validate(r); err != nil {
+			return fmt.Errorf("%s: %s %d of the batch: %w", call, record, i, err)
 		}
-		if j, ok := seen[c.ID]; ok {
-			return invalid("insert clicks: click %d of the batch has the ID of click %d, %s", i, j, c.ID)
+		k := key(r)
+		if j, ok := seen[k]; ok {
+			return invalid("%s: %s %d of the batch has the ID of %s %d, %v", call, record, i, record, j, k)
 		}
-		seen[c.ID] = i
+		seen[k] = i
 	}
 	return nil
 }
@@ -871,22 +878,9 @@ func (p InsertClicksParams) Normalize() InsertClicksParams {
 }
 
 // Validate checks p: at most MaxLines lines, each valid, no ID given twice. The error wraps
-// ErrInvalid and names the first broken rule.
+// ErrInvalid and names the first broken rule and the line's position in the batch.
 func (p InsertLedgerLinesParams) Validate() error {
-	if len(p.Lines) > MaxLines {
-		return invalid("insert ledger lines: %d lines, at most %d per call", len(p.Lines), MaxLines)
-	}
-	seen := make(map[uuid.UUID]bool, len(p.Lines))
-	for _, l := range p.Lines {
-		if err := l.Validate(); err != nil {
-			return err
-		}
-		if seen[l.ID] {
-			return invalid("insert ledger lines: ledger line %s given twice", l.ID)
-		}
-		seen[l.ID] = true
-	}
-	return nil
+	return checkBatch("insert ledger lines", "ledger line", p.Lines, MaxLines, LedgerLine.Validate, func(l LedgerLine) uuid.UUID { return l.ID })
 }
 
 // Normalize returns p with every line normalised, in a slice of its own.

@@ -1,0 +1,53 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// A ledger line is a commission line with the identity a store gives it: what commission
+// computed is what is stored, and the store's rules are checked once, by Validate.
+func ExampleLedgerLine() {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	plan := &commission.Plan{ID: "default", Currency: money.EUR, CPA: &commission.CPA{
+		Amount: money.MustParse("50.00", money.EUR), Hold: commission.Duration(7 * 24 * time.Hour),
+	}}
+	cpa, err := plan.CPALine(commission.CPAInput{Affiliate: "aff-42", Player: "p-1", Event: "TX-1", At: at, FTD: money.MustParse("150.00", money.EUR)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	line := store.LedgerLine{ID: uuid.New(), ConversionID: uuid.New(), CreatedAt: at, Line: cpa}
+	fmt.Println(line.Validate())
+	fmt.Println(line.Kind, line.Rule, line.Amount, "in the statement of", line.StatementTime().Format(time.DateOnly))
+
+	// A carryover keeps its balance in Base and a zero Amount.
+	carry := line
+	carry.Kind, carry.Amount = commission.KindCarryover, money.MustParse("-12.00", money.EUR)
+	fmt.Println(errors.Is(carry.Validate(), store.ErrInvalid))
+	// Output:
+	// <nil>
+	// accrual cpa 50.00 EUR in the statement of 2026-11-30
+	// true
+}
+
+// A batch is validated whole before anything is written: one ID given twice refuses it.
+func ExampleInsertClicksParams_Validate() {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	id := clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r")
+	c := store.Click{ID: id, AffiliateID: "aff-42", CreatedAt: at}
+	err := store.InsertClicksParams{Clicks: []store.Click{c, c}}.Validate()
+	fmt.Println(errors.Is(err, store.ErrInvalid))
+	fmt.Println(err)
+	// Output:
+	// true
+	// store: invalid: insert clicks: click 1 of the batch has the ID of click 0, 06enwx3m8zc6w83y6r5qzq2c3r
+}
