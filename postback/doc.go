@@ -5,10 +5,12 @@
 // own, a [Preset] for Everflow, Voluum, Keitaro, Binom, Affise, CAKE, TUNE/HasOffers,
 // RedTrack, Scaleo or MyAffiliates, or a custom one in code or JSON) and how to verify its
 // postbacks (an [Auth]). It turns a GET query, a form POST or a JSON POST into one canonical
-// [Postback]: click ID (native, signed or foreign), player ID, event, status, amount in exact
-// money, transaction ID, event time, sub IDs and extra fields. A [Handler] serves a Source
-// over HTTP, hands verified postbacks to a [Receiver] (the attribution pipeline) and answers
-// honestly: Accepted, Duplicate, Rejected with a machine-readable [Reason], or Conflict.
+// [Postback]: click ID (native, signed, a verified token with its affiliate and campaign, or
+// foreign), player ID, event and status (package event's names), amount in exact money,
+// transaction ID, event time, sub IDs and extra fields, and the key under which a pipeline
+// records it exactly once ([Postback.DedupKey]). A [Handler] serves a Source over HTTP, hands
+// verified postbacks to a [Receiver] (the attribution pipeline) and answers honestly:
+// Accepted, Duplicate, Rejected with a machine-readable [Reason], or Conflict.
 //
 //	src, err := postback.NewSource("casino-x", postback.Auth{
 //		Method: postback.MethodSignedQuery,
@@ -43,7 +45,9 @@
 //     then encoded value (bytewise), joined as key=value with &;
 //   - string to sign: "s2s-v1" + "\n" + the URL path as sent (its percent-encoded form) +
 //     "\n" + the canonical query;
-//   - sig = lower-case hex of HMAC-SHA256(secret, string to sign), added to the query.
+//   - sig = lower-case hex of HMAC-SHA256(secret, string to sign), added to the query. It is
+//     read exactly as sent: the same digits in upper case, or percent-encoded, do not verify,
+//     so that each signature has one spelling.
 //
 // For example, the path /postback with click_id=abc, event=ftd, amount=150.00 and
 // ts=1732350000 is signed over
@@ -72,17 +76,45 @@
 // [MethodStandardWebhooks] verifies JSON POSTs signed per the Standard Webhooks
 // specification (webhook-id, webhook-timestamp, webhook-signature with up to MaxSignatures
 // space-separated "v1," signatures). [MethodToken] compares a static token (a parameter or
-// a header) in constant time: weak, for legacy senders. [MethodNone] must be chosen
-// explicitly. Any method combines with an IP/CIDR allowlist (SourceOptions.AllowIPs), where
-// X-Forwarded-For is believed only from SourceOptions.TrustedProxies.
+// a header) in constant time: weak, for legacy senders; a token shorter than MinSecretLen,
+// which some networks issue, needs Auth.AllowShortToken, and NewSource logs a warning for it.
+// [MethodNone] must be chosen explicitly. Any method combines with an IP/CIDR allowlist
+// (SourceOptions.AllowIPs), where X-Forwarded-For is believed only from
+// SourceOptions.TrustedProxies.
+//
+// # Click IDs
+//
+// A click ID is read as a signed ID or a signed token (with SourceOptions.ClickSigner), a
+// plain clickid.ID, or else a foreign ID kept whole, and the source accepts the kinds that
+// SourceOptions.ClickKinds lists. Without a signer, the default is plain and foreign IDs.
+// With one, it is signed IDs and verified tokens only: a plain ID (anyone can make one), a
+// foreign one, a truncated signed ID and a token that fails its signature are each refused
+// with their own Reason. A value with the form of a signed ID or token is always verified,
+// never taken for another kind. A verified token's affiliate and campaign are in
+// Postback.TokenAffiliateID and TokenCampaignID, so a conversion can be attributed without
+// its click record.
+//
+// # Exactly once
+//
+// [Postback.DedupKey] is the key under which a pipeline records a postback: the source, the
+// event and the transaction ID, or, for the events that happen at most once for a player or
+// a click (a registration, a verification, a vendor's main conversion), the player ID or else
+// the click ID. Every other event needs a transaction ID (ReasonMissingTxnID): without one,
+// two deposits of one player would be one. The key holds no time, so a retry, however late,
+// has the key of its original.
 //
 // # Strict input
 //
 // Repeated keys (also one field under two aliases), ';' separators, a form body repeating a
 // query key, bodies over MaxBodyBytes, queries over MaxQueryBytes or with more than
 // MaxParams parameters, amounts outside money's strict grammar, negative amounts outside a
-// reversal, and values that are unfilled macros ({clickid}, {{x}}, #s2#, [[sub1]], [x], %x%,
-// ${x}, (x)) are each rejected with their own Reason, and nothing downstream is called.
+// reversal, event times that are not after 1970 and before 10000, and values that are
+// unfilled macros ({clickid}, {{x}}, #s2#, [[sub1]], [x], %x%, ${x}, (x)) are each rejected
+// with their own Reason, and nothing downstream is called. So is a value that a store would
+// refuse: a player ID, transaction ID, event or status over store.MaxKeyLen bytes or with
+// invalid UTF-8 or a control character, a sub ID over store.MaxSubIDLen bytes or with invalid
+// UTF-8 or a NUL (ReasonValueTooLong, ReasonBadValue). A dialect that reads an amount but no
+// currency is refused when the source is built, unless it sets DefaultCurrency.
 //
 // # Concurrency
 //
@@ -103,12 +135,14 @@
 // # Security
 //
 // A source has exactly one method, and nothing weaker is ever tried in its place: a request
-// without a signature to a signing source is rejected (ReasonMissingSignature). Secrets and
-// tokens shorter than MinSecretLen bytes are refused; signatures are compared in constant
-// time (all 32 bytes, with no early exit), tokens hashed with SHA-256 and compared with
-// subtle.ConstantTimeCompare.
+// without a signature to a signing source is rejected (ReasonMissingSignature). Secrets
+// shorter than MinSecretLen bytes are refused, and tokens too unless Auth.AllowShortToken
+// says otherwise (with a warning). Signatures are compared in constant time (hmac.Equal),
+// tokens hashed with SHA-256 and compared with subtle.ConstantTimeCompare.
+//
 // Errors and the Handler's logs name reasons and parameter names, never values, tokens,
 // secrets or signatures. Signed timestamps bound replay to the tolerance; within it, a
-// replayed postback is the Receiver's to deduplicate (by transaction ID), and the Handler
-// answers Duplicate.
+// replayed postback is the Receiver's to deduplicate (by its DedupKey), and the Handler
+// answers Duplicate. Signed click IDs and tokens (SourceOptions.ClickSigner) prove that a
+// click was minted here, whatever the method that authenticates the sender.
 package postback

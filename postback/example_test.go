@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/postback/postbacktest"
 )
@@ -77,4 +78,75 @@ func ExampleNewHandler() {
 	// 200 {"result":"duplicate"}
 	// 409 {"result":"conflict"}
 	// 422 {"result":"rejected","reason":"unfilled_macro"}
+}
+
+// A tracker that signs its click IDs accepts only signed IDs and verified tokens: a plain ID
+// anyone could make, and a signed one cut short, are refused with their own reasons, and a
+// token brings the affiliate and campaign it was signed with.
+func ExampleSourceOptions_clickSigner() {
+	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: []byte("tracker-only-secret-0123456789ab")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodNone},
+		&postback.SourceOptions{ClickSigner: signer})
+	if err != nil {
+		log.Fatal(err)
+	}
+	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
+	token, err := signer.SignToken(clickid.Token{ID: id, AffiliateID: "aff-42", CampaignID: "summer"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	signed := signer.Sign(id)
+	for _, click := range []string{signed, token, id.String(), signed[:len(signed)-1]} {
+		pb, err := src.ParseQuery("/postback", "event=registration&player_id=P-1&click_id="+click)
+		if err != nil {
+			fmt.Println(postback.ReasonOf(err))
+			continue
+		}
+		if pb.ClickKind == postback.ClickToken {
+			fmt.Println(pb.ClickKind, pb.ClickID, "of", pb.TokenAffiliateID, pb.TokenCampaignID)
+			continue
+		}
+		fmt.Println(pb.ClickKind, pb.ClickID)
+	}
+	// Output:
+	// signed 01j3st4z2efcd9y00w5mz4ypkb
+	// token 01j3st4z2efcd9y00w5mz4ypkb of aff-42 summer
+	// native_click_id_not_accepted
+	// foreign_click_id_not_accepted
+}
+
+// A retry of a postback has the key of its original, whenever it arrives; another event of
+// the same transaction has another. An event that can happen more than once for a player
+// needs a transaction ID.
+func ExamplePostback_DedupKey() {
+	clock := time.Unix(1732350000, 0)
+	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodNone},
+		&postback.SourceOptions{Now: func() time.Time { return clock }})
+	if err != nil {
+		log.Fatal(err)
+	}
+	parse := func(q string) *postback.Postback {
+		pb, err := src.ParseQuery("/postback", q)
+		if err != nil {
+			fmt.Println(postback.ReasonOf(err))
+			return nil
+		}
+		return &pb
+	}
+	deposit := parse("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
+	clock = clock.Add(10 * time.Minute)
+	retry := parse("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
+	reversal := parse("click_id=abc&event=reversal&amount=-50.00&currency=EUR&txn_id=D-7")
+	fmt.Println(deposit.DedupKey() == retry.DedupKey(), deposit.DedupKey() == reversal.DedupKey())
+
+	// A registration is once per player: no transaction ID needed.
+	fmt.Println(parse("click_id=abc&player_id=P-1&event=registration") != nil)
+	parse("click_id=abc&player_id=P-1&event=deposit&amount=50.00&currency=EUR")
+	// Output:
+	// true false
+	// true
+	// missing_transaction_id
 }
