@@ -15,8 +15,8 @@ import (
 // A Detail is one self-contained JSON value, so a store can keep it in one text or JSON
 // column beside the line's other fields. Amounts encode with their currency whenever they
 // are set, zero included, and are omitted when unset, so decoding gives back an equal Detail.
-// The calculators share the plan's Formula and Tiers slices and the caller's Revenue with
-// the detail rather than copy them (that is how they stay free of allocation): treat them as
+// The calculators share the plan's RevShare terms and the caller's Revenue with the detail
+// rather than copy them (that is how they stay free of allocation, and small): treat them as
 // immutable once used. Replay's lines share only the program's and its own copies.
 type Detail struct {
 	// Country is the player's country whose amount a country CPA paid (RuleCPACountry).
@@ -34,25 +34,19 @@ type Detail struct {
 	Fenced money.Amount
 	// CarryIn is the negative balance carried into the period (zero when none).
 	CarryIn money.Amount
-	// Revenue is the sum of the players' revenue reports, when the line was computed from
-	// reports (Explain then shows each term of the formula).
+	// Revenue is the sum of the players' revenue reports, when the plan's NGR is a formula
+	// and the line was computed from reports (Explain then shows each term).
 	Revenue *Revenue
-	// Formula is the plan's NGR formula (nil for GGR).
-	Formula Formula
-	// AdminFee is the plan's admin fee.
-	AdminFee money.Rate
-	// Tiers and Marginal are the plan's RevShare bands.
-	Tiers    []RateTier
-	Marginal bool
-	// Carryover is the plan's carryover policy, on RevShare and carryover lines.
-	Carryover Carryover
+	// RevShare is the plan's RevShare terms that a RevShare or carryover line was computed
+	// with: its formula, bands, admin fee and carryover policy.
+	RevShare *RevShare
 
 	// Lots is the trade's volume in standard lots (cent lots count 1/100), on IB lines.
 	Lots money.Rate
-	// Multiplier is the volume tier's multiplier of the rebate per lot (RuleIBLot).
-	Multiplier money.Rate
-	// Share is the plan's share of the spread (RuleIBSpread).
-	Share money.Rate
+	// IBRate is the rate of an IB line before it was shared up the IB tree: the volume
+	// tier's multiplier of the rebate per lot (RuleIBLot) or the plan's share of the spread
+	// (RuleIBSpread).
+	IBRate money.Rate
 	// PerLot is the rebate per standard lot (RuleIBLot).
 	PerLot money.Amount
 	// Commission is the trade's commission before it was shared up the IB tree.
@@ -77,14 +71,9 @@ type detailJSON struct {
 	Fenced     *money.Amount `json:"fenced,omitempty"`
 	CarryIn    *money.Amount `json:"carry_in,omitempty"`
 	Revenue    *revenueJSON  `json:"revenue,omitempty"`
-	Formula    Formula       `json:"formula,omitempty"`
-	AdminFee   money.Rate    `json:"admin_fee,omitzero"`
-	Tiers      []RateTier    `json:"tiers,omitempty"`
-	Marginal   bool          `json:"marginal,omitempty"`
-	Carryover  Carryover     `json:"carryover,omitempty"`
+	RevShare   *RevShare     `json:"revshare,omitempty"`
 	Lots       money.Rate    `json:"lots,omitzero"`
-	Multiplier money.Rate    `json:"multiplier,omitzero"`
-	Share      money.Rate    `json:"share,omitzero"`
+	IBRate     money.Rate    `json:"ib_rate,omitzero"`
 	PerLot     *money.Amount `json:"per_lot,omitempty"`
 	Commission *money.Amount `json:"commission,omitempty"`
 	Damped     bool          `json:"damped,omitempty"`
@@ -129,8 +118,7 @@ func unset(a money.Amount) bool { return a.Currency() == 0 && a.IsZero() }
 // IsZero reports whether d is the zero Detail.
 func (d Detail) IsZero() bool {
 	return d.Country == "" && d.Rank == 0 && d.Players == 0 && unset(d.NGR) && unset(d.Fenced) &&
-		unset(d.CarryIn) && d.Revenue == nil && d.Formula == nil && d.AdminFee.IsZero() && d.Tiers == nil &&
-		!d.Marginal && d.Carryover == "" && d.Lots.IsZero() && d.Multiplier.IsZero() && d.Share.IsZero() &&
+		unset(d.CarryIn) && d.Revenue == nil && d.RevShare == nil && d.Lots.IsZero() && d.IBRate.IsZero() &&
 		unset(d.PerLot) && unset(d.Commission) && !d.Damped && d.Sub == "" && d.Basis == ""
 }
 
@@ -139,9 +127,8 @@ func (d Detail) IsZero() bool {
 func (d Detail) MarshalJSON() ([]byte, error) {
 	j := detailJSON{
 		Country: d.Country, Rank: d.Rank, Players: d.Players,
-		NGR: set(d.NGR), Fenced: set(d.Fenced), CarryIn: set(d.CarryIn),
-		Formula: d.Formula, AdminFee: d.AdminFee, Tiers: d.Tiers, Marginal: d.Marginal, Carryover: d.Carryover,
-		Lots: d.Lots, Multiplier: d.Multiplier, Share: d.Share, PerLot: set(d.PerLot), Commission: set(d.Commission),
+		NGR: set(d.NGR), Fenced: set(d.Fenced), CarryIn: set(d.CarryIn), RevShare: d.RevShare,
+		Lots: d.Lots, IBRate: d.IBRate, PerLot: set(d.PerLot), Commission: set(d.Commission),
 		Damped: d.Damped, Sub: d.Sub, Basis: d.Basis,
 	}
 	if d.Revenue != nil {
@@ -166,16 +153,9 @@ func (d *Detail) UnmarshalJSON(b []byte) error {
 	}
 	*d = Detail{
 		Country: j.Country, Rank: j.Rank, Players: j.Players,
-		NGR: get(j.NGR), Fenced: get(j.Fenced), CarryIn: get(j.CarryIn),
-		Formula: j.Formula, AdminFee: j.AdminFee, Tiers: j.Tiers, Marginal: j.Marginal, Carryover: j.Carryover,
-		Lots: j.Lots, Multiplier: j.Multiplier, Share: j.Share, PerLot: get(j.PerLot), Commission: get(j.Commission),
+		NGR: get(j.NGR), Fenced: get(j.Fenced), CarryIn: get(j.CarryIn), RevShare: j.RevShare,
+		Lots: j.Lots, IBRate: j.IBRate, PerLot: get(j.PerLot), Commission: get(j.Commission),
 		Damped: j.Damped, Sub: j.Sub, Basis: j.Basis,
-	}
-	if len(d.Formula) == 0 { // as the calculators keep them: nil when empty
-		d.Formula = nil
-	}
-	if len(d.Tiers) == 0 {
-		d.Tiers = nil
 	}
 	if j.Revenue != nil {
 		d.Revenue = &Revenue{}

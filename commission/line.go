@@ -1,6 +1,7 @@
 package commission
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -176,7 +177,7 @@ func (l Line) StatementTime() time.Time {
 
 // Equal reports whether l and m are the same line: every field equal, times as instants
 // (time.Time.Equal, so a line read back from a store in another time zone is equal), the
-// exchange rates and the details by value.
+// exchange rates and the details by value (RevShare terms that encode alike are the same).
 func (l Line) Equal(m Line) bool {
 	if !l.At.Equal(m.At) || !l.Payable.Equal(m.Payable) || !l.Period.Start.Equal(m.Period.Start) ||
 		!l.Period.End.Equal(m.Period.End) || (l.FX == nil) != (m.FX == nil) {
@@ -192,9 +193,26 @@ func (l Line) Equal(m Line) bool {
 			return false
 		}
 	}
-	l.At, l.Payable, l.Period, l.FX = time.Time{}, time.Time{}, Period{}, nil
-	m.At, m.Payable, m.Period, m.FX = time.Time{}, time.Time{}, Period{}, nil
+	if !sameTerms(l.Detail.RevShare, m.Detail.RevShare) {
+		return false
+	}
+	l.At, l.Payable, l.Period, l.FX, l.Detail.RevShare = time.Time{}, time.Time{}, Period{}, nil, nil
+	m.At, m.Payable, m.Period, m.FX, m.Detail.RevShare = time.Time{}, time.Time{}, Period{}, nil, nil
 	return reflect.DeepEqual(l, m)
+}
+
+// sameTerms reports whether a and b are the same RevShare terms: equal, or encoding alike
+// (an empty formula and none, a zero unused threshold and none, are the same terms).
+func sameTerms(a, b *RevShare) bool {
+	if a == b || a == nil || b == nil {
+		return a == b
+	}
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // negate returns the line reversed: kind k, every amount negated, the event set.
@@ -264,14 +282,14 @@ func (l Line) Explain() string {
 		l.explainRevShare(&b)
 	case RuleIBLot:
 		d := &l.Detail
-		fmt.Fprintf(&b, "  rule: rebate per lot on %s standard lots (cent lots count 1/100), tier multiplier %s\n", d.Lots, d.Multiplier)
-		fmt.Fprintf(&b, "  arithmetic: %s per lot × %s lots × %s = %s, rounded once (%s)\n", d.PerLot, d.Lots, d.Multiplier, d.Commission, l.Mode)
+		fmt.Fprintf(&b, "  rule: rebate per lot on %s standard lots (cent lots count 1/100), tier multiplier %s\n", d.Lots, d.IBRate)
+		fmt.Fprintf(&b, "  arithmetic: %s per lot × %s lots × %s = %s, rounded once (%s)\n", d.PerLot, d.Lots, d.IBRate, d.Commission, l.Mode)
 	case RuleIBSpread:
 		d := &l.Detail
 		if d.Damped {
 			b.WriteString("  spread above the damping threshold: the average spread is used (reduction factor average/spread)\n")
 		}
-		fmt.Fprintf(&b, "  arithmetic: spread × %s lots × contract size × %s = %s, rounded once (%s)\n", d.Lots, d.Share, d.Commission, l.Mode)
+		fmt.Fprintf(&b, "  arithmetic: spread × %s lots × contract size × %s = %s, rounded once (%s)\n", d.Lots, d.IBRate, d.Commission, l.Mode)
 	case RulePropPurchase:
 		switch {
 		case !l.Rate.IsZero():
@@ -294,14 +312,14 @@ func (l Line) Explain() string {
 }
 
 func (l Line) explainRevShare(b *strings.Builder) {
-	d := &l.Detail
-	if l.Kind == KindCarryover {
-		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, d.Carryover.orNone())
-		return
-	}
-	if unset(d.NGR) {
+	d, r := &l.Detail, l.Detail.RevShare
+	if r == nil {
 		// A line built by hand, without the calculator's detail.
 		fmt.Fprintf(b, "  base %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
+		return
+	}
+	if l.Kind == KindCarryover {
+		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, r.Carryover.orNone())
 		return
 	}
 	raw, err := d.NGR.Add(d.Fenced)
@@ -310,11 +328,11 @@ func (l Line) explainRevShare(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "  NGR of %d player(s): %s", d.Players, raw)
 	switch {
-	case len(d.Formula) == 0:
+	case len(r.NGR) == 0:
 		b.WriteString(" = GGR")
 	case d.Revenue != nil:
 		b.WriteString(" = ")
-		for i, t := range d.Formula {
+		for i, t := range r.NGR {
 			if i > 0 {
 				b.WriteString(" + ")
 			}
@@ -327,26 +345,26 @@ func (l Line) explainRevShare(b *strings.Builder) {
 		fmt.Fprintf(b, "  ring-fenced high-roller NGR left out (or absorbed by a fenced balance): %s, NGR counted %s\n", d.Fenced, d.NGR)
 	}
 	fmt.Fprintf(b, "  carried in: %s\n", d.CarryIn)
-	if !d.AdminFee.IsZero() {
-		fmt.Fprintf(b, "  admin fee %s deducted, base %s\n", d.AdminFee, l.Base)
+	if !r.AdminFee.IsZero() {
+		fmt.Fprintf(b, "  admin fee %s deducted, base %s\n", r.AdminFee, l.Base)
 	} else {
 		fmt.Fprintf(b, "  base: %s\n", l.Base)
 	}
 	switch {
 	case l.Base.Sign() <= 0:
 		b.WriteString("  base not positive: nothing paid\n")
-	case len(d.Tiers) == 0 || l.Tier < 1 || int(l.Tier) > len(d.Tiers):
+	case len(r.Tiers) == 0 || l.Tier < 1 || int(l.Tier) > len(r.Tiers):
 		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
-	case !d.Marginal:
-		fmt.Fprintf(b, "  tier %d reached (from %s): %s applies to the whole base\n", l.Tier, d.Tiers[l.Tier-1].From, l.Rate)
+	case !r.Marginal:
+		fmt.Fprintf(b, "  tier %d reached (from %s): %s applies to the whole base\n", l.Tier, r.Tiers[l.Tier-1].From, l.Rate)
 		fmt.Fprintf(b, "  arithmetic: %s × %s = %s, rounded once (%s)\n", l.Base, l.Rate, l.Amount, l.Mode)
 	default:
 		b.WriteString("  marginal bands:")
 		for i := range int(l.Tier) {
-			t := d.Tiers[i]
+			t := r.Tiers[i]
 			hi := "∞"
-			if i+1 < len(d.Tiers) {
-				hi = d.Tiers[i+1].From.Decimal()
+			if i+1 < len(r.Tiers) {
+				hi = r.Tiers[i+1].From.Decimal()
 			}
 			fmt.Fprintf(b, " [%s, %s) × %s;", t.From.Decimal(), hi, t.Rate)
 		}

@@ -73,7 +73,7 @@ func TestLine_JSON(t *testing.T) {
 		"amount":{"amount":"30.00","currency":"EUR"},"base":{"amount":"100.00","currency":"EUR"},
 		"rate":"0.3","mode":"half_even",
 		"detail":{"players":1,"ngr":{"amount":"100.00","currency":"EUR"},"fenced":{"amount":"0.00","currency":"EUR"},
-			"carry_in":{"amount":"0.00","currency":"EUR"}}}`, string(b))
+			"carry_in":{"amount":"0.00","currency":"EUR"},"revshare":{"rate":"0.3"}}}`, string(b))
 	var back commission.Line
 	require.Error(t, json.Unmarshal([]byte(`{"kind":"bonus"}`), &back))
 }
@@ -84,14 +84,17 @@ func TestLine_Equal(t *testing.T) {
 	require.NoError(t, err)
 	fx := &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: day(1)}
 	l := commission.Line{Kind: commission.KindAccrual, Rule: commission.RuleCPA, Plan: "p", Affiliate: "a", At: day(1), Payable: day(2),
-		Amount: eur("1"), Base: eur("1"), FX: fx, Detail: commission.Detail{Formula: mga}}
+		Amount: eur("1"), Base: eur("1"), FX: fx,
+		Detail: commission.Detail{RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), NGR: mga}}}
 	m := l
 	m.At, m.Payable = l.At.In(malta), l.Payable.In(malta)
 	fx2 := *fx
 	fx2.At = fx.At.In(malta)
 	m.FX = &fx2
-	m.Detail.Formula = append(commission.Formula(nil), mga...)
+	m.Detail.RevShare = &commission.RevShare{Rate: money.MustParseRate("30%"), NGR: append(commission.Formula(nil), mga...)}
 	require.True(t, l.Equal(m), "the same instants in another zone, the same rate and detail by value")
+	m.Detail.RevShare.NGR, m.Detail.RevShare.Tiers = mga, []commission.RateTier{}
+	require.True(t, l.Equal(m), "terms that encode alike are the same")
 	for name, change := range map[string]func(*commission.Line){
 		"amount":  func(l *commission.Line) { l.Amount = eur("2") },
 		"at":      func(l *commission.Line) { l.At = l.At.Add(time.Nanosecond) },
@@ -99,7 +102,10 @@ func TestLine_Equal(t *testing.T) {
 		"no fx":   func(l *commission.Line) { l.FX = nil },
 		"fx rate": func(l *commission.Line) { f := *l.FX; f.Rate = money.MustParseRate("0.91"); l.FX = &f },
 		"fx at":   func(l *commission.Line) { f := *l.FX; f.At = day(2); l.FX = &f },
-		"detail":  func(l *commission.Line) { l.Detail.Formula = l.Detail.Formula[:1] },
+		"terms": func(l *commission.Line) {
+			l.Detail.RevShare = &commission.RevShare{Rate: money.MustParseRate("30%"), NGR: mga[:1]}
+		},
+		"detail": func(l *commission.Line) { l.Detail.Players = 2 },
 	} {
 		c := m
 		change(&c)

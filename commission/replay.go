@@ -734,7 +734,7 @@ func (r *replay) settlePeriod(aff string, per *periodState, b *balances) error {
 func carryLine(l Line, player string, balance money.Amount) Line {
 	return Line{Kind: KindCarryover, Rule: RuleRevShare, Plan: l.Plan, Affiliate: l.Affiliate, Player: player,
 		At: l.At, Payable: l.Payable, Period: l.Period, Amount: money.New(0, balance.Currency()), Base: balance,
-		Mode: l.Mode, Detail: Detail{Carryover: l.Detail.Carryover}}
+		Mode: l.Mode, Detail: Detail{RevShare: l.Detail.RevShare}}
 }
 
 // subShares adds the sub-affiliate lines: for every affiliate and period, each ancestor whose

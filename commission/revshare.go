@@ -90,13 +90,9 @@ func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, er
 		fenced = zero
 	}
 	d := &l.Detail // field by field: a Detail literal would be built, then copied
-	d.Players, d.NGR, d.Fenced, d.CarryIn = in.Players, ngr, fenced, carryIn
-	d.AdminFee, d.Marginal, d.Carryover = r.AdminFee, r.Marginal, r.Carryover
+	d.Players, d.NGR, d.Fenced, d.CarryIn, d.RevShare = in.Players, ngr, fenced, carryIn, r
 	if len(r.NGR) > 0 { // else GGR: Explain shows no terms
-		d.Formula, d.Revenue = r.NGR, in.Revenue
-	}
-	if len(r.Tiers) > 0 {
-		d.Tiers = r.Tiers
+		d.Revenue = in.Revenue
 	}
 	if base.Sign() <= 0 {
 		l.Base = base

@@ -65,7 +65,7 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	if err != nil {
 		return Line{}, Line{}, err
 	}
-	lot.Rate, lot.Detail.Multiplier, lot.Detail.Lots = mult, mult, lots
+	lot.Rate, lot.Detail.IBRate, lot.Detail.Lots = mult, mult, lots
 	if sr, ok := ib.match(t); !ok {
 		lot.Reason = "ib.no_symbol_rate"
 	} else if !sr.PerLot.IsZero() {
@@ -120,7 +120,7 @@ func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	if err != nil {
 		return Line{}, Line{}, err
 	}
-	spread.Rate, spread.Detail.Share, spread.Detail.Lots = sp.Rate, sp.Rate, lots
+	spread.Rate, spread.Detail.IBRate, spread.Detail.Lots = sp.Rate, sp.Rate, lots
 	if spread.Amount, err = unit.MulRate(share, p.Rounding); err != nil {
 		return Line{}, Line{}, overflow("ib spread share", err)
 	}

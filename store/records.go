@@ -680,8 +680,11 @@ func checkDetailAmounts(l LedgerLine) error {
 	if r := d.Revenue; r != nil {
 		as = append(as, r.GGR, r.Bonuses, r.Deposits, r.Withdrawals, r.Fees, r.Taxes, r.Adjustments)
 	}
-	for _, t := range d.Tiers {
-		as = append(as, t.From)
+	if r := d.RevShare; r != nil {
+		as = append(as, r.HighRoller)
+		for _, t := range r.Tiers {
+			as = append(as, t.From)
+		}
 	}
 	for _, a := range as {
 		if a != (money.Amount{}) && !a.Currency().Valid() {
@@ -692,7 +695,7 @@ func checkDetailAmounts(l LedgerLine) error {
 }
 
 // Normalize returns l with its times normalised and the values it refers to (its exchange
-// rate, and its Detail's revenue, formula and tiers) copied, so that it shares nothing with l.
+// rate, and its Detail's revenue and RevShare terms) copied, so that it shares nothing with l.
 func (l LedgerLine) Normalize() LedgerLine {
 	l.CreatedAt = NormalizeTime(l.CreatedAt)
 	l.At = NormalizeTime(l.At)
@@ -708,11 +711,10 @@ func (l LedgerLine) Normalize() LedgerLine {
 		rev := *l.Detail.Revenue
 		l.Detail.Revenue = &rev
 	}
-	if l.Detail.Formula != nil {
-		l.Detail.Formula = slices.Clone(l.Detail.Formula)
-	}
-	if l.Detail.Tiers != nil {
-		l.Detail.Tiers = slices.Clone(l.Detail.Tiers)
+	if l.Detail.RevShare != nil {
+		rs := *l.Detail.RevShare
+		rs.NGR, rs.Tiers = slices.Clone(rs.NGR), slices.Clone(rs.Tiers)
+		l.Detail.RevShare = &rs
 	}
 	return l
 }

@@ -158,8 +158,9 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 		Period: commission.Period{Start: at.AddDate(0, -1, 0), End: at},
 		Amount: money.New(-1234, money.EUR), Base: money.New(567891, money.EUR), Rate: money.MustParseRate("0.350"),
 		Tier: 2, Level: 1, Mode: money.HalfUp,
-		FX:     &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9123"), Source: "ECB", At: at},
-		Detail: commission.Detail{Country: "MT", Players: 3, NGR: money.New(0, money.EUR), Tiers: []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}},
+		FX: &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9123"), Source: "ECB", At: at},
+		Detail: commission.Detail{Country: "MT", Players: 3, NGR: money.New(0, money.EUR),
+			RevShare: &commission.RevShare{Tiers: []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}}},
 	}}
 	line, err := json.Marshal(l.Line)
 	require.NoError(t, err)

@@ -143,7 +143,7 @@ func carryLine(affiliate string, minor int64, cur money.Currency, start time.Tim
 	return store.LedgerLine{ID: uuid.New(), CreatedAt: end, Line: commission.Line{
 		Kind: commission.KindCarryover, Rule: commission.RuleRevShare, Plan: "rs", Affiliate: affiliate,
 		At: end, Payable: end, Period: commission.Period{Start: start, End: end},
-		Amount: money.New(0, cur), Base: money.New(minor, cur), Detail: commission.Detail{Carryover: commission.CarryForward},
+		Amount: money.New(0, cur), Base: money.New(minor, cur), Detail: commission.Detail{RevShare: &commission.RevShare{Carryover: commission.CarryForward}},
 	}}
 }
 
@@ -812,10 +812,10 @@ func (s suite) ledger(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
 		l := cpaLine(uuid.Nil, "aff-1", "p", base)
-		l.Detail.Tiers = []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}
+		l.Detail.RevShare = &commission.RevShare{Tiers: []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}}
 		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(l)), "rule: a valid InsertLedgerLines succeeds")
 		want := l.Normalize()
-		l.FX.Source, l.Detail.Tiers[0].Rate = "changed by caller after insert", money.MustParseRate("99%")
+		l.FX.Source, l.Detail.RevShare.Tiers[0].Rate = "changed by caller after insert", money.MustParseRate("99%")
 		list := func() []store.LedgerLine {
 			got, err := st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base, To: base.Add(time.Second)})
 			require.NoError(t, err, "rule: a valid ListLedgerLines succeeds")
@@ -823,7 +823,7 @@ func (s suite) ledger(t *testing.T) {
 		}
 		got := list()
 		requireSameLines(t, []store.LedgerLine{want}, got, "the store keeps its own copy of an inserted line, its exchange rate and detail included")
-		got[0].FX.Source, got[0].Detail.Tiers[0].Rate = "changed by caller after list", money.MustParseRate("99%")
+		got[0].FX.Source, got[0].Detail.RevShare.Tiers[0].Rate = "changed by caller after list", money.MustParseRate("99%")
 		requireSameLines(t, []store.LedgerLine{want}, list(), "a listed line shares nothing with the store")
 	})
 	t.Run("ListByStatementTime", func(t *testing.T) {
