@@ -51,8 +51,8 @@
 // # Errors
 //
 // Parsing and verification errors wrap [ErrSyntax], [ErrSignature], [ErrUnknownKey] or
-// [ErrTooLong]; test them with errors.Is. Rejections on the hot paths ([Parse],
-// [Signer.Verify]) allocate nothing.
+// [ErrTooLong], and [NewSigner]'s configuration errors [ErrConfig]; test them with
+// errors.Is. Rejections on the hot paths ([Parse], [Signer.Verify]) allocate nothing.
 //
 // # Security
 //

@@ -99,7 +99,9 @@ type Postback struct {
 	HasAmount bool
 	// TransactionID is the sender's ID of this conversion or event, the usual dedup key.
 	TransactionID string
-	// OccurredAt is when the event happened, if the sender said; it can be days old.
+	// OccurredAt is when the event happened, if the sender said (zero if not); it can be
+	// days old. A receiver that needs an event time for a postback without one takes the
+	// first arrival's ReceivedAt, not a retry's (see DedupKey).
 	OccurredAt time.Time
 	// ReceivedAt is when the postback was parsed, by the source's clock.
 	ReceivedAt time.Time
