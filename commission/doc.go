@@ -54,10 +54,10 @@
 //
 // Plans, programs, lines and statements are values that the package never modifies, and the
 // package has no mutable state: calculators and Replay may run concurrently on shared plans,
-// provided nobody modifies a plan while it is used. A line's Detail shares the plan's NGR
-// formula and RevShare tiers and its input Revenue (and a calculator's line its input's
-// ExchangeRate) rather than copy them, so treat them as immutable once used; Replay's lines
-// share only the program's and copies it made.
+// provided nobody modifies a plan while it is used. A line's Detail shares the plan's RevShare
+// terms and its input Revenue (and a calculator's line its input's ExchangeRate) rather than
+// copy them, so treat them as immutable once used; Replay's lines share only the program's
+// and copies it made.
 //
 // # Lines and stores
 //

@@ -24,6 +24,15 @@ type Period struct {
 	End   time.Time `json:"end"`
 }
 
+// validate checks that u is a period unit (or empty, for Month).
+func (u PeriodUnit) validate() error {
+	switch u {
+	case "", Month, Week, Day:
+		return nil
+	}
+	return fmt.Errorf("%w: program: period: unknown unit %q (want month, week or day)", ErrInvalidPlan, u)
+}
+
 // PeriodOf returns the period of unit that contains t, in loc (nil means UTC). An unknown
 // unit is treated as Month.
 func PeriodOf(t time.Time, unit PeriodUnit, loc *time.Location) Period {

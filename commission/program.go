@@ -70,12 +70,7 @@ func (g *Program) Validate() error {
 			seen[p] = true
 		}
 	}
-	switch g.Period {
-	case "", Month, Week, Day:
-	default:
-		return fmt.Errorf("%w: program: period: unknown unit %q (want month, week or day)", ErrInvalidPlan, g.Period)
-	}
-	return nil
+	return g.Period.validate()
 }
 
 // PlanAt returns the plan in force for affiliate at t: the latest version of the affiliate's

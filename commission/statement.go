@@ -45,10 +45,8 @@ type Balance struct {
 // defaults). Lines of one statement in different currencies are an error wrapping
 // ErrCurrency; an unknown zone or period unit wraps ErrInvalidPlan.
 func Statements(prog *Program, lines []Line, opts *ReplayOptions) ([]Statement, error) {
-	switch prog.Period {
-	case "", Month, Week, Day:
-	default:
-		return nil, fmt.Errorf("%w: program: period: unknown unit %q (want month, week or day)", ErrInvalidPlan, prog.Period)
+	if err := prog.Period.validate(); err != nil {
+		return nil, err
 	}
 	loc, err := prog.location(opts)
 	if err != nil {
