@@ -235,7 +235,7 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 		affiliate = pb.TokenAffiliateID
 	}
 	click := store.Click{ID: clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), AffiliateID: affiliate,
-		CampaignID: pb.TokenCampaignID, SubIDs: pb.SubIDs(), ForeignID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}
+		CampaignID: pb.TokenCampaignID, SubIDs: pb.SubIDs(), ForeignClickID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}
 	if !pb.ClickID.IsZero() {
 		click.ID = pb.ClickID
 	}

@@ -2,8 +2,6 @@ package postback
 
 import (
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/s2skit/s2s/store"
 )
@@ -12,7 +10,7 @@ import (
 // store's, so that a postback accepted here is never refused by a store (which the Handler
 // would answer 503, and the sender retry forever). The values of identifier fields (player
 // ID, transaction ID, event, status; the source's name and key IDs when it is built) follow
-// store.CheckKey; sub IDs follow the rule of store.Click's sub IDs. The fuzz target
+// store.CheckKey; sub IDs follow store.CheckSubID. The fuzz target
 // FuzzParse_StoreAccepts holds the two packages to it.
 
 // The explanations of the two rules, built once so that a rejection allocates no message.
@@ -38,14 +36,14 @@ func checkIdentifier(v string, clean bool) (Reason, error) {
 	return "", nil
 }
 
-// checkSubID applies the store's rule for sub IDs (see store.Click) to v: at most
+// checkSubID applies the store's rule for sub IDs (store.CheckSubID) to v: at most
 // store.MaxSubIDLen bytes (ReasonValueTooLong) of valid UTF-8 without NUL (ReasonBadValue).
 // clean is as for checkIdentifier.
 func checkSubID(v string, clean bool) Reason {
 	if len(v) > store.MaxSubIDLen {
 		return ReasonValueTooLong
 	}
-	if !clean && (!utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0) {
+	if !clean && store.CheckSubID(v) != nil {
 		return ReasonBadValue
 	}
 	return ""

@@ -31,15 +31,15 @@ const (
 
 // Click is one click on an affiliate's tracking link.
 type Click struct {
-	ID          clickid.ID      // required, not zero
-	AffiliateID string          // required
-	CampaignID  string          // optional
-	SubIDs      []string        // the affiliate's sub IDs, by position (sub1 first); optional
-	ForeignID   clickid.Foreign // a click ID from another party (gclid, a network's ID); optional
-	IP          netip.Addr      // the visitor's address; optional
-	UserAgent   string          // optional
-	Landing     string          // the landing URL the click was sent to; optional
-	CreatedAt   time.Time       // required
+	ID             clickid.ID      // required, not zero
+	AffiliateID    string          // required
+	CampaignID     string          // optional
+	SubIDs         []string        // the affiliate's sub IDs, by position (sub1 first); optional
+	ForeignClickID clickid.Foreign // a click ID from another party (gclid, a network's ID); optional
+	IP             netip.Addr      // the visitor's address; optional
+	UserAgent      string          // optional
+	Landing        string          // the landing URL the click was sent to; optional
+	CreatedAt      time.Time       // required
 }
 
 // BindingMethod says how a player came to be bound to an affiliate.
@@ -413,6 +413,13 @@ func checkSubIDs(record string, subIDs []string) error {
 	return nil
 }
 
+// CheckSubID checks v against the rules of one sub ID of a [Click] or [Conversion]: at most
+// [MaxSubIDLen] bytes of valid UTF-8 without NUL (sub IDs are free text: spaces, tabs and
+// newlines are kept as sent). The empty string, an unsent sub ID, passes. The error wraps
+// [ErrInvalid]. Like [CheckKey], it is exported so that what accepts sub IDs from outside
+// refuses exactly what a store would.
+func CheckSubID(v string) error { return checkText("sub id", v, MaxSubIDLen) }
+
 // checkForeign checks an optional foreign click ID.
 func checkForeign(field string, f clickid.Foreign) error {
 	if f == "" {
@@ -464,7 +471,7 @@ func (c Click) Validate() error {
 	if err := checkSubIDs("click", c.SubIDs); err != nil {
 		return err
 	}
-	if err := checkForeign("click: foreign id", c.ForeignID); err != nil {
+	if err := checkForeign("click: foreign id", c.ForeignClickID); err != nil {
 		return err
 	}
 	if err := checkText("click: user agent", c.UserAgent, MaxUserAgentLen); err != nil {
@@ -488,7 +495,7 @@ func (c Click) Normalize() Click {
 // Equal reports whether c and o are the same click, field by field.
 func (c Click) Equal(o Click) bool {
 	return c.ID == o.ID && c.AffiliateID == o.AffiliateID && c.CampaignID == o.CampaignID &&
-		slices.Equal(c.SubIDs, o.SubIDs) && c.ForeignID == o.ForeignID && c.IP == o.IP &&
+		slices.Equal(c.SubIDs, o.SubIDs) && c.ForeignClickID == o.ForeignClickID && c.IP == o.IP &&
 		c.UserAgent == o.UserAgent && c.Landing == o.Landing && c.CreatedAt.Equal(o.CreatedAt)
 }
 

@@ -71,15 +71,15 @@ func newClick(t *testing.T) store.Click {
 	id, err := clickid.New()
 	require.NoError(t, err, "rule: a valid clickid.New succeeds")
 	return store.Click{
-		ID:          id,
-		AffiliateID: "aff-1",
-		CampaignID:  "camp-1",
-		SubIDs:      []string{"sub-a", "", "sub-c"},
-		ForeignID:   "gclid-Cj0KCQiA",
-		IP:          netip.MustParseAddr("203.0.113.7"),
-		UserAgent:   "Mozilla/5.0",
-		Landing:     "https://casino.example/welcome?x=1",
-		CreatedAt:   base,
+		ID:             id,
+		AffiliateID:    "aff-1",
+		CampaignID:     "camp-1",
+		SubIDs:         []string{"sub-a", "", "sub-c"},
+		ForeignClickID: "gclid-Cj0KCQiA",
+		IP:             netip.MustParseAddr("203.0.113.7"),
+		UserAgent:      "Mozilla/5.0",
+		Landing:        "https://casino.example/welcome?x=1",
+		CreatedAt:      base,
 	}
 }
 
@@ -260,7 +260,7 @@ func (s suite) clicks(t *testing.T) {
 			"NULInText":     func(c *store.Click) { c.UserAgent = "a\x00b" },
 			"BadUTF8":       func(c *store.Click) { c.Landing = "\xff" },
 			"TooManySubIDs": func(c *store.Click) { c.SubIDs = make([]string, store.MaxSubIDs+1) },
-			"BadForeignID":  func(c *store.Click) { c.ForeignID = "has space" },
+			"BadForeignID":  func(c *store.Click) { c.ForeignClickID = "has space" },
 		} {
 			c := newClick(t)
 			mutate(&c)
