@@ -33,6 +33,12 @@ func TestReplay_FTDIsADeposit(t *testing.T) {
 			{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")},
 			{ID: "f", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("50")},
 		}, nil},
+		{"a charged-back FTD is no longer the first deposit", []commission.Event{
+			{ID: "f", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("50")},
+			{ID: "cb", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "f"},
+			{ID: "d", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")},
+			{ID: "d2", Kind: event.Deposit, At: day(4), Affiliate: "a", Player: "p", Amount: eur("60")},
+		}, nil},
 		{"a second FTD counts towards the deposits", []commission.Event{
 			{ID: "f1", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("30")},
 			{ID: "f2", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("30")},

@@ -11,7 +11,8 @@ import (
 	"github.com/s2skit/s2s/money"
 )
 
-// UnmarshalJSON implements json.Unmarshaler, for plans as an operator writes them:
+// UnmarshalJSON implements json.Unmarshaler, for plans as an operator writes them, strictly
+// (a field the plan does not define is an error, so a misspelt requirement is never dropped):
 //   - an amount is money's JSON object ({"amount":"5000.00","currency":"EUR"}) or, since a
 //     plan has one currency, a plain JSON string ("5000.00") in the plan's "currency";
 //   - the first tier of cpa.tiers, revshare.tiers and prop.sizes may leave out "from": it
@@ -46,13 +47,35 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: plan %q: %w", ErrInvalidPlan, id, err)
 		}
 	}
-	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+	if err := strict(b, (*plain)(p)); err != nil {
 		if errors.Is(err, ErrInvalidPlan) {
 			return within(err, "plan %q", id)
 		}
 		return fmt.Errorf("%w: plan %q: %w", ErrInvalidPlan, id, err)
 	}
 	p.defaultFirstTiers()
+	return nil
+}
+
+// strict decodes the JSON value b into v, refusing fields v has not: in a deal, a misspelt
+// field ("minftd") would otherwise be a requirement silently dropped.
+func strict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Like a Plan's, a Program's JSON may have no
+// field the type does not define: a misspelt "form" would otherwise put a version in force
+// from the year 1. The error wraps ErrInvalidPlan.
+func (g *Program) UnmarshalJSON(b []byte) error {
+	type plain Program // Program without its methods
+	if err := strict(b, (*plain)(g)); err != nil {
+		if errors.Is(err, ErrInvalidPlan) {
+			return err
+		}
+		return fmt.Errorf("%w: program: %w", ErrInvalidPlan, err)
+	}
 	return nil
 }
 
@@ -209,8 +232,8 @@ func (f *Formula) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var terms []Term
-	if err := json.Unmarshal(b, &terms); err != nil {
-		return err
+	if err := strict(b, &terms); err != nil {
+		return fmt.Errorf("%w: ngr: %w", ErrInvalidPlan, err)
 	}
 	*f = terms
 	return nil

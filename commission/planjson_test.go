@@ -81,6 +81,9 @@ func TestPlan_JSONRefusals(t *testing.T) {
 		{"plain amount as a number", `{"id":"x","currency":"EUR","cpa":{"amount":100}}`, ""},
 		{"unknown formula", `{"id":"x","currency":"EUR","revshare":{"ngr":"gibraltar"}}`, ""},
 		{"bad duration", `{"id":"x","currency":"EUR","cpa":{"hold":"soon"}}`, ""},
+		{"misspelt requirement", `{"id":"x","currency":"EUR","cpa":{"amount":"100","baseline":{"minftd":"20"}}}`,
+			`commission: invalid plan: plan "x": json: unknown field "minftd"`},
+		{"misspelt term", `{"id":"x","currency":"EUR","revshare":{"ngr":[{"field":"ggr","rat":"1"}]}}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -112,4 +115,15 @@ func TestNamedFormula(t *testing.T) {
 	}
 	_, err := commission.NamedFormula("malta")
 	require.ErrorIs(t, err, commission.ErrInvalidPlan)
+}
+
+func TestProgram_JSONIsStrict(t *testing.T) {
+	t.Parallel()
+	var g commission.Program
+	err := json.Unmarshal([]byte(`{"default":[{"form":"2026-01-01T00:00:00Z","plan":{"id":"p","currency":"EUR","cpa":{"amount":"1"}}}]}`), &g)
+	require.ErrorIs(t, err, commission.ErrInvalidPlan)
+	require.EqualError(t, err, `commission: invalid plan: program: json: unknown field "form"`)
+	err = json.Unmarshal([]byte(`{"default":[{"from":"2026-01-01T00:00:00Z","plan":{"id":"p","currency":"EUR","cpa":{"amount":"1","hold":"1x"}}}]}`), &g)
+	require.ErrorIs(t, err, commission.ErrInvalidPlan)
+	require.Regexp(t, `^commission: plan "p": invalid plan: duration "1x"`, err.Error())
 }

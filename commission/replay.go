@@ -62,7 +62,8 @@ func Compare(a, b *Program, events []Event, opts *ReplayOptions) (ra, rb *Replay
 // produce adjustment lines; other event types produce none (see Event). A reversal negates
 // the lines of the reversed event, line by line, at the reversal's time (a reversed revenue
 // report counts negatively in the reversal's period; a reversed deposit no longer counts
-// towards the deposit baseline, though a paid CPA is reversed rather than requalified; an
+// towards the baseline, and a reversed first deposit is no longer the FTD, the next deposit
+// is; a paid CPA is reversed rather than requalified; an
 // adjustment, a reversal, a refund or a reset is not reversed, so every reversal line is
 // negative or zero); refunds and resets claw back a purchase's lines when the plan says so. Then each
 // affiliate's periods are settled in order with carryover, and sub-affiliate shares are
@@ -128,9 +129,7 @@ type player struct {
 	country    string
 	registered time.Time
 	verified   bool
-	ftd        money.Amount
-	ftdAt      time.Time
-	deps       []dep
+	deps       []dep // deposits in order, not reversed: deps[0] is the FTD
 	wagered    money.Amount
 	rounds     int64
 	paidCPA    bool
@@ -295,9 +294,6 @@ func (r *replay) deposit(p *Plan, e *Event, ps *player) error {
 	if amount.Sign() <= 0 {
 		return fmt.Errorf("%w: deposit amount not positive", ErrInvalidEvent)
 	}
-	if ps.ftd.IsZero() {
-		ps.ftd, ps.ftdAt = amount, e.At
-	}
 	ps.deps = append(ps.deps, dep{e.At, amount, e.ID})
 	return r.checkCPA(p, e, ps)
 }
@@ -322,9 +318,13 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 	if p.CPA == nil || ps.paidCPA {
 		return nil
 	}
+	var ftd dep // the first deposit not reversed
+	if len(ps.deps) > 0 {
+		ftd = ps.deps[0]
+	}
 	deposits := money.New(0, p.Currency)
 	for _, d := range ps.deps {
-		if p.CPA.Baseline.DepositWindow > 0 && d.at.Sub(ps.ftdAt) > p.CPA.Baseline.DepositWindow.Std() {
+		if p.CPA.Baseline.DepositWindow > 0 && d.at.Sub(ftd.at) > p.CPA.Baseline.DepositWindow.Std() {
 			continue
 		}
 		var err error
@@ -335,7 +335,7 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 	per := r.period(e.Affiliate, e.At)
 	l, err := p.CPALine(CPAInput{
 		Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Country: ps.country,
-		Registered: ps.registered, FTD: ps.ftd, Deposits: deposits, Wagered: ps.wagered, Rounds: ps.rounds,
+		Registered: ps.registered, FTD: ftd.amount, Deposits: deposits, Wagered: ps.wagered, Rounds: ps.rounds,
 		Verified: ps.verified, PeriodCount: per.cpaCount, PeriodTotal: per.cpaTotal, FX: e.FX,
 	})
 	switch {
