@@ -108,7 +108,8 @@
 // Repeated keys (also one field under two aliases), ';' separators, a form body repeating a
 // query key, bodies over MaxBodyBytes, queries over MaxQueryBytes or with more than
 // MaxParams parameters, amounts outside money's strict grammar, negative amounts outside a
-// reversal, event times that are not after 1970 and before 10000, and values that are
+// reversal (a reversal's amount is kept as its magnitude: Postback.Amount is never negative,
+// like a stored conversion's), event times that are not after 1970 and before 10000, and values that are
 // unfilled macros ({clickid}, {{x}}, #s2#, [[sub1]], [x], %x%, ${x}, (x)) are each rejected
 // with their own Reason, and nothing downstream is called. So is a value that a store would
 // refuse: a player ID, transaction ID, event or status over store.MaxKeyLen bytes or with

@@ -302,7 +302,8 @@ func TestParseQuery_Amounts(t *testing.T) {
 		{"0.5", "EUR", "ftd", "50 EUR"},
 		{"1500", "JPY", "ftd", "1500 JPY"},
 		{"1.234", "KWD", "ftd", "1234 KWD"},
-		{"-20.00", "EUR", "reversal", "-2000 EUR"},
+		{"-20.00", "EUR", "reversal", "2000 EUR"}, // a reversal's amount is its magnitude, whatever sign it is sent with
+		{"20.00", "EUR", "reversal", "2000 EUR"},
 		{"-20.00", "EUR", "ftd", ""},
 		{"10.005", "EUR", "ftd", ""},
 		{"1.5", "JPY", "ftd", ""},

@@ -94,7 +94,10 @@ type Postback struct {
 	// Status is the mapped status; OriginalStatus the value as sent, if any.
 	Status         event.Status
 	OriginalStatus string
-	// Amount is the amount and its currency; HasAmount reports whether one was sent.
+	// Amount is the amount and its currency; HasAmount reports whether one was sent. It is
+	// never negative: senders give a reversal's amount either sign, so a negative one (which
+	// only a reversal may send) is kept as its magnitude, and Event or Status says that it
+	// goes back. A store keeps conversion amounts the same way.
 	Amount    money.Amount
 	HasAmount bool
 	// TransactionID is the sender's ID of this conversion or event, the usual dedup key.

@@ -522,7 +522,8 @@ func (d *compiled) setEvent(pb *Postback, fv *fieldValues) *RejectError {
 }
 
 // setAmount sets the amount of pb, in the currency sent or the dialect's default, with the
-// grammar of package money; a negative amount only for a reversal. setEvent must have run.
+// grammar of package money. A negative amount is accepted only for a reversal, and kept as its
+// magnitude (see Postback.Amount). setEvent must have run.
 func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
 	cur := d.currency
 	if c := fv.v[fCurrency]; c != "" {
@@ -542,8 +543,13 @@ func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
 	if err != nil {
 		return fv.reject(ReasonBadAmount, fAmount, "", err)
 	}
-	if amt.Sign() < 0 && pb.Event != event.Reversal && pb.Status != event.StatusReversed {
-		return fv.reject(ReasonBadAmount, fAmount, "negative amount outside a reversal", nil)
+	if amt.Sign() < 0 {
+		if pb.Event != event.Reversal && pb.Status != event.StatusReversed {
+			return fv.reject(ReasonBadAmount, fAmount, "negative amount outside a reversal", nil)
+		}
+		if amt, err = amt.Neg(); err != nil {
+			return fv.reject(ReasonBadAmount, fAmount, "", err)
+		}
 	}
 	pb.Amount, pb.HasAmount = amt, true
 	return nil
