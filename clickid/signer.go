@@ -229,9 +229,9 @@ func (s *Signer) SignToken(t Token) (string, error) {
 }
 
 // VerifyToken checks a token made by [Signer.SignToken] with any of the Signer's keys and
-// returns its contents. Errors wrap [ErrSyntax] (not a token), [ErrUnknownKey] or
-// [ErrSignature] (a token changed anywhere after its version byte, or signed with another
-// secret).
+// returns its contents. Errors wrap [ErrSyntax] (not a token: a wrong length, alphabet,
+// version or layout, which a change to a length inside it also gives), [ErrUnknownKey] or
+// [ErrSignature] (a token changed, or signed with another secret).
 func (s *Signer) VerifyToken(signed string) (Token, error) {
 	if len(signed) < encodedLen(tokenMin) || len(signed) > encodedLen(tokenMax) {
 		return Token{}, errTokenLength
@@ -245,9 +245,18 @@ func (s *Signer) VerifyToken(signed string) (Token, error) {
 	if p[0] != tokenVersion {
 		return Token{}, fmt.Errorf("%w: unknown token version %d", ErrSyntax, p[0])
 	}
-	// The tag is the last tagLen bytes whatever the lengths inside say, so it is checked
-	// first: a token changed anywhere after its version byte, its length fields included, is
-	// ErrSignature (or ErrUnknownKey), never taken for something that is not a token.
+	// Layout: version, key ID, ID[16], len, affiliate, len, campaign, tag. A value that does
+	// not parse as one is ErrSyntax, not a token: the tag is checked only on something with a
+	// token's whole structure, so that another system's ID (a hex digest, say) that happens to
+	// begin like a token is not taken for a forged one.
+	affLen := int(p[18])
+	if 19+affLen+1+tagLen > n {
+		return Token{}, errTokenFormat
+	}
+	campLen := int(p[19+affLen])
+	if 19+affLen+1+campLen+tagLen != n {
+		return Token{}, errTokenFormat
+	}
 	if p[1] > MaxKeyID || s.keys[p[1]] == nil {
 		return Token{}, ErrUnknownKey
 	}
@@ -260,15 +269,6 @@ func (s *Signer) VerifyToken(signed string) (Token, error) {
 	k.pool.Put(m)
 	if !hmac.Equal(p[body:n], want[:]) {
 		return Token{}, ErrSignature
-	}
-	// Layout: version, key ID, ID[16], len, affiliate, len, campaign, tag.
-	affLen := int(p[18])
-	if 19+affLen+1+tagLen > n {
-		return Token{}, errTokenFormat
-	}
-	campLen := int(p[19+affLen])
-	if 19+affLen+1+campLen+tagLen != n {
-		return Token{}, errTokenFormat
 	}
 	t := Token{
 		ID:          ID(p[2:18]),

@@ -108,7 +108,8 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 		{"strict: foreign", strict, gclid, 0, postback.ReasonForeignClickID},
 		{"strict: token", strict, token, postback.ClickToken, ""},
 		{"strict: token in upper case", strict, strings.ToUpper(token), postback.ClickToken, ""},
-		{"strict: token, tampered", strict, tampered(token, 30), 0, postback.ReasonBadClickIDSig},
+		{"strict: token, tampered", strict, tampered(token, len(token)-3), 0, postback.ReasonBadClickIDSig},
+		{"strict: token, a length inside changed", strict, tampered(token, 30), 0, postback.ReasonForeignClickID},
 		{"strict: token of an unknown key", strict, otherToken, 0, postback.ReasonBadClickIDSig},
 		{"strict: token, truncated", strict, token[:len(token)-1], 0, postback.ReasonForeignClickID},
 
@@ -121,7 +122,8 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 		{"permissive: foreign", permissive, gclid, postback.ClickForeign, ""},
 		{"permissive: signed, truncated", permissive, signed[:len(signed)-1], postback.ClickForeign, ""},
 		{"permissive: signed, mistyped", permissive, tampered(signed, 5), 0, postback.ReasonBadClickIDSig},
-		{"permissive: token, tampered", permissive, tampered(token, 30), 0, postback.ReasonBadClickIDSig},
+		{"permissive: token, tampered", permissive, tampered(token, len(token)-3), 0, postback.ReasonBadClickIDSig},
+		{"permissive: token, a length inside changed: no token, so no claims", permissive, tampered(token, 30), postback.ClickForeign, ""},
 
 		// Signed IDs and tokens may each be left out.
 		{"signed IDs only: token", idsOnly, token, 0, postback.ReasonTokenClickID},
@@ -159,16 +161,29 @@ func TestParseQuery_ClickKinds(t *testing.T) {
 			}
 		})
 	}
-	// A token changed anywhere after its version byte fails its signature, whatever the
-	// policy: it is never taken for a foreign ID.
-	for i := 2; i < len(token)-1; i++ {
-		for _, src := range []*postback.Source{strict, permissive} {
-			_, err := src.ParseQuery("/p", "event=registration&click_id="+tampered(token, i))
+	// A token changed anywhere is refused by a strict source, and never yields a token's
+	// claims: it fails its signature, or (a length inside changed) is no token at all, which
+	// a permissive source keeps as an opaque foreign ID.
+	for i := range len(token) {
+		changed := tampered(token, i)
+		_, err := strict.ParseQuery("/p", "event=registration&click_id="+changed)
+		require.Contains(t, []postback.Reason{postback.ReasonBadClickIDSig, postback.ReasonForeignClickID}, postback.ReasonOf(err), "position %d", i)
+		pb, err := permissive.ParseQuery("/p", "event=registration&click_id="+changed)
+		if err != nil {
 			require.Equal(t, postback.ReasonBadClickIDSig, postback.ReasonOf(err), "position %d", i)
+			continue
 		}
+		require.Equal(t, postback.ClickForeign, pb.ClickKind, "position %d", i)
+		require.Empty(t, pb.TokenAffiliateID, "position %d", i)
 	}
+	// Another system's ID that merely begins like a token (1 in 64 hex digests do) is kept
+	// by a permissive source, not refused as a forged token.
+	digest := "07f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0f"
+	pb, err := permissive.ParseQuery("/p", "event=registration&click_id="+digest)
+	require.NoError(t, err)
+	require.Equal(t, postback.ClickForeign, pb.ClickKind)
 	// A token's affiliate comes from the token alone: no parameter sets it.
-	pb, err := strict.ParseQuery("/p", "event=registration&click_id="+signed+"&TokenAffiliateID=x&token_affiliate_id=y")
+	pb, err = strict.ParseQuery("/p", "event=registration&click_id="+signed+"&TokenAffiliateID=x&token_affiliate_id=y")
 	require.NoError(t, err)
 	require.Empty(t, pb.TokenAffiliateID)
 }
