@@ -97,7 +97,7 @@ type Conversion struct {
 	TransactionID  string          // the sender's transaction ID; optional
 	Amount         money.Amount    // the event's amount (a deposit, a purchase); the zero Amount if none; never negative
 	Status         event.Status    // required: the current status
-	OccurredAt     time.Time       // required: when the event happened, as the sender says
+	OccurredAt     time.Time       // when the event happened, as the sender said; zero if the sender did not say (see EventTime)
 	ReceivedAt     time.Time       // required: when the postback was received
 	Decision       Decision        // the attribution decision
 
@@ -105,6 +105,16 @@ type Conversion struct {
 	// starts it with Status at ReceivedAt (its own History is ignored) and ChangeStatus
 	// appends to it.
 	History []StatusChange
+}
+
+// EventTime returns the time the conversion is placed at: OccurredAt, when the sender said
+// when the event happened, else ReceivedAt. [ConversionStore.ListConversions] selects and
+// orders by it, and a Cursor of that listing carries it.
+func (c Conversion) EventTime() time.Time {
+	if c.OccurredAt.IsZero() {
+		return c.ReceivedAt
+	}
+	return c.OccurredAt
 }
 
 // SameContent reports whether c and o describe the same event: whether they say the same
@@ -116,6 +126,12 @@ type Conversion struct {
 // request says differently is never dropped silently. Received time, attribution and status
 // are not compared: they belong to the receiver, not to the event. A nil and an empty SubIDs
 // are the same.
+//
+// OccurredAt is compared as the sender sent it: two zero OccurredAt (a sender that sends no
+// event time, and its retry) are the same, so a retry received later is a duplicate; a zero
+// and a set OccurredAt differ. A pipeline passes on what the sender said and never fills in
+// a missing event time itself (the receive time differs on every retry): [Conversion.EventTime]
+// supplies one where a time is needed.
 func (c Conversion) SameContent(o Conversion) bool {
 	return c.Source == o.Source && c.Event == o.Event && c.ClickID == o.ClickID &&
 		c.ForeignClickID == o.ForeignClickID && slices.Equal(c.SubIDs, o.SubIDs) &&
@@ -245,9 +261,9 @@ type ChangeStatusParams struct {
 // ListConversionsParams is the argument of ConversionStore.ListConversions.
 type ListConversionsParams struct {
 	AffiliateID string
-	From, To    time.Time // occurred-at range [From, To); both required
-	After       Cursor    // occurred-at and ID of the last conversion seen
-	Limit       int
+	From, To    time.Time // range [From, To) of the conversions' EventTime; both required
+	After       Cursor    // the EventTime and ID of the last conversion seen
+	Limit       int       // 0 means 100; at most 1000
 }
 
 // LedgerTime names the time of a ledger line by which a listing selects and orders lines.
@@ -569,9 +585,6 @@ func (c Conversion) Validate() error {
 	}
 	if !c.Status.Valid() {
 		return invalid("conversion: unknown status %q", c.Status)
-	}
-	if err := checkTime("conversion: occurred at", c.OccurredAt); err != nil {
-		return err
 	}
 	return checkTime("conversion: received at", c.ReceivedAt)
 }

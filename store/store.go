@@ -127,9 +127,11 @@ type ConversionStore interface {
 	// delivery ID that exists already is ErrConflict. A refused change writes nothing.
 	ChangeStatus(ctx context.Context, p ChangeStatusParams) (Conversion, error)
 
-	// ListConversions returns the conversions of one affiliate that occurred in
-	// [p.From, p.To), ordered by occurred-at then ID, at most p.Limit of them (0 means 100;
-	// at most 1000), starting after p.After when it is set.
+	// ListConversions returns the conversions of one affiliate whose [Conversion.EventTime]
+	// (OccurredAt, or ReceivedAt for a conversion whose sender gave no event time) is in
+	// [p.From, p.To), ordered by that time then ID, at most p.Limit of them (0 means 100; at
+	// most 1000), starting after p.After (the EventTime and ID of the last conversion seen)
+	// when it is set.
 	ListConversions(ctx context.Context, p ListConversionsParams) ([]Conversion, error)
 }
 

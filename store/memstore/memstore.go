@@ -391,13 +391,14 @@ func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsPara
 	s.mu.RLock()
 	var out []store.Conversion
 	for _, c := range s.conversions {
-		if c.AffiliateID == p.AffiliateID && !c.OccurredAt.Before(from) && c.OccurredAt.Before(to) && after(c.OccurredAt, c.ID, p.After) {
+		t := c.EventTime()
+		if c.AffiliateID == p.AffiliateID && !t.Before(from) && t.Before(to) && after(t, c.ID, p.After) {
 			out = append(out, cloneConversion(c))
 		}
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(out, func(a, b store.Conversion) int {
-		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), slices.Compare(a.ID[:], b.ID[:]))
+		return cmp.Or(a.EventTime().Compare(b.EventTime()), slices.Compare(a.ID[:], b.ID[:]))
 	})
 	return truncate(out, store.ListLimit(p.Limit, 100)), nil
 }

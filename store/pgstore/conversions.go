@@ -255,7 +255,12 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 	return out, err
 }
 
-// ListConversions implements [store.ConversionStore].
+// eventTime is a conversion's store.Conversion.EventTime in SQL: occurred_at, NULL when the
+// sender gave no event time, else received_at. The index conversions_affiliate_event_time is
+// on this very expression, which a query must spell the same to use it.
+const eventTime = "coalesce(occurred_at, received_at)"
+
+// ListConversions implements [store.ConversionStore], by [store.Conversion.EventTime].
 func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsParams) ([]store.Conversion, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -263,7 +268,7 @@ func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsPara
 	var out []store.Conversion
 	err := s.run(ctx, read, func(db dbtx) error {
 		var err error
-		if out, err = listOfAffiliate(ctx, db, s.prefix, conversions, "occurred_at", p.AffiliateID, p.From, p.To, p.After, p.Limit); err != nil {
+		if out, err = listOfAffiliate(ctx, db, s.prefix, conversions, eventTime, p.AffiliateID, p.From, p.To, p.After, p.Limit); err != nil {
 			return err
 		}
 		return s.loadHistory(ctx, db, out)

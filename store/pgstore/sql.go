@@ -252,8 +252,8 @@ func (w *stmt) page(col string, c store.Cursor, from time.Time, limit int) {
 }
 
 // listOfAffiliate lists the rows of t (in the schema prefix p) of one affiliate whose column
-// col is in [from, to), ordered by (col, id), a page of at most limit (0 means 100) after the
-// cursor c.
+// col (or expression, spelled as its index spells it) is in [from, to), ordered by (col, id),
+// a page of at most limit (0 means 100) after the cursor c.
 func listOfAffiliate[T any](ctx context.Context, db dbtx, p string, t *table[T], col, affiliate string,
 	from, to time.Time, c store.Cursor, limit int) ([]T, error) {
 	var w stmt

@@ -99,6 +99,13 @@ func (s suite) paging(t *testing.T) {
 		var want []keyed
 		for i, occurred := range pagingTimes() {
 			p := conversionFor(fmt.Sprintf("k%d", i), "aff-1", occurred)
+			if i%3 == 1 {
+				// No event time: placed at its ReceivedAt, which a received time that
+				// sorts elsewhere (a day after the others) would betray if it were used.
+				p.Conversion.OccurredAt, p.Conversion.ReceivedAt = time.Time{}, occurred
+			} else {
+				p.Conversion.ReceivedAt = occurred.Add(24 * time.Hour)
+			}
 			_, err := st.RecordConversion(ctx(t), p)
 			require.NoError(t, err, "rule: a valid conversion is recorded")
 			want = append(want, keyed{store.NormalizeTime(occurred), p.Conversion.ID})
@@ -111,7 +118,7 @@ func (s suite) paging(t *testing.T) {
 		}
 		checkPaging(t, "ListConversions", order(want), func(after store.Cursor, limit int) ([]store.Conversion, error) {
 			return st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: from, To: to, After: after, Limit: limit})
-		}, func(c store.Conversion) keyed { return keyed{c.OccurredAt, c.ID} })
+		}, func(c store.Conversion) keyed { return keyed{c.EventTime(), c.ID} })
 	})
 	t.Run("ListLedgerLines", func(t *testing.T) {
 		t.Parallel()

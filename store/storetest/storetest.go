@@ -440,6 +440,43 @@ func (s suite) conversions(t *testing.T) {
 		_, err = st.GetDelivery(ctx(t), retry.Deliveries[0].ID)
 		require.ErrorIs(t, err, store.ErrNotFound, "rule: a duplicate writes no delivery")
 	})
+	t.Run("NoEventTime", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		// A sender that gives no event time: the conversion keeps OccurredAt zero, as sent.
+		first := conversionFor("no-time", "aff-1", base)
+		first.Conversion.OccurredAt = time.Time{}
+		stored, err := st.RecordConversion(ctx(t), first)
+		require.NoError(t, err, "rule: a conversion without an event time (zero OccurredAt) is valid")
+		require.True(t, stored.OccurredAt.IsZero(), "rule: a conversion without an event time reads back without one")
+		require.Equal(t, at(2*time.Second), stored.EventTime(), "rule: a conversion without an event time is placed at its ReceivedAt")
+		got, err := st.GetConversion(ctx(t), first.Conversion.ID)
+		require.NoError(t, err, "rule: a valid GetConversion succeeds")
+		require.Equal(t, stored, got, "rule: GetConversion returns what RecordConversion stored, OccurredAt zero")
+
+		// The sender's retry, received 30 seconds later, says the same: a duplicate.
+		retry := conversionFor("no-time", "aff-1", base)
+		retry.Conversion.PlayerID = first.Conversion.PlayerID
+		retry.Conversion.OccurredAt = time.Time{}
+		retry.Conversion.ReceivedAt = first.Conversion.ReceivedAt.Add(30 * time.Second)
+		dup, err := st.RecordConversion(ctx(t), retry)
+		require.ErrorIs(t, err, store.ErrDuplicate, "rule: a retry without an event time, received later, is ErrDuplicate")
+		require.Equal(t, stored, dup, "rule: a duplicate returns the stored original, received at the first arrival")
+
+		// A record of the key that now gives an event time says something else: a conflict.
+		timed := conversionFor("no-time", "aff-1", base)
+		timed.Conversion.PlayerID = first.Conversion.PlayerID
+		timed.Conversion.OccurredAt = first.Conversion.ReceivedAt
+		_, err = st.RecordConversion(ctx(t), timed)
+		require.ErrorIs(t, err, store.ErrConflict, "rule: a set OccurredAt differs from a zero one, even if equal to the ReceivedAt")
+
+		listed, err := st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: at(2 * time.Second), To: at(3 * time.Second)})
+		require.NoError(t, err, "rule: a valid ListConversions succeeds")
+		require.Equal(t, []store.Conversion{stored}, listed, "rule: a conversion without an event time is listed at its ReceivedAt")
+		none, err := st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base})
+		require.NoError(t, err, "rule: a valid ListConversions succeeds")
+		require.Empty(t, none, "rule: a conversion without an event time is listed at its ReceivedAt, nowhere else")
+	})
 	t.Run("ConflictReturnsOriginal", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
@@ -456,6 +493,7 @@ func (s suite) conversions(t *testing.T) {
 			"SubIDCount":   func(c *store.Conversion) { c.SubIDs = []string{"sub-a", "", "sub-c", ""} },
 			"NoSubIDs":     func(c *store.Conversion) { c.SubIDs = nil },
 			"OccurredAt":   func(c *store.Conversion) { c.OccurredAt = c.OccurredAt.Add(time.Microsecond) },
+			"NoOccurredAt": func(c *store.Conversion) { c.OccurredAt = time.Time{} },
 		} {
 			p := conversionFor("k1", "aff-1", base)
 			p.Conversion.PlayerID = first.Conversion.PlayerID
@@ -493,7 +531,6 @@ func (s suite) conversions(t *testing.T) {
 			"NegativeAmount":         func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(-1, money.EUR) },
 			"AmountWithoutCurrency":  func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(100, 0) },
 			"UnknownStatus":          func(p *store.RecordConversionParams) { p.Conversion.Status = "maybe" },
-			"NoOccurredAt":           func(p *store.RecordConversionParams) { p.Conversion.OccurredAt = time.Time{} },
 			"NoReceivedAt":           func(p *store.RecordConversionParams) { p.Conversion.ReceivedAt = time.Time{} },
 			"LedgerOfOtherConv":      func(p *store.RecordConversionParams) { p.Ledger[0].ConversionID = uuid.New() },
 			"NegativeAccrual":        func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
@@ -649,9 +686,9 @@ func (s suite) conversions(t *testing.T) {
 		require.Len(t, all, 5, "rule: the range is [From, To): the conversion at To and the one before From are excluded, other affiliates too")
 		for i := 1; i < len(all); i++ {
 			prev, cur := all[i-1], all[i]
-			ordered := prev.OccurredAt.Before(cur.OccurredAt) ||
-				(prev.OccurredAt.Equal(cur.OccurredAt) && string(prev.ID[:]) < string(cur.ID[:]))
-			require.True(t, ordered, "rule: conversions are ordered by occurred-at, then ID")
+			ordered := prev.EventTime().Before(cur.EventTime()) ||
+				(prev.EventTime().Equal(cur.EventTime()) && string(prev.ID[:]) < string(cur.ID[:]))
+			require.True(t, ordered, "rule: conversions are ordered by event time, then ID")
 		}
 
 		_, err = st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: to, To: from})
