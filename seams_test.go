@@ -100,7 +100,7 @@ func TestSeams_EveryEventTypeFlowsThrough(t *testing.T) {
 		require.NoError(t, err, "rule: the store accepts every postback that parsing accepts (%s)", ty)
 		require.Equal(t, ty, c.Event, "rule: the store keeps the event's name")
 
-		ev := commission.Event{ID: pb.TransactionID, Kind: pb.Event, At: pb.OccurredAt, Affiliate: c.AffiliateID, Player: pb.PlayerID, Amount: pb.Amount}
+		ev := commission.Event{ID: pb.TransactionID, Type: pb.Event, At: pb.OccurredAt, AffiliateID: c.AffiliateID, PlayerID: pb.PlayerID, Amount: pb.Amount}
 		switch ty {
 		case event.Reversal:
 			ev.Reverses = "TX-2" // the FTD, and its CPA
@@ -124,10 +124,10 @@ func TestSeams_EveryEventTypeFlowsThrough(t *testing.T) {
 	earned := map[event.Type]bool{}
 	kinds := map[string]event.Type{}
 	for _, e := range events {
-		kinds[e.ID] = e.Kind
+		kinds[e.ID] = e.Type
 	}
 	for _, l := range res.Ledger {
-		earned[kinds[l.Event]] = true
+		earned[kinds[l.EventID]] = true
 	}
 	for _, ty := range []event.Type{event.FTD, event.Purchase, event.Trade, event.Funded, event.Adjustment, event.Reversal, event.Refund} {
 		require.True(t, earned[ty], "rule: commission reads postback's %q as the event it names (no line came of it)", ty)

@@ -17,18 +17,18 @@ import (
 // detail a line keeps for Explain included.
 func TestCalculators_NoAllocs(t *testing.T) {
 	cpa := cpaPlan()
-	cpaIn := commission.CPAInput{Affiliate: "a", Player: "p", Event: "d", At: day(3), Country: "DE", Registered: day(0),
+	cpaIn := commission.CPAInput{AffiliateID: "a", PlayerID: "p", EventID: "d", At: day(3), Country: "DE", Registered: day(0),
 		FTD: eur("50"), Deposits: eur("80"), Wagered: eur("300"), Rounds: 40, Verified: true}
 	rs := tiered(true)
 	rs.RevShare.NGR, rs.RevShare.AdminFee = mga, money.MustParseRate("5%")
 	rev := commission.Revenue{GGR: eur("84000.17"), Bonuses: eur("1000"), Deposits: eur("20000"), Withdrawals: eur("8000")}
-	rsIn := commission.RevShareInput{Affiliate: "a", Players: 1, Revenue: &rev, NGR: eur("12345.67"), CarryIn: eur("-100")}
+	rsIn := commission.RevShareInput{AffiliateID: "a", Players: 1, Revenue: &rev, NGR: eur("12345.67"), CarryIn: eur("-100")}
 	ib := ibPlan()
-	trade := commission.TradeInput{Affiliate: "ib1", Player: "c", Event: "t", At: day(2), PeriodLots: money.MustParseRate("150"),
+	trade := commission.TradeInput{AffiliateID: "ib1", PlayerID: "c", EventID: "t", At: day(2), PeriodLots: money.MustParseRate("150"),
 		Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.3"), Cent: true, Open: day(1), Close: day(2),
 			Spread: money.MustParseRate("0.0005"), AvgSpread: money.MustParseRate("0.0001")}}
 	prop := commission.Plan{ID: "prop", Currency: money.USD, Prop: &commission.Prop{SizeRate: money.MustParseRate("0.1%")}}
-	buy := commission.PurchaseInput{Affiliate: "a", Player: "p", Event: "b", At: day(1), Price: usd("500"), AccountSize: usd("100000"), First: true}
+	buy := commission.PurchaseInput{AffiliateID: "a", PlayerID: "p", EventID: "b", At: day(1), Price: usd("500"), AccountSize: usd("100000"), First: true}
 	for name, f := range map[string]func(){
 		"CPALine":        func() { _, _ = cpa.CPALine(cpaIn) },
 		"CPALine unpaid": func() { in := cpaIn; in.Verified = false; _, _ = cpa.CPALine(in) },

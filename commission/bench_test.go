@@ -19,7 +19,7 @@ func BenchmarkCPA(b *testing.B) {
 	b.ReportAllocs()
 	p := cpaPlan()
 	in := commission.CPAInput{
-		Affiliate: "aff-1", Player: "player-1", Event: "dep-1", At: day(3), Country: "DE", Registered: day(0),
+		AffiliateID: "aff-1", PlayerID: "player-1", EventID: "dep-1", At: day(3), Country: "DE", Registered: day(0),
 		FTD: eur("50"), Deposits: eur("80"), Wagered: eur("300"), Rounds: 40, Verified: true, PeriodCount: 12, PeriodTotal: eur("1200"),
 	}
 	for b.Loop() {
@@ -59,7 +59,7 @@ func BenchmarkRevShareTiered(b *testing.B) {
 	p.RevShare.NGR = mga
 	p.RevShare.AdminFee = money.MustParseRate("5%")
 	rev := commission.Revenue{GGR: eur("84000.17"), Bonuses: eur("1000"), Deposits: eur("20000"), Withdrawals: eur("8000")}
-	in := commission.RevShareInput{Affiliate: "aff-1", Players: 1, CarryIn: eur("-100")}
+	in := commission.RevShareInput{AffiliateID: "aff-1", Players: 1, CarryIn: eur("-100")}
 	for b.Loop() {
 		ngr, err := p.NGR(&rev)
 		if err != nil {
@@ -131,8 +131,8 @@ func BenchmarkStatement(b *testing.B) {
 		id := strconv.Itoa(i)
 		at := day(i % 28).Add(time.Duration(i) * time.Second)
 		evs = append(evs,
-			commission.Event{ID: "d" + id, Kind: event.Deposit, At: at, Affiliate: "aff", Player: id, Amount: money.New(int64(1000+i), money.EUR)},
-			commission.Event{ID: "r" + id, Kind: event.Revenue, At: at.Add(time.Hour), Affiliate: "aff", Player: id,
+			commission.Event{ID: "d" + id, Type: event.Deposit, At: at, AffiliateID: "aff", PlayerID: id, Amount: money.New(int64(1000+i), money.EUR)},
+			commission.Event{ID: "r" + id, Type: event.Revenue, At: at.Add(time.Hour), AffiliateID: "aff", PlayerID: id,
 				Revenue: commission.Revenue{GGR: money.New(int64(i*37%50_000-10_000), money.EUR), Bonuses: money.New(int64(i%500), money.EUR)}})
 	}
 	for b.Loop() {
@@ -147,7 +147,7 @@ func BenchmarkStatement(b *testing.B) {
 func BenchmarkRevShareLine(b *testing.B) {
 	b.ReportAllocs()
 	p := tiered(false)
-	in := commission.RevShareInput{Affiliate: "aff-1", Players: 1, NGR: eur("12345.67"), CarryIn: eur("-100")}
+	in := commission.RevShareInput{AffiliateID: "aff-1", Players: 1, NGR: eur("12345.67"), CarryIn: eur("-100")}
 	for b.Loop() {
 		l, _, err := p.RevShareLine(in)
 		if err != nil || l.Amount.Minor() != 367_370 {
@@ -182,7 +182,7 @@ func BenchmarkBaselineBigRatRevShareLine(b *testing.B) {
 func BenchmarkTrade(b *testing.B) {
 	b.ReportAllocs()
 	p := ibPlan()
-	in := commission.TradeInput{Affiliate: "ib1", Player: "c", Event: "t", At: day(2), PeriodLots: money.MustParseRate("150"),
+	in := commission.TradeInput{AffiliateID: "ib1", PlayerID: "c", EventID: "t", At: day(2), PeriodLots: money.MustParseRate("150"),
 		Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.3"), Open: day(1), Close: day(2),
 			Spread: money.MustParseRate("0.0005"), AvgSpread: money.MustParseRate("0.0001")}}
 	for b.Loop() {

@@ -10,11 +10,11 @@ import (
 // CPAInput is what the CPA calculator needs: the player's facts so far, in the plan's
 // currency, and what the affiliate already earned from CPA in the current period.
 type CPAInput struct {
-	Affiliate string
-	Player    string
-	// Event is the event being checked (the deposit, wager or verification that may
+	AffiliateID string
+	PlayerID    string
+	// EventID is the event being checked (the deposit, wager or verification that may
 	// qualify the player), and At its time.
-	Event string
+	EventID string
 	At    time.Time
 	// Country is the player's ISO 3166 alpha-2 country.
 	Country string
@@ -65,7 +65,7 @@ const (
 // the (PeriodCount+1)-th CPA of the period if there are tiers, else CPA.Amount. A CPA that
 // would exceed the period's amount cap is not paid. CPALine does not allocate.
 func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
-	p.unpaidCPA(&l, in.Affiliate, in.Player, in.Event, in.At, in.FX)
+	p.unpaidCPA(&l, in.AffiliateID, in.PlayerID, in.EventID, in.At, in.FX)
 	c := p.CPA
 	if c == nil {
 		l.Reason = reasonNoCPA
@@ -73,7 +73,7 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 	}
 	for _, a := range [...]money.Amount{in.FTD, in.Deposits, in.Wagered, in.PeriodTotal} {
 		if a.Currency() != p.Currency && !(a.Currency() == 0 && a.IsZero()) {
-			return Line{}, fmt.Errorf("%w: plan %q pays in %s, player %s has amounts in %s", ErrCurrency, p.ID, p.Currency, in.Player, a.Currency())
+			return Line{}, fmt.Errorf("%w: plan %q pays in %s, player %s has amounts in %s", ErrCurrency, p.ID, p.Currency, in.PlayerID, a.Currency())
 		}
 	}
 	b := &c.Baseline
@@ -134,7 +134,7 @@ func (p *Plan) CPALine(in CPAInput) (l Line, err error) {
 // unpaidCPA sets the fields of a CPA line that pays nothing, as CPALine returns it before it
 // sets the Reason (or pays).
 func (p *Plan) unpaidCPA(l *Line, affiliate, player, event string, at time.Time, fx *money.ExchangeRate) {
-	l.Kind, l.Rule, l.Plan, l.Affiliate, l.Player, l.Event = KindAccrual, RuleCPA, p.ID, affiliate, player, event
+	l.Kind, l.Rule, l.Plan, l.AffiliateID, l.PlayerID, l.EventID = KindAccrual, RuleCPA, p.ID, affiliate, player, event
 	l.At, l.Payable, l.Mode, l.FX = at, at, p.Rounding, fx
 	l.Amount, l.Base = money.New(0, p.Currency), money.New(0, p.Currency)
 }

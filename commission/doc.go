@@ -47,7 +47,7 @@
 //	res, err := commission.Replay(prog, events, nil)
 //	...
 //	for _, s := range res.Statements {
-//		fmt.Println(s.Affiliate, s.Period, s.Total) // and s.Lines[i].Explain() for the why
+//		fmt.Println(s.AffiliateID, s.Period, s.Total) // and s.Lines[i].Explain() for the why
 //	}
 //
 // # Concurrency

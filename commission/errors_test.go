@@ -33,17 +33,17 @@ func TestErrors(t *testing.T) {
 		return err
 	}
 	rev := func(id string, d int, ggr money.Amount) commission.Event {
-		return commission.Event{ID: id, Kind: event.Revenue, At: day(d), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: ggr}}
+		return commission.Event{ID: id, Type: event.Revenue, At: day(d), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: ggr}}
 	}
 	for name, err := range map[string]error{
 		"invalid plan":    (&commission.Plan{ID: "x"}).Validate(),
 		"invalid program": (&commission.Program{}).Validate(),
-		"no plan":         replay(rs, commission.Event{ID: "e", Kind: event.Deposit, At: t0.AddDate(-1, 0, 0), Affiliate: "a", Amount: eur("1")}),
-		"currency":        replay(cpaPlan(), commission.Event{ID: "e", Kind: event.Deposit, At: day(1), Affiliate: "a", Amount: usd("1")}),
-		"invalid event":   replay(rs, commission.Event{ID: "e", Kind: event.Reversal, At: day(1), Affiliate: "a", Reverses: "nothing"}),
+		"no plan":         replay(rs, commission.Event{ID: "e", Type: event.Deposit, At: t0.AddDate(-1, 0, 0), AffiliateID: "a", Amount: eur("1")}),
+		"currency":        replay(cpaPlan(), commission.Event{ID: "e", Type: event.Deposit, At: day(1), AffiliateID: "a", Amount: usd("1")}),
+		"invalid event":   replay(rs, commission.Event{ID: "e", Type: event.Reversal, At: day(1), AffiliateID: "a", Reverses: "nothing"}),
 		"duplicate event": replay(rs, rev("e", 1, eur("1")), rev("e", 2, eur("1"))),
 		"settle overflow": replay(rs, rev("e", 1, big), rev("f", 2, eur("1"))),
-		"tree overflow":   replay(ib, commission.Event{ID: "t", Kind: event.Trade, At: day(1), Affiliate: "a", Trade: commission.Trade{Lots: money.MustParseRate("2")}}),
+		"tree overflow":   replay(ib, commission.Event{ID: "t", Type: event.Trade, At: day(1), AffiliateID: "a", Trade: commission.Trade{Lots: money.MustParseRate("2")}}),
 		"compare": func() error {
 			_, _, err := commission.Compare(program(rs), &commission.Program{}, nil, nil)
 			return err
@@ -53,7 +53,7 @@ func TestErrors(t *testing.T) {
 			_, err := commission.Statements(&commission.Program{Period: "year"}, nil, nil)
 			return err
 		}(),
-		"mixed statement": statementsOf(commission.Line{Affiliate: "a", At: day(1), Payable: day(1), Amount: eur("1")}, commission.Line{Affiliate: "a", At: day(1), Payable: day(1), Amount: usd("1")}),
+		"mixed statement": statementsOf(commission.Line{AffiliateID: "a", At: day(1), Payable: day(1), Amount: eur("1")}, commission.Line{AffiliateID: "a", At: day(1), Payable: day(1), Amount: usd("1")}),
 		"line kind":       json.Unmarshal([]byte(`{"kind":"bonus"}`), &commission.Line{}),
 		"line rule":       json.Unmarshal([]byte(`{"kind":"accrual","rule":"bonus"}`), &commission.Line{}),
 		"line detail":     json.Unmarshal([]byte(`{"kind":"accrual","detail":{"ngr":5}}`), &commission.Line{}),

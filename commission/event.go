@@ -8,9 +8,9 @@ import (
 )
 
 // Event is one input of the engine: something a player did, at a time, brought by an
-// affiliate. Fields that do not apply to the Kind are ignored.
+// affiliate. Fields that do not apply to the Type are ignored.
 //
-// Kind is one of the event types of package event, which commission reads as follows:
+// Type is one of the event types of package event, which commission reads as follows:
 //   - event.Registration: a sign-up; Country and Verified may be set.
 //   - event.Verification: the player passed KYC.
 //   - event.Deposit: a deposit of Amount, positive. commission counts which deposit is the first
@@ -39,14 +39,14 @@ import (
 type Event struct {
 	// ID identifies the event (the operator's transaction ID); reversals refer to it.
 	ID string `json:"id"`
-	// Kind is what happened.
-	Kind event.Type `json:"kind"`
+	// Type is what happened.
+	Type event.Type `json:"type"`
 	// At is when it happened. Plans, periods, windows and holds are all evaluated at At.
 	At time.Time `json:"at"`
-	// Affiliate is the affiliate the player is attributed to.
-	Affiliate string `json:"affiliate"`
-	// Player identifies the player (or trader).
-	Player string `json:"player"`
+	// AffiliateID is the affiliate the player is attributed to.
+	AffiliateID string `json:"affiliate"`
+	// PlayerID identifies the player (or trader).
+	PlayerID string `json:"player"`
 	// Country is the player's ISO 3166 alpha-2 country, set on registration.
 	Country string `json:"country,omitempty"`
 	// Verified, on a registration, says the player is already verified.

@@ -27,21 +27,21 @@ func TestReplay_FTDIsADeposit(t *testing.T) {
 		want   []string
 	}{
 		{"an FTD qualifies as the first deposit", []commission.Event{
-			{ID: "f", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("60")},
+			{ID: "f", Type: event.FTD, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("60")},
 		}, []string{"accrual cpa a 100.00 EUR"}},
 		{"an FTD after a deposit is a further deposit", []commission.Event{
-			{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")},
-			{ID: "f", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("50")},
+			{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("10")},
+			{ID: "f", Type: event.FTD, At: day(2), AffiliateID: "a", PlayerID: "p", Amount: eur("50")},
 		}, nil},
 		{"a charged-back FTD is no longer the first deposit", []commission.Event{
-			{ID: "f", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("50")},
-			{ID: "cb", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "f"},
-			{ID: "d", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")},
-			{ID: "d2", Kind: event.Deposit, At: day(4), Affiliate: "a", Player: "p", Amount: eur("60")},
+			{ID: "f", Type: event.FTD, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("50")},
+			{ID: "cb", Type: event.Reversal, At: day(2), AffiliateID: "a", PlayerID: "p", Reverses: "f"},
+			{ID: "d", Type: event.Deposit, At: day(3), AffiliateID: "a", PlayerID: "p", Amount: eur("10")},
+			{ID: "d2", Type: event.Deposit, At: day(4), AffiliateID: "a", PlayerID: "p", Amount: eur("60")},
 		}, nil},
 		{"a second FTD counts towards the deposits", []commission.Event{
-			{ID: "f1", Kind: event.FTD, At: day(1), Affiliate: "a", Player: "p", Amount: eur("30")},
-			{ID: "f2", Kind: event.FTD, At: day(2), Affiliate: "a", Player: "p", Amount: eur("30")},
+			{ID: "f1", Type: event.FTD, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("30")},
+			{ID: "f2", Type: event.FTD, At: day(2), AffiliateID: "a", PlayerID: "p", Amount: eur("30")},
 		}, []string{"accrual cpa a 100.00 EUR"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,15 +61,15 @@ func TestReplay_EveryEventType(t *testing.T) {
 	for _, typ := range append(event.Types(), "network_goal_7") {
 		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
-			e := commission.Event{ID: "e", Kind: typ, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10"),
+			e := commission.Event{ID: "e", Type: typ, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("10"),
 				Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1")}}
 			evs := []commission.Event{e}
 			switch typ {
 			case event.Reversal, event.Refund, event.Reset:
-				evs = []commission.Event{{ID: "b", Kind: event.Purchase, At: day(0), Affiliate: "a", Player: "p", Amount: eur("10")}, e}
+				evs = []commission.Event{{ID: "b", Type: event.Purchase, At: day(0), AffiliateID: "a", PlayerID: "p", Amount: eur("10")}, e}
 				evs[1].Reverses = "b"
 			case event.Conversion, "network_goal_7":
-				evs = append(evs, commission.Event{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "e"})
+				evs = append(evs, commission.Event{ID: "x", Type: event.Reversal, At: day(2), AffiliateID: "a", PlayerID: "p", Reverses: "e"})
 			}
 			res, err := commission.Replay(program(p), evs, nil)
 			require.NoError(t, err)
@@ -78,7 +78,7 @@ func TestReplay_EveryEventType(t *testing.T) {
 			}
 		})
 	}
-	_, err := commission.Replay(program(p), []commission.Event{{ID: "e", At: day(1), Affiliate: "a", Player: "p"}}, nil)
+	_, err := commission.Replay(program(p), []commission.Event{{ID: "e", At: day(1), AffiliateID: "a", PlayerID: "p"}}, nil)
 	require.ErrorIs(t, err, commission.ErrInvalidEvent, "an event without a kind")
 }
 
@@ -114,16 +114,16 @@ func TestReplay_RefusesNegativeActivity(t *testing.T) {
 		IB:   &commission.IB{Symbols: []commission.SymbolRate{{PerLot: eur("5")}}},
 		Prop: &commission.Prop{Rate: money.MustParseRate("10%")}}
 	for name, e := range map[string]commission.Event{
-		"deposit":      {Kind: event.Deposit, Amount: eur("-10")},
-		"zero deposit": {Kind: event.FTD},
-		"wager":        {Kind: event.Wager, Amount: eur("-10")},
-		"rounds":       {Kind: event.Wager, Amount: eur("10"), Rounds: -1},
-		"trade":        {Kind: event.Trade, Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("-1")}},
-		"no lots":      {Kind: event.Trade, Trade: commission.Trade{Symbol: "EURUSD"}},
-		"price":        {Kind: event.Purchase, Amount: eur("-99")},
-		"account size": {Kind: event.Purchase, Amount: eur("99"), AccountSize: eur("-1")},
+		"deposit":      {Type: event.Deposit, Amount: eur("-10")},
+		"zero deposit": {Type: event.FTD},
+		"wager":        {Type: event.Wager, Amount: eur("-10")},
+		"rounds":       {Type: event.Wager, Amount: eur("10"), Rounds: -1},
+		"trade":        {Type: event.Trade, Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("-1")}},
+		"no lots":      {Type: event.Trade, Trade: commission.Trade{Symbol: "EURUSD"}},
+		"price":        {Type: event.Purchase, Amount: eur("-99")},
+		"account size": {Type: event.Purchase, Amount: eur("99"), AccountSize: eur("-1")},
 	} {
-		e.ID, e.At, e.Affiliate, e.Player = "e", day(1), "a", "p"
+		e.ID, e.At, e.AffiliateID, e.PlayerID = "e", day(1), "a", "p"
 		_, err := commission.Replay(program(p), []commission.Event{e}, nil)
 		require.ErrorIs(t, err, commission.ErrInvalidEvent, name)
 	}
@@ -137,13 +137,13 @@ func TestReplay_ReversalsAreNegative(t *testing.T) {
 	p := commission.Plan{ID: "p", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100")},
 		Prop: &commission.Prop{Amount: eur("50"), ClawbackRefund: true, ClawbackReset: true}}
 	base := []commission.Event{
-		{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("10")},
-		{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "d"},
-		{ID: "adj", Kind: event.Adjustment, At: day(2), Affiliate: "a", Amount: eur("-2.50")},
-		{ID: "b1", Kind: event.Purchase, At: day(2), Affiliate: "a", Player: "q", Amount: eur("99")},
-		{ID: "b2", Kind: event.Purchase, At: day(2), Affiliate: "a", Player: "r", Amount: eur("99")},
-		{ID: "ref", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "q", Reverses: "b1"},
-		{ID: "rst", Kind: event.Reset, At: day(3), Affiliate: "a", Player: "r", Reverses: "b2"},
+		{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("10")},
+		{ID: "x", Type: event.Reversal, At: day(2), AffiliateID: "a", PlayerID: "p", Reverses: "d"},
+		{ID: "adj", Type: event.Adjustment, At: day(2), AffiliateID: "a", Amount: eur("-2.50")},
+		{ID: "b1", Type: event.Purchase, At: day(2), AffiliateID: "a", PlayerID: "q", Amount: eur("99")},
+		{ID: "b2", Type: event.Purchase, At: day(2), AffiliateID: "a", PlayerID: "r", Amount: eur("99")},
+		{ID: "ref", Type: event.Refund, At: day(3), AffiliateID: "a", PlayerID: "q", Reverses: "b1"},
+		{ID: "rst", Type: event.Reset, At: day(3), AffiliateID: "a", PlayerID: "r", Reverses: "b2"},
 	}
 	res, err := commission.Replay(program(p), base, nil)
 	require.NoError(t, err)
@@ -154,7 +154,7 @@ func TestReplay_ReversalsAreNegative(t *testing.T) {
 	}
 	for _, id := range []string{"x", "adj", "ref", "rst"} {
 		evs := append(append([]commission.Event(nil), base...),
-			commission.Event{ID: "undo", Kind: event.Reversal, At: day(5), Affiliate: "a", Reverses: id})
+			commission.Event{ID: "undo", Type: event.Reversal, At: day(5), AffiliateID: "a", Reverses: id})
 		_, err := commission.Replay(program(p), evs, nil)
 		require.ErrorIs(t, err, commission.ErrInvalidEvent, "a reversal of %s", id)
 		require.ErrorContains(t, err, "correct it with an adjustment")

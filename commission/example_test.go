@@ -31,7 +31,7 @@ func ExamplePlan_RevShareLine() {
 		Deposits: money.MustParse("9000", money.EUR), Withdrawals: money.MustParse("3000", money.EUR),
 	}
 	ngr, _ := plan.NGR(&rev)
-	line, _, _ := plan.RevShareLine(commission.RevShareInput{Affiliate: "aff-7", Players: 1, NGR: ngr, Revenue: &rev})
+	line, _, _ := plan.RevShareLine(commission.RevShareInput{AffiliateID: "aff-7", Players: 1, NGR: ngr, Revenue: &rev})
 	fmt.Println(ngr, "→", line.Amount)
 	fmt.Print(line.Explain())
 	// Output:
@@ -52,26 +52,26 @@ func ExampleReplay() {
 	}
 	prog := &commission.Program{Zone: "Europe/Malta", Default: []commission.Version{{From: start, Plan: plan}}}
 	events := []commission.Event{
-		{ID: "dep-1", Kind: event.Deposit, At: start.Add(24 * time.Hour), Affiliate: "aff-1", Player: "p1", Amount: eur("50")},
-		{ID: "dep-2", Kind: event.FTD, At: start.Add(48 * time.Hour), Affiliate: "aff-1", Player: "p2", Amount: eur("10")},
-		{ID: "rev-3", Kind: event.Revenue, At: start.AddDate(0, 0, 20), Affiliate: "aff-1", Player: "p1",
+		{ID: "dep-1", Type: event.Deposit, At: start.Add(24 * time.Hour), AffiliateID: "aff-1", PlayerID: "p1", Amount: eur("50")},
+		{ID: "dep-2", Type: event.FTD, At: start.Add(48 * time.Hour), AffiliateID: "aff-1", PlayerID: "p2", Amount: eur("10")},
+		{ID: "rev-3", Type: event.Revenue, At: start.AddDate(0, 0, 20), AffiliateID: "aff-1", PlayerID: "p1",
 			Revenue: commission.Revenue{GGR: eur("-400")}},
-		{ID: "rev-4", Kind: event.Revenue, At: start.AddDate(0, 1, 10), Affiliate: "aff-1", Player: "p1",
+		{ID: "rev-4", Type: event.Revenue, At: start.AddDate(0, 1, 10), AffiliateID: "aff-1", PlayerID: "p1",
 			Revenue: commission.Revenue{GGR: eur("1000")}},
-		{ID: "chargeback", Kind: event.Reversal, At: start.AddDate(0, 1, 12), Affiliate: "aff-1", Player: "p1", Reverses: "dep-1"},
+		{ID: "chargeback", Type: event.Reversal, At: start.AddDate(0, 1, 12), AffiliateID: "aff-1", PlayerID: "p1", Reverses: "dep-1"},
 	}
 	res, err := commission.Replay(prog, events, nil)
 	if err != nil {
 		panic(err)
 	}
 	for _, s := range res.Statements {
-		fmt.Printf("%s %s: total %s, carry out %s\n", s.Affiliate, s.Period.Start.Format("2006-01"), s.Total, s.CarryOut)
+		fmt.Printf("%s %s: total %s, carry out %s\n", s.AffiliateID, s.Period.Start.Format("2006-01"), s.Total, s.CarryOut)
 		for _, l := range s.Lines {
 			fmt.Printf("  %-9s %-8s %s\n", l.Kind, l.Rule, l.Amount)
 		}
 	}
 	for _, l := range res.UnpaidCPA {
-		fmt.Printf("no CPA for %s: %s (at event %s)\n", l.Player, l.Reason, l.Event)
+		fmt.Printf("no CPA for %s: %s (at event %s)\n", l.PlayerID, l.Reason, l.EventID)
 	}
 	// Output:
 	// aff-1 2026-03: total 100.00 EUR, carry out -400.00 EUR
@@ -104,7 +104,7 @@ func ExamplePlan_CPALine() {
 		Baseline:  commission.Baseline{MinFTD: eur("20"), Verified: true},
 	}}
 	at := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
-	in := commission.CPAInput{Affiliate: "aff-1", Player: "p1", Event: "dep-1", At: at, Country: "DE", FTD: eur("25")}
+	in := commission.CPAInput{AffiliateID: "aff-1", PlayerID: "p1", EventID: "dep-1", At: at, Country: "DE", FTD: eur("25")}
 	l, _ := plan.CPALine(in)
 	fmt.Println(l.Amount, l.Reason)
 	in.Verified = true
@@ -144,8 +144,8 @@ func ExampleStatements() {
 	prog := &commission.Program{Default: []commission.Version{{From: start, Plan: commission.Plan{ID: "rs", Currency: money.EUR,
 		RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.CarryForward}}}}}
 	res, err := commission.Replay(prog, []commission.Event{
-		{ID: "r1", Kind: event.Revenue, At: start.AddDate(0, 0, 9), Affiliate: "aff-1", Player: "p1", Revenue: commission.Revenue{GGR: eur("-200")}},
-		{ID: "r2", Kind: event.Revenue, At: start.AddDate(0, 1, 9), Affiliate: "aff-1", Player: "p1", Revenue: commission.Revenue{GGR: eur("1000")}},
+		{ID: "r1", Type: event.Revenue, At: start.AddDate(0, 0, 9), AffiliateID: "aff-1", PlayerID: "p1", Revenue: commission.Revenue{GGR: eur("-200")}},
+		{ID: "r2", Type: event.Revenue, At: start.AddDate(0, 1, 9), AffiliateID: "aff-1", PlayerID: "p1", Revenue: commission.Revenue{GGR: eur("1000")}},
 	}, nil)
 	if err != nil {
 		panic(err)
@@ -163,7 +163,7 @@ func ExampleStatements() {
 		panic(err)
 	}
 	for _, s := range st {
-		fmt.Printf("%s %s: total %s, carried in %s, out %s\n", s.Affiliate, s.Period.Start.Format("2006-01"), s.Total, s.CarryIn, s.CarryOut)
+		fmt.Printf("%s %s: total %s, carried in %s, out %s\n", s.AffiliateID, s.Period.Start.Format("2006-01"), s.Total, s.CarryIn, s.CarryOut)
 	}
 	last := st[1].Lines[0]
 	fmt.Println(last.Equal(res.Statements[1].Lines[0]), last.StatementTime().Format("2006-01-02"), "payable", last.Payable.Format("2006-01-02"))

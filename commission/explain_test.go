@@ -18,28 +18,28 @@ func TestLine_Explain(t *testing.T) {
 	ibg.Parents = map[string]string{"ib1": "master"}
 	tr := commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("2"), Open: day(1), Close: day(2),
 		Spread: money.MustParseRate("0.0005"), AvgSpread: money.MustParseRate("0.0001")}
-	ibRes, err := commission.Replay(ibg, []commission.Event{{ID: "t", Kind: event.Trade, At: day(2), Affiliate: "ib1", Player: "c", Trade: tr}}, nil)
+	ibRes, err := commission.Replay(ibg, []commission.Event{{ID: "t", Type: event.Trade, At: day(2), AffiliateID: "ib1", PlayerID: "c", Trade: tr}}, nil)
 	require.NoError(t, err)
 
 	prop := commission.Plan{ID: "prop", Currency: money.USD, Prop: &commission.Prop{SizeRate: money.MustParseRate("0.1%"), ClawbackRefund: true, Funded: usd("20")}}
 	propRes, err := commission.Replay(program(prop), []commission.Event{
-		{ID: "b", Kind: event.Purchase, At: day(1), Affiliate: "a", Player: "p", Amount: usd("500"), AccountSize: usd("100000")},
-		{ID: "f", Kind: event.Funded, At: day(2), Affiliate: "a", Player: "p"},
-		{ID: "r", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "p", Reverses: "b"},
+		{ID: "b", Type: event.Purchase, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: usd("500"), AccountSize: usd("100000")},
+		{ID: "f", Type: event.Funded, At: day(2), AffiliateID: "a", PlayerID: "p"},
+		{ID: "r", Type: event.Refund, At: day(3), AffiliateID: "a", PlayerID: "p", Reverses: "b"},
 	}, nil)
 	require.NoError(t, err)
 
 	rf := commission.Plan{ID: "rf", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), Carryover: commission.RingFence, HighRoller: eur("500")}}
 	rfRes, err := commission.Replay(program(rf), []commission.Event{
-		{ID: "1", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
-		{ID: "2", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "p2", Revenue: commission.Revenue{GGR: eur("300")}},
+		{ID: "1", Type: event.Revenue, At: day(1), AffiliateID: "a", PlayerID: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
+		{ID: "2", Type: event.Revenue, At: day(1), AffiliateID: "a", PlayerID: "p2", Revenue: commission.Revenue{GGR: eur("300")}},
 	}, nil)
 	require.NoError(t, err)
 
 	tier := cpaPlan()
 	tier.CPA.Countries = nil
 	tier.CPA.Tiers = []commission.CountTier{{From: 1, Amount: eur("80")}, {From: 3, Amount: eur("90")}}
-	cpa, err := tier.CPALine(commission.CPAInput{Affiliate: "a", Player: "p", Registered: day(0), At: day(1), FTD: eur("50"), Deposits: eur("50"),
+	cpa, err := tier.CPALine(commission.CPAInput{AffiliateID: "a", PlayerID: "p", Registered: day(0), At: day(1), FTD: eur("50"), Deposits: eur("50"),
 		Wagered: eur("100"), Rounds: 10, Verified: true, PeriodCount: 3})
 	require.NoError(t, err)
 

@@ -70,8 +70,8 @@ func TestGolden(t *testing.T) {
 			plan.CPA = &commission.CPA{Amount: amt(in["cpa"])}
 			plan.RevShare = &commission.RevShare{Rate: rate("0.35")}
 			res, err := commission.Replay(program(plan), []commission.Event{
-				{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.New(1, cur)},
-				{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ggr"])}},
+				{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: money.New(1, cur)},
+				{ID: "r", Type: event.Revenue, At: day(2), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: amt(in["ggr"])}},
 			}, nil)
 			require.NoError(t, err, "line %d", n)
 			require.Len(t, res.Statements, 1)
@@ -109,12 +109,12 @@ func TestGolden(t *testing.T) {
 				Parents:    map[string]string{"leaf": "mid", "mid": "top"},
 			}
 			res, err := commission.Replay(g, []commission.Event{
-				{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "leaf", Player: "p", Amount: money.New(1, cur)},
-				{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "leaf", Player: "p", Revenue: commission.Revenue{GGR: amt(in["ngr"])}},
+				{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "leaf", PlayerID: "p", Amount: money.New(1, cur)},
+				{ID: "r", Type: event.Revenue, At: day(2), AffiliateID: "leaf", PlayerID: "p", Revenue: commission.Revenue{GGR: amt(in["ngr"])}},
 			}, nil)
 			require.NoError(t, err, "line %d", n)
 			for _, s := range res.Statements {
-				switch s.Affiliate {
+				switch s.AffiliateID {
 				case "mid":
 					got["parent"] = s.Total.Decimal()
 				case "top":
@@ -126,8 +126,8 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			plan.RevShare = &commission.RevShare{Rate: rate("0.3")}
 			fx := &money.ExchangeRate{From: from, To: cur, Rate: rate(in["rate"]), Source: "golden", At: day(1)}
-			res, err := commission.Replay(program(plan), []commission.Event{{ID: "r", Kind: event.Revenue, At: day(2),
-				Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: money.MustParse(in["ggr"], from)}, FX: fx}}, nil)
+			res, err := commission.Replay(program(plan), []commission.Event{{ID: "r", Type: event.Revenue, At: day(2),
+				AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: money.MustParse(in["ggr"], from)}, FX: fx}}, nil)
 			require.NoError(t, err, "line %d", n)
 			got["converted"], got["commission"] = res.Ledger[0].Base.Decimal(), res.Ledger[0].Amount.Decimal()
 		default:

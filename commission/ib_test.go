@@ -63,7 +63,7 @@ func TestPlan_TradeLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := ibPlan()
-			lot, spread, err := p.TradeLines(commission.TradeInput{Affiliate: "ib1", Trade: tc.tr, PeriodLots: money.MustParseRate(tc.periodLots)})
+			lot, spread, err := p.TradeLines(commission.TradeInput{AffiliateID: "ib1", Trade: tc.tr, PeriodLots: money.MustParseRate(tc.periodLots)})
 			require.NoError(t, err)
 			require.Equal(t, tc.lot, lot.Amount.String())
 			require.Equal(t, tc.sprd, spread.Amount.String())
@@ -79,7 +79,7 @@ func TestReplay_IBTree(t *testing.T) {
 	g := program(p)
 	g.Parents = map[string]string{"ib1": "master", "master": "top"}
 	tr := commission.Trade{Symbol: "XAUUSD", Lots: money.MustParseRate("0.07"), Open: day(1), Close: day(2)}
-	res, err := commission.Replay(g, []commission.Event{{ID: "t", Kind: event.Trade, At: day(2), Affiliate: "ib1", Player: "c", Trade: tr}}, nil)
+	res, err := commission.Replay(g, []commission.Event{{ID: "t", Type: event.Trade, At: day(2), AffiliateID: "ib1", PlayerID: "c", Trade: tr}}, nil)
 	require.NoError(t, err)
 	// 15 × 0.07 = 1.05 USD: 0.735 / 0.21 / 0.0525 / broker 0.0525 → largest remainder.
 	require.Equal(t, []string{"accrual ib.lot ib1 0.74 USD", "accrual ib.lot master 0.21 USD", "accrual ib.lot top 0.05 USD"}, amounts(res.Ledger))
@@ -140,7 +140,7 @@ func abs(x int64) int64 {
 func TestReplay_Prop(t *testing.T) {
 	t.Parallel()
 	buy := func(id string, d int, price, size string) commission.Event {
-		return commission.Event{ID: id, Kind: event.Purchase, At: day(d), Affiliate: "a", Player: "p", Amount: usd(price), AccountSize: usd(size)}
+		return commission.Event{ID: id, Type: event.Purchase, At: day(d), AffiliateID: "a", PlayerID: "p", Amount: usd(price), AccountSize: usd(size)}
 	}
 	for _, tc := range []struct {
 		name   string
@@ -159,17 +159,17 @@ func TestReplay_Prop(t *testing.T) {
 			[]commission.Event{buy("b1", 1, "99", "10000"), buy("b2", 2, "549", "100000")},
 			[]string{"accrual prop.purchase a 20.00 USD", "accrual prop.purchase a 60.00 USD"}},
 		{"refund clawback", commission.Prop{Amount: usd("50"), ClawbackRefund: true},
-			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "p", Reverses: "b1"}},
+			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Type: event.Refund, At: day(3), AffiliateID: "a", PlayerID: "p", Reverses: "b1"}},
 			[]string{"accrual prop.purchase a 50.00 USD", "clawback prop.purchase a -50.00 USD"}},
 		{"refund without clawback", commission.Prop{Amount: usd("50")},
-			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Kind: event.Refund, At: day(3), Affiliate: "a", Player: "p", Reverses: "b1"}},
+			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Type: event.Refund, At: day(3), AffiliateID: "a", PlayerID: "p", Reverses: "b1"}},
 			[]string{"accrual prop.purchase a 50.00 USD"}},
 		{"reset clawback", commission.Prop{Amount: usd("50"), ClawbackReset: true},
-			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Kind: event.Reset, At: day(3), Affiliate: "a", Player: "p", Reverses: "b1"}},
+			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "r", Type: event.Reset, At: day(3), AffiliateID: "a", PlayerID: "p", Reverses: "b1"}},
 			[]string{"accrual prop.purchase a 50.00 USD", "clawback prop.purchase a -50.00 USD"}},
 		{"payout on funded, once", commission.Prop{Funded: usd("200")},
-			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "f", Kind: event.Funded, At: day(20), Affiliate: "a", Player: "p"},
-				{ID: "f2", Kind: event.Funded, At: day(40), Affiliate: "a", Player: "p"}},
+			[]commission.Event{buy("b1", 1, "99", "10000"), {ID: "f", Type: event.Funded, At: day(20), AffiliateID: "a", PlayerID: "p"},
+				{ID: "f2", Type: event.Funded, At: day(40), AffiliateID: "a", PlayerID: "p"}},
 			[]string{"accrual prop.funded a 200.00 USD"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,8 +196,8 @@ func TestReplay_SubAffiliates(t *testing.T) {
 		Parents:    map[string]string{"leaf": "mid", "mid": "top"},
 	}
 	evs := []commission.Event{
-		{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "leaf", Player: "p", Amount: eur("10")},
-		{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "leaf", Player: "p", Revenue: commission.Revenue{GGR: eur("1000")}},
+		{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "leaf", PlayerID: "p", Amount: eur("10")},
+		{ID: "r", Type: event.Revenue, At: day(2), AffiliateID: "leaf", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("1000")}},
 	}
 	res, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)

@@ -119,12 +119,12 @@ type Line struct {
 	Rule Rule `json:"rule"`
 	// Plan is the ID of the plan in force.
 	Plan string `json:"plan"`
-	// Affiliate is who is owed the amount.
-	Affiliate string `json:"affiliate"`
-	// Player is set on lines about one player.
-	Player string `json:"player,omitempty"`
-	// Event is the event that produced the line (for a reversal, the reversing event).
-	Event string `json:"event,omitempty"`
+	// AffiliateID is who is owed the amount.
+	AffiliateID string `json:"affiliate"`
+	// PlayerID is set on lines about one player.
+	PlayerID string `json:"player,omitempty"`
+	// EventID is the event that produced the line (for a reversal, the reversing event).
+	EventID string `json:"event,omitempty"`
 	// Reverses is the event whose line this line reverses or claws back.
 	Reverses string `json:"reverses,omitempty"`
 	// At is when the line accrued; Payable is when it is approved (At plus a hold). On a
@@ -219,7 +219,7 @@ func sameTerms(a, b *RevShare) bool {
 func (l Line) negate(k Kind, event string, at time.Time) (Line, error) {
 	var err error
 	r := l
-	r.Kind, r.Reverses, r.Event, r.At, r.Payable = k, l.Event, event, at, at
+	r.Kind, r.Reverses, r.EventID, r.At, r.Payable = k, l.EventID, event, at, at
 	if r.Amount, err = l.Amount.Neg(); err != nil {
 		return Line{}, overflow("reverse", err)
 	}
@@ -238,12 +238,12 @@ func overflow(op string, err error) error {
 // calculation time.
 func (l Line) Explain() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s to %s", l.Kind, l.Rule, l.Amount, l.Affiliate)
-	if l.Player != "" {
-		fmt.Fprintf(&b, " for player %s", l.Player)
+	fmt.Fprintf(&b, "%s %s %s to %s", l.Kind, l.Rule, l.Amount, l.AffiliateID)
+	if l.PlayerID != "" {
+		fmt.Fprintf(&b, " for player %s", l.PlayerID)
 	}
-	if l.Event != "" {
-		fmt.Fprintf(&b, " (event %s", l.Event)
+	if l.EventID != "" {
+		fmt.Fprintf(&b, " (event %s", l.EventID)
 		if l.Reverses != "" {
 			fmt.Fprintf(&b, ", reversing %s", l.Reverses)
 		}

@@ -63,7 +63,7 @@ func TestLine_RoundTrip(t *testing.T) {
 func TestLine_JSON(t *testing.T) {
 	t.Parallel()
 	res, err := commission.Replay(program(commission.Plan{ID: "rs", Currency: money.EUR, RevShare: &commission.RevShare{Rate: money.MustParseRate("30%")}}),
-		[]commission.Event{{ID: "r", Kind: event.Revenue, At: day(3), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
+		[]commission.Event{{ID: "r", Type: event.Revenue, At: day(3), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("100")}}}, nil)
 	require.NoError(t, err)
 	b, err := json.Marshal(res.Ledger[0])
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestLine_Equal(t *testing.T) {
 	malta, err := time.LoadLocation("Europe/Malta")
 	require.NoError(t, err)
 	fx := &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: day(1)}
-	l := commission.Line{Kind: commission.KindAccrual, Rule: commission.RuleCPA, Plan: "p", Affiliate: "a", At: day(1), Payable: day(2),
+	l := commission.Line{Kind: commission.KindAccrual, Rule: commission.RuleCPA, Plan: "p", AffiliateID: "a", At: day(1), Payable: day(2),
 		Amount: eur("1"), Base: eur("1"), FX: fx,
 		Detail: commission.Detail{RevShare: &commission.RevShare{Rate: money.MustParseRate("30%"), NGR: mga}}}
 	m := l

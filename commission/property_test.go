@@ -36,7 +36,7 @@ func TestReplay_SubShareProperties(t *testing.T) {
 		for j := 1; j <= depth; j++ {
 			g.Parents["a"+string(rune('0'+j-1))] = "a" + string(rune('0'+j))
 		}
-		evs := []commission.Event{{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a0", Player: "p", Amount: money.New(1, cur)}}
+		evs := []commission.Event{{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "a0", PlayerID: "p", Amount: money.New(1, cur)}}
 		res, err := commission.Replay(g, evs, nil)
 		require.NoError(t, err)
 		var shares int64
@@ -51,11 +51,11 @@ func TestReplay_SubShareProperties(t *testing.T) {
 		}
 		require.LessOrEqual(t, shares, earn)
 
-		evs = append(evs, commission.Event{ID: "x", Kind: event.Reversal, At: day(2), Affiliate: "a0", Player: "p", Reverses: "d"})
+		evs = append(evs, commission.Event{ID: "x", Type: event.Reversal, At: day(2), AffiliateID: "a0", PlayerID: "p", Reverses: "d"})
 		res, err = commission.Replay(g, evs, nil)
 		require.NoError(t, err)
 		for _, s := range res.Statements {
-			require.True(t, s.Total.IsZero(), "%s nets to zero after the reversal", s.Affiliate)
+			require.True(t, s.Total.IsZero(), "%s nets to zero after the reversal", s.AffiliateID)
 		}
 	}
 }
@@ -71,8 +71,8 @@ func TestReplay_Concurrent(t *testing.T) {
 	for i := range 200 {
 		id := string(rune('a'+i%26)) + string(rune('a'+i/26))
 		evs = append(evs,
-			commission.Event{ID: "d" + id, Kind: event.Deposit, At: day(i % 60), Affiliate: "aff", Player: id, Amount: eur("30")},
-			commission.Event{ID: "r" + id, Kind: event.Revenue, At: day(i % 60), Affiliate: "aff", Player: id,
+			commission.Event{ID: "d" + id, Type: event.Deposit, At: day(i % 60), AffiliateID: "aff", PlayerID: id, Amount: eur("30")},
+			commission.Event{ID: "r" + id, Type: event.Revenue, At: day(i % 60), AffiliateID: "aff", PlayerID: id,
 				Revenue: commission.Revenue{GGR: money.New(int64(i*7919%200_000-50_000), money.EUR)}})
 	}
 	want, err := commission.Replay(g, evs, nil)

@@ -89,7 +89,7 @@ func Replay(g *Program, events []Event, opts *ReplayOptions) (*ReplayResult, err
 	for _, i := range order {
 		e := &events[i]
 		if err := r.event(e); err != nil {
-			return nil, within(err, "event %q (%s)", e.ID, e.Kind)
+			return nil, within(err, "event %q (%s)", e.ID, e.Type)
 		}
 	}
 	if err := r.settle(); err != nil {
@@ -220,7 +220,7 @@ func kindOf(t event.Type) event.Type {
 
 // event processes one event and records it, with its lines, for later reversals.
 func (r *replay) event(e *Event) error {
-	if e.ID == "" || e.Affiliate == "" || e.Kind == "" {
+	if e.ID == "" || e.AffiliateID == "" || e.Type == "" {
 		return fmt.Errorf("%w: missing id, kind or affiliate", ErrInvalidEvent)
 	}
 	if _, dup := r.events[e.ID]; dup {
@@ -242,19 +242,19 @@ func (r *replay) event(e *Event) error {
 
 // apply processes one event. Every kind is handled by one call, which returns.
 func (r *replay) apply(e *Event) error {
-	ps := r.players[e.Player]
+	ps := r.players[e.PlayerID]
 	if ps == nil {
 		ps = &player{registered: e.At}
-		r.players[e.Player] = ps
+		r.players[e.PlayerID] = ps
 	}
-	kind := kindOf(e.Kind)
+	kind := kindOf(e.Type)
 	switch kind { // facts about the player, whatever the plan
 	case event.Registration:
 		ps.country, ps.registered, ps.verified = e.Country, e.At, e.Verified
 	case event.Verification:
 		ps.verified = true
 	}
-	p, err := r.g.PlanAt(e.Affiliate, e.At)
+	p, err := r.g.PlanAt(e.AffiliateID, e.At)
 	if err != nil {
 		if kind == event.Registration || kind == event.Verification {
 			return nil // a player may register before the affiliate's first plan
@@ -332,9 +332,9 @@ func (r *replay) checkCPA(p *Plan, e *Event, ps *player) error {
 			return err
 		}
 	}
-	per := r.period(e.Affiliate, e.At)
+	per := r.period(e.AffiliateID, e.At)
 	l, err := p.CPALine(CPAInput{
-		Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Country: ps.country,
+		AffiliateID: e.AffiliateID, PlayerID: e.PlayerID, EventID: e.ID, At: e.At, Country: ps.country,
 		Registered: ps.registered, FTD: ftd.amount, Deposits: deposits, Wagered: ps.wagered, Rounds: ps.rounds,
 		Verified: ps.verified, PeriodCount: per.cpaCount, PeriodTotal: per.cpaTotal, FX: e.FX,
 	})
@@ -370,16 +370,16 @@ func (r *replay) unpaidCPA() []Line {
 	for _, ps := range r.players {
 		if u := ps.unpaid; !ps.paidCPA && u.e != nil {
 			var l Line
-			u.p.unpaidCPA(&l, u.e.Affiliate, u.e.Player, u.e.ID, u.e.At, u.e.FX)
+			u.p.unpaidCPA(&l, u.e.AffiliateID, u.e.PlayerID, u.e.ID, u.e.At, u.e.FX)
 			l.Reason = u.reason
 			out = append(out, l)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { // player IDs are unique: the order is total
-		if out[i].Affiliate != out[j].Affiliate {
-			return out[i].Affiliate < out[j].Affiliate
+		if out[i].AffiliateID != out[j].AffiliateID {
+			return out[i].AffiliateID < out[j].AffiliateID
 		}
-		return out[i].Player < out[j].Player
+		return out[i].PlayerID < out[j].PlayerID
 	})
 	return out
 }
@@ -389,7 +389,7 @@ func (r *replay) revenueReport(p *Plan, e *Event) error {
 	if err != nil {
 		return err
 	}
-	return r.addRevenue(e.Affiliate, e.At, e.Player, &rev, add)
+	return r.addRevenue(e.AffiliateID, e.At, e.PlayerID, &rev, add)
 }
 
 // convertRevenue returns the revenue report of e in the plan's currency.
@@ -418,8 +418,8 @@ func (r *replay) trade(p *Plan, e *Event) error {
 	if e.Trade.Lots.Sign() <= 0 {
 		return fmt.Errorf("%w: trade lots not positive", ErrInvalidEvent)
 	}
-	per := r.period(e.Affiliate, e.At)
-	lot, spread, err := p.TradeLines(TradeInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Trade: e.Trade, PeriodLots: per.lots, FX: e.FX})
+	per := r.period(e.AffiliateID, e.At)
+	lot, spread, err := p.TradeLines(TradeInput{AffiliateID: e.AffiliateID, PlayerID: e.PlayerID, EventID: e.ID, At: e.At, Trade: e.Trade, PeriodLots: per.lots, FX: e.FX})
 	if err != nil {
 		return err
 	}
@@ -430,8 +430,8 @@ func (r *replay) trade(p *Plan, e *Event) error {
 	if per.lots, err = addRates(per.lots, lots); err != nil {
 		return err
 	}
-	chain := []string{e.Affiliate}
-	for a := r.g.Parents[e.Affiliate]; a != ""; a = r.g.Parents[a] {
+	chain := []string{e.AffiliateID}
+	for a := r.g.Parents[e.AffiliateID]; a != ""; a = r.g.Parents[a] {
 		chain = append(chain, a)
 	}
 	for _, l := range [...]Line{lot, spread} {
@@ -463,7 +463,7 @@ func (r *replay) purchase(p *Plan, e *Event, ps *player) error {
 	if price.Sign() < 0 || size.Sign() < 0 {
 		return fmt.Errorf("%w: purchase price or account size negative", ErrInvalidEvent)
 	}
-	l, err := p.PurchaseLine(PurchaseInput{Affiliate: e.Affiliate, Player: e.Player, Event: e.ID, At: e.At, Price: price, AccountSize: size, First: first, FX: e.FX})
+	l, err := p.PurchaseLine(PurchaseInput{AffiliateID: e.AffiliateID, PlayerID: e.PlayerID, EventID: e.ID, At: e.At, Price: price, AccountSize: size, First: first, FX: e.FX})
 	if err != nil {
 		return err
 	}
@@ -478,8 +478,8 @@ func (r *replay) funded(p *Plan, e *Event, ps *player) error {
 		return nil
 	}
 	ps.funded = true
-	r.add(Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
-		Event: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding})
+	r.add(Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, AffiliateID: e.AffiliateID, PlayerID: e.PlayerID,
+		EventID: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding})
 	return nil
 }
 
@@ -488,16 +488,16 @@ func (r *replay) adjustment(p *Plan, e *Event) error {
 	if err != nil {
 		return err
 	}
-	r.add(Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, Affiliate: e.Affiliate, Player: e.Player,
-		Event: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX})
+	r.add(Line{Kind: KindAdjustment, Rule: RuleAdjustment, Plan: p.ID, AffiliateID: e.AffiliateID, PlayerID: e.PlayerID,
+		EventID: e.ID, At: e.At, Payable: e.At, Amount: amount, Base: amount, Mode: p.Rounding, FX: e.FX})
 	return nil
 }
 
 // clawback claws back the lines of a refunded or reset purchase, when the plan says so.
 func (r *replay) clawback(p *Plan, e *Event, kind event.Type) error {
 	orig, ok := r.events[e.Reverses]
-	if !ok || orig.e.Kind != event.Purchase {
-		return fmt.Errorf("%w: %s of %q, which is not an earlier purchase", ErrInvalidEvent, e.Kind, e.Reverses)
+	if !ok || orig.e.Type != event.Purchase {
+		return fmt.Errorf("%w: %s of %q, which is not an earlier purchase", ErrInvalidEvent, e.Type, e.Reverses)
 	}
 	if p.Prop == nil || (kind == event.Refund && !p.Prop.ClawbackRefund) || (kind == event.Reset && !p.Prop.ClawbackReset) {
 		return nil
@@ -513,9 +513,9 @@ func (r *replay) reversal(e *Event) error {
 	if orig.reversed {
 		return fmt.Errorf("%w: %q is already reversed", ErrInvalidEvent, orig.e.ID)
 	}
-	switch orig.e.Kind {
+	switch orig.e.Type {
 	case event.Adjustment, event.Reversal, event.Refund, event.Reset:
-		return fmt.Errorf("%w: %q is a %s, which is not reversed: correct it with an adjustment", ErrInvalidEvent, orig.e.ID, orig.e.Kind)
+		return fmt.Errorf("%w: %q is a %s, which is not reversed: correct it with an adjustment", ErrInvalidEvent, orig.e.ID, orig.e.Type)
 	}
 	if err := r.unwind(orig.e, e); err != nil {
 		return err
@@ -528,8 +528,8 @@ func (r *replay) reversal(e *Event) error {
 // it and a reversed report counts negatively in the reversal's period. It recomputes what
 // the event added (the same plan, the same exchange rate: the same amounts).
 func (r *replay) unwind(e *Event, reversal *Event) error {
-	ps := r.players[e.Player]
-	switch kindOf(e.Kind) {
+	ps := r.players[e.PlayerID]
+	switch kindOf(e.Type) {
 	case event.Deposit:
 		for i, d := range ps.deps {
 			if d.event == e.ID {
@@ -538,7 +538,7 @@ func (r *replay) unwind(e *Event, reversal *Event) error {
 			}
 		}
 	case event.Wager:
-		p, err := r.g.PlanAt(e.Affiliate, e.At)
+		p, err := r.g.PlanAt(e.AffiliateID, e.At)
 		if err != nil {
 			return err
 		}
@@ -555,12 +555,12 @@ func (r *replay) unwind(e *Event, reversal *Event) error {
 		if err != nil {
 			return err
 		}
-		per := r.period(e.Affiliate, e.At)
+		per := r.period(e.AffiliateID, e.At)
 		if per.lots, err = subRates(per.lots, lots); err != nil {
 			return err
 		}
 	case event.Revenue:
-		p, err := r.g.PlanAt(e.Affiliate, e.At)
+		p, err := r.g.PlanAt(e.AffiliateID, e.At)
 		if err != nil {
 			return err
 		}
@@ -568,7 +568,7 @@ func (r *replay) unwind(e *Event, reversal *Event) error {
 		if err != nil {
 			return err
 		}
-		return r.addRevenue(reversal.Affiliate, reversal.At, e.Player, &rev, subtract)
+		return r.addRevenue(reversal.AffiliateID, reversal.At, e.PlayerID, &rev, subtract)
 	}
 	return nil
 }
@@ -707,7 +707,7 @@ func (r *replay) settlePeriod(aff string, per *periodState, b *balances) error {
 	if p.RevShare == nil {
 		return nil // the NGR still counts for a parent's OfRevenue share
 	}
-	in := RevShareInput{Affiliate: aff, Period: per.period, Players: int64(len(per.revenue)), Revenue: &sum, NGR: total, Fenced: fenced, CarryIn: zero}
+	in := RevShareInput{AffiliateID: aff, Period: per.period, Players: int64(len(per.revenue)), Revenue: &sum, NGR: total, Fenced: fenced, CarryIn: zero}
 	if c := b.carry; !c.IsZero() {
 		if c.Currency() != p.Currency {
 			return fmt.Errorf("%w: a balance of %s is carried into plan %q, which pays in %s", ErrCurrency, c, p.ID, p.Currency)
@@ -732,7 +732,7 @@ func (r *replay) settlePeriod(aff string, per *periodState, b *balances) error {
 // carryLine returns the carryover line of a balance carried at the end of the period of the
 // RevShare line l: the affiliate's (player empty) or a ring-fenced player's.
 func carryLine(l Line, player string, balance money.Amount) Line {
-	return Line{Kind: KindCarryover, Rule: RuleRevShare, Plan: l.Plan, Affiliate: l.Affiliate, Player: player,
+	return Line{Kind: KindCarryover, Rule: RuleRevShare, Plan: l.Plan, AffiliateID: l.AffiliateID, PlayerID: player,
 		At: l.At, Payable: l.Payable, Period: l.Period, Amount: money.New(0, balance.Currency()), Base: balance,
 		Mode: l.Mode, Detail: Detail{RevShare: l.Detail.RevShare}}
 }
@@ -744,7 +744,7 @@ func (r *replay) subShares() error {
 		if l.Kind == KindCarryover || l.Rule == RuleSub {
 			continue
 		}
-		per := r.period(l.Affiliate, l.StatementTime())
+		per := r.period(l.AffiliateID, l.StatementTime())
 		var err error
 		if per.earned, err = add(per.earned, l.Amount); err != nil {
 			return err
@@ -774,7 +774,7 @@ func (r *replay) subShares() error {
 			if err != nil {
 				return overflow("sub-affiliate share", err)
 			}
-			r.add(Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, Affiliate: parent, At: per.period.End, Payable: per.period.End,
+			r.add(Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, AffiliateID: parent, At: per.period.End, Payable: per.period.End,
 				Period: per.period, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding,
 				Detail: Detail{Sub: k.aff, Basis: lv.Basis}})
 		}

@@ -25,7 +25,7 @@ func program(p commission.Plan) *commission.Program {
 func amounts(lines []commission.Line) []string {
 	var out []string
 	for _, l := range lines {
-		out = append(out, l.Kind.String()+" "+l.Rule.String()+" "+l.Affiliate+" "+l.Amount.String())
+		out = append(out, l.Kind.String()+" "+l.Rule.String()+" "+l.AffiliateID+" "+l.Amount.String())
 	}
 	return out
 }
@@ -45,13 +45,13 @@ func cpaPlan() commission.Plan {
 func TestReplay_CPAQualification(t *testing.T) {
 	t.Parallel()
 	reg := func(country string) commission.Event {
-		return commission.Event{ID: "r", Kind: event.Registration, At: day(0), Affiliate: "a", Player: "p", Country: country}
+		return commission.Event{ID: "r", Type: event.Registration, At: day(0), AffiliateID: "a", PlayerID: "p", Country: country}
 	}
 	dep := func(id string, d int, amt string) commission.Event {
-		return commission.Event{ID: id, Kind: event.Deposit, At: day(d), Affiliate: "a", Player: "p", Amount: eur(amt)}
+		return commission.Event{ID: id, Type: event.Deposit, At: day(d), AffiliateID: "a", PlayerID: "p", Amount: eur(amt)}
 	}
-	wager := commission.Event{ID: "w", Kind: event.Wager, At: day(2), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 10}
-	kyc := commission.Event{ID: "k", Kind: event.Verification, At: day(3), Affiliate: "a", Player: "p"}
+	wager := commission.Event{ID: "w", Type: event.Wager, At: day(2), AffiliateID: "a", PlayerID: "p", Amount: eur("100"), Rounds: 10}
+	kyc := commission.Event{ID: "k", Type: event.Verification, At: day(3), AffiliateID: "a", PlayerID: "p"}
 	for _, tc := range []struct {
 		name   string
 		events []commission.Event
@@ -64,7 +64,7 @@ func TestReplay_CPAQualification(t *testing.T) {
 		{"deposits outside the window", []commission.Event{reg("FR"), dep("d1", 1, "30"), dep("d2", 3, "20"), wager, kyc}, nil},
 		{"not verified", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager}, nil},
 		{"too late after registration", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager,
-			{ID: "k", Kind: event.Verification, At: day(31), Affiliate: "a", Player: "p"}}, nil},
+			{ID: "k", Type: event.Verification, At: day(31), AffiliateID: "a", PlayerID: "p"}}, nil},
 		{"one CPA per player", []commission.Event{reg("FR"), dep("d1", 1, "50"), wager, kyc, dep("d3", 4, "500")},
 			[]string{"accrual cpa a 100.00 EUR"}},
 	} {
@@ -104,7 +104,7 @@ func TestPlan_CPALine_TiersAndCaps(t *testing.T) {
 		{55, "6900", "0.00 EUR", 0, "cap.amount"},
 		{60, "0", "0.00 EUR", 0, "cap.count"},
 	} {
-		l, err := p.CPALine(commission.CPAInput{Affiliate: "a", Player: "p", At: day(1), FTD: eur("10"), PeriodCount: tc.count, PeriodTotal: eur(tc.total)})
+		l, err := p.CPALine(commission.CPAInput{AffiliateID: "a", PlayerID: "p", At: day(1), FTD: eur("10"), PeriodCount: tc.count, PeriodTotal: eur(tc.total)})
 		require.NoError(t, err)
 		require.Equal(t, tc.want, l.Amount.String(), "count %d", tc.count)
 		require.Equal(t, tc.tier, int(l.Tier))
@@ -120,7 +120,7 @@ func TestReplay_CPACapPerPeriod(t *testing.T) {
 	var evs []commission.Event
 	for i, d := range []int{1, 2, 3, 40} { // three in January, one in February
 		id := string(rune('a' + i))
-		evs = append(evs, commission.Event{ID: id, Kind: event.Deposit, At: day(d), Affiliate: "x", Player: id, Amount: eur("10")})
+		evs = append(evs, commission.Event{ID: id, Type: event.Deposit, At: day(d), AffiliateID: "x", PlayerID: id, Amount: eur("10")})
 	}
 	res, err := commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
@@ -133,7 +133,7 @@ func TestReplay_CPACapPerPeriod(t *testing.T) {
 func TestReplay_FXRequired(t *testing.T) {
 	t.Parallel()
 	p := commission.Plan{ID: "eur", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"), Baseline: commission.Baseline{MinFTD: eur("50")}}}
-	ev := commission.Event{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: money.MustParse("60.00", money.USD)}
+	ev := commission.Event{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: money.MustParse("60.00", money.USD)}
 	_, err := commission.Replay(program(p), []commission.Event{ev}, nil)
 	require.ErrorIs(t, err, commission.ErrCurrency, "never guessed")
 
@@ -158,8 +158,8 @@ func TestReplay_EffectiveDates(t *testing.T) {
 		{From: mar, Plan: commission.Plan{ID: "new", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("150")}}},
 	}}
 	evs := []commission.Event{
-		{ID: "2", Kind: event.Deposit, At: mar, Affiliate: "a", Player: "p2", Amount: eur("10")},
-		{ID: "1", Kind: event.Deposit, At: mar.Add(-time.Second), Affiliate: "a", Player: "p1", Amount: eur("10")},
+		{ID: "2", Type: event.Deposit, At: mar, AffiliateID: "a", PlayerID: "p2", Amount: eur("10")},
+		{ID: "1", Type: event.Deposit, At: mar.Add(-time.Second), AffiliateID: "a", PlayerID: "p1", Amount: eur("10")},
 	}
 	res, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)
@@ -167,7 +167,7 @@ func TestReplay_EffectiveDates(t *testing.T) {
 	require.Equal(t, "old", res.Ledger[0].Plan)
 	require.Equal(t, "new", res.Ledger[1].Plan)
 
-	_, err = commission.Replay(g, []commission.Event{{ID: "0", Kind: event.Deposit, At: t0.Add(-time.Hour), Affiliate: "a", Player: "p", Amount: eur("1")}}, nil)
+	_, err = commission.Replay(g, []commission.Event{{ID: "0", Type: event.Deposit, At: t0.Add(-time.Hour), AffiliateID: "a", PlayerID: "p", Amount: eur("1")}}, nil)
 	require.ErrorIs(t, err, commission.ErrNoPlan)
 }
 
@@ -199,10 +199,10 @@ func TestReplay_StatementsInZone(t *testing.T) {
 	g.Zone = "Europe/Malta"
 	evs := []commission.Event{
 		// 21:30 UTC on March 31 is 23:30 in Malta (CEST): March.
-		{ID: "1", Kind: event.Deposit, At: time.Date(2026, 3, 31, 21, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p1", Amount: eur("1")},
+		{ID: "1", Type: event.Deposit, At: time.Date(2026, 3, 31, 21, 30, 0, 0, time.UTC), AffiliateID: "a", PlayerID: "p1", Amount: eur("1")},
 		// 22:30 UTC is 00:30 on April 1 in Malta: April.
-		{ID: "2", Kind: event.Deposit, At: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Affiliate: "a", Player: "p2", Amount: eur("1")},
-		{ID: "3", Kind: event.Adjustment, At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC), Affiliate: "a", Amount: eur("-2.50")},
+		{ID: "2", Type: event.Deposit, At: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), AffiliateID: "a", PlayerID: "p2", Amount: eur("1")},
+		{ID: "3", Type: event.Adjustment, At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC), AffiliateID: "a", Amount: eur("-2.50")},
 	}
 	res, err := commission.Replay(g, evs, nil)
 	require.NoError(t, err)
@@ -224,19 +224,19 @@ func TestReplay_ReversedActivityNoLongerQualifies(t *testing.T) {
 	p := commission.Plan{ID: "w", Currency: money.EUR, CPA: &commission.CPA{Amount: eur("100"),
 		Baseline: commission.Baseline{MinDeposits: eur("50"), MinWager: eur("100")}}}
 	evs := []commission.Event{
-		{ID: "d1", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("40")},
-		{ID: "w1", Kind: event.Wager, At: day(1), Affiliate: "a", Player: "p", Amount: eur("100"), Rounds: 5},
-		{ID: "xw1", Kind: event.Reversal, At: day(2), Affiliate: "a", Player: "p", Reverses: "w1"},
-		{ID: "d2", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p", Amount: eur("10")}, // deposits reach 50
+		{ID: "d1", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("40")},
+		{ID: "w1", Type: event.Wager, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("100"), Rounds: 5},
+		{ID: "xw1", Type: event.Reversal, At: day(2), AffiliateID: "a", PlayerID: "p", Reverses: "w1"},
+		{ID: "d2", Type: event.Deposit, At: day(3), AffiliateID: "a", PlayerID: "p", Amount: eur("10")}, // deposits reach 50
 	}
 	res, err := commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
 	require.Empty(t, res.Ledger, "the reversed wager no longer counts")
-	evs = append(evs, commission.Event{ID: "w2", Kind: event.Wager, At: day(4), Affiliate: "a", Player: "p", Amount: eur("100")})
+	evs = append(evs, commission.Event{ID: "w2", Type: event.Wager, At: day(4), AffiliateID: "a", PlayerID: "p", Amount: eur("100")})
 	res, err = commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"accrual cpa a 100.00 EUR"}, amounts(res.Ledger))
-	require.Equal(t, "w2", res.Ledger[0].Event)
+	require.Equal(t, "w2", res.Ledger[0].EventID)
 }
 
 // TestReplay_UnpaidCPA: the result says why each player earned no CPA, from the last check.
@@ -246,17 +246,17 @@ func TestReplay_UnpaidCPA(t *testing.T) {
 	p.CPA.Cap = commission.Cap{Count: 1}
 	evs := []commission.Event{
 		// p1 qualifies, and uses up the cap of January.
-		{ID: "r1", Kind: event.Registration, At: day(0), Affiliate: "a", Player: "p1", Verified: true},
-		{ID: "d1", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p1", Amount: eur("60")},
-		{ID: "w1", Kind: event.Wager, At: day(1), Affiliate: "a", Player: "p1", Amount: eur("100"), Rounds: 10},
+		{ID: "r1", Type: event.Registration, At: day(0), AffiliateID: "a", PlayerID: "p1", Verified: true},
+		{ID: "d1", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p1", Amount: eur("60")},
+		{ID: "w1", Type: event.Wager, At: day(1), AffiliateID: "a", PlayerID: "p1", Amount: eur("100"), Rounds: 10},
 		// p2 deposits too little, then enough, but never wagers.
-		{ID: "d2", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p2", Amount: eur("10")},
-		{ID: "d3", Kind: event.Deposit, At: day(2), Affiliate: "b", Player: "p3", Amount: eur("60")},
-		{ID: "w3", Kind: event.Wager, At: day(2), Affiliate: "b", Player: "p3", Amount: eur("100"), Rounds: 10},
+		{ID: "d2", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p2", Amount: eur("10")},
+		{ID: "d3", Type: event.Deposit, At: day(2), AffiliateID: "b", PlayerID: "p3", Amount: eur("60")},
+		{ID: "w3", Type: event.Wager, At: day(2), AffiliateID: "b", PlayerID: "p3", Amount: eur("100"), Rounds: 10},
 		// p4 meets everything after p1 took the cap.
-		{ID: "r4", Kind: event.Registration, At: day(2), Affiliate: "a", Player: "p4", Verified: true},
-		{ID: "d4", Kind: event.Deposit, At: day(3), Affiliate: "a", Player: "p4", Amount: eur("60")},
-		{ID: "w4", Kind: event.Wager, At: day(3), Affiliate: "a", Player: "p4", Amount: eur("100"), Rounds: 10},
+		{ID: "r4", Type: event.Registration, At: day(2), AffiliateID: "a", PlayerID: "p4", Verified: true},
+		{ID: "d4", Type: event.Deposit, At: day(3), AffiliateID: "a", PlayerID: "p4", Amount: eur("60")},
+		{ID: "w4", Type: event.Wager, At: day(3), AffiliateID: "a", PlayerID: "p4", Amount: eur("100"), Rounds: 10},
 	}
 	res, err := commission.Replay(program(p), evs, nil)
 	require.NoError(t, err)
@@ -265,7 +265,7 @@ func TestReplay_UnpaidCPA(t *testing.T) {
 	for _, l := range res.UnpaidCPA {
 		require.True(t, l.Amount.IsZero())
 		require.Contains(t, l.Explain(), "not paid: "+l.Reason)
-		why = append(why, l.Affiliate+" "+l.Player+" "+l.Event+" "+l.Reason)
+		why = append(why, l.AffiliateID+" "+l.PlayerID+" "+l.EventID+" "+l.Reason)
 	}
 	require.Equal(t, []string{
 		"a p2 d2 baseline.min_ftd",
@@ -288,7 +288,7 @@ func TestReplay_RingFenceStaysUntilAbsorbed(t *testing.T) {
 	var evs []commission.Event
 	for _, pl := range []string{"hr", "p"} {
 		for i, g := range ggr[pl] {
-			evs = append(evs, commission.Event{ID: pl + strconv.Itoa(i), Kind: event.Revenue, At: month(i + 1), Affiliate: "a", Player: pl,
+			evs = append(evs, commission.Event{ID: pl + strconv.Itoa(i), Type: event.Revenue, At: month(i + 1), AffiliateID: "a", PlayerID: pl,
 				Revenue: commission.Revenue{GGR: eur(g)}})
 		}
 	}
@@ -300,7 +300,7 @@ func TestReplay_RingFenceStaysUntilAbsorbed(t *testing.T) {
 		totals = append(totals, s.Total.Decimal())
 		var f []string
 		for _, b := range s.Fenced {
-			f = append(f, b.Player+" "+b.Amount.Decimal())
+			f = append(f, b.PlayerID+" "+b.Amount.Decimal())
 		}
 		fenced = append(fenced, strings.Join(f, ","))
 	}

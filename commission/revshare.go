@@ -40,7 +40,7 @@ func (p *Plan) NGR(rev *Revenue) (money.Amount, error) {
 
 // RevShareInput is one affiliate's revenue in one period, for RevShareLine.
 type RevShareInput struct {
-	Affiliate string
+	AffiliateID string
 	Period    Period
 	// Players is how many players the revenue comes from (for Explain).
 	Players int64
@@ -66,7 +66,7 @@ type RevShareInput struct {
 // it, summed exactly) rounded once. RevShareLine does not allocate unless it fails.
 func (p *Plan) RevShareLine(in RevShareInput) (l Line, carryOut money.Amount, err error) {
 	zero := money.New(0, p.Currency)
-	l.Kind, l.Rule, l.Plan, l.Affiliate = KindAccrual, RuleRevShare, p.ID, in.Affiliate
+	l.Kind, l.Rule, l.Plan, l.AffiliateID = KindAccrual, RuleRevShare, p.ID, in.AffiliateID
 	l.At, l.Payable, l.Period, l.Mode, l.Amount, l.Base = in.Period.End, in.Period.End, in.Period, p.Rounding, zero, zero
 	r := p.RevShare
 	if r == nil {

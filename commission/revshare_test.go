@@ -89,7 +89,7 @@ func TestPlan_RevShareLine_Tiers(t *testing.T) {
 		{"-100", true, "0.00 EUR", 0},
 	} {
 		p := tiered(tc.marginal)
-		l, carry, err := p.RevShareLine(commission.RevShareInput{Affiliate: "a", NGR: eur(tc.ngr)})
+		l, carry, err := p.RevShareLine(commission.RevShareInput{AffiliateID: "a", NGR: eur(tc.ngr)})
 		require.NoError(t, err)
 		require.True(t, carry.IsZero())
 		want := tc.want
@@ -101,7 +101,7 @@ func TestPlan_RevShareLine_Tiers(t *testing.T) {
 	}
 	fee := tiered(false)
 	fee.RevShare.AdminFee = money.MustParseRate("10%")
-	l, _, err := fee.RevShareLine(commission.RevShareInput{Affiliate: "a", NGR: eur("11000")})
+	l, _, err := fee.RevShareLine(commission.RevShareInput{AffiliateID: "a", NGR: eur("11000")})
 	require.NoError(t, err)
 	require.Equal(t, "9900.00 EUR", l.Base.String(), "the admin fee comes off before the tier is found")
 	require.Equal(t, "2475.00 EUR", l.Amount.String())
@@ -134,8 +134,8 @@ func TestReplay_CarryoverSequences(t *testing.T) {
 	var evs []commission.Event
 	for _, pl := range []string{"hr", "p2"} {
 		for i, g := range ggr[pl] {
-			evs = append(evs, commission.Event{ID: pl + string(rune('1'+i)), Kind: event.Revenue, At: month(time.Month(i + 1)),
-				Affiliate: "a", Player: pl, Revenue: commission.Revenue{GGR: eur(g)}})
+			evs = append(evs, commission.Event{ID: pl + string(rune('1'+i)), Type: event.Revenue, At: month(time.Month(i + 1)),
+				AffiliateID: "a", PlayerID: pl, Revenue: commission.Revenue{GGR: eur(g)}})
 		}
 	}
 	for _, tc := range []struct {
@@ -147,7 +147,7 @@ func TestReplay_CarryoverSequences(t *testing.T) {
 		{commission.CarryNone, [3]string{"0.00", "150.00", "330.00"}, [3]string{"0.00", "0.00", "0.00"}, [3][]commission.Balance{}},
 		{commission.CarryForward, [3]string{"0.00", "0.00", "240.00"}, [3]string{"-800.00", "-300.00", "0.00"}, [3][]commission.Balance{}},
 		{commission.RingFence, [3]string{"60.00", "0.00", "210.00"}, [3]string{"0.00", "0.00", "0.00"},
-			[3][]commission.Balance{{{Player: "hr", Amount: eur("-1000")}}, {{Player: "hr", Amount: eur("-400")}}, nil}},
+			[3][]commission.Balance{{{PlayerID: "hr", Amount: eur("-1000")}}, {{PlayerID: "hr", Amount: eur("-400")}}, nil}},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			t.Parallel()
@@ -179,10 +179,10 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 		IB:       &commission.IB{Symbols: []commission.SymbolRate{{PerLot: eur("7.50")}}},
 	}
 	orig := []commission.Event{
-		{ID: "dep", Kind: event.Deposit, At: day(1), Affiliate: "a", Player: "p", Amount: eur("77.77")},
-		{ID: "rev", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("1234.57"), Bonuses: eur("10.01"), Deposits: eur("77.77")}},
-		{ID: "buy", Kind: event.Purchase, At: day(3), Affiliate: "a", Player: "p", Amount: eur("99.99")},
-		{ID: "trd", Kind: event.Trade, At: day(4), Affiliate: "a", Player: "p", Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.37")}},
+		{ID: "dep", Type: event.Deposit, At: day(1), AffiliateID: "a", PlayerID: "p", Amount: eur("77.77")},
+		{ID: "rev", Type: event.Revenue, At: day(2), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("1234.57"), Bonuses: eur("10.01"), Deposits: eur("77.77")}},
+		{ID: "buy", Type: event.Purchase, At: day(3), AffiliateID: "a", PlayerID: "p", Amount: eur("99.99")},
+		{ID: "trd", Type: event.Trade, At: day(4), AffiliateID: "a", PlayerID: "p", Trade: commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate("1.37")}},
 	}
 	alone, err := commission.Replay(program(plan), orig, nil)
 	require.NoError(t, err)
@@ -193,10 +193,10 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 	evs := append([]commission.Event{}, orig...)
 	for i, e := range orig {
 		kind := event.Reversal
-		if e.Kind == event.Purchase {
+		if e.Type == event.Purchase {
 			kind = event.Refund
 		}
-		evs = append(evs, commission.Event{ID: "x" + e.ID, Kind: kind, At: day(10 + i), Affiliate: "a", Player: "p", Reverses: e.ID})
+		evs = append(evs, commission.Event{ID: "x" + e.ID, Type: kind, At: day(10 + i), AffiliateID: "a", PlayerID: "p", Reverses: e.ID})
 	}
 	res, err := commission.Replay(program(plan), evs, nil)
 	require.NoError(t, err)
@@ -204,7 +204,7 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 	require.Equal(t, "0.00 EUR", res.Statements[0].Total.String(), "an event plus its reversal nets zero")
 	byEvent := map[string]commission.Line{}
 	for _, l := range res.Ledger {
-		byEvent[l.Event] = l
+		byEvent[l.EventID] = l
 	}
 	for _, e := range []string{"dep", "buy", "trd"} {
 		o, r := byEvent[e], byEvent["x"+e]
@@ -215,7 +215,7 @@ func TestReplay_ReversalSymmetry(t *testing.T) {
 		require.Contains(t, r.Explain(), "negated")
 	}
 	require.Equal(t, commission.KindClawback, byEvent["xbuy"].Kind)
-	_, err = commission.Replay(program(plan), append(evs, commission.Event{ID: "again", Kind: event.Reversal, At: day(30), Affiliate: "a", Player: "p", Reverses: "dep"}), nil)
+	_, err = commission.Replay(program(plan), append(evs, commission.Event{ID: "again", Type: event.Reversal, At: day(30), AffiliateID: "a", PlayerID: "p", Reverses: "dep"}), nil)
 	require.ErrorIs(t, err, commission.ErrInvalidEvent, "a second reversal of the same event")
 }
 
@@ -235,8 +235,8 @@ func TestOverflow(t *testing.T) {
 	_, err = cpa.CPALine(commission.CPAInput{FTD: eur("1"), PeriodTotal: big})
 	require.ErrorIs(t, err, commission.ErrOverflow)
 	evs := []commission.Event{
-		{ID: "1", Kind: event.Revenue, At: day(1), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: big}},
-		{ID: "2", Kind: event.Revenue, At: day(2), Affiliate: "a", Player: "p", Revenue: commission.Revenue{GGR: eur("0.01")}},
+		{ID: "1", Type: event.Revenue, At: day(1), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: big}},
+		{ID: "2", Type: event.Revenue, At: day(2), AffiliateID: "a", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("0.01")}},
 	}
 	_, err = commission.Replay(program(p), evs, nil)
 	require.ErrorIs(t, err, commission.ErrOverflow)

@@ -11,7 +11,7 @@ import (
 // Statement is what an affiliate earned in one period: the lines payable in it, their total,
 // and the RevShare balances carried in and out.
 type Statement struct {
-	Affiliate string
+	AffiliateID string
 	Period    Period
 	// Lines are the affiliate's lines whose StatementTime is in Period, in ledger order.
 	Lines []Line
@@ -28,7 +28,7 @@ type Statement struct {
 
 // Balance is a player's carried balance.
 type Balance struct {
-	Player string
+	PlayerID string
 	Amount money.Amount
 }
 
@@ -80,13 +80,13 @@ func statements(loc *time.Location, unit PeriodUnit, lines []Line) ([]Statement,
 	var count []int
 	for n, l := range lines {
 		per := PeriodOf(l.StatementTime(), unit, loc)
-		k := apKey{l.Affiliate, per.Start.UnixNano()}
+		k := apKey{l.AffiliateID, per.Start.UnixNano()}
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)
 			idx[k] = i
 			zero := money.New(0, l.Amount.Currency())
-			out = append(out, Statement{Affiliate: l.Affiliate, Period: per, Total: zero, CarryIn: zero, CarryOut: zero})
+			out = append(out, Statement{AffiliateID: l.AffiliateID, Period: per, Total: zero, CarryIn: zero, CarryOut: zero})
 			count = append(count, 0)
 		}
 		of[n] = i
@@ -100,21 +100,21 @@ func statements(loc *time.Location, unit PeriodUnit, lines []Line) ([]Statement,
 		s.Lines = append(s.Lines, l)
 		var err error
 		if s.Total, err = s.Total.Add(l.Amount); err != nil {
-			return nil, within(wrapMoney(err), "statement of %q for %s", l.Affiliate, s.Period)
+			return nil, within(wrapMoney(err), "statement of %q for %s", l.AffiliateID, s.Period)
 		}
 		switch {
 		case l.Rule != RuleRevShare:
 		case l.Kind == KindAccrual:
 			s.CarryIn = l.Detail.CarryIn
-		case l.Kind == KindCarryover && l.Player == "":
+		case l.Kind == KindCarryover && l.PlayerID == "":
 			s.CarryOut = l.Base
 		case l.Kind == KindCarryover:
-			s.Fenced = append(s.Fenced, Balance{l.Player, l.Base})
+			s.Fenced = append(s.Fenced, Balance{l.PlayerID, l.Base})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Affiliate != out[j].Affiliate {
-			return out[i].Affiliate < out[j].Affiliate
+		if out[i].AffiliateID != out[j].AffiliateID {
+			return out[i].AffiliateID < out[j].AffiliateID
 		}
 		return out[i].Period.Start.Before(out[j].Period.Start)
 	})

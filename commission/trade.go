@@ -10,9 +10,9 @@ import (
 
 // TradeInput is a closed trade for the IB calculator.
 type TradeInput struct {
-	Affiliate string
-	Player    string
-	Event     string
+	AffiliateID string
+	PlayerID    string
+	EventID     string
 	At        time.Time
 	Trade     Trade
 	// PeriodLots is the volume (in standard lots) the affiliate's clients already traded in
@@ -31,7 +31,7 @@ type TradeInput struct {
 func (p *Plan) TradeLines(in TradeInput) (lot, spread Line, err error) {
 	zero := money.New(0, p.Currency)
 	base := Line{
-		Kind: KindAccrual, Plan: p.ID, Affiliate: in.Affiliate, Player: in.Player, Event: in.Event,
+		Kind: KindAccrual, Plan: p.ID, AffiliateID: in.AffiliateID, PlayerID: in.PlayerID, EventID: in.EventID,
 		At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: zero, Base: zero,
 	}
 	lot, spread = base, base
@@ -186,7 +186,7 @@ func (p *Plan) TreeLines(l Line, chain []string) ([]Line, error) {
 			break
 		}
 		s := l
-		s.Affiliate, s.Amount, s.Base, s.Rate, s.Level = chain[i], parts[i], l.Amount, r, int32(i+1)
+		s.AffiliateID, s.Amount, s.Base, s.Rate, s.Level = chain[i], parts[i], l.Amount, r, int32(i+1)
 		out = append(out, s)
 	}
 	return out, nil
@@ -194,9 +194,9 @@ func (p *Plan) TreeLines(l Line, chain []string) ([]Line, error) {
 
 // PurchaseInput is a prop-firm challenge purchase.
 type PurchaseInput struct {
-	Affiliate string
-	Player    string
-	Event     string
+	AffiliateID string
+	PlayerID    string
+	EventID     string
 	At        time.Time
 	// Price is what the trader paid; AccountSize the size of the account bought.
 	Price       money.Amount
@@ -212,8 +212,8 @@ type PurchaseInput struct {
 // nothing unless the plan pays every purchase (Reason "prop.repeat_purchase").
 func (p *Plan) PurchaseLine(in PurchaseInput) (Line, error) {
 	l := Line{
-		Kind: KindAccrual, Rule: RulePropPurchase, Plan: p.ID, Affiliate: in.Affiliate, Player: in.Player,
-		Event: in.Event, At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: money.New(0, p.Currency),
+		Kind: KindAccrual, Rule: RulePropPurchase, Plan: p.ID, AffiliateID: in.AffiliateID, PlayerID: in.PlayerID,
+		EventID: in.EventID, At: in.At, Payable: in.At, Mode: p.Rounding, FX: in.FX, Amount: money.New(0, p.Currency),
 		Base: money.New(0, p.Currency),
 	}
 	pp := p.Prop
@@ -230,7 +230,7 @@ func (p *Plan) PurchaseLine(in PurchaseInput) (Line, error) {
 		case unset(*a):
 			*a = l.Base // zero in the plan's currency
 		case a.Currency() != p.Currency:
-			return Line{}, fmt.Errorf("%w: plan %q pays in %s, purchase %s is in %s", ErrCurrency, p.ID, p.Currency, in.Event, a.Currency())
+			return Line{}, fmt.Errorf("%w: plan %q pays in %s, purchase %s is in %s", ErrCurrency, p.ID, p.Currency, in.EventID, a.Currency())
 		}
 	}
 	var err error

@@ -21,7 +21,7 @@ func ExampleLedgerLine() {
 	plan := &commission.Plan{ID: "default", Currency: money.EUR, CPA: &commission.CPA{
 		Amount: money.MustParse("50.00", money.EUR), Hold: commission.Duration(7 * 24 * time.Hour),
 	}}
-	cpa, err := plan.CPALine(commission.CPAInput{Affiliate: "aff-42", Player: "p-1", Event: "TX-1", At: at, FTD: money.MustParse("150.00", money.EUR)})
+	cpa, err := plan.CPALine(commission.CPAInput{AffiliateID: "aff-42", PlayerID: "p-1", EventID: "TX-1", At: at, FTD: money.MustParse("150.00", money.EUR)})
 	if err != nil {
 		log.Fatal(err)
 	}

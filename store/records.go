@@ -608,10 +608,10 @@ func (l LedgerLine) Validate() error {
 		name, v  string
 		required bool
 	}{
-		{"ledger line: affiliate", l.Affiliate, true},
+		{"ledger line: affiliate", l.AffiliateID, true},
 		{"ledger line: plan", l.Plan, false},
-		{"ledger line: player", l.Player, false},
-		{"ledger line: event", l.Event, false},
+		{"ledger line: player", l.PlayerID, false},
+		{"ledger line: event", l.EventID, false},
 		{"ledger line: reverses", l.Reverses, false},
 		{"ledger line: detail: country", l.Detail.Country, false},
 		{"ledger line: detail: sub", l.Detail.Sub, false},
@@ -843,10 +843,10 @@ func checkCaused(id uuid.UUID, ledger []LedgerLine, deliveries []Delivery) error
 		if l.ConversionID != id {
 			return invalid("ledger line %s: conversion id %s, want %s", l.ID, l.ConversionID, id)
 		}
-		if cur, ok := currencies[l.Affiliate]; ok && cur != l.Amount.Currency() {
-			return invalid("ledger line %s: mismatched currencies: affiliate %q is credited in %s and %s by one event", l.ID, l.Affiliate, cur, l.Amount.Currency())
+		if cur, ok := currencies[l.AffiliateID]; ok && cur != l.Amount.Currency() {
+			return invalid("ledger line %s: mismatched currencies: affiliate %q is credited in %s and %s by one event", l.ID, l.AffiliateID, cur, l.Amount.Currency())
 		}
-		currencies[l.Affiliate] = l.Amount.Currency()
+		currencies[l.AffiliateID] = l.Amount.Currency()
 		if seen[l.ID] {
 			return invalid("ledger line %s: id given twice", l.ID)
 		}

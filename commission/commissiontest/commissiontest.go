@@ -113,55 +113,55 @@ func Histories() []History {
 	return []History{
 		{Name: "hybrid in Malta: CPA by country with a hold, FX, RevShare carried forward, reversals, adjustment",
 			Program: malta, Events: []commission.Event{
-				{ID: "reg-1", Kind: event.Registration, At: day(1), Affiliate: "aff", Player: "p1", Country: "DE"},
-				{ID: "dep-1", Kind: event.Deposit, At: day(2), Affiliate: "aff", Player: "p1", Amount: eur("50")},
-				{ID: "dep-2", Kind: event.Deposit, At: day(9), Affiliate: "aff", Player: "p2", Amount: usd("40"), FX: fx},
-				{ID: "rev-1", Kind: event.Revenue, At: day(20), Affiliate: "aff", Player: "p1",
+				{ID: "reg-1", Type: event.Registration, At: day(1), AffiliateID: "aff", PlayerID: "p1", Country: "DE"},
+				{ID: "dep-1", Type: event.Deposit, At: day(2), AffiliateID: "aff", PlayerID: "p1", Amount: eur("50")},
+				{ID: "dep-2", Type: event.Deposit, At: day(9), AffiliateID: "aff", PlayerID: "p2", Amount: usd("40"), FX: fx},
+				{ID: "rev-1", Type: event.Revenue, At: day(20), AffiliateID: "aff", PlayerID: "p1",
 					Revenue: commission.Revenue{GGR: eur("-800"), Bonuses: eur("20")}},
-				{ID: "rev-2", Kind: event.Revenue, At: day(40), Affiliate: "aff", Player: "p1",
+				{ID: "rev-2", Type: event.Revenue, At: day(40), AffiliateID: "aff", PlayerID: "p1",
 					Revenue: commission.Revenue{GGR: eur("3000"), Bonuses: eur("100"), Deposits: eur("2000"), Withdrawals: eur("500")}},
-				{ID: "rev-3", Kind: event.Revenue, At: day(41), Affiliate: "aff", Player: "p2",
+				{ID: "rev-3", Type: event.Revenue, At: day(41), AffiliateID: "aff", PlayerID: "p2",
 					Revenue: commission.Revenue{GGR: eur("120")}},
-				{ID: "xrev-3", Kind: event.Reversal, At: day(45), Affiliate: "aff", Player: "p2", Reverses: "rev-3"},
-				{ID: "cb-2", Kind: event.Reversal, At: day(50), Affiliate: "aff", Player: "p2", Reverses: "dep-2"},
-				{ID: "adj-1", Kind: event.Adjustment, At: lateMarch, Affiliate: "aff", Amount: eur("-2.50")},
+				{ID: "xrev-3", Type: event.Reversal, At: day(45), AffiliateID: "aff", PlayerID: "p2", Reverses: "rev-3"},
+				{ID: "cb-2", Type: event.Reversal, At: day(50), AffiliateID: "aff", PlayerID: "p2", Reverses: "dep-2"},
+				{ID: "adj-1", Type: event.Adjustment, At: lateMarch, AffiliateID: "aff", Amount: eur("-2.50")},
 			}},
 		{Name: "CPA volume tiers and a count cap",
 			Program: one(tiers), Events: func() []commission.Event {
 				var evs []commission.Event
 				for i, p := range []string{"a", "b", "c", "d", "e"} {
-					evs = append(evs, commission.Event{ID: "dep-" + p, Kind: event.Deposit, At: day(1 + i), Affiliate: "aff", Player: p, Amount: eur("10")})
+					evs = append(evs, commission.Event{ID: "dep-" + p, Type: event.Deposit, At: day(1 + i), AffiliateID: "aff", PlayerID: p, Amount: eur("10")})
 				}
 				return evs
 			}()},
 		{Name: "RevShare with marginal bands and a ring-fenced high roller",
 			Program: one(fence), Events: []commission.Event{
-				{ID: "hr-1", Kind: event.Revenue, At: day(10), Affiliate: "aff", Player: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
-				{ID: "p-1", Kind: event.Revenue, At: day(10), Affiliate: "aff", Player: "p", Revenue: commission.Revenue{GGR: eur("900")}},
-				{ID: "hr-2", Kind: event.Revenue, At: day(40), Affiliate: "aff", Player: "hr", Revenue: commission.Revenue{GGR: eur("-100")}},
-				{ID: "p-2", Kind: event.Revenue, At: day(40), Affiliate: "aff", Player: "p", Revenue: commission.Revenue{GGR: eur("-50")}},
-				{ID: "hr-3", Kind: event.Revenue, At: day(70), Affiliate: "aff", Player: "hr", Revenue: commission.Revenue{GGR: eur("1500")}},
+				{ID: "hr-1", Type: event.Revenue, At: day(10), AffiliateID: "aff", PlayerID: "hr", Revenue: commission.Revenue{GGR: eur("-1000")}},
+				{ID: "p-1", Type: event.Revenue, At: day(10), AffiliateID: "aff", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("900")}},
+				{ID: "hr-2", Type: event.Revenue, At: day(40), AffiliateID: "aff", PlayerID: "hr", Revenue: commission.Revenue{GGR: eur("-100")}},
+				{ID: "p-2", Type: event.Revenue, At: day(40), AffiliateID: "aff", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("-50")}},
+				{ID: "hr-3", Type: event.Revenue, At: day(70), AffiliateID: "aff", PlayerID: "hr", Revenue: commission.Revenue{GGR: eur("1500")}},
 			}},
 		{Name: "Forex IB: per-lot rebates, points, a cent account, a damped spread share, a two-level tree, a reversed trade",
 			Program: ibProg, Events: []commission.Event{
-				{ID: "t1", Kind: event.Trade, At: day(2), Affiliate: "ib1", Player: "c1", Trade: trade("XAUUSD", "2", false, "0")},
-				{ID: "t2", Kind: event.Trade, At: day(3), Affiliate: "ib1", Player: "c1", Trade: trade("EURUSD", "1.3", false, "0.0005")},
-				{ID: "t3", Kind: event.Trade, At: day(4), Affiliate: "ib1", Player: "c2", Trade: trade("GBPJPY", "10", true, "0.00012")},
-				{ID: "x-t2", Kind: event.Reversal, At: day(5), Affiliate: "ib1", Player: "c1", Reverses: "t2"},
+				{ID: "t1", Type: event.Trade, At: day(2), AffiliateID: "ib1", PlayerID: "c1", Trade: trade("XAUUSD", "2", false, "0")},
+				{ID: "t2", Type: event.Trade, At: day(3), AffiliateID: "ib1", PlayerID: "c1", Trade: trade("EURUSD", "1.3", false, "0.0005")},
+				{ID: "t3", Type: event.Trade, At: day(4), AffiliateID: "ib1", PlayerID: "c2", Trade: trade("GBPJPY", "10", true, "0.00012")},
+				{ID: "x-t2", Type: event.Reversal, At: day(5), AffiliateID: "ib1", PlayerID: "c1", Reverses: "t2"},
 			}},
 		{Name: "prop firm: CPA on account size, payout on funded, refund and reset clawbacks",
 			Program: one(prop), Events: []commission.Event{
-				{ID: "b1", Kind: event.Purchase, At: day(1), Affiliate: "aff", Player: "t", Amount: usd("500"), AccountSize: usd("100000")},
-				{ID: "b2", Kind: event.Purchase, At: day(2), Affiliate: "aff", Player: "t", Amount: usd("99"), AccountSize: usd("10000")},
-				{ID: "f", Kind: event.Funded, At: day(3), Affiliate: "aff", Player: "t"},
-				{ID: "r1", Kind: event.Refund, At: day(4), Affiliate: "aff", Player: "t", Reverses: "b1"},
-				{ID: "s2", Kind: event.Reset, At: day(35), Affiliate: "aff", Player: "t", Reverses: "b2"},
+				{ID: "b1", Type: event.Purchase, At: day(1), AffiliateID: "aff", PlayerID: "t", Amount: usd("500"), AccountSize: usd("100000")},
+				{ID: "b2", Type: event.Purchase, At: day(2), AffiliateID: "aff", PlayerID: "t", Amount: usd("99"), AccountSize: usd("10000")},
+				{ID: "f", Type: event.Funded, At: day(3), AffiliateID: "aff", PlayerID: "t"},
+				{ID: "r1", Type: event.Refund, At: day(4), AffiliateID: "aff", PlayerID: "t", Reverses: "b1"},
+				{ID: "s2", Type: event.Reset, At: day(35), AffiliateID: "aff", PlayerID: "t", Reverses: "b2"},
 			}},
 		{Name: "sub-affiliates two levels deep, on earnings and on revenue",
 			Program: subProg, Events: []commission.Event{
-				{ID: "d", Kind: event.Deposit, At: day(1), Affiliate: "leaf", Player: "p", Amount: eur("10")},
-				{ID: "r", Kind: event.Revenue, At: day(2), Affiliate: "leaf", Player: "p", Revenue: commission.Revenue{GGR: eur("1000")}},
-				{ID: "d2", Kind: event.Deposit, At: day(3), Affiliate: "mid", Player: "q", Amount: eur("10")},
+				{ID: "d", Type: event.Deposit, At: day(1), AffiliateID: "leaf", PlayerID: "p", Amount: eur("10")},
+				{ID: "r", Type: event.Revenue, At: day(2), AffiliateID: "leaf", PlayerID: "p", Revenue: commission.Revenue{GGR: eur("1000")}},
+				{ID: "d2", Type: event.Deposit, At: day(3), AffiliateID: "mid", PlayerID: "q", Amount: eur("10")},
 			}},
 	}
 }

@@ -66,17 +66,17 @@ func Scenario() []commission.Event {
 	at := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, malta) }
 	eur := func(s string) money.Amount { return money.MustParse(s, money.EUR) }
 	return []commission.Event{
-		{ID: "reg-1", Kind: event.Registration, At: at(3, 2), Affiliate: "aff-1", Player: "p1", Country: "MT"},
-		{ID: "dep-1", Kind: event.Deposit, At: at(3, 3), Affiliate: "aff-1", Player: "p1", Amount: eur("50.00")},
-		{ID: "reg-2", Kind: event.Registration, At: at(3, 5), Affiliate: "aff-1", Player: "p2", Country: "DE"},
-		{ID: "dep-2", Kind: event.Deposit, At: at(3, 6), Affiliate: "aff-1", Player: "p2", Amount: eur("10.00")}, // below the FTD minimum
-		{ID: "rev-1", Kind: event.Revenue, At: at(3, 31), Affiliate: "aff-1", Player: "p1",
+		{ID: "reg-1", Type: event.Registration, At: at(3, 2), AffiliateID: "aff-1", PlayerID: "p1", Country: "MT"},
+		{ID: "dep-1", Type: event.Deposit, At: at(3, 3), AffiliateID: "aff-1", PlayerID: "p1", Amount: eur("50.00")},
+		{ID: "reg-2", Type: event.Registration, At: at(3, 5), AffiliateID: "aff-1", PlayerID: "p2", Country: "DE"},
+		{ID: "dep-2", Type: event.Deposit, At: at(3, 6), AffiliateID: "aff-1", PlayerID: "p2", Amount: eur("10.00")}, // below the FTD minimum
+		{ID: "rev-1", Type: event.Revenue, At: at(3, 31), AffiliateID: "aff-1", PlayerID: "p1",
 			Revenue: commission.Revenue{GGR: eur("-1200.00"), Bonuses: eur("50.00")}}, // a big winner: NGR −1050
-		{ID: "rev-2", Kind: event.Revenue, At: at(4, 30), Affiliate: "aff-1", Player: "p1",
+		{ID: "rev-2", Type: event.Revenue, At: at(4, 30), AffiliateID: "aff-1", PlayerID: "p1",
 			Revenue: commission.Revenue{GGR: eur("3000.00"), Bonuses: eur("100.00"), Deposits: eur("2000.00"), Withdrawals: eur("500.00")}},
-		{ID: "reg-3", Kind: event.Registration, At: at(3, 20), Affiliate: "star", Player: "p3"},
-		{ID: "dep-3", Kind: event.Deposit, At: at(3, 21), Affiliate: "star", Player: "p3", Amount: eur("500.00")},
-		{ID: "cb-3", Kind: event.Reversal, At: at(4, 2), Affiliate: "star", Player: "p3", Reverses: "dep-3"},
+		{ID: "reg-3", Type: event.Registration, At: at(3, 20), AffiliateID: "star", PlayerID: "p3"},
+		{ID: "dep-3", Type: event.Deposit, At: at(3, 21), AffiliateID: "star", PlayerID: "p3", Amount: eur("500.00")},
+		{ID: "cb-3", Type: event.Reversal, At: at(4, 2), AffiliateID: "star", PlayerID: "p3", Reverses: "dep-3"},
 	}
 }
 
@@ -91,13 +91,13 @@ func main() {
 		log.Fatal(err)
 	}
 	for _, s := range res.Statements {
-		fmt.Printf("== %s, %s: %s (carry in %s, carry out %s)\n", s.Affiliate, s.Period.Start.Format("January 2006"), s.Total, s.CarryIn, s.CarryOut)
+		fmt.Printf("== %s, %s: %s (carry in %s, carry out %s)\n", s.AffiliateID, s.Period.Start.Format("January 2006"), s.Total, s.CarryIn, s.CarryOut)
 		for _, l := range s.Lines {
 			fmt.Print(l.Explain())
 		}
 	}
 	for _, l := range res.UnpaidCPA {
-		fmt.Printf("== no CPA for %s (%s): %s, at event %s\n", l.Player, l.Affiliate, l.Reason, l.Event)
+		fmt.Printf("== no CPA for %s (%s): %s, at event %s\n", l.PlayerID, l.AffiliateID, l.Reason, l.EventID)
 	}
 	// A line as a store keeps it: its fields and the detail that explains it.
 	if err := json.NewEncoder(os.Stdout).Encode(res.Statements[0].Lines[0]); err != nil {

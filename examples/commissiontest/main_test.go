@@ -25,7 +25,7 @@ func replay(t *testing.T, events []commission.Event) *commission.ReplayResult {
 func statement(t *testing.T, res *commission.ReplayResult, affiliate, month string) commission.Statement {
 	t.Helper()
 	for _, s := range res.Statements {
-		if s.Affiliate == affiliate && s.Period.Start.Format("2006-01") == month {
+		if s.AffiliateID == affiliate && s.Period.Start.Format("2006-01") == month {
 			return s
 		}
 	}
@@ -74,7 +74,7 @@ func TestDeal_CPAQualification(t *testing.T) {
 	var cpa []string
 	for _, l := range res.Ledger {
 		if l.Rule == commission.RuleCPA {
-			cpa = append(cpa, l.Kind.String()+" "+l.Player+" "+l.Amount.String())
+			cpa = append(cpa, l.Kind.String()+" "+l.PlayerID+" "+l.Amount.String())
 		}
 	}
 	require.Equal(t, []string{"accrual p1 100.00 EUR", "accrual p3 150.00 EUR", "reversal p3 -150.00 EUR"}, cpa)
@@ -108,9 +108,9 @@ func TestDeal_WhyNoCPA(t *testing.T) {
 	res := replay(t, Scenario())
 	require.Len(t, res.UnpaidCPA, 1)
 	l := res.UnpaidCPA[0]
-	require.Equal(t, "p2", l.Player)
+	require.Equal(t, "p2", l.PlayerID)
 	require.Equal(t, "baseline.min_ftd", l.Reason, "p2's FTD of €10 is below €20")
-	require.Equal(t, "dep-2", l.Event)
+	require.Equal(t, "dep-2", l.EventID)
 }
 
 // TestDeal_StoredLedger: the ledger kept as JSON (as a store keeps it) gives back the same

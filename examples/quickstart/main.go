@@ -275,7 +275,7 @@ func commissions() error {
 	}
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	cpa, err := plan.CPALine(commission.CPAInput{
-		Affiliate: "aff-42", Player: "p-1", Event: "TX-99812", At: at, FTD: eur("150.00"),
+		AffiliateID: "aff-42", PlayerID: "p-1", EventID: "TX-99812", At: at, FTD: eur("150.00"),
 	})
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ func commissions() error {
 		return err
 	}
 	share, carry, err := plan.RevShareLine(commission.RevShareInput{
-		Affiliate: "aff-42", Period: commission.PeriodOf(at, commission.Month, time.UTC), Players: 1, Revenue: &rev, NGR: ngr,
+		AffiliateID: "aff-42", Period: commission.PeriodOf(at, commission.Month, time.UTC), Players: 1, Revenue: &rev, NGR: ngr,
 	})
 	if err != nil {
 		return err

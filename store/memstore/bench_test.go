@@ -135,7 +135,7 @@ func BenchmarkRecordConversion(b *testing.B) {
 				Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 			},
 			Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, CreatedAt: at, Line: commission.Line{
-				Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-42", At: at, Payable: at,
+				Kind: commission.KindAccrual, Rule: commission.RuleCPA, AffiliateID: "aff-42", At: at, Payable: at,
 				Amount: money.New(5000, money.EUR), Base: money.New(0, money.EUR)}}},
 			Deliveries: []store.Delivery{{ID: uuid.New(), ConversionID: id, Endpoint: "e", Method: http.MethodGet,
 				URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: at, CreatedAt: at}},

@@ -28,7 +28,7 @@ func Example() {
 	record := func() (store.Conversion, error) {
 		id := uuid.New()
 		cpa, err := plan.CPALine(commission.CPAInput{
-			Affiliate: "aff-42", Player: "p-1", Event: "TX-99812", At: at, FTD: money.MustParse("150.00", money.EUR),
+			AffiliateID: "aff-42", PlayerID: "p-1", EventID: "TX-99812", At: at, FTD: money.MustParse("150.00", money.EUR),
 		})
 		if err != nil {
 			return store.Conversion{}, err

@@ -458,7 +458,7 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 	var out []store.LedgerLine
 	for _, l := range s.ledger {
 		t := p.By.ListTime(l)
-		if l.Affiliate == p.AffiliateID && !t.Before(from) && t.Before(to) && after(t, l.ID, p.After) {
+		if l.AffiliateID == p.AffiliateID && !t.Before(from) && t.Before(to) && after(t, l.ID, p.After) {
 			out = append(out, l.Normalize()) // a copy that shares nothing with the store
 		}
 	}

@@ -108,7 +108,7 @@ func benchRecord() store.RecordConversionParams {
 			Amount: money.New(15000, money.EUR), Status: event.StatusPending, OccurredAt: at, ReceivedAt: at,
 		},
 		Ledger: []store.LedgerLine{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, CreatedAt: at, Line: commission.Line{
-			Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-42", At: at, Payable: at,
+			Kind: commission.KindAccrual, Rule: commission.RuleCPA, AffiliateID: "aff-42", At: at, Payable: at,
 			Amount: money.New(5000, money.EUR), Base: money.New(0, money.EUR)}}},
 		Deliveries: []store.Delivery{{ID: uuid.Must(uuid.NewV7()), ConversionID: id, Endpoint: "e", Method: http.MethodGet,
 			URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: at, CreatedAt: at}},

@@ -153,8 +153,8 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	l := store.LedgerLine{ID: uuid.New(), CreatedAt: at.Add(time.Minute), Line: commission.Line{
-		Kind: commission.KindAccrual, Rule: commission.RuleRevShare, Plan: "vip", Affiliate: "aff-1", Player: "p-1",
-		Event: "e-1", Reverses: "e-0", At: at, Payable: at.Add(24 * time.Hour),
+		Kind: commission.KindAccrual, Rule: commission.RuleRevShare, Plan: "vip", AffiliateID: "aff-1", PlayerID: "p-1",
+		EventID: "e-1", Reverses: "e-0", At: at, Payable: at.Add(24 * time.Hour),
 		Period: commission.Period{Start: at.AddDate(0, -1, 0), End: at},
 		Amount: money.New(-1234, money.EUR), Base: money.New(567891, money.EUR), Rate: money.MustParseRate("0.350"),
 		Tier: 2, Level: 1, Mode: money.HalfUp,
@@ -167,7 +167,7 @@ func TestMigrations_LedgerLineColumns(t *testing.T) {
 	// The row as version 3 wrote it.
 	_, err = db.ExecContext(t.Context(), `INSERT INTO `+schema+`.ledger_lines (id, affiliate_id, kind, amount_minor, currency, rule, detail,
 		period_start, period_end, created_at, line, statement_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11)`,
-		l.ID.String(), l.Affiliate, l.Kind.String(), l.Amount.Minor(), "EUR", l.Rule.String(), l.Period.Start, l.Period.End,
+		l.ID.String(), l.AffiliateID, l.Kind.String(), l.Amount.Minor(), "EUR", l.Rule.String(), l.Period.Start, l.Period.End,
 		l.CreatedAt, string(line), l.StatementTime())
 	require.NoError(t, err)
 

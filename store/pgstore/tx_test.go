@@ -31,7 +31,7 @@ func recordParams(key string) store.RecordConversionParams {
 			Amount: money.New(10000, money.EUR), Status: event.StatusPending, OccurredAt: t0, ReceivedAt: t0,
 		},
 		Ledger: []store.LedgerLine{{ID: uuid.New(), ConversionID: id, CreatedAt: t0, Line: commission.Line{
-			Kind: commission.KindAccrual, Rule: commission.RuleCPA, Affiliate: "aff-1", At: t0, Payable: t0,
+			Kind: commission.KindAccrual, Rule: commission.RuleCPA, AffiliateID: "aff-1", At: t0, Payable: t0,
 			Amount: money.New(2500, money.EUR), Base: money.New(0, money.EUR),
 		}}},
 		Deliveries: []store.Delivery{{
@@ -50,7 +50,7 @@ func newTestClick(t *testing.T) store.Click {
 
 func periodLine(affiliate string) store.LedgerLine {
 	return store.LedgerLine{ID: uuid.New(), CreatedAt: t0, Line: commission.Line{Kind: commission.KindAdjustment,
-		Rule: commission.RuleAdjustment, Affiliate: affiliate, At: t0, Payable: t0, Amount: money.New(-100, money.EUR), Base: money.New(0, money.EUR)}}
+		Rule: commission.RuleAdjustment, AffiliateID: affiliate, At: t0, Payable: t0, Amount: money.New(-100, money.EUR), Base: money.New(0, money.EUR)}}
 }
 
 // record records p on st and returns what was stored.
@@ -218,7 +218,7 @@ var txCases = []struct {
 		// status was set and the history appended.
 		clash := store.ChangeStatusParams{ConversionID: other.ID, From: event.StatusPending, To: event.StatusReversed, At: t0.Add(time.Hour),
 			Ledger: []store.LedgerLine{{ID: recordParamsLine(t, st, other), ConversionID: other.ID, CreatedAt: t0.Add(time.Hour),
-				Line: commission.Line{Kind: commission.KindReversal, Rule: commission.RuleCPA, Affiliate: "aff-1",
+				Line: commission.Line{Kind: commission.KindReversal, Rule: commission.RuleCPA, AffiliateID: "aff-1",
 					At: t0.Add(time.Hour), Payable: t0.Add(time.Hour), Amount: money.New(-2500, money.EUR), Base: money.New(0, money.EUR)}}}}
 		return txCalls{
 			write: func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, approve); return err },

@@ -119,8 +119,8 @@ func conversionFor(key, affiliate string, occurred time.Time) store.RecordConver
 // after a week's hold, caused by conversion id.
 func cpaLine(conversion uuid.UUID, affiliate, player string, at time.Time) store.LedgerLine {
 	return store.LedgerLine{ID: uuid.New(), ConversionID: conversion, CreatedAt: at, Line: commission.Line{
-		Kind: commission.KindAccrual, Rule: commission.RuleCPACountry, Plan: "default", Affiliate: affiliate,
-		Player: player, Event: "tx-" + player, At: at, Payable: at.Add(7 * 24 * time.Hour),
+		Kind: commission.KindAccrual, Rule: commission.RuleCPACountry, Plan: "default", AffiliateID: affiliate,
+		PlayerID: player, EventID: "tx-" + player, At: at, Payable: at.Add(7 * 24 * time.Hour),
 		Amount: money.New(5000, money.EUR), Base: money.New(15000, money.EUR), Mode: money.HalfUp,
 		FX:     &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9"), Source: "ECB", At: base},
 		Detail: commission.Detail{Country: "DE"},
@@ -131,7 +131,7 @@ func cpaLine(conversion uuid.UUID, affiliate, player string, at time.Time) store
 func reversalOf(l store.LedgerLine, t time.Time) store.LedgerLine {
 	r := l
 	r.ID, r.CreatedAt = uuid.New(), t
-	r.Kind, r.Reverses, r.Event, r.At, r.Payable = commission.KindReversal, l.Event, "chargeback-"+l.Event, t, t
+	r.Kind, r.Reverses, r.EventID, r.At, r.Payable = commission.KindReversal, l.EventID, "chargeback-"+l.EventID, t, t
 	r.Amount, r.Base = money.New(-l.Amount.Minor(), l.Amount.Currency()), money.New(-l.Base.Minor(), l.Base.Currency())
 	return r
 }
@@ -141,7 +141,7 @@ func reversalOf(l store.LedgerLine, t time.Time) store.LedgerLine {
 func carryLine(affiliate string, minor int64, cur money.Currency, start time.Time) store.LedgerLine {
 	end := start.AddDate(0, 1, 0)
 	return store.LedgerLine{ID: uuid.New(), CreatedAt: end, Line: commission.Line{
-		Kind: commission.KindCarryover, Rule: commission.RuleRevShare, Plan: "rs", Affiliate: affiliate,
+		Kind: commission.KindCarryover, Rule: commission.RuleRevShare, Plan: "rs", AffiliateID: affiliate,
 		At: end, Payable: end, Period: commission.Period{Start: start, End: end},
 		Amount: money.New(0, cur), Base: money.New(minor, cur), Detail: commission.Detail{RevShare: &commission.RevShare{Carryover: commission.CarryForward}},
 	}}
@@ -150,7 +150,7 @@ func carryLine(affiliate string, minor int64, cur money.Currency, start time.Tim
 // adjustment returns an adjustment of minor units of cur for affiliate, written at t.
 func adjustment(affiliate string, minor int64, cur money.Currency, t time.Time) store.LedgerLine {
 	return store.LedgerLine{ID: uuid.New(), CreatedAt: t, Line: commission.Line{
-		Kind: commission.KindAdjustment, Rule: commission.RuleAdjustment, Affiliate: affiliate,
+		Kind: commission.KindAdjustment, Rule: commission.RuleAdjustment, AffiliateID: affiliate,
 		At: t, Payable: t, Amount: money.New(minor, cur), Base: money.New(0, cur),
 	}}
 }
@@ -536,7 +536,7 @@ func (s suite) conversions(t *testing.T) {
 			"NegativeAccrual":        func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
 			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = commission.KindReversal },
 			"LedgerWithoutCurrency":  func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
-			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].Affiliate = "" },
+			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
 			"DeliveryNotPending":     func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
 			"DeliveryBadMethod":      func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
 			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
@@ -826,7 +826,7 @@ func (s suite) ledger(t *testing.T) {
 				l.Period.End = l.Period.Start
 				return l
 			},
-			"ControlCharInEvent": func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.Event = "tx\x00"; return l },
+			"ControlCharInEvent": func() store.LedgerLine { l := cpaLine(uuid.Nil, "aff-1", "p", base); l.EventID = "tx\x00"; return l },
 			"LongPlan": func() store.LedgerLine {
 				l := cpaLine(uuid.Nil, "aff-1", "p", base)
 				l.Plan = strings.Repeat("p", store.MaxKeyLen+1)
@@ -900,8 +900,8 @@ func (s suite) ledger(t *testing.T) {
 
 				affiliates := []string{}
 				for _, l := range stored {
-					if !slices.Contains(affiliates, l.Affiliate) {
-						affiliates = append(affiliates, l.Affiliate)
+					if !slices.Contains(affiliates, l.AffiliateID) {
+						affiliates = append(affiliates, l.AffiliateID)
 					}
 				}
 				var read []commission.Line
@@ -917,11 +917,11 @@ func (s suite) ledger(t *testing.T) {
 					"rule: statements rebuilt from the lines a store returns equal Replay's own")
 
 				for _, want := range res.Statements {
-					listed := listAll(t, st, store.ListLedgerLinesParams{AffiliateID: want.Affiliate, By: store.ByStatementTime, From: want.Period.Start, To: want.Period.End, Limit: 3})
+					listed := listAll(t, st, store.ListLedgerLinesParams{AffiliateID: want.AffiliateID, By: store.ByStatementTime, From: want.Period.Start, To: want.Period.End, Limit: 3})
 					slices.SortFunc(listed, func(a, b store.LedgerLine) int { return a.CreatedAt.Compare(b.CreatedAt) }) // ledger order
-					require.Len(t, listed, len(want.Lines), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s)", want.Affiliate, want.Period)
+					require.Len(t, listed, len(want.Lines), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s)", want.AffiliateID, want.Period)
 					for i, l := range listed {
-						require.True(t, want.Lines[i].Equal(l.Line), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s, line %d)", want.Affiliate, want.Period, i)
+						require.True(t, want.Lines[i].Equal(l.Line), "rule: listed ByStatementTime over a period, a ledger gives the lines of its statement (%s %s, line %d)", want.AffiliateID, want.Period, i)
 						inUTC := store.LedgerLine{Line: want.Lines[i]}.Normalize()
 						require.Equal(t, inUTC.Explain(), l.Explain(), "rule: a line read back explains itself identically (its times in UTC)")
 					}
@@ -945,8 +945,8 @@ func storeLedger(t *testing.T, st store.Store, ledger []commission.Line) []store
 	}
 	for i, l := range ledger {
 		sl := store.LedgerLine{ID: orderedID(i), CreatedAt: at(time.Duration(i) * time.Microsecond), Line: l}
-		if l.Event != "" && l.Period.IsZero() {
-			p := conversionFor(fmt.Sprintf("replay-%d", i), l.Affiliate, base)
+		if l.EventID != "" && l.Period.IsZero() {
+			p := conversionFor(fmt.Sprintf("replay-%d", i), l.AffiliateID, base)
 			sl.ConversionID = p.Conversion.ID
 			p.Ledger, p.Deliveries = []store.LedgerLine{sl}, nil
 			_, err := st.RecordConversion(ctx(t), p)
