@@ -15,7 +15,7 @@ type CPAInput struct {
 	// EventID is the event being checked (the deposit, wager or verification that may
 	// qualify the player), and At its time.
 	EventID string
-	At    time.Time
+	At      time.Time
 	// Country is the player's ISO 3166 alpha-2 country.
 	Country string
 	// Registered is when the player registered; Baseline.Within counts from it, so it is

@@ -41,7 +41,7 @@ func (p *Plan) NGR(rev *Revenue) (money.Amount, error) {
 // RevShareInput is one affiliate's revenue in one period, for RevShareLine.
 type RevShareInput struct {
 	AffiliateID string
-	Period    Period
+	Period      Period
 	// Players is how many players the revenue comes from (for Explain).
 	Players int64
 	// Revenue, if set, is the sum of the players' reports. Explain shows it; it is kept by

@@ -12,7 +12,7 @@ import (
 // and the RevShare balances carried in and out.
 type Statement struct {
 	AffiliateID string
-	Period    Period
+	Period      Period
 	// Lines are the affiliate's lines whose StatementTime is in Period, in ledger order.
 	Lines []Line
 	// Total is the sum of the lines' amounts (it may be negative after reversals).
@@ -29,7 +29,7 @@ type Statement struct {
 // Balance is a player's carried balance.
 type Balance struct {
 	PlayerID string
-	Amount money.Amount
+	Amount   money.Amount
 }
 
 // Statements groups ledger lines into statements per affiliate and period of prog's

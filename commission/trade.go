@@ -13,8 +13,8 @@ type TradeInput struct {
 	AffiliateID string
 	PlayerID    string
 	EventID     string
-	At        time.Time
-	Trade     Trade
+	At          time.Time
+	Trade       Trade
 	// PeriodLots is the volume (in standard lots) the affiliate's clients already traded in
 	// the period, for the volume tiers.
 	PeriodLots money.Rate
@@ -197,7 +197,7 @@ type PurchaseInput struct {
 	AffiliateID string
 	PlayerID    string
 	EventID     string
-	At        time.Time
+	At          time.Time
 	// Price is what the trader paid; AccountSize the size of the account bought.
 	Price       money.Amount
 	AccountSize money.Amount
