@@ -39,26 +39,17 @@ func seamSource(t *testing.T) *postback.Source {
 // receive signs q as the operator would and parses it as the tracker does.
 func receive(t *testing.T, src *postback.Source, q url.Values) postback.Postback {
 	t.Helper()
-	signed, err := postback.SignQuery("/postback", q.Encode(), seamKey, seamNow)
-	require.NoError(t, err)
-	pb, err := src.ParseQuery("/postback", signed)
+	pb, err := src.ParseQuery("/postback", mustSign(t, q, seamNow))
 	require.NoError(t, err, "query %s", q.Encode())
 	return pb
 }
 
-// conversionOf is the record a pipeline keeps for pb: every field comes from the postback, as
-// parsed, with no translation in between.
+// conversionOf is the record a pipeline keeps for pb: the sender's part exactly as postback
+// gives it (Postback.Conversion), and the receiver's (an ID, an affiliate).
 func conversionOf(pb *postback.Postback) store.Conversion {
-	occurred := pb.OccurredAt
-	if occurred.IsZero() {
-		occurred = pb.ReceivedAt
-	}
-	return store.Conversion{
-		ID: uuid.Must(uuid.NewV7()), DedupKey: pb.DedupKey(), Source: pb.Source, Event: pb.Event,
-		ClickID: pb.ClickID, ForeignClickID: pb.ForeignClickID, SubIDs: pb.SubIDs(), PlayerID: pb.PlayerID,
-		AffiliateID: "aff-1", TransactionID: pb.TransactionID, Amount: pb.Amount, Status: pb.Status,
-		OccurredAt: occurred, ReceivedAt: pb.ReceivedAt,
-	}
+	c := pb.Conversion()
+	c.ID, c.AffiliateID = uuid.Must(uuid.NewV7()), "aff-1"
+	return c
 }
 
 // seamPlan pays a CPA on a 100 EUR FTD, 30% RevShare on GGR, a prop CPA on purchases and a
@@ -89,12 +80,12 @@ func TestSeams_EveryEventTypeFlowsThrough(t *testing.T) {
 			"amount": {"150.00"}, "currency": {"EUR"}, "sub1": {"banner-7"},
 			"occurred_at": {fmt.Sprint(seamNow.Add(time.Duration(i-len(types)) * time.Minute).Unix())},
 		}
-		if ty == event.Reversal || ty == event.Refund {
-			q.Del("amount") // a reversal names what it reverses; its sign is the ledger's business
-			q.Del("currency")
+		if ty == event.Reversal {
+			q.Set("amount", "-150.00") // senders send a reversal's amount with either sign
 		}
 		pb := receive(t, src, q)
 		require.Equal(t, ty, pb.Event, "rule: an event is parsed under the name it was sent with")
+		require.Equal(t, "150.00 EUR", pb.Amount.String(), "rule: an amount is kept as its magnitude, as a store keeps it")
 
 		c, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&pb)})
 		require.NoError(t, err, "rule: the store accepts every postback that parsing accepts (%s)", ty)
@@ -181,4 +172,37 @@ func TestSeams_RetryIsADuplicate(t *testing.T) {
 	_, err = st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&changed)})
 	require.ErrorIs(t, err, store.ErrConflict, "rule: the same transaction with another amount is a conflict")
 	require.False(t, errors.Is(err, store.ErrDuplicate))
+}
+
+// TestSeams_RetryWithoutEventTime sends a postback without an event time, and its retry half
+// a minute later: the store keeps the event time as sent (none), so the retry is a duplicate,
+// not a conflict over a receive time that differs on every arrival.
+func TestSeams_RetryWithoutEventTime(t *testing.T) {
+	t.Parallel()
+	now := seamNow
+	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodSignedQuery, Keys: []postback.Key{seamKey}},
+		&postback.SourceOptions{Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	st := memstore.New(nil)
+	q := url.Values{"event": {"deposit"}, "player_id": {"p-4"}, "txn_id": {"TX-9"}, "amount": {"20.00"}, "currency": {"EUR"}}
+
+	first := receive(t, src, q)
+	require.True(t, first.OccurredAt.IsZero(), "the sender gave no event time")
+	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&first)})
+	require.NoError(t, err)
+	require.Equal(t, seamNow, orig.EventTime(), "rule: without an event time, a conversion happened when it was received")
+
+	now = now.Add(30 * time.Second)
+	retry, err := src.ParseQuery("/postback", mustSign(t, q, now))
+	require.NoError(t, err)
+	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&retry)})
+	require.ErrorIs(t, err, store.ErrDuplicate, "rule: a retry without an event time is a duplicate, whenever it arrives")
+	require.Equal(t, orig.ID, got.ID)
+}
+
+func mustSign(t *testing.T, q url.Values, at time.Time) string {
+	t.Helper()
+	signed, err := postback.SignQuery("/postback", q.Encode(), seamKey, at)
+	require.NoError(t, err)
+	return signed
 }

@@ -38,9 +38,10 @@ const dedupKeyVersion = "v1:"
 // that happens once per player is recorded once per player. Status, amount and times are not
 // part of the key: a retry with a different status or amount has the same key, and the store
 // tells a duplicate from a conflict by the content (store.Conversion.SameContent). A
-// postback sent without occurred_at has a zero OccurredAt, and a retry arrives later than its
-// original: take the first arrival's ReceivedAt as the event time, not each arrival's, or
-// every retry will differ from what was stored.
+// postback sent without occurred_at has a zero OccurredAt, and so does the record
+// Postback.Conversion makes of it: a store keeps the event time as sent, so a retry that
+// arrives later is still a duplicate (store.Conversion.EventTime falls back on the receive
+// time of the record stored).
 //
 // The key is "v1:" and 64 lower-case hex digits (a SHA-256 of the parts, each prefixed with
 // its length, so that no two sets of parts give one key), which a store accepts as its

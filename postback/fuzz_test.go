@@ -221,11 +221,12 @@ func FuzzParse_StoreAccepts(f *testing.F) {
 	})
 }
 
-// requireStorable maps pb, field by field, onto the store records that the attribution
-// pipeline will write for it, and checks that the store accepts each of them.
+// requireStorable maps pb onto the store records that the attribution pipeline will write for
+// it, the conversion through pb.Conversion itself, and checks that the store accepts each.
 func requireStorable(t *testing.T, pb *postback.Postback) {
 	t.Helper()
-	c := conversionOf(pb)
+	c := pb.Conversion()
+	c.ID = uuid.UUID{0x01, 0x93} // the receiver's to choose, like the affiliate
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
 	}
@@ -251,31 +252,3 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 	}
 }
 
-// conversionOf is the store.Conversion of pb as the attribution pipeline writes it: every
-// field the sender sent, the event time or else the receive time, and the magnitude of a
-// reversal's negative amount (a store's conversion amounts are never negative: the reversal
-// itself is a status change with negative ledger lines).
-func conversionOf(pb *postback.Postback) store.Conversion {
-	c := store.Conversion{
-		ID:             uuid.UUID{0x01, 0x93},
-		DedupKey:       pb.DedupKey(),
-		Source:         pb.Source,
-		Event:          pb.Event,
-		ClickID:        pb.ClickID,
-		ForeignClickID: pb.ForeignClickID,
-		SubIDs:         pb.SubIDs(),
-		PlayerID:       pb.PlayerID,
-		TransactionID:  pb.TransactionID,
-		Amount:         pb.Amount,
-		Status:         pb.Status,
-		OccurredAt:     pb.OccurredAt,
-		ReceivedAt:     pb.ReceivedAt,
-	}
-	if c.OccurredAt.IsZero() {
-		c.OccurredAt = pb.ReceivedAt
-	}
-	if c.Amount.Sign() < 0 {
-		c.Amount, _ = c.Amount.Neg()
-	}
-	return c
-}

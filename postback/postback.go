@@ -103,8 +103,9 @@ type Postback struct {
 	// TransactionID is the sender's ID of this conversion or event, the usual dedup key.
 	TransactionID string
 	// OccurredAt is when the event happened, if the sender said (zero if not); it can be
-	// days old. A receiver that needs an event time for a postback without one takes the
-	// first arrival's ReceivedAt, not a retry's (see DedupKey).
+	// days old. Keep it as it is: a stored conversion keeps a zero event time too, and falls
+	// back on its first receive time (store.Conversion.EventTime), so that a retry, received
+	// later, is still a duplicate.
 	OccurredAt time.Time
 	// ReceivedAt is when the postback was parsed, by the source's clock.
 	ReceivedAt time.Time

@@ -1,0 +1,34 @@
+package postback
+
+import (
+	"slices"
+
+	"github.com/s2skit/s2s/store"
+)
+
+// Conversion returns the record of p that a store keeps, with everything the sender said, as
+// parsed: the source, the event, the click ID (ours, or the sender's foreign one), the sub IDs
+// by position, the player and transaction IDs, the amount, the status, the event time as sent
+// (zero if the sender gave none) and the receive time; its DedupKey is p.DedupKey().
+//
+// What the receiver decides is left to the caller: the conversion's ID, its AffiliateID,
+// CampaignID and Decision, and a Status of its own if its policy overrides the sender's. With
+// an ID set, every record returned for a postback that parsing accepted passes
+// store.Conversion.Validate (FuzzParse_StoreAccepts holds the two packages to it). Its SubIDs
+// are a copy, not p's.
+func (p *Postback) Conversion() store.Conversion {
+	return store.Conversion{
+		DedupKey:       p.DedupKey(),
+		Source:         p.Source,
+		Event:          p.Event,
+		ClickID:        p.ClickID,
+		ForeignClickID: p.ForeignClickID,
+		SubIDs:         slices.Clone(p.SubIDs()),
+		PlayerID:       p.PlayerID,
+		TransactionID:  p.TransactionID,
+		Amount:         p.Amount,
+		Status:         p.Status,
+		OccurredAt:     p.OccurredAt,
+		ReceivedAt:     p.ReceivedAt,
+	}
+}
