@@ -251,4 +251,3 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 		}
 	}
 }
-
