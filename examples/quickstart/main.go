@@ -182,26 +182,17 @@ func postbacks() error {
 		return err
 	}
 
-	// What happens to a verified postback: here, record it in the in-memory store under a
-	// dedup key. (The attribution package will own this step, with windows, models and
-	// commissions.)
+	// What happens to a verified postback: here, record it in the in-memory store. The
+	// postback gives the record of what its sender said (Postback.Conversion, under its dedup
+	// key); the receiver adds what it decides. (The attribution package will own that step,
+	// with windows, models and commissions.)
 	st := memstore.New(nil)
+	var stored store.Conversion
 	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
-		if pb.TransactionID == "" {
-			// Without a transaction ID the dedup key would collapse distinct deposits.
-			return postback.Result{Outcome: postback.Rejected}, nil
-		}
-		if pb.OccurredAt.IsZero() {
-			// The event time is part of what a retry must repeat; the receive time is not.
-			return postback.Result{Outcome: postback.Rejected}, nil
-		}
-		_, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: store.Conversion{
-			ID:       uuid.Must(uuid.NewV7()),
-			DedupKey: pb.Source + ":" + string(pb.Event) + ":" + pb.TransactionID,
-			Source:   pb.Source, Event: event.Type(pb.Event), ClickID: pb.ClickID, PlayerID: pb.PlayerID,
-			TransactionID: pb.TransactionID, Amount: pb.Amount, Status: event.StatusPending,
-			OccurredAt: pb.OccurredAt, ReceivedAt: pb.ReceivedAt,
-		}})
+		conv := pb.Conversion()
+		conv.ID, conv.AffiliateID, conv.Status = uuid.Must(uuid.NewV7()), "aff-42", event.StatusPending
+		c, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: conv})
+		stored = c
 		switch {
 		case err == nil:
 			return postback.Result{Outcome: postback.Accepted}, nil
@@ -247,7 +238,7 @@ func postbacks() error {
 		fmt.Printf("%-22s %d %s", tc.what, rec.Code, rec.Body.String())
 	}
 
-	c, err := st.GetConversionByKey(context.Background(), "casino-x:ftd:TX-99812")
+	c, err := st.GetConversionByKey(context.Background(), stored.DedupKey)
 	if err != nil {
 		return err
 	}
