@@ -68,7 +68,7 @@ func BenchmarkBaselineRawMultiRowInsert(b *testing.B) {
 		cs := benchClickBatch(b, gen)
 		b.StartTimer()
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + schema + ".clicks (id, affiliate_id, campaign_id, sub_ids, foreign_id, ip, user_agent, landing, created_at) VALUES ")
+		sb.WriteString("INSERT INTO " + schema + ".clicks (id, affiliate_id, campaign_id, sub_ids, foreign_click_id, ip, user_agent, landing, created_at) VALUES ")
 		args := make([]any, 0, 9*len(cs))
 		for i, c := range cs {
 			if i > 0 {

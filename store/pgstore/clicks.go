@@ -17,7 +17,7 @@ var clicks = newTable("clicks", []column[store.Click]{
 	plain("affiliate_id", "text", func(c *store.Click) *string { return &c.AffiliateID }),
 	plain("campaign_id", "text", func(c *store.Click) *string { return &c.CampaignID }),
 	strs("sub_ids", func(c *store.Click) *[]string { return &c.SubIDs }),
-	text("foreign_id", func(c *store.Click) *clickid.Foreign { return &c.ForeignClickID }),
+	text("foreign_click_id", func(c *store.Click) *clickid.Foreign { return &c.ForeignClickID }),
 	inet("ip", func(c *store.Click) *netip.Addr { return &c.IP }),
 	plain("user_agent", "text", func(c *store.Click) *string { return &c.UserAgent }),
 	plain("landing", "text", func(c *store.Click) *string { return &c.Landing }),

@@ -33,7 +33,8 @@ const migrationLockKey int64 = 0x7332732d6d696772
 // Use one tool or the other on a schema: Migrate records what it applied in its own table
 // s2s_migrations and knows nothing of another tool's record. The tests apply the files as
 // golang-migrate does, with plain ExecContext: the up files build the schema that Migrate
-// builds, the down files leave the schema empty, and the up files apply again.
+// builds, each down file returns exactly to the schema of the version before it (the last to
+// an empty schema), with a row in every table, and the up files apply again after them.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {

@@ -3,7 +3,6 @@ package pgstore_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -17,7 +16,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/pgstore"
@@ -119,74 +120,152 @@ func applier(t *testing.T, db *sql.DB, schema string) func([]migrationFile) {
 
 // TestMigrations_AppliedByAnotherTool applies the files as golang-migrate does (each file's
 // whole text in one ExecContext, with search_path set to the schema: ups ascending, downs
-// descending) and checks that the ups build the schema Migrate builds, that the downs leave
-// the schema empty, and that the ups apply again after them.
+// descending) and checks that the ups build the schema Migrate builds, that each down returns
+// exactly to the schema of the version before it (the last one to an empty schema), and that
+// the ups apply again after them.
 func TestMigrations_AppliedByAnotherTool(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	ups, downs := migrationFiles(t)
 	want := catalog(t, db, newSchema(t, db))
 
+	// before[v] is the schema of version v, applied alone from an empty schema.
+	before := make([][]string, len(ups)+1)
+	for v := range len(ups) {
+		schema := fmt.Sprintf("%s_v%d", runID, v)
+		applier(t, db, schema)(ups[:v])
+		before[v] = catalog(t, db, schema)
+	}
+	require.Empty(t, before[0], "version 0 is the empty schema")
+
 	schema := runID + "_plain"
 	apply := applier(t, db, schema)
-
 	apply(ups)
 	require.Equal(t, want, catalog(t, db, schema), "the up files build the schema that Migrate builds")
-	apply(downs)
-	require.Empty(t, catalog(t, db, schema), "the down files, in reverse order, leave the schema empty")
+	for _, down := range downs {
+		apply([]migrationFile{down})
+		require.Equal(t, before[down.version-1], catalog(t, db, schema), "%s returns exactly to the schema of version %d", down.name, down.version-1)
+	}
 	apply(ups)
 	require.Equal(t, want, catalog(t, db, schema), "the up files apply again after the downs")
 }
 
-// TestMigrations_LedgerLineColumns moves a ledger line across migration 4, which takes the
-// lines that version 3 kept whole as JSON into typed columns: a line written as version 3
-// wrote it reads back equal through pgstore after the up file, and the down file rebuilds the
-// JSON that version 3 reads.
-func TestMigrations_LedgerLineColumns(t *testing.T) {
+// TestMigrations_UpDownUpWithData takes a schema with a row in every table down and up again,
+// as golang-migrate would: each down applies with the rows of the version it leaves, the up
+// after a down applies to what the down left, and after every down the ups build a schema
+// into which the same rows are written again and read back equal.
+func TestMigrations_UpDownUpWithData(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	ups, downs := migrationFiles(t)
-	require.GreaterOrEqual(t, len(ups), 4)
-	schema := runID + "_v3"
+	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	apply(ups[:3])
-
-	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	l := store.LedgerLine{ID: uuid.New(), CreatedAt: at.Add(time.Minute), Line: commission.Line{
-		Kind: commission.KindAccrual, Rule: commission.RuleRevShare, Plan: "vip", AffiliateID: "aff-1", PlayerID: "p-1",
-		EventID: "e-1", Reverses: "e-0", At: at, Payable: at.Add(24 * time.Hour),
-		Period: commission.Period{Start: at.AddDate(0, -1, 0), End: at},
-		Amount: money.New(-1234, money.EUR), Base: money.New(567891, money.EUR), Rate: money.MustParseRate("0.350"),
-		Tier: 2, Level: 1, Mode: money.HalfUp,
-		FX: &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9123"), Source: "ECB", At: at},
-		Detail: commission.Detail{Country: "MT", Players: 3, NGR: money.New(0, money.EUR),
-			RevShare: &commission.RevShare{Tiers: []commission.RateTier{{From: money.New(0, money.EUR), Rate: money.MustParseRate("25%")}}}},
-	}}
-	line, err := json.Marshal(l.Line)
-	require.NoError(t, err)
-	// The row as version 3 wrote it.
-	_, err = db.ExecContext(t.Context(), `INSERT INTO `+schema+`.ledger_lines (id, affiliate_id, kind, amount_minor, currency, rule, detail,
-		period_start, period_end, created_at, line, statement_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8, $9, $10, $11)`,
-		l.ID.String(), l.AffiliateID, l.Kind.String(), l.Amount.Minor(), "EUR", l.Rule.String(), l.Period.Start, l.Period.End,
-		l.CreatedAt, string(line), l.StatementTime())
-	require.NoError(t, err)
-
-	apply(ups[3:4])
-	st := newStore(t, db, schema)
-	for _, by := range []store.LedgerTime{store.ByCreatedAt, store.ByStatementTime} {
-		got, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: by,
-			From: at.AddDate(0, -2, 0), To: at.AddDate(0, 1, 0)})
-		require.NoError(t, err)
-		require.Len(t, got, 1)
-		require.True(t, got[0].Equal(l), "up 4: the line of version 3 reads back equal\n got %+v\nwant %+v", got[0], l)
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts"}
+	counts := func() map[string]int {
+		n := map[string]int{}
+		for _, table := range tables {
+			var c int
+			require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+"."+table).Scan(&c))
+			n[table] = c
+		}
+		return n
 	}
 
-	apply(downs[len(downs)-4 : len(downs)-3])
-	var back []byte
-	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT line FROM "+schema+".ledger_lines WHERE id = $1", l.ID.String()).Scan(&back))
-	var got commission.Line
-	require.NoError(t, json.Unmarshal(back, &got), "down 4 writes JSON that commission.Line reads: %s", back)
-	require.True(t, got.Equal(l.Line), "down 4 rebuilds version 3's line\n got %+v\nwant %+v", got, l.Line)
+	apply(ups)
+	st := newStore(t, db, schema)
+	written := writeEveryTable(t, st)
+	full := counts()
+	for table, n := range full {
+		require.Positive(t, n, "the test writes a row into %s", table)
+	}
+
+	// Down one version with the rows in place, and up again: the rows stay.
+	apply(downs[:1])
+	require.Equal(t, full, counts(), "%s keeps every row", downs[0].name)
+	apply(ups[len(ups)-1:])
+	require.Equal(t, full, counts(), "%s, after its down, keeps every row", ups[len(ups)-1].name)
+
+	// Down all the way with the rows in place, up again: the same rows write and read back.
+	apply(downs)
+	require.Empty(t, catalog(t, db, schema), "the down files leave the schema empty, rows and all")
+	apply(ups)
+	require.Equal(t, written, writeEveryTable(t, st), "the same rows are written again after down and up, and read back equal")
+	require.Equal(t, full, counts(), "the same rows, one each, again")
+}
+
+// everyTable is what writeEveryTable wrote, as read back.
+type everyTable struct {
+	Click       store.Click
+	Binding     store.PlayerBinding
+	Conversions []store.Conversion
+	Lines       []store.LedgerLine
+	Delivery    store.Delivery
+}
+
+// everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
+var everyTableIDs = struct {
+	click                                  clickid.ID
+	timed, untimed, line, period, delivery uuid.UUID
+}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+
+// writeEveryTable writes a row into every table of st's schema, through st, with the same
+// IDs on every call: a click, a player binding, a conversion with its history, ledger line
+// and delivery and one without an event time, a period line with every optional field of a
+// line, and an attempt. It returns them as read back.
+func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
+	t.Helper()
+	ids := everyTableIDs
+	ctx := t.Context()
+	c := store.Click{ID: ids.click, AffiliateID: "aff-1", CampaignID: "camp-1", SubIDs: []string{"s1", "", "s3"},
+		ForeignClickID: "gclid-1", UserAgent: "ua", Landing: "https://casino.example/", CreatedAt: t0}
+	require.NoError(t, st.InsertClick(ctx, c))
+	b, err := st.BindPlayer(ctx, store.PlayerBinding{PlayerID: "p-1", AffiliateID: "aff-1", ClickID: c.ID, Method: store.BindByClick, BoundAt: t0})
+	require.NoError(t, err)
+
+	p := recordParams("timed")
+	p.Conversion.ID, p.Ledger[0].ID, p.Deliveries[0].ID = ids.timed, ids.line, ids.delivery
+	p.Ledger[0].ConversionID, p.Deliveries[0].ConversionID = ids.timed, ids.timed
+	p.Conversion.SubIDs, p.Conversion.ForeignClickID = []string{"s1"}, "net-1"
+	record(t, st, p)
+	untimed := recordParams("untimed")
+	untimed.Conversion.ID, untimed.Ledger, untimed.Deliveries = ids.untimed, nil, nil
+	untimed.Conversion.OccurredAt = time.Time{}
+	record(t, st, untimed)
+	_, err = st.ChangeStatus(ctx, store.ChangeStatusParams{ConversionID: ids.timed, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour)})
+	require.NoError(t, err)
+
+	end := t0.AddDate(0, 1, 0)
+	period := store.LedgerLine{ID: ids.period, CreatedAt: end, Line: commission.Line{
+		Kind: commission.KindAccrual, Rule: commission.RuleRevShare, Plan: "vip", AffiliateID: "aff-1", PlayerID: "p-1",
+		At: end, Payable: end, Period: commission.Period{Start: t0, End: end},
+		Amount: money.New(1234, money.EUR), Base: money.New(567891, money.EUR), Rate: money.MustParseRate("0.35"),
+		Tier: 2, Level: 1, Mode: money.HalfUp,
+		FX:     &money.ExchangeRate{From: money.USD, To: money.EUR, Rate: money.MustParseRate("0.9123"), Source: "ECB", At: t0},
+		Detail: commission.Detail{Country: "MT", Players: 3, NGR: money.New(567891, money.EUR)},
+	}}
+	require.NoError(t, st.InsertLedgerLines(ctx, store.InsertLedgerLinesParams{Lines: []store.LedgerLine{period}}))
+
+	l := leaseOne(t, st, t0)
+	_, err = st.RecordAttempt(ctx, store.RecordAttemptParams{DeliveryID: ids.delivery, Token: l.Token, Attempt: attemptAt(t0), Status: store.DeliveryDead})
+	require.NoError(t, err)
+
+	var out everyTable
+	out.Click, err = st.GetClick(ctx, c.ID)
+	require.NoError(t, err)
+	out.Binding, err = st.GetBinding(ctx, "p-1")
+	require.NoError(t, err)
+	require.Equal(t, b, out.Binding)
+	out.Conversions, err = st.ListConversions(ctx, store.ListConversionsParams{AffiliateID: "aff-1", From: t0.Add(-time.Hour), To: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, out.Conversions, 2)
+	out.Lines, err = st.ListLedgerLines(ctx, store.ListLedgerLinesParams{AffiliateID: "aff-1", From: t0.Add(-time.Hour), To: end.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, out.Lines, 2)
+	require.True(t, out.Lines[1].Equal(period.Normalize()), "the period line reads back equal")
+	out.Delivery, err = st.GetDelivery(ctx, ids.delivery)
+	require.NoError(t, err)
+	require.Len(t, out.Delivery.Attempts, 1)
+	return out
 }
 
 // catalog describes what schema holds (every relation with its columns, constraints and
