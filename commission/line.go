@@ -142,7 +142,9 @@ type Line struct {
 	Amount money.Amount `json:"amount"`
 	// Base is what the rule was applied to, in the plan's currency (the NGR base, a
 	// purchase price, an account size, a rebate to share, a sub-affiliate's earnings, a
-	// carried balance).
+	// carried balance). Every line has one: a zero amount in the plan's currency when the
+	// rule applied to nothing (an adjustment), never the zero money.Amount, which has no
+	// currency and does not encode.
 	Base money.Amount `json:"base"`
 	// Rate is the rate the rule applied, if any: the RevShare rate (zero for marginal bands,
 	// which Explain lists), a prop or sub-affiliate share, an IB tier multiplier or, on an

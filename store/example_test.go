@@ -33,9 +33,21 @@ func ExampleLedgerLine() {
 	carry := line
 	carry.Kind, carry.Amount = commission.KindCarryover, money.MustParse("-12.00", money.EUR)
 	fmt.Println(errors.Is(carry.Validate(), store.ErrInvalid))
+
+	// Every line has a base: an adjustment's, which applies no rule to anything, is zero in
+	// its currency. The zero money.Amount, which has no currency, is no base.
+	adj := store.LedgerLine{ID: uuid.New(), CreatedAt: at, Line: commission.Line{
+		Kind: commission.KindAdjustment, Rule: commission.RuleAdjustment, AffiliateID: "aff-42", At: at, Payable: at,
+		Amount: money.MustParse("-5.00", money.EUR), Base: money.New(0, money.EUR),
+	}}
+	fmt.Println(adj.Validate())
+	adj.Base = money.Amount{}
+	fmt.Println(errors.Is(adj.Validate(), store.ErrInvalid))
 	// Output:
 	// <nil>
 	// accrual cpa 50.00 EUR in the statement of 2026-11-30
+	// true
+	// <nil>
 	// true
 }
 

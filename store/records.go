@@ -152,7 +152,9 @@ func (c Conversion) SameContent(o Conversion) bool {
 // The rules a store enforces (Validate): a known Kind, Rule and Mode; Affiliate required; an
 // Amount in a known currency, never negative for an accrual, never positive for a reversal
 // or a clawback, and zero for a carryover line, whose balance is its Base (never positive);
-// a Base, when set, in the Amount's currency; At and Payable set, Payable not before At; a
+// a Base always, in the Amount's currency: a zero amount of that currency when the rule
+// applied to nothing (an adjustment), never the zero money.Amount, which has no currency (and
+// which a commission.Line cannot even encode as JSON); At and Payable set, Payable not before At; a
 // Period with a start before its end, or none; no Reason (a line with a Reason pays nothing
 // and belongs in no ledger).
 type LedgerLine struct {
@@ -632,8 +634,11 @@ func (l LedgerLine) Validate() error {
 	if err := checkAmount("ledger line: amount", l.Amount, false); err != nil {
 		return err
 	}
+	if l.Base == (money.Amount{}) {
+		return invalid("ledger line %s: a base is required: a zero amount of %s when the rule applied to nothing", l.ID, l.Amount.Currency())
+	}
 	if l.Base.Currency() != l.Amount.Currency() {
-		return invalid("ledger line %s: base %s is not in the amount's currency %s (a line without a base has a zero one)", l.ID, l.Base, l.Amount.Currency())
+		return invalid("ledger line %s: base %s is not in the amount's currency %s", l.ID, l.Base, l.Amount.Currency())
 	}
 	if err := checkFX(l); err != nil {
 		return err

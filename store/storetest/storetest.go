@@ -537,6 +537,8 @@ func (s suite) conversions(t *testing.T) {
 			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = commission.KindReversal },
 			"LedgerWithoutCurrency":  func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
 			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
+			"LedgerWithoutBase":      func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.Amount{} },
+			"LedgerBaseInOtherCur":   func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.New(15000, money.USD) },
 			"DeliveryNotPending":     func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
 			"DeliveryBadMethod":      func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
 			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
