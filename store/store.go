@@ -45,6 +45,8 @@ func NormalizeTime(t time.Time) time.Time {
 
 // Every method honours its context: a canceled or expired context fails the call with the
 // context's error (errors.Is(err, context.Canceled)), and a refused write writes nothing.
+// Parameters are checked first: invalid parameters are ErrInvalid whatever the context, so
+// that a call fails the same way in every store.
 
 // Store is the whole storage contract of s2s: every role together. Implementations are safe
 // for concurrent use by many goroutines (and, for shared databases, many processes), and must

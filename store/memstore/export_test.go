@@ -13,10 +13,10 @@ import (
 // differential test and the baseline of its benchmark. A store leased with it must not be
 // leased with LeaseDeliveries too: it keeps the index in step only as far as those tests need.
 func (s *Store) LeaseDeliveriesByScan(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	now := store.NormalizeTime(p.Now)

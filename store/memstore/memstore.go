@@ -85,10 +85,10 @@ func (s *Store) shard(id clickid.ID) *clickShard {
 
 // InsertClick implements [store.ClickStore].
 func (s *Store) InsertClick(ctx context.Context, c store.Click) error {
-	if err := ctx.Err(); err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c = c.Normalize()
@@ -112,10 +112,10 @@ func clickExists(old, c store.Click) error {
 // InsertClicks implements [store.ClickStore]. It locks the shards of the batch in index
 // order, so the batch appears all at once and concurrent batches cannot deadlock.
 func (s *Store) InsertClicks(ctx context.Context, p store.InsertClicksParams) error {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	p = p.Normalize()
@@ -149,15 +149,12 @@ func (s *Store) InsertClicks(ctx context.Context, p store.InsertClicksParams) er
 // GetClick implements [store.ClickStore]. It is the hot read path: its rare branches live in
 // functions of their own, so that its frame stays small.
 func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Click{}, err
-	}
 	sh := s.shard(id)
 	sh.mu.RLock()
-	p := sh.m[id]
+	p := sh.m[id] // nil for the zero ID, which no stored click has
 	sh.mu.RUnlock()
-	if p == nil {
-		return store.Click{}, clickNotFound(id)
+	if p == nil || ctx.Err() != nil {
+		return store.Click{}, clickMiss(ctx, id)
 	}
 	if p.SubIDs != nil {
 		return withOwnSubIDs(p), nil
@@ -174,13 +171,17 @@ func withOwnSubIDs(p *store.Click) store.Click {
 	return c
 }
 
-// clickNotFound returns the error of a click that is not stored: ErrInvalid for the zero
-// ID, which no click can have, else ErrNotFound.
+// clickMiss returns the error of a GetClick that returns no click, in the contract's order:
+// ErrInvalid for the zero ID, which no click can have; then the context's error; else
+// ErrNotFound.
 //
 //go:noinline
-func clickNotFound(id clickid.ID) error {
+func clickMiss(ctx context.Context, id clickid.ID) error {
 	if id.IsZero() {
 		return fmt.Errorf("memstore: get click: the zero click ID: %w", store.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
 }
@@ -203,10 +204,10 @@ func checkID(what string, id uuid.UUID) error {
 
 // BindPlayer implements [store.BindingStore].
 func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.PlayerBinding, error) {
-	if err := ctx.Err(); err != nil {
+	if err := b.Validate(); err != nil {
 		return store.PlayerBinding{}, err
 	}
-	if err := b.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.PlayerBinding{}, err
 	}
 	b = b.Normalize()
@@ -224,10 +225,10 @@ func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.Pl
 
 // GetBinding implements [store.BindingStore].
 func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBinding, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkLookup("binding", playerID); err != nil {
 		return store.PlayerBinding{}, err
 	}
-	if err := checkLookup("binding", playerID); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.PlayerBinding{}, err
 	}
 	s.bindingsMu.Lock()
@@ -241,10 +242,10 @@ func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBi
 
 // RecordConversion implements [store.ConversionStore].
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return store.Conversion{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, err
 	}
 	p = p.Normalize()
@@ -309,10 +310,10 @@ func cloneConversion(c *store.Conversion) store.Conversion {
 
 // GetConversion implements [store.ConversionStore].
 func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkID("conversion", id); err != nil {
 		return store.Conversion{}, err
 	}
-	if err := checkID("conversion", id); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, err
 	}
 	s.mu.RLock()
@@ -326,10 +327,10 @@ func (s *Store) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversi
 
 // GetConversionByKey implements [store.ConversionStore].
 func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.Conversion, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkLookup("conversion", dedupKey); err != nil {
 		return store.Conversion{}, err
 	}
-	if err := checkLookup("conversion", dedupKey); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, err
 	}
 	s.mu.RLock()
@@ -343,10 +344,10 @@ func (s *Store) GetConversionByKey(ctx context.Context, dedupKey string) (store.
 
 // ChangeStatus implements [store.ConversionStore].
 func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return store.Conversion{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, err
 	}
 	p = p.Normalize()
@@ -381,10 +382,10 @@ func after(at time.Time, id uuid.UUID, c store.Cursor) bool {
 
 // ListConversions implements [store.ConversionStore].
 func (s *Store) ListConversions(ctx context.Context, p store.ListConversionsParams) ([]store.Conversion, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	from, to := store.NormalizeTime(p.From), store.NormalizeTime(p.To)
@@ -412,10 +413,10 @@ func truncate[T any](s []T, n int) []T {
 
 // InsertLedgerLines implements [store.LedgerStore].
 func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLinesParams) error {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	p = p.Normalize()
@@ -447,10 +448,10 @@ func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLines
 
 // ListLedgerLines implements [store.LedgerStore].
 func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesParams) ([]store.LedgerLine, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	from, to := store.NormalizeTime(p.From), store.NormalizeTime(p.To)
@@ -479,10 +480,10 @@ func cloneDelivery(d *store.Delivery) store.Delivery {
 
 // LeaseDeliveries implements [store.DeliveryStore].
 func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	now := store.NormalizeTime(p.Now)
@@ -499,10 +500,10 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 
 // RecordAttempt implements [store.DeliveryStore].
 func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return store.Delivery{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Delivery{}, err
 	}
 	a := p.Attempt.Normalize()
@@ -528,10 +529,10 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 
 // GetDelivery implements [store.DeliveryStore].
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkID("delivery", id); err != nil {
 		return store.Delivery{}, err
 	}
-	if err := checkID("delivery", id); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Delivery{}, err
 	}
 	s.mu.RLock()
@@ -545,10 +546,10 @@ func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (store.Delivery, 
 
 // ListDeliveries implements [store.DeliveryStore].
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -567,10 +568,10 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 
 // ReplayDelivery implements [store.DeliveryStore].
 func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams) (store.Delivery, error) {
-	if err := ctx.Err(); err != nil {
+	if err := p.Validate(); err != nil {
 		return store.Delivery{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return store.Delivery{}, err
 	}
 	s.mu.Lock()

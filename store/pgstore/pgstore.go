@@ -112,7 +112,17 @@ const (
 
 // run runs f on the connection a call of s uses: on the pool, in a new transaction for
 // several statements; in a view, in the view's transaction, in a savepoint for a write.
+//
+// Every method validates its parameters before it calls run, and run checks the context
+// before anything else, so that invalid parameters are ErrInvalid whatever the context, and a
+// canceled context fails a valid call before it reaches the database.
 func (s *Store) run(ctx context.Context, a atomicity, f func(db dbtx) error) error {
+	if s.inView && s.tx == nil {
+		return fmt.Errorf("pgstore: WithTx was given a nil transaction: %w", store.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if !s.inView {
 		switch a {
 		case statements:
@@ -120,9 +130,6 @@ func (s *Store) run(ctx context.Context, a atomicity, f func(db dbtx) error) err
 		default:
 			return f(s.db)
 		}
-	}
-	if s.tx == nil {
-		return fmt.Errorf("pgstore: WithTx was given a nil transaction: %w", store.ErrInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

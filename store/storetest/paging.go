@@ -187,8 +187,9 @@ type refusal struct {
 	written func(t *testing.T) bool                    // for a write: whether valid's effect is visible; nil for reads
 }
 
-// refusals checks every method of the contract: invalid parameters are ErrInvalid and a
-// canceled context is context.Canceled, and neither writes anything; then the valid call
+// refusals checks every method of the contract: invalid parameters are ErrInvalid (with a
+// canceled context too: parameters are checked first) and a canceled context is
+// context.Canceled, and neither writes anything; then the valid call
 // succeeds on a live context (so the refusals refused a call that could succeed) and, for a
 // write, its effect becomes visible (so the check that nothing was written can fail).
 func (s suite) refusals(t *testing.T) {
@@ -198,11 +199,12 @@ func (s suite) refusals(t *testing.T) {
 			st := s.h.NewStore(t)
 			r := tc.prepare(t, st)
 			require.NotEmpty(t, r.invalid, "every method has an invalid-parameter case")
-			for name, call := range r.invalid {
-				require.ErrorIs(t, call(ctx(t)), store.ErrInvalid, "rule: %s with invalid parameters (%s) is ErrInvalid", tc.method, name)
-			}
 			canceled, cancel := context.WithCancel(t.Context())
 			cancel()
+			for name, call := range r.invalid {
+				require.ErrorIs(t, call(ctx(t)), store.ErrInvalid, "rule: %s with invalid parameters (%s) is ErrInvalid", tc.method, name)
+				require.ErrorIs(t, call(canceled), store.ErrInvalid, "rule: parameters are checked before the context: %s with invalid parameters (%s) and a canceled context is ErrInvalid", tc.method, name)
+			}
 			require.ErrorIs(t, r.valid(canceled), context.Canceled, "rule: %s honours a canceled context", tc.method)
 			if r.written != nil {
 				require.False(t, r.written(t), "rule: a refused %s (invalid or canceled) writes nothing", tc.method)
