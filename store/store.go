@@ -28,6 +28,15 @@ var (
 	// ErrInvalid reports a record or parameter that breaks the rules of its type. It is
 	// returned before anything is written.
 	ErrInvalid = errors.New("store: invalid")
+	// ErrSerialization reports that the database could not serialize the call with a
+	// concurrent transaction and aborted it: SQLSTATE 40001 (serialization_failure), which
+	// PostgreSQL raises under REPEATABLE READ or SERIALIZABLE where READ COMMITTED would have
+	// waited and decided (ErrDuplicate, ErrConflict), and which serializable engines such as
+	// CockroachDB raise as their retry error; or a deadlock (40P01). Nothing of the call was
+	// written, and the same call may succeed when retried: a call on its own transaction is
+	// retried as it is; a call in a host's transaction needs the whole transaction retried,
+	// since its snapshot already lost. An in-memory store never returns it.
+	ErrSerialization = errors.New("store: serialization failure")
 )
 
 // TimePrecision is the precision every store keeps: times are stored in UTC, truncated to the

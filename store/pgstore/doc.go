@@ -44,9 +44,10 @@
 // back explains itself. Unique constraints, not
 // isolation levels, protect money: the dedup key is a UNIQUE column and INSERT ... ON
 // CONFLICT DO NOTHING decides which of concurrent records wins, under the default READ
-// COMMITTED level. Driver errors are mapped onto the store sentinels (a unique violation is
-// [store.ErrConflict], a foreign-key violation [store.ErrInvalid]) with the driver's error
-// kept in the chain for errors.As.
+// COMMITTED level (see [Store.WithTx] for what stricter levels change). Driver errors are
+// mapped onto the store sentinels (a unique violation is [store.ErrConflict], a
+// foreign-key violation [store.ErrInvalid], a serialization failure or deadlock
+// [store.ErrSerialization]) with the driver's error kept in the chain for errors.As.
 //
 // # Outbox
 //

@@ -93,6 +93,19 @@ type dbtx interface {
 // A worker that attempts HTTP deliveries should lease on s itself, so that no transaction
 // stays open during a request; a view's lease still expires at its ExpiresAt.
 //
+// The view assumes that tx runs at READ COMMITTED, PostgreSQL's default: there, a write
+// that meets a concurrent one (two records of one dedup key, two status changes from one
+// status) waits for it to commit and then decides, exactly, between ErrDuplicate and
+// ErrConflict. Under REPEATABLE READ or SERIALIZABLE the same meeting, with a row committed
+// after tx's snapshot, aborts the call with SQLSTATE 40001 instead, which the view returns
+// as [store.ErrSerialization] (the driver's error kept in the chain). The savepoint still
+// leaves tx usable, but retrying the call in tx meets the same snapshot and fails again:
+// the host must roll back and retry its whole transaction. The exactly-once guarantees
+// hold at every level, since unique constraints and conditional updates, not the
+// isolation level, protect them; only the error differs. Calls on s itself run at the
+// database's default level; where that is stricter (CockroachDB is SERIALIZABLE), they may
+// fail with ErrSerialization too, having written nothing, and may be retried as they are.
+//
 // The view is safe for concurrent use: its calls are serialised, since tx has one
 // connection. The host must not use tx itself while a call of the view runs, and must not
 // use the view after tx ends (calls then fail with sql.ErrTxDone). A nil tx gives a view
@@ -179,8 +192,10 @@ type sqlStater interface{ SQLState() string }
 
 // SQLSTATE codes that map onto store sentinels.
 const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
 )
 
 // mapErr maps a driver error onto the store's sentinels, keeping it in the chain.
@@ -192,6 +207,8 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %w", store.ErrConflict, err)
 		case foreignKeyViolation:
 			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		case serializationFailure, deadlockDetected:
+			return fmt.Errorf("%w: %w", store.ErrSerialization, err)
 		}
 	}
 	return err

@@ -532,6 +532,72 @@ func TestStore_WithTx_Concurrent(t *testing.T) {
 	}
 }
 
+// TestStore_WithTx_Isolation meets, in a view, a write that another transaction committed
+// after the view's transaction took its snapshot: a record of the same dedup key, and a
+// status change from the same status. At READ COMMITTED the view waits and decides
+// (ErrDuplicate, ErrConflict); at REPEATABLE READ and SERIALIZABLE the database aborts the
+// call with a serialization failure, which is ErrSerialization; at every level nothing of
+// the call is written and the host's transaction stays usable.
+func TestStore_WithTx_Isolation(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	for _, tc := range []struct {
+		level                sql.IsolationLevel
+		wantRecord, wantMove error
+	}{
+		{sql.LevelReadCommitted, store.ErrDuplicate, store.ErrConflict},
+		{sql.LevelRepeatableRead, store.ErrSerialization, store.ErrSerialization},
+		{sql.LevelSerializable, store.ErrSerialization, store.ErrSerialization},
+	} {
+		t.Run(tc.level.String(), func(t *testing.T) {
+			t.Parallel()
+			schema := newSchema(t, db)
+			st := newStore(t, db, schema)
+			old := recordParams("old")
+			record(t, st, old)
+			_, err := db.ExecContext(t.Context(), "CREATE TABLE "+schema+".deposits (id text PRIMARY KEY)")
+			require.NoError(t, err)
+
+			tx, err := db.BeginTx(t.Context(), &sql.TxOptions{Isolation: tc.level})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = tx.Rollback() })
+			v := st.WithTx(tx)
+			_, err = v.GetConversion(t.Context(), old.Conversion.ID) // the snapshot is taken here
+			require.NoError(t, err)
+
+			// Another transaction commits, after the snapshot, what the view then meets.
+			fresh := recordParams("fresh")
+			record(t, st, fresh)
+			_, err = st.ChangeStatus(t.Context(), store.ChangeStatusParams{ConversionID: old.Conversion.ID,
+				From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour)})
+			require.NoError(t, err)
+
+			retry := recordParams("fresh")
+			retry.Conversion.PlayerID = fresh.Conversion.PlayerID
+			_, err = v.RecordConversion(t.Context(), retry)
+			require.ErrorIs(t, err, tc.wantRecord, "a record of a key committed after the snapshot, at %s", tc.level)
+			requireUsable(t, tx, schema, "a record that met a later commit")
+			_, err = v.ChangeStatus(t.Context(), store.ChangeStatusParams{ConversionID: old.Conversion.ID,
+				From: event.StatusPending, To: event.StatusRejected, At: t0.Add(time.Hour)})
+			require.ErrorIs(t, err, tc.wantMove, "a status change from a status moved after the snapshot, at %s", tc.level)
+			requireUsable(t, tx, schema, "a status change that met a later commit")
+			if errors.Is(err, store.ErrSerialization) {
+				var se interface{ SQLState() string }
+				require.ErrorAs(t, err, &se, "the driver's error stays in the chain")
+				require.Equal(t, "40001", se.SQLState())
+			}
+			require.NoError(t, tx.Commit())
+
+			_, err = st.GetDelivery(t.Context(), retry.Deliveries[0].ID)
+			require.ErrorIs(t, err, store.ErrNotFound, "the refused record wrote nothing")
+			c, err := st.GetConversion(t.Context(), old.Conversion.ID)
+			require.NoError(t, err)
+			require.Equal(t, event.StatusApproved, c.Status, "the refused status change wrote nothing")
+			require.Len(t, c.History, 2, "the refused status change appended nothing")
+		})
+	}
+}
+
 // TestStore_WithTx_Nil gives a view of no transaction: every call fails, and nothing runs
 // outside a transaction by mistake.
 func TestStore_WithTx_Nil(t *testing.T) {
