@@ -179,6 +179,91 @@ func (s suite) paging(t *testing.T) {
 	})
 }
 
+// limitRecords is how many records the limit tests list: more than the largest page.
+const limitRecords = 1100
+
+// checkLimits lists want (in listing order, more than 1000 of them) at the limits that the
+// contract gives a meaning: 0 is the default page (def), a limit above 1000 is 1000, 1000 is
+// itself; and pages on from the cursor of a page of 1000 to the rest.
+func checkLimits[T any](t *testing.T, listing string, def int, want []uuid.UUID, list func(after store.Cursor, limit int) ([]T, error), key func(T) keyed) {
+	t.Helper()
+	require.Greater(t, len(want), 1000, "the limit test of %s needs more records than the largest page", listing)
+	ids := func(rs []T) []uuid.UUID {
+		out := make([]uuid.UUID, len(rs))
+		for i, r := range rs {
+			out[i] = key(r).id
+		}
+		return out
+	}
+	for _, tc := range []struct{ limit, want int }{{0, def}, {1, 1}, {999, 999}, {1000, 1000}, {1001, 1000}, {5000, 1000}} {
+		page, err := list(store.Cursor{}, tc.limit)
+		require.NoError(t, err, "rule: %s lists with limit %d", listing, tc.limit)
+		require.Equal(t, want[:tc.want], ids(page), "rule: %s with Limit %d returns the first %d records (0 means %d; at most 1000)", listing, tc.limit, tc.want, def)
+	}
+	first, err := list(store.Cursor{}, 5000)
+	require.NoError(t, err, "rule: %s lists with limit 5000", listing)
+	last := key(first[len(first)-1])
+	rest, err := list(store.Cursor{At: last.at, ID: last.id}, 5000)
+	require.NoError(t, err, "rule: %s pages with a cursor", listing)
+	require.Equal(t, want[1000:], ids(rest), "rule: the page after a capped page of %s is the rest, exactly", listing)
+}
+
+func (s suite) limits(t *testing.T) {
+	t.Run("ListLedgerLines", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var all []store.LedgerLine
+		var want []keyed
+		for i := range limitRecords {
+			l := adjustment("aff-1", int64(i+1), money.EUR, at(time.Duration(i%97)*time.Second))
+			all = append(all, l)
+			want = append(want, keyed{l.CreatedAt, l.ID})
+		}
+		for start := 0; start < len(all); start += store.MaxLines {
+			batch := all[start:min(start+store.MaxLines, len(all))]
+			require.NoError(t, st.InsertLedgerLines(ctx(t), store.InsertLedgerLinesParams{Lines: batch}), "rule: valid lines are stored")
+		}
+		checkLimits(t, "ListLedgerLines", 100, order(want), func(after store.Cursor, limit int) ([]store.LedgerLine, error) {
+			return st.ListLedgerLines(ctx(t), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour), After: after, Limit: limit})
+		}, func(l store.LedgerLine) keyed { return keyed{l.CreatedAt, l.ID} })
+	})
+	t.Run("DeliveriesListedAndLeased", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var want, due []keyed
+		for c, n := range []int{store.MaxLines, limitRecords - store.MaxLines} {
+			p := conversionFor(fmt.Sprintf("k%d", c), "aff-1", base)
+			p.Deliveries = nil
+			for i := range n {
+				d := newDelivery(p.Conversion.ID, at(time.Duration((i*7)%101)*time.Second))
+				d.CreatedAt = at(time.Duration(i%89) * time.Second)
+				p.Deliveries = append(p.Deliveries, d)
+				want = append(want, keyed{d.CreatedAt, d.ID})
+				due = append(due, keyed{d.NextAttemptAt, d.ID})
+			}
+			_, err := st.RecordConversion(ctx(t), p)
+			require.NoError(t, err, "rule: a valid conversion is recorded with its deliveries")
+		}
+		checkLimits(t, "ListDeliveries", 100, order(want), func(after store.Cursor, limit int) ([]store.Delivery, error) {
+			return st.ListDeliveries(ctx(t), store.ListDeliveriesParams{Status: store.DeliveryPending, After: after, Limit: limit})
+		}, func(d store.Delivery) keyed { return keyed{d.CreatedAt, d.ID} })
+
+		// Leasing: Limit 0 means 10, and at most 1000, oldest due first.
+		now := base.Add(time.Hour)
+		dueOrder := order(due)
+		var leasedIDs []uuid.UUID
+		for _, tc := range []struct{ limit, want int }{{0, 10}, {5000, 1000}} {
+			ls, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: now, LeaseFor: time.Hour, Limit: tc.limit})
+			require.NoError(t, err, "rule: a valid LeaseDeliveries succeeds")
+			require.Len(t, ls, tc.want, "rule: LeaseDeliveries with Limit %d leases %d (0 means 10; at most 1000)", tc.limit, tc.want)
+			for _, l := range ls {
+				leasedIDs = append(leasedIDs, l.Delivery.ID)
+			}
+		}
+		require.Equal(t, dueOrder[:1010], leasedIDs, "rule: deliveries are leased oldest due first, each once")
+	})
+}
+
 // refusal is what a refusal test does with one method on a store of its own: calls with
 // invalid parameters, a valid call, and, for a write, whether its effect is visible.
 type refusal struct {

@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Ledger", s.ledger)
 	t.Run("Delivery", s.deliveries)
 	t.Run("Paging", s.paging)
+	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
 	t.Run("Concurrency", s.concurrency)
 }
