@@ -30,6 +30,9 @@
 //     its Detail included, survives a round trip, so a stored line explains itself and
 //     [commission.Statements] over a store's lines equals [commission.Replay]'s statements.
 //     A line refers to a conversion only once that conversion is recorded.
+//   - A conversion keeps what its sender said, the event time included: a sender that gives
+//     none leaves OccurredAt zero, so that its retry, received later, is a duplicate; it is
+//     listed at its [Conversion.EventTime], OccurredAt or else ReceivedAt.
 //   - Times are stored in UTC at microsecond precision ([NormalizeTime]); money as int64 minor
 //     units and a currency code.
 //

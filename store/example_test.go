@@ -10,6 +10,7 @@ import (
 
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
@@ -62,4 +63,25 @@ func ExampleInsertClicksParams_Validate() {
 	// Output:
 	// true
 	// store: invalid: insert clicks: click 1 of the batch has the ID of click 0, 06enwx3m8zc6w83y6r5qzq2c3r
+}
+
+// A sender that gives no event time: the conversion keeps OccurredAt zero, as sent, and is
+// placed at its receive time. The sender's retry, received 30 seconds later, says the same
+// things, so a store finds it a duplicate.
+func ExampleConversion_EventTime() {
+	received := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c := store.Conversion{ID: uuid.New(), DedupKey: "v1:reg-p-1", Source: "network-a", Event: event.Registration,
+		PlayerID: "p-1", Status: event.StatusApproved, ReceivedAt: received}
+	retry := c
+	retry.ReceivedAt = received.Add(30 * time.Second)
+	fmt.Println(c.Validate())
+	fmt.Println(c.EventTime().Format(time.TimeOnly), c.SameContent(retry))
+
+	// With an event time, that is the conversion's place, and a retry must repeat it.
+	c.OccurredAt = received.Add(-time.Hour)
+	fmt.Println(c.EventTime().Format(time.TimeOnly), c.SameContent(retry))
+	// Output:
+	// <nil>
+	// 12:00:00 true
+	// 11:00:00 false
 }
