@@ -149,14 +149,14 @@ func (c Conversion) SameContent(o Conversion) bool {
 // [commission.Replay] returned. Kind and Rule are commission's: the store has no names of
 // its own for them.
 //
-// The rules a store enforces (Validate): a known Kind, Rule and Mode; Affiliate required; an
-// Amount in a known currency, never negative for an accrual, never positive for a reversal
-// or a clawback, and zero for a carryover line, whose balance is its Base (never positive);
-// a Base always, in the Amount's currency: a zero amount of that currency when the rule
-// applied to nothing (an adjustment), never the zero money.Amount, which has no currency (and
-// which a commission.Line cannot even encode as JSON); At and Payable set, Payable not before At; a
-// Period with a start before its end, or none; no Reason (a line with a Reason pays nothing
-// and belongs in no ledger).
+// The rules a store enforces (Validate): a known Kind, Rule and Mode; AffiliateID required;
+// an Amount in a known currency, never negative for an accrual, never positive for a
+// reversal or a clawback, and zero for a carryover line, whose balance is its Base (never
+// positive); a Base always, in the Amount's currency: a zero amount of that currency when
+// the rule applied to nothing (an adjustment), never the zero money.Amount, which has no
+// currency (and which a commission.Line cannot encode as JSON); At and Payable set, Payable
+// not before At; a Period with a start before its end, or none; no Reason (a line with a
+// Reason pays nothing and belongs in no ledger).
 type LedgerLine struct {
 	ID           uuid.UUID // required, not zero
 	ConversionID uuid.UUID // the conversion that caused it; zero for a period line
