@@ -14,7 +14,8 @@ const (
 	// SignedLen is the length of a signed ID, as returned by [Signer.Sign]: the 26-character
 	// compact ID, one character of key ID, then a 16-character (80-bit) tag.
 	SignedLen = EncodedLen + 1 + tagChars
-	// MinSecretLen is the shortest secret a [SignerKey] may have.
+	// MinSecretLen is the shortest secret a [SignerKey] may have, in bytes: 24, as in
+	// Standard Webhooks. It is the library's one minimum: postback.MinSecretLen is this.
 	MinSecretLen = 24
 	// MaxKeyID is the largest [SignerKey] ID: a key ID is one base32 character.
 	MaxKeyID = 31

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/store"
 )
 
@@ -23,8 +24,8 @@ const (
 
 const (
 	// MinSecretLen is the shortest secret or token accepted, in bytes, as in Standard
-	// Webhooks. Use 32 random bytes.
-	MinSecretLen = 24
+	// Webhooks: the library's one minimum, clickid.MinSecretLen. Use 32 random bytes.
+	MinSecretLen = clickid.MinSecretLen
 	// MaxKeys is the largest number of keys a source may hold.
 	MaxKeys = 10
 	// MaxSignatures is the largest number of signatures examined in one request; a Standard
