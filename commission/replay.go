@@ -32,7 +32,7 @@ type ReplayResult struct {
 	// UnpaidCPA says why players earned no CPA: for each player checked for a CPA under a
 	// plan that has one who never earned it, the line of the last check. Its Reason names
 	// the first requirement the player did not meet then ("baseline.min_ftd",
-	// "baseline.verified", "cap.count"...), its Event and At the event checked. These lines
+	// "baseline.verified", "cap.count"...), its EventID and At the event checked. These lines
 	// are in no ledger. By affiliate, then player.
 	UnpaidCPA []Line
 }

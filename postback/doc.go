@@ -25,11 +25,11 @@
 //
 //	pb, err := src.ParseQuery(path, rawQuery) // ReasonOf(err) says why it was refused
 //
-// The package imports, of this module, only clickid, event, money and store, and of store only
-// its rules on records (store.CheckKey, store.MaxSubIDLen): what it accepts into a field
-// that becomes a stored identifier is exactly what a store accepts, so a postback that parsed
-// is never refused by the store after it (the Handler would answer 503, and the sender retry
-// forever).
+// The package imports, of this module, only clickid, event, money and store, and of store its
+// rules on records (store.CheckKey, store.CheckSubID, the limits) and the record a postback
+// becomes (store.Conversion, see Postback.Conversion): what it accepts into a field that
+// becomes a stored value is exactly what a store accepts, so a postback that parsed is never
+// refused by the store after it (the Handler would answer 503, and the sender retry forever).
 //
 // # The s2s v1 signed query
 //

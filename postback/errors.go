@@ -57,8 +57,7 @@ const (
 	ReasonIPNotAllowed       Reason = "ip_not_allowed"             // a client address outside the allowlist
 
 	// Downstream.
-	ReasonRejectedDownstream Reason = "rejected"      // the Receiver rejected it without a more precise reason
-	ReasonStoreRefused       Reason = "store_refused" // the Receiver failed with store.ErrInvalid: a value that no retry can make storable
+	ReasonRejectedDownstream Reason = "rejected" // the Receiver rejected it without a more precise reason
 )
 
 // Sentinel errors. Every error of this package wraps one of them; test with errors.Is.

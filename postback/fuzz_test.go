@@ -225,15 +225,15 @@ func FuzzParse_StoreAccepts(f *testing.F) {
 // it, the conversion through pb.Conversion itself, and checks that the store accepts each.
 func requireStorable(t *testing.T, pb *postback.Postback) {
 	t.Helper()
-	c := pb.Conversion()
-	c.ID = uuid.UUID{0x01, 0x93} // the receiver's to choose, like the affiliate
-	if err := c.Validate(); err != nil {
-		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
-	}
 	// The affiliate is attribution's to find; a verified token says it.
 	affiliate := "aff-1"
 	if pb.ClickKind == postback.ClickToken {
 		affiliate = pb.TokenAffiliateID
+	}
+	c := pb.Conversion()
+	c.ID, c.AffiliateID = uuid.UUID{0x01, 0x93}, affiliate // the receiver's to choose
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
 	}
 	click := store.Click{ID: clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb"), AffiliateID: affiliate,
 		CampaignID: pb.TokenCampaignID, SubIDs: pb.SubIDs(), ForeignClickID: pb.ForeignClickID, CreatedAt: pb.ReceivedAt}

@@ -3,13 +3,10 @@ package postback
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-
-	"github.com/s2skit/s2s/store"
 )
 
 // Outcome is what became of a postback.
@@ -56,9 +53,10 @@ type Result struct {
 //
 // Receive is called only for postbacks that parsed and verified, from many goroutines at
 // once. It returns the Result to answer with, or an error for a failure on its side (the
-// sender is then answered 503 so that it retries, unless the error wraps store.ErrInvalid: a
-// record that no retry can make storable is answered 422 store_refused; the error is logged,
-// so it must not carry secrets).
+// sender is then answered 503 so that it retries; the error is logged, so it must not carry
+// secrets). Every error is answered so, store.ErrInvalid included: parsing accepts only what a
+// store accepts, so such an error is a bug on the receiving side, and a retry after the fix
+// recovers the postback that a rejection would lose.
 type Receiver interface {
 	Receive(ctx context.Context, pb *Postback) (Result, error)
 }
@@ -95,8 +93,7 @@ type HandlerOptions struct {
 //	Rejected, media type         415 Unsupported Media Type  {"result":"rejected","reason":"unsupported_media_type"}
 //	Rejected, syntax             400 Bad Request             {"result":"rejected","reason":"repeated_key"}
 //	Rejected, content            422 Unprocessable Content   {"result":"rejected","reason":"bad_amount"}
-//	receiver error, store.ErrInvalid  422                    {"result":"rejected","reason":"store_refused"}
-//	receiver error, any other    503 Service Unavailable     {"result":"error"}
+//	receiver error               503 Service Unavailable     {"result":"error"}
 //
 // A rejection is never answered 200, and on a rejection the Receiver is not called. A
 // Handler is safe for concurrent use.
@@ -150,13 +147,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "postback receiver failed",
 			slog.String("source", h.src.name), slog.String("error", err.Error()))
-		if errors.Is(err, store.ErrInvalid) {
-			// Parsing accepts only what a store accepts, so this is a bug on the receiving
-			// side; but a 503 would make the sender retry a record that can never be stored,
-			// forever.
-			h.reject(w, ReasonStoreRefused)
-			return
-		}
 		h.write(w, http.StatusServiceUnavailable, bodyError)
 		return
 	}
