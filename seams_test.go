@@ -206,3 +206,31 @@ func mustSign(t *testing.T, q url.Values, at time.Time) string {
 	require.NoError(t, err)
 	return signed
 }
+
+// TestSeams_StatusUpdate sends a deposit, then the sender's chargeback of the same
+// transaction: the content is the same, so the store answers a duplicate with the stored
+// conversion, and its other status is the update the receiver applies with ChangeStatus.
+func TestSeams_StatusUpdate(t *testing.T) {
+	t.Parallel()
+	src := seamSource(t)
+	st := memstore.New(nil)
+	q := url.Values{"event": {"deposit"}, "player_id": {"p-5"}, "txn_id": {"TX-5"}, "amount": {"80.00"}, "currency": {"EUR"},
+		"status": {"approved"}, "occurred_at": {fmt.Sprint(seamNow.Add(-time.Hour).Unix())}}
+	first := receive(t, src, q)
+	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&first)})
+	require.NoError(t, err)
+
+	q.Set("status", "reversed")
+	q.Set("amount", "-80.00") // as some networks send a chargeback
+	update := receive(t, src, q)
+	require.Equal(t, first.DedupKey(), update.DedupKey(), "rule: a status update has its transaction's dedup key")
+	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&update)})
+	require.ErrorIs(t, err, store.ErrDuplicate, "rule: a status update is the same content, which the store calls a duplicate")
+	require.Equal(t, orig.ID, got.ID)
+	require.Equal(t, event.StatusApproved, got.Status, "the store returns the status it holds")
+	require.NotEqual(t, got.Status, update.Status, "so the receiver sees the update")
+
+	changed, err := st.ChangeStatus(t.Context(), store.ChangeStatusParams{ConversionID: got.ID, From: got.Status, To: update.Status, At: update.ReceivedAt})
+	require.NoError(t, err)
+	require.Equal(t, event.StatusReversed, changed.Status)
+}

@@ -16,6 +16,13 @@ import (
 // an ID set, every record returned for a postback that parsing accepted passes
 // store.Conversion.Validate (FuzzParse_StoreAccepts holds the two packages to it). Its SubIDs
 // are a copy, not p's.
+//
+// A status is not part of a conversion's content (store.Conversion.SameContent): a sender
+// that reports a new status for a transaction it sent before (approved, then reversed by a
+// chargeback) sends the same dedup key and content, and the store answers ErrDuplicate with
+// the stored conversion. That is a status update, not a retry: when the stored Status differs
+// from this one, the receiver applies it with store.ConversionStore.ChangeStatus, from the
+// stored status, as its status machine allows.
 func (p *Postback) Conversion() store.Conversion {
 	return store.Conversion{
 		DedupKey:       p.DedupKey(),

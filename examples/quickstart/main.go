@@ -5,7 +5,8 @@
 // It shows the pieces that exist today: click IDs (generate, sign, verify, reject a forged
 // one), exact money (parse, rates, rounding, allocation, currency conversion), a signed
 // postback received over HTTP and recorded exactly once (a retry, a forgery, an unfilled
-// macro and a conflicting resend are each answered honestly), and a hybrid deal's CPA and
+// macro and a conflicting resend are each answered honestly, and a chargeback of the same
+// transaction is applied as a status update), and a hybrid deal's CPA and
 // RevShare, each line explaining itself. As the attribution package and the Tracker land, it
 // grows into the whole flow: attribution, an outbound postback and a report.
 package main
@@ -26,7 +27,6 @@ import (
 
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/commission"
-	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
@@ -185,16 +185,26 @@ func postbacks() error {
 	// What happens to a verified postback: here, record it in the in-memory store. The
 	// postback gives the record of what its sender said (Postback.Conversion, under its dedup
 	// key); the receiver adds what it decides. (The attribution package will own that step,
-	// with windows, models and commissions.)
+	// with windows, models, a status machine and commissions.)
 	st := memstore.New(nil)
-	var stored store.Conversion
 	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
 		conv := pb.Conversion()
-		conv.ID, conv.AffiliateID, conv.Status = uuid.Must(uuid.NewV7()), "aff-42", event.StatusPending
+		conv.ID, conv.AffiliateID = uuid.Must(uuid.NewV7()), "aff-42"
 		c, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: conv})
-		stored = c
 		switch {
 		case err == nil:
+			return postback.Result{Outcome: postback.Accepted}, nil
+		case errors.Is(err, store.ErrDuplicate) && c.Status != conv.Status:
+			// The same transaction with a new status: a status update (a chargeback), not a
+			// retry. Apply it from the stored status; a concurrent update makes this a conflict.
+			_, err := st.ChangeStatus(ctx, store.ChangeStatusParams{ConversionID: c.ID, From: c.Status, To: conv.Status,
+				Reason: "status " + pb.OriginalStatus + " from " + pb.Source, At: pb.ReceivedAt})
+			if errors.Is(err, store.ErrConflict) {
+				return postback.Result{Outcome: postback.Conflict}, nil
+			}
+			if err != nil {
+				return postback.Result{}, err
+			}
 			return postback.Result{Outcome: postback.Accepted}, nil
 		case errors.Is(err, store.ErrDuplicate):
 			return postback.Result{Outcome: postback.Duplicate}, nil
@@ -226,23 +236,36 @@ func postbacks() error {
 	if err != nil {
 		return err
 	}
+	chargeback, err := postback.SignQuery("/postback", ftd+"&status=reversed", key, time.Now())
+	if err != nil {
+		return err
+	}
 	for _, tc := range []struct{ what, query string }{
 		{"signed FTD", signed},
 		{"the same, retried", signed},
 		{"forged amount", strings.Replace(signed, "150.00", "15000.00", 1)},
 		{"unfilled macro", macro},
 		{"same txn, new amount", conflicting},
+		{"same txn, reversed", chargeback},
+		{"the reversal, retried", chargeback},
 	} {
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/postback?"+tc.query, nil))
 		fmt.Printf("%-22s %d %s", tc.what, rec.Code, rec.Body.String())
 	}
 
-	c, err := st.GetConversionByKey(context.Background(), stored.DedupKey)
+	pb, err := src.ParseQuery("/postback", signed) // its dedup key: source, event, transaction
+	if err != nil {
+		return err
+	}
+	c, err := st.GetConversionByKey(context.Background(), pb.DedupKey())
 	if err != nil {
 		return err
 	}
 	fmt.Printf("stored once            %s of %s, transaction %s, click %s\n", c.Event, c.Amount, c.TransactionID, c.ClickID)
+	for _, h := range c.History {
+		fmt.Printf("  status %-14s %s\n", h.Status, h.Reason)
+	}
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -84,9 +83,10 @@ func WebhookRequest(tb testing.TB, target, id string, body []byte, at time.Time,
 }
 
 // Recorder is a fake postback.Receiver that records every postback it receives. It answers
-// like a pipeline that deduplicates on postback.Postback.DedupKey: the first postback of a
-// key is Accepted, a later one with the same content (all but its receive time and key ID) is
-// a Duplicate, a later different one a Conflict. If Result is set it is returned instead,
+// like a pipeline that records postback.Postback.Conversion in a store under its dedup key:
+// the first postback of a key is Accepted; a later one with the same content
+// (store.Conversion.SameContent) is a Duplicate, or, with another status, a status update,
+// Accepted; a later one with other content is a Conflict. If Result is set it is returned instead,
 // for every postback. The zero value is ready; it is safe for concurrent use.
 type Recorder struct {
 	// Result, if its Outcome is set, is returned for every postback.
@@ -119,17 +119,14 @@ func (r *Recorder) Receive(_ context.Context, pb *postback.Postback) (postback.R
 		r.seen[key] = *pb
 		return postback.Result{Outcome: postback.Accepted}, nil
 	}
-	if sameContent(prev, *pb) {
-		return postback.Result{Outcome: postback.Duplicate}, nil
+	switch {
+	case !prev.Conversion().SameContent(pb.Conversion()):
+		return postback.Result{Outcome: postback.Conflict}, nil
+	case prev.Status != pb.Status:
+		r.seen[key] = *pb
+		return postback.Result{Outcome: postback.Accepted}, nil
 	}
-	return postback.Result{Outcome: postback.Conflict}, nil
-}
-
-// sameContent compares two postbacks, ignoring when and with which key they arrived.
-func sameContent(a, b postback.Postback) bool {
-	a.ReceivedAt, b.ReceivedAt = time.Time{}, time.Time{}
-	a.KeyID, b.KeyID = "", ""
-	return reflect.DeepEqual(a, b)
+	return postback.Result{Outcome: postback.Duplicate}, nil
 }
 
 // Postbacks returns a copy of the postbacks received so far, in order.

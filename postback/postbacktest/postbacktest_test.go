@@ -62,11 +62,20 @@ func TestRecorder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := &postbacktest.Recorder{}
-	pb := postback.Postback{Source: "s", Event: event.Deposit, TransactionID: "T1", PlayerID: "p"}
+	pb := postback.Postback{Source: "s", Event: event.Deposit, TransactionID: "T1", PlayerID: "p", Status: event.StatusApproved}
 	for _, want := range []postback.Outcome{postback.Accepted, postback.Duplicate} {
 		res, err := r.Receive(ctx, &pb)
 		require.NoError(t, err)
 		require.Equal(t, want, res.Outcome)
+	}
+	// The same transaction with another status is a status update (a chargeback), as the
+	// store's SameContent has it: accepted, then a duplicate when retried.
+	update := pb
+	update.Status = event.StatusReversed
+	for _, want := range []postback.Outcome{postback.Accepted, postback.Duplicate} {
+		res, err := r.Receive(ctx, &update)
+		require.NoError(t, err)
+		require.Equal(t, want, res.Outcome, "rule: a status update is accepted once")
 	}
 	other := pb
 	other.PlayerID = "q"
@@ -87,8 +96,8 @@ func TestRecorder(t *testing.T) {
 		require.Equal(t, want, res.Outcome)
 		reg.ReceivedAt = reg.ReceivedAt.Add(time.Minute)
 	}
-	require.Equal(t, 6, r.Len())
-	require.Equal(t, "q", r.Postbacks()[2].PlayerID)
+	require.Equal(t, 8, r.Len())
+	require.Equal(t, "q", r.Postbacks()[4].PlayerID)
 
 	fixed := &postbacktest.Recorder{Result: postback.Result{Outcome: postback.Rejected, Reason: "x"}}
 	res, err = fixed.Receive(ctx, &pb)
