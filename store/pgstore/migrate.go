@@ -86,7 +86,10 @@ func migrations() ([]migration, error) {
 // Migrate brings the schema up to date: it creates the schema if it does not exist, records
 // applied versions in its table s2s_migrations, and applies the missing migrations, all in one
 // transaction. It is safe to run concurrently from several processes: a transaction-scoped
-// advisory lock serialises them, and the later ones find nothing to do.
+// advisory lock serialises them, and the later ones find nothing to do. A version recorded
+// under another name than this library's migration of that version is refused, and nothing
+// is applied: the schema was made by other SQL. Versions newer than this library knows are
+// left alone, so that an older build still starts during a rolling upgrade.
 func Migrate(ctx context.Context, db *sql.DB, opts *MigrateOptions) error {
 	schema := DefaultSchema
 	if opts != nil && opts.Schema != "" {
@@ -120,25 +123,34 @@ func Migrate(ctx context.Context, db *sql.DB, opts *MigrateOptions) error {
 			return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
 		}
 	}
-	applied := map[int]bool{}
-	rows, err := tx.QueryContext(ctx, "SELECT version FROM s2s_migrations")
+	applied := map[int]string{} // version → name
+	rows, err := tx.QueryContext(ctx, "SELECT version, name FROM s2s_migrations")
 	if err != nil {
 		return fmt.Errorf("pgstore: migrate %s: read versions: %w", schema, err)
 	}
 	for rows.Next() {
 		var v int
-		if err := rows.Scan(&v); err != nil {
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
 			rows.Close()
 			return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
 		}
-		applied[v] = true
+		applied[v] = name
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("pgstore: migrate %s: %w", schema, err)
 	}
 	rows.Close()
 	for _, m := range ms {
-		if applied[m.version] {
+		name, ok := applied[m.version]
+		if ok && name != m.name {
+			// A version applied under another name is other SQL: a build from before its
+			// migrations were rewritten, or another program's table. Applying what follows on
+			// top of a schema this library did not make would break it silently.
+			return fmt.Errorf("pgstore: migrate %s: version %d was applied as %q, but this library's version %d is %q: the schema was not made by these migrations; migrate it by hand to %q, or start from a new schema",
+				schema, m.version, name, m.version, m.name, m.name)
+		}
+		if ok {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {

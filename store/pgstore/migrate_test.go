@@ -333,3 +333,24 @@ func TestMigrate_Concurrent(t *testing.T) {
 	require.NoError(t, admin.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".s2s_migrations").Scan(&n))
 	require.Equal(t, len(ups), n, fmt.Sprintf("migrating again records nothing: %d versions", len(ups)))
 }
+
+// TestMigrate_RefusesAnotherHistory: a schema whose recorded version 2 is not this library's
+// version 2 (migrations rewritten after it was applied, or another tool's table) is refused,
+// and nothing is applied on top of it.
+func TestMigrate_RefusesAnotherHistory(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	schema := newSchema(t, db)
+	_, err := db.ExecContext(t.Context(), "UPDATE "+schema+".s2s_migrations SET name = '0002_conversion_sender_ids' WHERE version = 2")
+	require.NoError(t, err)
+	_, err = db.ExecContext(t.Context(), "DELETE FROM "+schema+".s2s_migrations WHERE version > 2")
+	require.NoError(t, err)
+	var before int
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".s2s_migrations").Scan(&before))
+
+	err = pgstore.Migrate(t.Context(), db, &pgstore.MigrateOptions{Schema: schema})
+	require.ErrorContains(t, err, `version 2 was applied as "0002_conversion_sender_ids"`, "rule: a version applied under another name is refused")
+	var after int
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".s2s_migrations").Scan(&after))
+	require.Equal(t, before, after, "rule: a refused migration applies nothing")
+}
