@@ -1,6 +1,11 @@
 -- Back to version 1, exactly. What version 1 has no column for is dropped; a conversion
 -- without an event time takes its receive time, which version 1 requires; a ledger line's
 -- Detail is kept as its JSON text in version 1's free-text detail.
+--
+-- A down is not undone by the next up: that up drops version 1's free-text detail (so the
+-- Detail kept here is lost, and Explain of those lines loses its inputs), and a conversion
+-- that had no event time keeps the receive time it took here (so a later retry without one
+-- is a conflict). Take a backup before going down.
 
 DROP INDEX ledger_lines_affiliate_statement;
 ALTER TABLE ledger_lines
