@@ -118,6 +118,11 @@ type ConversionStore interface {
 	// writes. Invalid parameters are refused with ErrInvalid before anything is written. A
 	// conversion ID taken under another dedup key, or a ledger line or delivery ID that exists
 	// already, is ErrConflict, and writes nothing. Any other failure leaves nothing behind.
+	//
+	// A status is not content: a record that differs from the stored one only in Status (a
+	// sender's chargeback of a transaction it sent before) is ErrDuplicate too, and the
+	// returned original's Status tells the caller that it is a status update, which it
+	// applies with ChangeStatus.
 	RecordConversion(ctx context.Context, p RecordConversionParams) (Conversion, error)
 
 	// GetConversion returns the conversion with the given ID, or an error wrapping
