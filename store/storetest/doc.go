@@ -19,7 +19,7 @@
 //   - Paging: every listing, paged the way go-cloud's blob drivertest pages, at page sizes
 //     1, 2, 3, exactly the number of records and more: the pages together are the whole
 //     listing, in order, with no record twice and only the last page short.
-//   - Limits: listings of 1,100 records (ledger lines, deliveries) at the limits the contract
+//   - Limits: listings of 1,100 records (conversions, ledger lines, deliveries) at the limits the contract
 //     names: Limit 0 is the default page (100; 10 for LeaseDeliveries), a limit above 1000
 //     is 1000, and the page after a capped one is the rest, exactly.
 //   - Refusals: every method, with invalid parameters (ErrInvalid, also with a canceled

@@ -209,6 +209,21 @@ func checkLimits[T any](t *testing.T, listing string, def int, want []uuid.UUID,
 }
 
 func (s suite) limits(t *testing.T) {
+	t.Run("ListConversions", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var want []keyed
+		for i := range limitRecords {
+			p := conversionFor(fmt.Sprintf("limit-%d", i), "aff-1", at(time.Duration(i%97)*time.Second))
+			p.Ledger, p.Deliveries = nil, nil
+			_, err := st.RecordConversion(ctx(t), p)
+			require.NoError(t, err, "rule: a valid conversion is recorded")
+			want = append(want, keyed{store.NormalizeTime(p.Conversion.OccurredAt), p.Conversion.ID})
+		}
+		checkLimits(t, "ListConversions", 100, order(want), func(after store.Cursor, limit int) ([]store.Conversion, error) {
+			return st.ListConversions(ctx(t), store.ListConversionsParams{AffiliateID: "aff-1", From: base.Add(-time.Hour), To: base.Add(time.Hour), After: after, Limit: limit})
+		}, func(c store.Conversion) keyed { return keyed{c.EventTime(), c.ID} })
+	})
 	t.Run("ListLedgerLines", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
