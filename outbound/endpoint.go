@@ -343,7 +343,7 @@ func otherDialect(src string, d dialect, st state, secrets map[string]string) st
 // refused: they belong in Secrets.
 func (c *compiled) check(e *Endpoint) *EndpointError {
 	for name, v := range e.Secrets {
-		if strings.Contains(e.URL, v) || strings.Contains(e.Body, v) {
+		if len(v) >= minLintedSecret && (strings.Contains(e.URL, v) || strings.Contains(e.Body, v)) {
 			return fieldError("secrets."+name, "the secret's value is written in a template: use {secret:%s} there", name)
 		}
 	}
@@ -399,6 +399,10 @@ func (c *compiled) check(e *Endpoint) *EndpointError {
 	}
 	return nil
 }
+
+// minLintedSecret is the length from which a secret's value written into a template is
+// refused (shorter ones would match ordinary text).
+const minLintedSecret = 8
 
 // sampleValues returns the values a template is checked with: every field set, with the
 // characters that break URLs and JSON, and every field empty.
