@@ -230,7 +230,7 @@ func TestDialects_Golden(t *testing.T) {
 			e := &Endpoint{
 				Name: "aff", Dialect: d.name, Method: "POST", BodyType: "json",
 				URL: inDialect(dialectURL, d), Body: inDialect(dialectBody, d),
-				Secrets: map[string]string{"token": "t0k3n-0123456789"},
+				Secrets:   map[string]string{"token": "t0k3n-0123456789"},
 				StatusMap: map[event.Status]string{event.StatusApproved: "1"},
 				Zone:      "Europe/Berlin",
 			}

@@ -252,7 +252,7 @@ func TestTemplate_JSONBareValues(t *testing.T) {
 	t.Parallel()
 	e := compiled(t, outbound.Endpoint{
 		Name: "aff", Method: "POST", BodyType: "json", URL: "https://trk.example.com/",
-		Body: `{"amount": {{amount}}, "minor": {{payout:minor}}, "at": {{occurred_at:unix}}, "none": {{payout|0}}, "nested": {"a": [1, {"b": "{{sub1}}"}]}}`,
+		Body:    `{"amount": {{amount}}, "minor": {{payout:minor}}, "at": {{occurred_at:unix}}, "none": {{payout|0}}, "nested": {"a": [1, {"b": "{{sub1}}"}]}}`,
 		Dialect: "double_braces",
 	})
 	v := testValues()
