@@ -1,8 +1,8 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
-// their attempts), small role interfaces ([ClickStore], [BindingStore], [ConversionStore],
-// [LedgerStore], [DeliveryStore]) and the aggregate [Store], and the sentinel errors every
-// implementation returns.
+// their attempts, counters), small role interfaces ([ClickStore], [BindingStore],
+// [ConversionStore], [LedgerStore], [DeliveryStore], [CounterStore]) and the aggregate
+// [Store], and the sentinel errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
 // [github.com/s2skit/s2s/store/pgstore] (PostgreSQL). Every implementation, ours or a third
@@ -18,6 +18,11 @@
 //   - The dedup key is unique. Among any number of concurrent records with one key exactly one
 //     wins; the others get [ErrDuplicate] (same content, see [Conversion.SameContent]) or
 //     [ErrConflict] (different content), with the stored original.
+//   - Counters (caps, tier counts) change only with the record that causes them: an
+//     [Increment] of a RecordConversion or ChangeStatus applies with it, all or nothing. An
+//     increment with a Limit is exact under any concurrency: a write that would take the
+//     counter past it is refused whole with [ErrLimit] (a [*LimitError] naming the counter),
+//     so a cap of 10 is never 11. A retry (ErrDuplicate) applies no increment.
 //   - History is appended, never edited: status changes are compare-and-set on the current
 //     status and append to the history; reversals are negative ledger lines.
 //   - Outbound deliveries are leased with an expiry and a fencing token: a worker whose lease

@@ -2,9 +2,11 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -18,14 +20,15 @@ import (
 
 // Limits on record fields. Longer values are refused with ErrInvalid, never truncated.
 const (
-	MaxKeyLen       = 255       // identifiers: affiliate, campaign, player, source, event, transaction, dedup key, rule, endpoint
+	MaxKeyLen       = 255       // identifiers: affiliate, campaign, player, source, event, transaction, dedup key, rule, endpoint, decision code
+	MaxCounterLen   = 1024      // bytes of a counter's name (an Increment's Counter), which may compose several identifiers
 	MaxSubIDs       = 30        // sub IDs per click or conversion
 	MaxSubIDLen     = 512       // bytes per sub ID
 	MaxUserAgentLen = 1024      // bytes of a click's user agent
 	MaxURLLen       = 8 << 10   // bytes of a landing or delivery URL
 	MaxTextLen      = 16 << 10  // bytes of free text: a decision or status reason, a ledger line's detail, an attempt's response or error
 	MaxBodyLen      = 256 << 10 // bytes of a delivery's request body
-	MaxLines        = 1000      // ledger lines or deliveries written in one call
+	MaxLines        = 1000      // ledger lines, deliveries or increments written in one call
 	MaxClicks       = 10_000    // clicks inserted in one InsertClicks call
 )
 
@@ -65,11 +68,90 @@ type PlayerBinding struct {
 }
 
 // Decision is why a conversion went to its affiliate (or to none): the attribution model that
-// decided and its reason, so that "why did this go to affiliate X" always has an answer.
+// decided, a machine-readable code and a human-readable reason, so that "why did this go to
+// affiliate X" always has an answer, for people and for programs (reports, alerts).
 type Decision struct {
-	Model  string // e.g. "last_click", "lifetime_binding"
+	Model  string // e.g. "last_click", "lifetime_binding"; optional, CheckKey rules
+	Code   string // a stable machine-readable reason code, e.g. "cap_reached"; optional, CheckKey rules
 	Reason string // human-readable, at most MaxTextLen bytes
 }
+
+// Increment is a change to a named counter (a cap's count of paid conversions in a day, an
+// affiliate's count of FTDs this period for tiers) that a write applies atomically with the
+// record that causes it: [RecordConversionParams.Increments], [ChangeStatusParams.Increments].
+// A counter that was never incremented is 0; counters only grow.
+//
+// With a Limit, the increment is a check too: a write whose increment would take the counter
+// past its Limit is refused whole with [ErrLimit] (a [*LimitError] naming the counter), and
+// writes nothing, so that among any number of concurrent writes against a limit of 10 at
+// most 10 apply. Limit is the caller's to give with each increment: the store keeps only the
+// counter's value.
+type Increment struct {
+	Counter string // required: at most MaxCounterLen bytes, CheckKey's characters
+	Delta   int64  // positive
+	Limit   int64  // 0 means none; else the counter after the increment is at most Limit
+}
+
+// Validate checks i against the rules of Increment. The error wraps ErrInvalid.
+func (i Increment) Validate() error {
+	if err := CheckCounter(i.Counter); err != nil {
+		return err
+	}
+	if i.Delta <= 0 {
+		return invalid("increment of counter %q: delta %d, want a positive delta", i.Counter, i.Delta)
+	}
+	if i.Limit < 0 {
+		return invalid("increment of counter %q: negative limit %d (0 means none)", i.Counter, i.Limit)
+	}
+	return nil
+}
+
+// Check returns nil if the increment may apply to a counter at value, else the
+// [*LimitError] (wrapping ErrLimit) of a counter it would take past its limit: past Limit when
+// it has one, and in every case past math.MaxInt64, where a counter stops. Stores call it, so
+// that every store refuses the same increments.
+func (i Increment) Check(value int64) error {
+	limit := int64(math.MaxInt64)
+	if i.Limit > 0 {
+		limit = i.Limit
+	}
+	if value > limit-i.Delta { // no overflow: limit >= 0 and Delta > 0
+		return &LimitError{Counter: i.Counter, Value: value, Delta: i.Delta, Limit: limit}
+	}
+	return nil
+}
+
+// CheckCounter checks the name of a counter: required, at most [MaxCounterLen] bytes, with
+// CheckKey's characters (valid UTF-8, no control character). [CounterStore.GetCounter] calls
+// it, so that a name no counter can have is ErrInvalid in every store. The error wraps
+// [ErrInvalid].
+func CheckCounter(counter string) error {
+	if counter == "" {
+		return invalid("counter: a name is required")
+	}
+	if p := textProblem(counter, MaxCounterLen); p != "" {
+		return invalid("counter %s", p)
+	}
+	return nil
+}
+
+// LimitError is the error of a write refused because one of its increments would take a
+// counter past its limit: it wraps [ErrLimit] and names the counter, so that a caller with
+// several limited counters (a daily and a monthly cap) knows which one was reached
+// (errors.As). Nothing of the write was written.
+type LimitError struct {
+	Counter string // the counter the increment would have taken past Limit
+	Value   int64  // the counter's value when the write was refused
+	Delta   int64  // the refused increment
+	Limit   int64  // its limit: the Increment's, or math.MaxInt64 for one without a limit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("store: limit reached: counter %q is at %d, and %d more passes its limit of %d", e.Counter, e.Value, e.Delta, e.Limit)
+}
+
+// Unwrap returns ErrLimit.
+func (e *LimitError) Unwrap() error { return ErrLimit }
 
 // StatusChange is one entry of a conversion's status history.
 type StatusChange struct {
@@ -247,6 +329,7 @@ type RecordConversionParams struct {
 	Conversion Conversion
 	Ledger     []LedgerLine // their ConversionID must be Conversion.ID
 	Deliveries []Delivery   // their ConversionID must be Conversion.ID; Status must be pending
+	Increments []Increment  // the counters it increments, each counter at most once, in any order
 }
 
 // ChangeStatusParams is the argument of ConversionStore.ChangeStatus.
@@ -258,6 +341,7 @@ type ChangeStatusParams struct {
 	At           time.Time
 	Ledger       []LedgerLine // their ConversionID must be ConversionID
 	Deliveries   []Delivery   // their ConversionID must be ConversionID; Status must be pending
+	Increments   []Increment  // the counters it increments, each counter at most once, in any order
 }
 
 // ListConversionsParams is the argument of ConversionStore.ListConversions.
@@ -374,9 +458,13 @@ func CheckLookupKey(key string) error {
 }
 
 // keyProblem says what breaks the rules of an identifier in v, or "" if nothing does.
-func keyProblem(v string) string {
-	if len(v) > MaxKeyLen {
-		return fmt.Sprintf("has %d bytes, at most %d allowed", len(v), MaxKeyLen)
+func keyProblem(v string) string { return textProblem(v, MaxKeyLen) }
+
+// textProblem says what breaks CheckKey's rules, with a length of at most max bytes, in v, or
+// "" if nothing does.
+func textProblem(v string, max int) string {
+	if len(v) > max {
+		return fmt.Sprintf("has %d bytes, at most %d allowed", len(v), max)
 	}
 	if !utf8.ValidString(v) {
 		return "is not valid UTF-8"
@@ -565,6 +653,7 @@ func (c Conversion) Validate() error {
 		{"conversion: campaign id", c.CampaignID, false},
 		{"conversion: transaction id", c.TransactionID, false},
 		{"conversion: decision model", c.Decision.Model, false},
+		{"conversion: decision code", c.Decision.Code, false},
 	} {
 		if err := checkKey(f.name, f.v, f.required); err != nil {
 			return err
@@ -916,20 +1005,56 @@ func (p InsertLedgerLinesParams) Normalize() InsertLedgerLinesParams {
 	return p
 }
 
-// Validate checks p: the conversion, and lines and deliveries that belong to it.
+// Validate checks p: the conversion, lines and deliveries that belong to it, and valid
+// increments of distinct counters.
 func (p RecordConversionParams) Validate() error {
 	if err := p.Conversion.Validate(); err != nil {
 		return err
 	}
-	return checkCaused(p.Conversion.ID, p.Ledger, p.Deliveries)
+	if err := checkCaused(p.Conversion.ID, p.Ledger, p.Deliveries); err != nil {
+		return err
+	}
+	return checkIncrements("record conversion", p.Increments)
 }
 
-// Normalize returns p with every record normalised.
+// Normalize returns p with every record normalised, and its increments in a slice of its own,
+// sorted by counter: the order in which stores apply them (and a database locks their rows),
+// so that concurrent writes of the same counters cannot deadlock.
 func (p RecordConversionParams) Normalize() RecordConversionParams {
 	p.Conversion = p.Conversion.Normalize()
 	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
 	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
+	p.Increments = sortedIncrements(p.Increments)
 	return p
+}
+
+// checkIncrements checks the increments of a write: at most MaxLines, each valid, no counter
+// given twice.
+func checkIncrements(call string, incs []Increment) error {
+	if len(incs) > MaxLines {
+		return invalid("%s: %d increments, at most %d per call", call, len(incs), MaxLines)
+	}
+	seen := make(map[string]int, len(incs))
+	for i, inc := range incs {
+		if err := inc.Validate(); err != nil {
+			return fmt.Errorf("%s: increment %d: %w", call, i, err)
+		}
+		if j, ok := seen[inc.Counter]; ok {
+			return invalid("%s: increments %d and %d are of one counter %q: give one increment per counter", call, j, i, inc.Counter)
+		}
+		seen[inc.Counter] = i
+	}
+	return nil
+}
+
+// sortedIncrements returns incs sorted by counter, in a slice of its own; nil when empty.
+func sortedIncrements(incs []Increment) []Increment {
+	if len(incs) == 0 {
+		return nil
+	}
+	out := slices.Clone(incs)
+	slices.SortFunc(out, func(a, b Increment) int { return strings.Compare(a.Counter, b.Counter) })
+	return out
 }
 
 // Validate checks p.
@@ -946,14 +1071,19 @@ func (p ChangeStatusParams) Validate() error {
 	if err := checkTime("status change: at", p.At); err != nil {
 		return err
 	}
-	return checkCaused(p.ConversionID, p.Ledger, p.Deliveries)
+	if err := checkCaused(p.ConversionID, p.Ledger, p.Deliveries); err != nil {
+		return err
+	}
+	return checkIncrements("status change", p.Increments)
 }
 
-// Normalize returns p with every record normalised.
+// Normalize returns p with every record normalised, and its increments sorted by counter, as
+// [RecordConversionParams.Normalize] does.
 func (p ChangeStatusParams) Normalize() ChangeStatusParams {
 	p.At = NormalizeTime(p.At)
 	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
 	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
+	p.Increments = sortedIncrements(p.Increments)
 	return p
 }
 

@@ -28,6 +28,10 @@ var (
 	// ErrInvalid reports a record or parameter that breaks the rules of its type. It is
 	// returned before anything is written.
 	ErrInvalid = errors.New("store: invalid")
+	// ErrLimit reports a write refused because one of its increments would take a counter
+	// past its limit (see [Increment]). Nothing of the write was written. Stores return it
+	// as a [*LimitError], which names the counter.
+	ErrLimit = errors.New("store: limit reached")
 	// ErrSerialization reports that the database could not serialize the call with a
 	// concurrent transaction and aborted it: SQLSTATE 40001 (serialization_failure), which
 	// PostgreSQL raises under REPEATABLE READ or SERIALIZABLE where READ COMMITTED would have
@@ -69,6 +73,7 @@ type Store interface {
 	ConversionStore
 	LedgerStore
 	DeliveryStore
+	CounterStore
 }
 
 // ClickStore keeps clicks.
@@ -119,6 +124,13 @@ type ConversionStore interface {
 	// conversion ID taken under another dedup key, or a ledger line or delivery ID that exists
 	// already, is ErrConflict, and writes nothing. Any other failure leaves nothing behind.
 	//
+	// p.Increments are applied with the record, all or nothing: if one of them would take
+	// its counter past its limit ([Increment.Check]), nothing at all is written and the error
+	// is a [*LimitError] wrapping ErrLimit, which names the counter. A duplicate or a conflict
+	// applies no increment, and is reported as such whatever the counters say, so that a
+	// retry always finds its original. Among concurrent writes incrementing one counter
+	// against a limit, exactly as many apply as the limit allows.
+	//
 	// A status is not content: a record that differs from the stored one only in Status (a
 	// sender's chargeback of a transaction it sent before) is ErrDuplicate too, and the
 	// returned original's Status tells the caller that it is a status update, which it
@@ -140,7 +152,10 @@ type ConversionStore interface {
 	// stored conversion with an error wrapping ErrConflict, so that of two concurrent changes
 	// from one status exactly one applies. History is never edited, only appended to. An
 	// unknown conversion is ErrNotFound; invalid parameters are ErrInvalid; a ledger line or
-	// delivery ID that exists already is ErrConflict. A refused change writes nothing.
+	// delivery ID that exists already is ErrConflict. p.Increments apply with the change as
+	// they do with RecordConversion: a change that would take a counter past its limit is
+	// a [*LimitError] wrapping ErrLimit (checked after the status: a change from a status the
+	// conversion no longer has is ErrConflict). A refused change writes nothing.
 	ChangeStatus(ctx context.Context, p ChangeStatusParams) (Conversion, error)
 
 	// ListConversions returns the conversions of one affiliate whose [Conversion.EventTime]
@@ -169,6 +184,17 @@ type LedgerStore interface {
 	// when it is set. Listed ByStatementTime over a period, they are the lines of the
 	// affiliate's statement for that period.
 	ListLedgerLines(ctx context.Context, p ListLedgerLinesParams) ([]LedgerLine, error)
+}
+
+// CounterStore reads the named counters that writes increment ([Increment]): caps, tier
+// counts. Counters are written only with the records that cause them
+// (RecordConversionParams.Increments, ChangeStatusParams.Increments), never on their own, so
+// that a counter always equals what its records say.
+type CounterStore interface {
+	// GetCounter returns the value of a counter: the sum of the increments applied to it, 0
+	// for a counter never incremented (with a nil error). A name that no counter can have
+	// (empty, or failing [CheckCounter]) is ErrInvalid.
+	GetCounter(ctx context.Context, counter string) (int64, error)
 }
 
 // DeliveryStore is the outbox of outbound postbacks. Deliveries are created with the

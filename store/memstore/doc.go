@@ -7,8 +7,8 @@
 // It keeps everything in maps and loses it when the process ends. Clicks, the high-volume
 // read path, are spread over 64 shards by a random byte of their ID, each with its own
 // read-write lock, so that concurrent lookups of different clicks rarely meet. Conversions,
-// ledger lines and deliveries share one lock, which makes a conversion and what it causes
-// atomic. Pending deliveries are indexed by when they are due (two heaps: ready by next
+// ledger lines, deliveries and counters share one lock, which makes a conversion and what it
+// causes atomic, and a counter's limit exact. Pending deliveries are indexed by when they are due (two heaps: ready by next
 // attempt, leased by lease expiry), so that a worker's LeaseDeliveries costs O(k log n) for
 // the k it leases among n pending, whatever the number delivered or dead: with 100,000
 // settled deliveries and 10 due, about 12 µs against 6–12 ms for a scan of them all

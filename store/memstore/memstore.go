@@ -34,7 +34,8 @@ type Store struct {
 	byKey       map[string]uuid.UUID
 	ledger      map[uuid.UUID]store.LedgerLine
 	deliveries  map[uuid.UUID]*delivery
-	due         dueIndex // the pending deliveries, by when they are due (see due.go)
+	due         dueIndex         // the pending deliveries, by when they are due (see due.go)
+	counters    map[string]int64 // incremented only with the record that causes it, under mu
 }
 
 // clickShard holds the clicks whose ID's last byte, mod clickShards, is its index. A stored
@@ -72,6 +73,7 @@ func New(opts *Options) *Store {
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		deliveries:  make(map[uuid.UUID]*delivery),
 		due:         newDueIndex(),
+		counters:    make(map[string]int64),
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)
@@ -263,10 +265,24 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	if err := s.checkNewIDs(c.ID, p.Ledger, p.Deliveries); err != nil {
 		return store.Conversion{}, err
 	}
+	if err := s.checkIncrements(p.Increments); err != nil {
+		return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, err)
+	}
 	s.conversions[c.ID] = &c
 	s.byKey[c.DedupKey] = c.ID
-	s.addCaused(p.Ledger, p.Deliveries)
+	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
 	return cloneConversion(&c), nil
+}
+
+// checkIncrements fails with a *store.LimitError if an increment would take its counter past
+// its limit. s.mu is held, so the values it checks are the ones addCaused increments.
+func (s *Store) checkIncrements(incs []store.Increment) error {
+	for _, inc := range incs {
+		if err := inc.Check(s.counters[inc.Counter]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkNewIDs fails if a conversion, ledger line or delivery ID exists already. s.mu is held.
@@ -289,8 +305,12 @@ func (s *Store) checkNewIDs(conversion uuid.UUID, ledger []store.LedgerLine, del
 	return nil
 }
 
-// addCaused stores ledger lines and deliveries. s.mu is held and their IDs are new.
-func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery) {
+// addCaused stores ledger lines and deliveries and applies increments. s.mu is held, the IDs
+// are new and the increments were checked.
+func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery, incs []store.Increment) {
+	for _, inc := range incs {
+		s.counters[inc.Counter] += inc.Delta
+	}
 	for _, l := range ledger {
 		s.ledger[l.ID] = l
 	}
@@ -363,10 +383,26 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 	if err := s.checkNewIDs(uuid.Nil, p.Ledger, p.Deliveries); err != nil {
 		return store.Conversion{}, err
 	}
+	if err := s.checkIncrements(p.Increments); err != nil {
+		return store.Conversion{}, fmt.Errorf("memstore: status change of %s: %w", c.ID, err)
+	}
 	c.Status = p.To
 	c.History = append(c.History, store.StatusChange{Status: p.To, Reason: p.Reason, At: p.At})
-	s.addCaused(p.Ledger, p.Deliveries)
+	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
 	return cloneConversion(c), nil
+}
+
+// GetCounter implements [store.CounterStore].
+func (s *Store) GetCounter(ctx context.Context, counter string) (int64, error) {
+	if err := store.CheckCounter(counter); err != nil {
+		return 0, fmt.Errorf("memstore: get counter: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.counters[counter], nil
 }
 
 // after reports whether (at, id) comes after the cursor.

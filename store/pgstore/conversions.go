@@ -33,6 +33,7 @@ var conversions = newTable("conversions", []column[store.Conversion]{
 	timestamp("received_at", func(c *store.Conversion) *time.Time { return &c.ReceivedAt }),
 	plain("decision_model", "text", func(c *store.Conversion) *string { return &c.Decision.Model }),
 	plain("decision_reason", "text", func(c *store.Conversion) *string { return &c.Decision.Reason }),
+	plain("decision_code", "text", func(c *store.Conversion) *string { return &c.Decision.Code }),
 })
 
 // historyRow is one row of conversion_history: a status change, numbered within its
@@ -110,30 +111,37 @@ func insertCaused[T any](w *stmt, p, name string, t *table[T], rs []T, guard str
 }
 
 // RecordConversion implements [store.ConversionStore]: the conversion, its history's first
-// entry, its ledger lines and its deliveries are written by one statement, which is atomic by
-// itself and costs one round trip. The unique constraint on the dedup key, not the isolation
-// level, decides which of concurrent records wins: INSERT ... ON CONFLICT DO NOTHING waits for
-// a competing insert to commit or roll back.
+// entry, its ledger lines, its deliveries and its increments are written by one statement,
+// which is atomic by itself and, without increments, costs one round trip. The unique
+// constraint on the dedup key, not the isolation level, decides which of concurrent records
+// wins: INSERT ... ON CONFLICT DO NOTHING waits for a competing insert to commit or roll back.
+// A record with increments runs in a transaction, which it rolls back when an increment passed
+// its limit (see counters.go).
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
 	if err := p.Validate(); err != nil {
 		return store.Conversion{}, err
 	}
 	p = p.Normalize()
 	c := p.Conversion
+	a := oneStatement
+	if len(p.Increments) > 0 {
+		a = statements
+	}
 	var out store.Conversion
-	err := s.run(ctx, oneStatement, func(db dbtx) error {
-		w := s.recordStatement(p)
-		var inserted int
-		if err := w.queryRow(ctx, db, &inserted); err != nil {
+	err := s.run(ctx, a, func(db dbtx) error {
+		inserted, applied, err := s.record(ctx, db, p)
+		if err != nil {
 			return wrap(err, "record conversion %q", c.DedupKey)
 		}
 		if inserted == 1 {
+			if err := s.checkApplied(ctx, db, p.Increments, applied); err != nil {
+				return fmt.Errorf("pgstore: conversion %q: %w", c.DedupKey, err)
+			}
 			out = c
 			return nil
 		}
 		// The dedup key was taken: ON CONFLICT waited for the competing insert to commit, so the
-		// original is visible now.
-		var err error
+		// original is visible now. Nothing was written, no increment either.
 		if out, err = s.readConversion(ctx, db, "dedup_key", c.DedupKey, "text"); err != nil {
 			return wrap(err, "read conversion %q", c.DedupKey)
 		}
@@ -145,16 +153,34 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	return out, err
 }
 
+// record runs the statement of recordStatement, and returns how many conversions it inserted
+// (0 or 1) and the new values of the counters it incremented.
+func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams) (int64, map[string]int64, error) {
+	w := s.recordStatement(p)
+	if len(p.Increments) == 0 {
+		var inserted int64
+		err := w.queryRow(ctx, db, &inserted)
+		return inserted, nil, err
+	}
+	rows, err := w.query(ctx, db)
+	if err != nil {
+		return 0, nil, err
+	}
+	return scanIncrements(rows)
+}
+
 // recordStatement writes the one statement that records a conversion: data-modifying CTEs
 // insert the conversion (or nothing, if its dedup key is taken), then its first history entry,
-// ledger lines and deliveries only for a conversion that was inserted. A single statement is
-// atomic by itself, so recording costs one round trip and one commit.
+// ledger lines, deliveries and increments only for a conversion that was inserted. A single
+// statement is atomic by itself, so recording costs one round trip and one commit. Without
+// increments it returns the count of conversions inserted; with them, rows (name, value): the
+// count under a NULL name, then each counter incremented with its new value.
 func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	c := p.Conversion
 	w := new(stmt)
 	// Each column costs a parameter of about 16 bytes ("$12::timestamptz, ") besides its name:
 	// grow the buffers once.
-	n := len(conversions.columns) + len(history.columns) + len(p.Ledger)*len(lines.columns) + len(p.Deliveries)*len(deliveries.columns)
+	n := len(conversions.columns) + len(history.columns) + len(p.Ledger)*len(lines.columns) + len(p.Deliveries)*len(deliveries.columns) + 2*len(p.Increments)
 	w.b.Grow(512 + n*40)
 	w.args = make([]any, 0, n)
 	w.with("c")
@@ -164,7 +190,12 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	insertCaused(w, s.prefix, "h", history, []historyRow{{ConversionID: c.ID, StatusChange: c.History[0]}}, "c")
 	insertCaused(w, s.prefix, "l", lines, p.Ledger, "c")
 	insertCaused(w, s.prefix, "d", deliveries, p.Deliveries, "c")
-	w.sql(" SELECT count(*) FROM c")
+	if len(p.Increments) == 0 {
+		w.sql(" SELECT count(*) FROM c")
+		return w
+	}
+	insertIncrements(w, s.prefix, "k", p.Increments, "c")
+	w.sql(" SELECT NULL::text, count(*) FROM c UNION ALL SELECT name, value FROM k")
 	return w
 }
 
@@ -204,8 +235,8 @@ func (s *Store) getConversion(ctx context.Context, col string, v any, typ string
 
 // ChangeStatus implements [store.ConversionStore]. The status is set by a conditional UPDATE
 // on the expected current status, so of concurrent changes from one status exactly one
-// applies; the history entry, ledger lines and deliveries follow in one more statement, in the
-// same transaction.
+// applies; the history entry, ledger lines, deliveries and increments follow in one more
+// statement, in the same transaction, which rolls back if an increment passed its limit.
 func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
 	if err := p.Validate(); err != nil {
 		return store.Conversion{}, err
@@ -244,9 +275,25 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 		insertCaused(&ins, s.prefix, "h", history, []historyRow{{ConversionID: c.ID, Seq: len(c.History), StatusChange: change}}, "")
 		insertCaused(&ins, s.prefix, "l", lines, p.Ledger, "")
 		insertCaused(&ins, s.prefix, "d", deliveries, p.Deliveries, "")
-		ins.sql(" SELECT 1")
-		if _, err := ins.exec(ctx, db); err != nil {
-			return wrap(err, "change status of %s", p.ConversionID)
+		insertIncrements(&ins, s.prefix, "k", p.Increments, "")
+		if len(p.Increments) == 0 {
+			ins.sql(" SELECT 1")
+			if _, err := ins.exec(ctx, db); err != nil {
+				return wrap(err, "change status of %s", p.ConversionID)
+			}
+		} else {
+			ins.sql(" SELECT name, value FROM k")
+			rows, err := ins.query(ctx, db)
+			if err != nil {
+				return wrap(err, "change status of %s", p.ConversionID)
+			}
+			_, applied, err := scanIncrements(rows)
+			if err != nil {
+				return wrap(err, "change status of %s", p.ConversionID)
+			}
+			if err := s.checkApplied(ctx, db, p.Increments, applied); err != nil {
+				return fmt.Errorf("pgstore: status change of %s: %w", p.ConversionID, err)
+			}
 		}
 		c.History = append(c.History, change)
 		out = c

@@ -49,6 +49,19 @@
 // foreign-key violation [store.ErrInvalid], a serialization failure or deadlock
 // [store.ErrSerialization]) with the driver's error kept in the chain for errors.As.
 //
+// # Counters
+//
+// An increment ([store.Increment]) is an INSERT ... ON CONFLICT DO UPDATE of the counter's row
+// in the statement that writes its record, which takes the row's lock and returns the value
+// after the increment; a value past the increment's limit rolls the whole call back
+// ([store.ErrLimit]), so that no one ever sees it. Under READ COMMITTED, concurrent writers of
+// one counter wait for each other and each adds to the latest committed value: a limit is
+// exact. A write's increments take their locks in the order of their counters' names, after
+// the conversion's, so concurrent writes of the same counters do not deadlock (a host
+// transaction that makes several writes can still meet another in a cycle: PostgreSQL then
+// aborts one, which is [store.ErrSerialization]). A write without increments stays one
+// statement and one round trip; one with increments runs in a transaction.
+//
 // # Outbox
 //
 // [Store.LeaseDeliveries] leases due deliveries with one UPDATE over a FOR UPDATE SKIP LOCKED

@@ -174,8 +174,13 @@ var txCases = []struct {
 	}},
 	{"RecordConversion", func(t *testing.T, st store.Store) txCalls {
 		old := recordParams("k-0")
+		old.Increments = []store.Increment{{Counter: "cap", Delta: 1, Limit: 2}}
 		record(t, st, old)
 		p := recordParams("k-1")
+		p.Increments = []store.Increment{{Counter: "cap", Delta: 1, Limit: 2}}
+		// Past the limit once p is written: refused after its rows were inserted.
+		capped := recordParams("k-capped")
+		capped.Increments = []store.Increment{{Counter: "all", Delta: 1}, {Counter: "cap", Delta: 1, Limit: 2}}
 		conflict := old
 		conflict.Conversion.PlayerID = "someone-else"
 		clash := recordParams("k-clash")
@@ -191,21 +196,31 @@ var txCases = []struct {
 					return err
 				}, store.ErrConflict},
 				{"FailsPartWay", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, clash); return err }, store.ErrConflict},
+				{"Limit", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, capped); return err }, store.ErrLimit},
 				{"Invalid", func(ctx context.Context, v store.Store) error { _, err := v.RecordConversion(ctx, invalid); return err }, store.ErrInvalid},
 			},
 			written: func(t *testing.T, s store.Store) bool {
 				if _, err := s.GetConversionByKey(t.Context(), clash.Conversion.DedupKey); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("a conversion that failed part-way is visible: %v", err)
 				}
-				_, err := s.GetConversionByKey(t.Context(), p.Conversion.DedupKey)
+				if _, err := s.GetConversionByKey(t.Context(), capped.Conversion.DedupKey); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("a conversion refused at a limit is visible: %v", err)
+				}
+				all, err := s.GetCounter(t.Context(), "all")
+				require.NoError(t, err)
+				require.Zero(t, all, "a write refused at a limit applies none of its increments")
+				_, err = s.GetConversionByKey(t.Context(), p.Conversion.DedupKey)
 				conv := found(t, err)
 				_, err = s.GetDelivery(t.Context(), p.Deliveries[0].ID)
 				outbox := found(t, err)
 				lines, err := s.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", From: t0, To: t0.Add(time.Second)})
 				require.NoError(t, err)
 				ledger := len(lines) == 2
-				require.True(t, conv == outbox && outbox == ledger,
-					"the conversion (%v), its outbox entry (%v) and its ledger line (%v) are visible together or not at all", conv, outbox, ledger)
+				n, err := s.GetCounter(t.Context(), "cap")
+				require.NoError(t, err)
+				counted := n == 2
+				require.True(t, conv == outbox && outbox == ledger && ledger == counted,
+					"the conversion (%v), its outbox entry (%v), its ledger line (%v) and its increment (%v) are visible together or not at all", conv, outbox, ledger, counted)
 				return conv
 			},
 		}
@@ -225,6 +240,13 @@ var txCases = []struct {
 			refused: []refusal{
 				{"NotFromCurrentStatus", func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, approve); return err }, store.ErrConflict},
 				{"FailsPartWay", func(ctx context.Context, v store.Store) error { _, err := v.ChangeStatus(ctx, clash); return err }, store.ErrConflict},
+				{"Limit", func(ctx context.Context, v store.Store) error {
+					p := clash
+					p.Ledger = nil
+					p.Increments = []store.Increment{{Counter: "reversals", Delta: 2, Limit: 1}}
+					_, err := v.ChangeStatus(ctx, p)
+					return err
+				}, store.ErrLimit},
 				{"NotFound", func(ctx context.Context, v store.Store) error {
 					p := approve
 					p.ConversionID = uuid.New()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -65,6 +66,29 @@ var faults = []fault{
 					return real.GetDelivery(ctx, p.DeliveryID)
 				}
 				return d, err
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "LimitCheckedOutsideTheLock",
+		subtest: "Concurrency/Counters/LimitIsExact",
+		rule:    "rule: of concurrent writes against a limit of 10, exactly 10 apply",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that reads the counter, then writes: a check and an increment that
+			// concurrent writers interleave, so that a limit of 10 lets more than 10 through.
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+				for i, inc := range p.Increments {
+					n, err := real.GetCounter(ctx, inc.Counter)
+					if err != nil {
+						return store.Conversion{}, err
+					}
+					if err := inc.Check(n); err != nil {
+						return store.Conversion{}, err
+					}
+					runtime.Gosched()
+					p.Increments[i].Limit = 0
+				}
+				return real.RecordConversion(ctx, p)
 			}).AnyTimes()
 		},
 	},
@@ -145,6 +169,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.GetDelivery).AnyTimes()
 	e.ListDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ListDeliveries).AnyTimes()
 	e.ReplayDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDelivery).AnyTimes()
+	e.GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(real.GetCounter).AnyTimes()
 }
 
 // TestConformance_MockStore runs the suite on the mock store. Without a fault it must pass:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -421,6 +422,7 @@ var refusalCases = []struct {
 	}},
 	{"RecordConversion", func(t *testing.T, st store.Store) refusal {
 		p := conversionFor("k1", "aff-1", base)
+		p.Increments = []store.Increment{{Counter: "cap", Delta: 1, Limit: 1}}
 		return refusal{
 			invalid: map[string]func(context.Context) error{
 				"NoDedupKey": func(ctx context.Context) error {
@@ -440,7 +442,34 @@ var refusalCases = []struct {
 				conv := found(t, err)
 				_, err = st.GetDelivery(ctx(t), p.Deliveries[0].ID)
 				require.Equal(t, conv, found(t, err), "rule: a conversion and its deliveries are written together or not at all")
+				n, err := st.GetCounter(ctx(t), "cap")
+				require.NoError(t, err, "rule: a valid GetCounter succeeds")
+				require.Equal(t, conv, n == 1, "rule: a conversion and its increments are written together or not at all")
 				return conv
+			},
+		}
+	}},
+	{"GetCounter", func(t *testing.T, st store.Store) refusal {
+		p := conversionFor("k1", "aff-1", base)
+		p.Increments = []store.Increment{{Counter: "cap", Delta: 2}}
+		_, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err, "rule: a valid conversion is recorded")
+		return refusal{
+			invalid: map[string]func(context.Context) error{
+				"Empty":   func(ctx context.Context) error { _, err := st.GetCounter(ctx, ""); return err },
+				"NUL":     func(ctx context.Context) error { _, err := st.GetCounter(ctx, "c\x00ap"); return err },
+				"BadUTF8": func(ctx context.Context) error { _, err := st.GetCounter(ctx, "cap\xff"); return err },
+				"TooLong": func(ctx context.Context) error {
+					_, err := st.GetCounter(ctx, strings.Repeat("c", store.MaxCounterLen+1))
+					return err
+				},
+			},
+			valid: func(ctx context.Context) error {
+				n, err := st.GetCounter(ctx, "cap")
+				if err == nil && n != 2 {
+					return fmt.Errorf("counter is %d, want the 2 recorded", n)
+				}
+				return err
 			},
 		}
 	}},

@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Binding", s.bindings)
 	t.Run("Conversion", s.conversions)
 	t.Run("Ledger", s.ledger)
+	t.Run("Counter", s.counters)
 	t.Run("Delivery", s.deliveries)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
@@ -104,7 +105,7 @@ func conversionFor(key, affiliate string, occurred time.Time) store.RecordConver
 			Status:         event.StatusPending,
 			OccurredAt:     occurred,
 			ReceivedAt:     occurred.Add(2 * time.Second),
-			Decision:       store.Decision{Model: "last_click", Reason: "click within the 30-day window"},
+			Decision:       store.Decision{Model: "last_click", Code: "in_window", Reason: "click within the 30-day window"},
 		},
 		Ledger: []store.LedgerLine{cpaLine(id, affiliate, "player-"+key, occurred.Add(2*time.Second))},
 		Deliveries: []store.Delivery{{
@@ -433,8 +434,9 @@ func (s suite) conversions(t *testing.T) {
 		retry := conversionFor("k1", "aff-1", base) // new IDs, same content
 		retry.Conversion.PlayerID = first.Conversion.PlayerID
 		retry.Conversion.ReceivedAt = base.Add(time.Minute)
+		retry.Conversion.Decision = store.Decision{Model: "first_click", Code: "cap_reached", Reason: "decided otherwise"}
 		got, err := st.RecordConversion(ctx(t), retry)
-		require.ErrorIs(t, err, store.ErrDuplicate, "rule: same dedup key and same content is ErrDuplicate")
+		require.ErrorIs(t, err, store.ErrDuplicate, "rule: same dedup key and same content is ErrDuplicate, however it was attributed (Decision) and received")
 		require.Equal(t, stored, got, "rule: a duplicate returns the stored original")
 		_, err = st.GetConversion(ctx(t), retry.Conversion.ID)
 		require.ErrorIs(t, err, store.ErrNotFound, "rule: a duplicate writes no conversion")
@@ -527,24 +529,59 @@ func (s suite) conversions(t *testing.T) {
 			"LongSubID": func(p *store.RecordConversionParams) {
 				p.Conversion.SubIDs = []string{strings.Repeat("s", store.MaxSubIDLen+1)}
 			},
-			"BadForeignClickID":      func(p *store.RecordConversionParams) { p.Conversion.ForeignClickID = "has space" },
-			"ControlCharInEvent":     func(p *store.RecordConversionParams) { p.Conversion.Event = "ftd\n" },
-			"NegativeAmount":         func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(-1, money.EUR) },
-			"AmountWithoutCurrency":  func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(100, 0) },
-			"UnknownStatus":          func(p *store.RecordConversionParams) { p.Conversion.Status = "maybe" },
-			"NoReceivedAt":           func(p *store.RecordConversionParams) { p.Conversion.ReceivedAt = time.Time{} },
-			"LedgerOfOtherConv":      func(p *store.RecordConversionParams) { p.Ledger[0].ConversionID = uuid.New() },
-			"NegativeAccrual":        func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
-			"PositiveReversal":       func(p *store.RecordConversionParams) { p.Ledger[0].Kind = commission.KindReversal },
-			"LedgerWithoutCurrency":  func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
-			"LedgerWithoutAffiliate": func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
-			"LedgerWithoutBase":      func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.Amount{} },
-			"LedgerBaseInOtherCur":   func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.New(15000, money.USD) },
-			"DeliveryNotPending":     func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
-			"DeliveryBadMethod":      func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
-			"DeliveryNoURL":          func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
-			"DeliveryOfOtherConv":    func(p *store.RecordConversionParams) { p.Deliveries[0].ConversionID = uuid.New() },
-			"SameIDTwice":            func(p *store.RecordConversionParams) { p.Deliveries[0].ID = p.Ledger[0].ID },
+			"BadForeignClickID":       func(p *store.RecordConversionParams) { p.Conversion.ForeignClickID = "has space" },
+			"ControlCharInEvent":      func(p *store.RecordConversionParams) { p.Conversion.Event = "ftd\n" },
+			"NegativeAmount":          func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(-1, money.EUR) },
+			"AmountWithoutCurrency":   func(p *store.RecordConversionParams) { p.Conversion.Amount = money.New(100, 0) },
+			"UnknownStatus":           func(p *store.RecordConversionParams) { p.Conversion.Status = "maybe" },
+			"NoReceivedAt":            func(p *store.RecordConversionParams) { p.Conversion.ReceivedAt = time.Time{} },
+			"LedgerOfOtherConv":       func(p *store.RecordConversionParams) { p.Ledger[0].ConversionID = uuid.New() },
+			"NegativeAccrual":         func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(-1, money.EUR) },
+			"PositiveReversal":        func(p *store.RecordConversionParams) { p.Ledger[0].Kind = commission.KindReversal },
+			"LedgerWithoutCurrency":   func(p *store.RecordConversionParams) { p.Ledger[0].Amount = money.New(1, 0) },
+			"LedgerWithoutAffiliate":  func(p *store.RecordConversionParams) { p.Ledger[0].AffiliateID = "" },
+			"LedgerWithoutBase":       func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.Amount{} },
+			"LedgerBaseInOtherCur":    func(p *store.RecordConversionParams) { p.Ledger[0].Base = money.New(15000, money.USD) },
+			"DeliveryNotPending":      func(p *store.RecordConversionParams) { p.Deliveries[0].Status = store.DeliveryDelivered },
+			"DeliveryBadMethod":       func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
+			"DeliveryNoURL":           func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
+			"DeliveryOfOtherConv":     func(p *store.RecordConversionParams) { p.Deliveries[0].ConversionID = uuid.New() },
+			"SameIDTwice":             func(p *store.RecordConversionParams) { p.Deliveries[0].ID = p.Ledger[0].ID },
+			"DecisionModelNewline":    func(p *store.RecordConversionParams) { p.Conversion.Decision.Model = "last\nclick" },
+			"DecisionCodeControlChar": func(p *store.RecordConversionParams) { p.Conversion.Decision.Code = "cap\x7freached" },
+			"DecisionCodeTooLong": func(p *store.RecordConversionParams) {
+				p.Conversion.Decision.Code = strings.Repeat("c", store.MaxKeyLen+1)
+			},
+			"DecisionReasonNUL": func(p *store.RecordConversionParams) { p.Conversion.Decision.Reason = "a\x00b" },
+			"IncrementNoCounter": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Delta: 1}}
+			},
+			"IncrementZeroDelta": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c", Delta: 0}}
+			},
+			"IncrementNegativeDelta": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c", Delta: -1}}
+			},
+			"IncrementNegativeLimit": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c", Delta: 1, Limit: -1}}
+			},
+			"IncrementLongCounter": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: strings.Repeat("c", store.MaxCounterLen+1), Delta: 1}}
+			},
+			"IncrementCounterNewline": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c\n", Delta: 1}}
+			},
+			"IncrementCounterBadUTF8": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c\xff", Delta: 1}}
+			},
+			"IncrementCounterTwice": func(p *store.RecordConversionParams) {
+				p.Increments = []store.Increment{{Counter: "c", Delta: 1}, {Counter: "d", Delta: 1}, {Counter: "c", Delta: 2}}
+			},
+			"TooManyIncrements": func(p *store.RecordConversionParams) {
+				for i := range store.MaxLines + 1 {
+					p.Increments = append(p.Increments, store.Increment{Counter: fmt.Sprint("c", i), Delta: 1})
+				}
+			},
 			"MismatchedCurrencies": func(p *store.RecordConversionParams) {
 				extra := p.Ledger[0]
 				extra.ID, extra.Amount = uuid.New(), money.New(100, money.USD)
@@ -552,11 +589,15 @@ func (s suite) conversions(t *testing.T) {
 			},
 		} {
 			p := conversionFor("bad-"+name, "aff-1", base)
+			p.Increments = []store.Increment{{Counter: "bad", Delta: 1}}
 			mutate(&p)
 			_, err := st.RecordConversion(ctx(t), p)
 			require.ErrorIs(t, err, store.ErrInvalid, "rule: invalid parameters (%s) are ErrInvalid", name)
 			_, err = st.GetConversionByKey(ctx(t), "bad-"+name)
 			require.ErrorIs(t, err, store.ErrNotFound, "rule: invalid parameters (%s) write nothing", name)
+			n, err := st.GetCounter(ctx(t), "bad")
+			require.NoError(t, err, "rule: a valid GetCounter succeeds")
+			require.Zero(t, n, "rule: invalid parameters (%s) increment nothing", name)
 		}
 	})
 	t.Run("FailureMidRecordLeavesNothing", func(t *testing.T) {
@@ -1133,6 +1174,7 @@ func (s suite) deliveries(t *testing.T) {
 }
 
 func (s suite) concurrency(t *testing.T) {
+	t.Run("Counters", s.counterConcurrency)
 	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
 		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
 		// conversion, one set of ledger lines and one set of deliveries each time.
