@@ -373,6 +373,8 @@ func (c *compiled) check(e *Endpoint) *EndpointError {
 			return fieldError("url", "a user name or password in the URL")
 		case pu.Host == "" || pu.Opaque != "":
 			return fieldError("url", "no host")
+		case strings.HasSuffix(pu.Host, ":"):
+			return fieldError("url", "an empty port after the host")
 		case pu.Fragment != "":
 			return fieldError("url", "a fragment ('#') in the URL: a receiver never sees it")
 		}

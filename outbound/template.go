@@ -253,12 +253,17 @@ func parse(src string, d dialect, st state, env *parseEnv) (*template, *Endpoint
 		if j < 0 {
 			return nil, env.errorf(0, "", "want an absolute URL, as https://host/path")
 		}
-		end := j + 3 + strings.IndexAny(src[j+3:], "/?#")
+		// The authority ends at the path or the query; a '#' inside it is a fragment (refused
+		// when the URL is checked) or, in the hash dialect, a macro (refused here).
+		end := j + 3 + strings.IndexAny(src[j+3:], "/?")
 		if end < j+3 {
 			end = len(src)
 		}
 		if k := strings.Index(src[:end], d.open); k >= 0 {
 			return nil, env.errorf(k, macroText(src, k, d), "a macro in the scheme or host: only the path and the query may carry values")
+		}
+		if end == j+3 {
+			return nil, env.errorf(j+3, "", "no host")
 		}
 		i, st = end, stPath
 		lit.WriteString(src[:end])

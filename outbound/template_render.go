@@ -76,17 +76,30 @@ func (s *seg) name() string {
 
 // appendValue appends v escaped as s says (raw: as it is, if a URL can carry it so). It
 // reports false for a value the position cannot carry: invalid UTF-8 in JSON, or a raw value
-// with a character outside printable ASCII or with '<'.
+// that would break the URL (see rawOK).
 func appendValue[T string | []byte](dst []byte, v T, s *seg) ([]byte, bool) {
 	if s.fn != fnRaw {
 		return appendEscaped(dst, v, s.esc)
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c <= ' ' || c >= 0x7f || c == '<' {
-			return dst, false
-		}
+	if !rawOK(v) {
+		return dst, false
 	}
 	return append(dst, v...), true
+}
+
+// rawOK reports whether a raw value can go into a URL as it is and leave it parseable:
+// printable ASCII, without '<' (which would forge a secret placeholder), '#' (a fragment) or
+// ';' (which url.ParseQuery refuses), and with every '%' starting a percent-escape.
+func rawOK[T string | []byte](v T) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c <= ' ' || c >= 0x7f || c == '<' || c == '#' || c == ';':
+			return false
+		case c == '%' && (i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2])):
+			return false
+		}
+	}
+	return true
 }
 
 // text returns the value of s's field when it is a string as it is, and reports whether it
