@@ -354,7 +354,7 @@ func (c *compiled) check(e *Endpoint) *EndpointError {
 	}
 	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
 	for i := range samples {
-		r := renderer{v: &samples[i], now: now, loc: c.loc, status: c.status}
+		r := renderer{v: samples[i], now: now, loc: c.loc, status: c.status}
 		u, err := c.url.render(nil, &r)
 		if err != nil {
 			return fieldError("url", "renders no URL with sample values: %v", err)
@@ -454,7 +454,7 @@ func bodyEsc(contentType string) func(int) esc {
 
 // maxStackURL is the size of the buffer a URL is rendered into before it is copied into its
 // string; longer URLs cost one more allocation.
-const maxStackURL = 2048
+const maxStackURL = 1024
 
 // Delivery renders the postback of v as a new pending delivery of e: its ID is v.EventID
 // (required), its URL and body rendered from e's templates, due at now plus SendDelay. Secret
@@ -469,7 +469,7 @@ func (e *Endpoint) Delivery(v Values, now time.Time) (store.Delivery, error) {
 	if v.EventID == uuid.Nil {
 		return store.Delivery{}, fmt.Errorf("%w: endpoint %q: the values have no event ID", ErrRender, e.Name)
 	}
-	r := renderer{v: &v, now: now, loc: c.loc, status: c.status}
+	r := renderer{v: v, now: now, loc: c.loc, status: c.status}
 	var buf [maxStackURL]byte
 	u, err := c.url.render(buf[:0], &r)
 	if err != nil {

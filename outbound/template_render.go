@@ -14,7 +14,7 @@ import (
 
 // renderer is what a template is rendered from: one delivery's values.
 type renderer struct {
-	v      *Values
+	v      Values    // by value: a pointer would move the caller's Values to the heap (the zone leaks)
 	now    time.Time // the sent_at time: when the delivery is made
 	loc    *time.Location
 	status map[event.Status]string // the endpoint's words for statuses
@@ -105,7 +105,7 @@ func rawOK[T string | []byte](v T) bool {
 // text returns the value of s's field when it is a string as it is, and reports whether it
 // is one (false for the fields that are formatted).
 func (r *renderer) text(s *seg) (string, bool) {
-	v := r.v
+	v := &r.v
 	switch s.field {
 	case fEvent:
 		return string(v.Event), true
@@ -142,7 +142,7 @@ func (r *renderer) text(s *seg) (string, bool) {
 // appendFormatted appends the value of a formatted field (an ID, an amount, a time) to dst.
 // A missing value (a zero ID, an amount without a currency, a zero time) appends nothing.
 func (r *renderer) appendFormatted(dst []byte, s *seg) []byte {
-	v := r.v
+	v := &r.v
 	switch s.field {
 	case fEventID:
 		return appendUUID(dst, v.EventID)
