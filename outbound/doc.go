@@ -17,8 +17,75 @@
 //
 // # Templates
 //
-// (The templates' owner writes this section: macro dialects, escaping by position, functions,
-// bodies, presets and the lint run when a template is parsed.)
+// An [Endpoint]'s URL and Body are templates: text with macros that [Endpoint.Delivery]
+// fills from the [Values] of one conversion. One engine reads the macro syntaxes receivers
+// and networks use; each endpoint says which one in Dialect, never guessed (a "#x#" or a
+// "%x%" could be literal text in another): "braces" {x} (the default), "double_braces"
+// {{x}}, "hash" #x#, "brackets" [x], "double_brackets" [[x]], "percent" %x% and "dollar"
+// ${x}. A macro is
+//
+//	name                 {sub1}, {foreign_click_id}, {status}
+//	name:format          {amount:minor}, {occurred_at:unix}, {occurred_at:2006-01-02}
+//	fn:name[:format]     {sha256:player_id}, {raw:amount}, {secret:key}, {query_secret:token}
+//	...|default          {sub1|none}: the default when the value is empty
+//
+// The names: event_id (the delivery's ID, which receivers dedup on), conversion_id, event,
+// status, click_id (ours), foreign_click_id (the receiver's), sub1 ... sub30, player_id,
+// affiliate_id, campaign_id, transaction_id, source, amount, currency, payout,
+// payout_currency, occurred_at, received_at, sent_at (when the delivery was made) and json
+// (every value as one JSON object). Amounts are exact decimals in major units ("150.00",
+// money's formatting, never a float), or "minor" units ("15000"). Times are RFC 3339 in the
+// endpoint's Zone (UTC by default), or unix, unix_ms, rfc3339, date, datetime, or a Go
+// layout. {status} is the endpoint's word for the status (StatusMap, over the preset's),
+// else the status's own name. {sha256:x} is the lowercase hex SHA-256 of a value, for
+// receivers that want a hashed player ID.
+//
+// Templates are parsed once, by Compile: an unknown macro ({subacc4}), an unbalanced
+// delimiter, a format a value cannot take, a misspelt layout are errors then, with the byte
+// offset and the macro ([EndpointError]), so a macro never goes out literally. In a URL or
+// a form, every opening delimiter must start a macro and a stray closing one is an error (a
+// literal brace is written percent-encoded); in a JSON body, an opener starts a macro only
+// before a lowercase letter, so that JSON's own braces and brackets stay text. In the
+// percent dialect, "%" followed by two hex digits (upper case: "%2F") is a percent-escape.
+//
+// Every value is escaped for where its macro stands: a query value or a form value as
+// url.QueryEscape does, a path segment so that it stays one segment (every byte but
+// letters, digits, '-', '_' and '~' percent-encoded, dots included), a JSON string as
+// encoding/json does (a value that is not valid UTF-8 is refused, never mangled). A macro
+// outside the quotes of a JSON body must be a number (an amount, a unix time, or its
+// default or null when missing) or json. {raw:x} writes a value unescaped, for values the
+// library formats itself (IDs, amounts, times, statuses, the affiliate's and campaign's
+// IDs); it is refused at parse time for every value that comes from a sender's postback
+// (sub IDs, click, player and transaction IDs, the event, the source), and refused in JSON.
+// The scheme, host and port are never templated: a value cannot move a postback to another
+// host.
+//
+// Secrets (Endpoint.Secrets) are written {secret:name}. They are never rendered into a
+// stored delivery: it holds the placeholder "<secret:name>", which no escaped value and no
+// template text can produce, and [Endpoint.Request] fills it in, escaped for its position,
+// when the delivery is sent, then signs the request (Endpoint.Signing). A stored URL or
+// body, and so every attempt log, shows where a secret goes and never what it is. A secret
+// in a query string ends up in the logs of every server and proxy on the way, so it is
+// refused there unless written {query_secret:name}, for receivers that demand a token
+// parameter; a secret's value written into a template as text is refused.
+//
+// Compile also refuses a URL that is not https (unless AllowHTTP), has no host, a user name
+// or password, a fragment or an empty port, and renders every template with sample values
+// (characters that break URLs and JSON, then every value empty): the URL must parse, a JSON
+// body must be JSON, a form body a form.
+//
+// Presets give the documented postback URL of common receivers: "everflow", "voluum",
+// "keitaro", "binom", "redtrack", "affise", "cake", "tune" and "scaleo" (see [Presets]).
+// With a preset, URL is the receiver's base URL with the account's constants (Everflow's
+// nid, CAKE's o and e, a goal), and the preset appends the path and parameters: the
+// receiver's click ID from foreign_click_id, the conversion's ID where the receiver dedups
+// or updates (so a retry is not counted twice and a status change updates), the payout or
+// the sale amount, the status in the receiver's words, and the receiver's token as a
+// query_secret when Secrets has it. testdata/templates holds each preset's golden URL.
+//
+// An endpoint is configuration as data: its JSON form ([Endpoint.MarshalJSON]) decodes
+// strictly and compiles, and [Endpoints] decodes a list whose errors name the field path
+// (endpoints[1].url). [Endpoints.Lookup] gives a [Worker] its endpoints by name.
 //
 // # Delivery
 //
