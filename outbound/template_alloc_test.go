@@ -7,11 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/outbound"
 )
-
-var testStatusMap = map[event.Status]string{event.StatusApproved: "sale", event.StatusPending: "lead"}
 
 func TestTemplate_RenderAlloc(t *testing.T) {
 	for _, tt := range []struct {

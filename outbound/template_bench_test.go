@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/outbound"
 )
 
 // benchURL is a typical affiliate postback: eight macros in the query, one value to escape.
 const benchURL = "https://trk.example.com/postback?cid={foreign_click_id}&txid={conversion_id}&payout={payout}&currency={payout_currency}&status={status}&sub1={sub1}&sub2={sub2}&ts={occurred_at:unix}"
+
+var testStatusMap = map[event.Status]string{event.StatusApproved: "sale", event.StatusPending: "lead"}
 
 func benchValues() outbound.Values {
 	v := testValues()
