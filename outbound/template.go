@@ -62,19 +62,6 @@ const (
 	escJSONBare            // outside a JSON string: a number or a JSON value, written as it is
 )
 
-func (e esc) String() string {
-	switch e {
-	case escQuery:
-		return "query"
-	case escPath:
-		return "path"
-	case escJSON:
-		return "JSON string"
-	default:
-		return "JSON value"
-	}
-}
-
 // field names the value a macro reads.
 type field uint8
 
@@ -211,7 +198,6 @@ type template struct {
 	src     string
 	dialect dialect
 	segs    []seg
-	secrets bool // whether a segment is a secret
 }
 
 // state is where the parser is in the text it scans.
@@ -300,9 +286,6 @@ func parse(src string, d dialect, st state, env *parseEnv) (*template, *Endpoint
 			}
 			flush()
 			t.segs = append(t.segs, s)
-			if s.kind == segSecret {
-				t.secrets = true
-			}
 			i += len(text)
 			continue
 		}

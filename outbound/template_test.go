@@ -499,3 +499,48 @@ func TestValuesOf(t *testing.T) {
 		OccurredAt: testNow, ReceivedAt: testNow,
 	}, v, "rule: every field comes over; OccurredAt is the event time; the event ID is the caller's")
 }
+
+func TestTemplate_RawValues(t *testing.T) {
+	t.Parallel()
+	e := compiled(t, outbound.Endpoint{Name: "aff", URL: "https://trk.example.com/?a={raw:affiliate_id}&c={raw:campaign_id|x}"})
+	for _, tt := range []struct {
+		aff, want string
+		ok        bool
+	}{
+		{"aff-7", "https://trk.example.com/?a=aff-7&c=camp-3", true},
+		{"a%2Fb&k=v", "https://trk.example.com/?a=a%2Fb&k=v&c=camp-3", true}, // raw: pre-encoded, as its owner wrote it
+		{"a#b", "", false},
+		{"a;b", "", false},
+		{"a%zz", "", false},
+		{"a%2", "", false},
+		{"a b", "", false},
+		{"<secret:token>", "", false},
+		{"é", "", false},
+	} {
+		v := testValues()
+		v.AffiliateID = tt.aff
+		d, err := e.Delivery(v, testNow)
+		if !tt.ok {
+			require.ErrorIs(t, err, outbound.ErrRender, "rule: a raw value that would break the URL is refused: %q", tt.aff)
+			require.Contains(t, err.Error(), "affiliate_id")
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tt.want, d.URL)
+	}
+}
+
+func TestEndpoint_FormBodySecret(t *testing.T) {
+	t.Parallel()
+	e := compiled(t, outbound.Endpoint{
+		Name: "aff", Method: "POST", BodyType: "form", URL: "https://trk.example.com/pb",
+		Body: "c={foreign_click_id}&key={secret:key}", Secrets: map[string]string{"key": "a&b=c d"},
+	})
+	d, err := e.Delivery(testValues(), testNow)
+	require.NoError(t, err)
+	require.Equal(t, "c=ef-abc123&key=<secret:key>", string(d.Body))
+	req, err := e.Request(context.Background(), d, testNow)
+	require.NoError(t, err)
+	require.NoError(t, req.ParseForm())
+	require.Equal(t, "a&b=c d", req.PostForm.Get("key"), "rule: a form secret is form-escaped")
+}
