@@ -1,0 +1,276 @@
+package attribution
+
+import (
+	"bytes"
+	"cmp"
+	"strings"
+	"time"
+
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/store"
+)
+
+// Decide decides who earns the event in, and why. It is pure and deterministic: the same
+// Input gives the same Decision, whatever the order of in.Clicks and in.Claims and of any
+// map in the Config. It never fails: a refusal (Decision.Refused), a rejection and an
+// unattributed event are decisions like the others, each with its Code.
+//
+// In order:
+//  1. the dedup key, by the Config's Dedup: an event without the field its mode needs is
+//     refused (CodeMissingTransactionID, CodeMissingPlayerID, CodeMissingConversionID);
+//  2. the clock: the event time is the event's OccurredAt, or its ReceivedAt when the sender
+//     gave none (Decision.ReceiptTime); an event more than the skew tolerance after the
+//     receive time (Input.Now) is rejected (CodeEventInFuture), as is one more than the
+//     tolerance before the click it carries (CodeEventBeforeClick);
+//  3. a bound player (Input.Binding) follows the binding (ModelBinding, CodeBinding), unless
+//     the binding's campaign re-attributes after inactivity and a click made after that
+//     inactivity is in its window (ModelReattribution, CodeReattributed); an FTD past the
+//     binding campaign's registration → FTD window is rejected (CodeWindowExpired);
+//  4. otherwise the claims and clicks compete: the best-ranked method (Config.Priority) with
+//     a candidate in its window wins, and among the clicks (or claims) of that method the
+//     Config's Model chooses: the latest (last click) or the earliest (first click), by
+//     their time to the millisecond and then by click ID, so that ties are broken the same
+//     way in every store. A winner in a campaign with Lifetime binds the player
+//     (Decision.Binding);
+//  5. no candidate in its window: rejected if one was outside it (CodeWindowExpired, naming
+//     the best of them), else unattributed with the sender's status (CodeClickNotFound if
+//     the event named a click nobody knows, else CodeNoClick).
+func (d *Decider) Decide(in *Input) Decision {
+	c := &in.Conversion
+	dec := Decision{Status: c.Status, Model: ModelNone, Amount: c.Amount, rules: d.def, skew: d.skew, now: in.Now}
+	if dec.now.IsZero() {
+		dec.now = c.ReceivedAt
+	}
+	dec.EventTime = c.OccurredAt
+	if dec.EventTime.IsZero() {
+		dec.EventTime, dec.ReceiptTime = c.ReceivedAt, true
+	}
+	if code := dec.key.set(d.dedup.mode(c.Event), c); code != "" {
+		dec.reject(code)
+		return dec
+	}
+	if dec.EventTime.After(dec.now.Add(d.skew)) {
+		dec.reject(CodeEventInFuture)
+		return dec
+	}
+	if k := in.Click; k != nil && dec.EventTime.Before(k.CreatedAt.Add(-d.skew)) {
+		dec.credit(d.clickCandidate(k, c.Event), d.model, CodeClick)
+		dec.reject(CodeEventBeforeClick)
+		return dec
+	}
+	if b := in.Binding; b != nil && b.AffiliateID != "" {
+		d.decideBound(in, &dec, b)
+	} else {
+		d.decideUnbound(in, &dec)
+	}
+	return dec
+}
+
+// decideBound decides for a player bound by b.
+func (d *Decider) decideBound(in *Input, dec *Decision, b *store.PlayerBinding) {
+	rb := d.rulesOf(b.CampaignID)
+	if span := rb.Reattribute; !span.IsZero() && !in.LastActivity.IsZero() {
+		idle := span.End(in.LastActivity, rb.loc)
+		var p picker
+		d.collect(in, dec.EventTime, idle, &p)
+		if p.in.ok {
+			dec.credit(&p.in.cand, ModelReattribution, CodeReattributed)
+			dec.BoundAt = b.BoundAt
+			dec.bind(&in.Conversion, &p.in.cand)
+			dec.Rebind = dec.Binding.PlayerID != ""
+			return
+		}
+	}
+	dec.AffiliateID, dec.CampaignID = b.AffiliateID, b.CampaignID
+	dec.Model, dec.Code, dec.Method = ModelBinding, CodeBinding, b.Method
+	dec.ClickID, dec.BoundAt, dec.rules = b.ClickID, b.BoundAt, rb
+	if k := in.Click; k != nil && k.ID == b.ClickID {
+		dec.ClickAt = k.CreatedAt
+	}
+	if span := rb.Windows.RegistrationFTD; in.Conversion.Event == event.FTD && !span.IsZero() {
+		dec.Window, dec.Span, dec.WindowEnd = WindowRegistrationFTD, span, span.End(b.BoundAt, rb.loc)
+		if dec.EventTime.After(dec.WindowEnd) {
+			dec.reject(CodeWindowExpired)
+		}
+	}
+}
+
+// decideUnbound decides for a player without a binding.
+func (d *Decider) decideUnbound(in *Input, dec *Decision) {
+	var p picker
+	d.collect(in, dec.EventTime, time.Time{}, &p)
+	switch {
+	case p.in.ok:
+		cand := &p.in.cand
+		model, code := d.model, CodeClick
+		switch cand.method {
+		case store.BindByPromoCode:
+			model, code = ModelPromoCode, CodeClaim
+		case store.BindByToken:
+			model, code = ModelToken, CodeClaim
+		case store.BindManually:
+			model, code = ModelManual, CodeClaim
+		}
+		dec.credit(cand, model, code)
+		dec.bind(&in.Conversion, cand)
+	case p.out.ok:
+		dec.credit(&p.out.cand, d.model, CodeClick)
+		dec.reject(CodeWindowExpired)
+	case clickNamed(in):
+		dec.Code = CodeClickNotFound
+	default:
+		dec.Code = CodeNoClick
+	}
+}
+
+// clickNamed reports whether the event names a click (ours or a foreign one) that is not
+// among the clicks known.
+func clickNamed(in *Input) bool {
+	c := &in.Conversion
+	if in.Click != nil {
+		return false
+	}
+	if !c.ClickID.IsZero() {
+		for i := range in.Clicks {
+			if in.Clicks[i].ID == c.ClickID {
+				return false
+			}
+		}
+		return true
+	}
+	return c.ForeignClickID != ""
+}
+
+// candidate is one way of crediting an affiliate: a click or a claim, with the window that
+// applies to it.
+type candidate struct {
+	method      store.BindingMethod
+	rank        uint8
+	affiliateID string
+	campaignID  string
+	click       clickid.ID
+	at          time.Time // the click's or claim's time; zero for a claim made with the event
+	rules       *rules
+	window      Window
+	span        Span
+	end         time.Time // the window's end; zero if no window applies
+}
+
+// slot holds the best candidate seen of one kind.
+type slot struct {
+	ok   bool
+	cand candidate
+}
+
+// picker keeps the best candidate in its window and the best outside it.
+type picker struct {
+	in, out slot
+}
+
+// collect offers every click and claim of in to p: those made after the event (beyond the
+// skew tolerance) are no candidates, nor, when after is set, those made before it.
+func (d *Decider) collect(in *Input, at, after time.Time, p *picker) {
+	t := in.Conversion.Event
+	latest := at.Add(d.skew)
+	if k := in.Click; k != nil {
+		d.offer(p, d.clickCandidate(k, t), at, latest, after)
+	}
+	for i := range in.Clicks {
+		d.offer(p, d.clickCandidate(&in.Clicks[i], t), at, latest, after)
+	}
+	for i := range in.Claims {
+		cl := &in.Claims[i]
+		j, ok := methodIndex(cl.Method)
+		if !ok || cl.AffiliateID == "" {
+			continue
+		}
+		cand := candidate{method: cl.Method, rank: d.rank[j], affiliateID: cl.AffiliateID, campaignID: cl.CampaignID,
+			click: cl.ClickID, at: cl.At, rules: d.rulesOf(cl.CampaignID)}
+		if !cl.At.IsZero() {
+			cand.setWindow(t)
+		} else if !after.IsZero() {
+			continue // a claim made with the event is no click made after the inactivity
+		}
+		d.offer(p, &cand, at, latest, after)
+	}
+}
+
+// clickCandidate returns k as a candidate for an event of type t.
+func (d *Decider) clickCandidate(k *store.Click, t event.Type) *candidate {
+	j, _ := methodIndex(store.BindByClick)
+	cand := &candidate{method: store.BindByClick, rank: d.rank[j], affiliateID: k.AffiliateID, campaignID: k.CampaignID,
+		click: k.ID, at: k.CreatedAt, rules: d.rulesOf(k.CampaignID)}
+	cand.setWindow(t)
+	return cand
+}
+
+// window sets the click window of c's campaign for an event of type t.
+func (c *candidate) setWindow(t event.Type) {
+	c.span, c.window = c.rules.Windows.click(t)
+	if !c.span.IsZero() {
+		c.end = c.span.End(c.at, c.rules.loc)
+	}
+}
+
+// offer considers c for an event at the time at: inside its window or outside it, if it is
+// a candidate at all (made by latest, and after after when that is set).
+func (d *Decider) offer(p *picker, c *candidate, at, latest, after time.Time) {
+	if !c.at.IsZero() && (c.at.After(latest) || (!after.IsZero() && !c.at.After(after))) {
+		return
+	}
+	s := &p.in
+	if !c.end.IsZero() && at.After(c.end) {
+		s = &p.out
+	}
+	if !s.ok || d.better(c, &s.cand) {
+		s.ok, s.cand = true, *c
+	}
+}
+
+// better reports whether a beats b: a better-ranked method, else by the model, the later
+// (last click) or the earlier (first click) by time to the millisecond, then by click ID,
+// affiliate and campaign, so that the order of the candidates never matters.
+func (d *Decider) better(a, b *candidate) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	r := cmp.Compare(a.at.UnixMilli(), b.at.UnixMilli())
+	if r == 0 {
+		r = bytes.Compare(a.click[:], b.click[:])
+	}
+	if r == 0 {
+		r = strings.Compare(a.affiliateID, b.affiliateID)
+	}
+	if r == 0 {
+		r = strings.Compare(a.campaignID, b.campaignID)
+	}
+	if d.model == ModelFirstClick {
+		return r < 0
+	}
+	return r > 0
+}
+
+// credit makes c the decision's affiliate, with the model and code given.
+func (dec *Decision) credit(c *candidate, m Model, code Code) {
+	dec.AffiliateID, dec.CampaignID, dec.Method = c.affiliateID, c.campaignID, c.method
+	dec.Model, dec.Code = m, code
+	dec.ClickID, dec.ClickAt = c.click, c.at
+	dec.Window, dec.Span, dec.WindowEnd = c.window, c.span, c.end
+	dec.rules = c.rules
+}
+
+// bind sets the binding to create when the credited campaign binds for life.
+func (dec *Decision) bind(c *store.Conversion, cand *candidate) {
+	if !cand.rules.Lifetime || c.PlayerID == "" {
+		return
+	}
+	dec.Binding = store.PlayerBinding{PlayerID: c.PlayerID, AffiliateID: cand.affiliateID, CampaignID: cand.campaignID,
+		ClickID: cand.click, Method: cand.method, BoundAt: dec.EventTime}
+}
+
+// reject rejects the decision with code: nothing is bound.
+func (dec *Decision) reject(code Code) {
+	dec.Status, dec.Code = event.StatusRejected, code
+	dec.Binding, dec.Rebind = store.PlayerBinding{}, false
+}

@@ -1,0 +1,332 @@
+package attribution
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/store"
+)
+
+// Config is a programme's attribution rules, as data: it round-trips through JSON
+// ([Config.UnmarshalJSON] is strict) and [Config.Validate] names the field of the first
+// problem. [New] compiles it into a [Decider].
+//
+// What decides between campaigns is the programme's (Model, Priority, Skew, Dedup): a
+// player's clicks and claims may come from several campaigns, and the dedup key of an event
+// must not depend on who wins it (a retry must meet its original whatever changed in
+// between). What a campaign promises its affiliates is the campaign's (Rules: windows,
+// lifetime binding, re-attribution, zone, caps, fraud bounds).
+type Config struct {
+	// Model chooses among a player's clicks: ModelLastClick (the default, also for "") or
+	// ModelFirstClick.
+	Model Model `json:"model,omitempty"`
+	// Priority ranks the ways a player can be claimed when several apply to one event: the
+	// first listed wins. The default is DefaultPriority (promo code, then signed token, then
+	// click, then manual). Methods left out rank after those listed, in the default order.
+	Priority []store.BindingMethod `json:"priority,omitempty"`
+	// Skew is the clock-skew tolerance: an event that claims to occur more than Skew after
+	// the receive time, or more than Skew before its click, is rejected (CodeEventInFuture,
+	// CodeEventBeforeClick), never clamped. An exact duration, at most 24h; zero means
+	// DefaultSkew.
+	Skew Span `json:"skew,omitzero"`
+	// Dedup is the dedup policy: which events count once, and by what.
+	Dedup Dedup `json:"dedup,omitzero"`
+	// Default are the rules of a campaign not listed in Campaigns, and of an event with no
+	// campaign.
+	Default Rules `json:"default,omitzero"`
+	// Campaigns are the campaigns with rules of their own, by ID (unique, non-empty).
+	Campaigns []Campaign `json:"campaigns,omitempty"`
+}
+
+// DefaultSkew is the clock-skew tolerance of a Config that sets none.
+const DefaultSkew = 5 * time.Minute
+
+// maxSkew is the largest clock-skew tolerance accepted.
+const maxSkew = 24 * time.Hour
+
+// DefaultPriority returns the default binding priority, in a new slice: promo code, then
+// signed token (btag), then click, then manual.
+func DefaultPriority() []store.BindingMethod {
+	return []store.BindingMethod{store.BindByPromoCode, store.BindByToken, store.BindByClick, store.BindManually}
+}
+
+// Campaign is a campaign's ID and its rules. In JSON the rules' fields sit beside "id".
+type Campaign struct {
+	ID string `json:"id"` // required, unique in a Config; store.CheckKey rules
+	Rules
+}
+
+// Rules are what a campaign promises its affiliates.
+//
+// Helper B's fields (caps, caps.go; fraud bounds, rules.go) are added here as
+//
+//	Caps  []Cap `json:"caps,omitempty"`
+//	Fraud Fraud `json:"fraud,omitzero"`
+//
+// with their validation called from Rules.validate.
+type Rules struct {
+	// Zone is the campaign's IANA time zone ("Europe/Malta"): day windows and cap buckets are
+	// calendar days in it. Empty is UTC.
+	Zone string `json:"zone,omitempty"`
+	// Windows are the attribution windows.
+	Windows Windows `json:"windows,omitzero"`
+	// Lifetime binds a player to the affiliate who acquired them: the first attributed event
+	// of an unbound player creates a binding (Decision.Binding), and the player's later
+	// events follow it rather than their latest click.
+	Lifetime bool `json:"lifetime,omitempty"`
+	// Reattribute, when set, lets a player bound in this campaign be re-attributed to a new
+	// click after that long without activity (Input.LastActivity). Zero (the default) is
+	// never.
+	Reattribute Span `json:"reattribute,omitzero"`
+}
+
+// Window names an attribution window of a campaign: the JSON field of Windows that holds it.
+type Window string
+
+// The windows.
+const (
+	// WindowDefault is click → any event: the window of an event with none of its own.
+	WindowDefault Window = "default"
+	// WindowRegistration is click → registration.
+	WindowRegistration Window = "registration"
+	// WindowFTD is click → first-time deposit.
+	WindowFTD Window = "ftd"
+	// WindowRegistrationFTD is registration → first-time deposit, measured from the player's
+	// binding (PlayerBinding.BoundAt).
+	WindowRegistrationFTD Window = "registration_ftd"
+	// WindowEvent is click → an event of Windows.Events.
+	WindowEvent Window = "events"
+)
+
+// Windows are a campaign's attribution windows: how long after its click (or the player's
+// registration) an event may occur and still be attributed. Each is a [Span]: "30d" is 30
+// calendar days in the campaign's zone, "72h" exact hours. The zero Span is no window: any
+// time after the click. Ends are inclusive (Span.Contains).
+type Windows struct {
+	// Default is click → any event: the window of every event without one of its own below.
+	Default Span `json:"default,omitzero"`
+	// Registration is click → registration, overriding Default.
+	Registration Span `json:"registration,omitzero"`
+	// FTD is click → first-time deposit, overriding Default.
+	FTD Span `json:"ftd,omitzero"`
+	// RegistrationFTD is registration → first-time deposit: an FTD of a bound player more
+	// than this after the binding is not attributed (CodeWindowExpired). Zero is none.
+	RegistrationFTD Span `json:"registration_ftd,omitzero"`
+	// Events are click → event windows for other event types (deposit, trade, a custom
+	// goal...), overriding Default.
+	Events map[event.Type]Span `json:"events,omitempty"`
+}
+
+// click returns the click window that applies to an event of type t, and its name.
+func (w *Windows) click(t event.Type) (Span, Window) {
+	switch t {
+	case event.Registration:
+		if !w.Registration.IsZero() {
+			return w.Registration, WindowRegistration
+		}
+	case event.FTD:
+		if !w.FTD.IsZero() {
+			return w.FTD, WindowFTD
+		}
+	default:
+		if s, ok := w.Events[t]; ok && !s.IsZero() {
+			return s, WindowEvent
+		}
+	}
+	return w.Default, WindowDefault
+}
+
+// Model names an attribution model: how a decision chose its affiliate. [Config.Model] is
+// one of the click models; [Decision.Model] is any of them.
+type Model string
+
+// The models.
+const (
+	// ModelLastClick credits the player's latest eligible click (the default).
+	ModelLastClick Model = "last_click"
+	// ModelFirstClick credits the player's earliest eligible click.
+	ModelFirstClick Model = "first_click"
+	// ModelBinding credits the affiliate the player is bound to (lifetime binding).
+	ModelBinding Model = "lifetime_binding"
+	// ModelReattribution credits a new click of a bound player after the inactivity of
+	// Rules.Reattribute: the player is bound anew.
+	ModelReattribution Model = "reattribution"
+	// ModelPromoCode credits the affiliate of a promo code claim.
+	ModelPromoCode Model = "promo_code"
+	// ModelToken credits the affiliate of a signed token (btag) claim.
+	ModelToken Model = "token"
+	// ModelManual credits the affiliate of an operator's claim.
+	ModelManual Model = "manual"
+	// ModelNone is the model of an unattributed decision: nobody is credited.
+	ModelNone Model = "none"
+)
+
+// Dedup is the dedup policy: the Mode of every event, unless Events names another for its
+// type. The zero Dedup is DedupEventTransaction for every event.
+type Dedup struct {
+	Mode   DedupMode                `json:"mode,omitempty"`
+	Events map[event.Type]DedupMode `json:"events,omitempty"`
+}
+
+// mode returns the mode of events of type t.
+func (d *Dedup) mode(t event.Type) DedupMode {
+	if m, ok := d.Events[t]; ok && m != "" {
+		return m
+	}
+	if d.Mode == "" {
+		return DedupEventTransaction
+	}
+	return d.Mode
+}
+
+// DedupMode names a dedup mode: what makes two postbacks one event. Every key is namespaced
+// by the source, so two senders' "T1" never meet; see the package doc, # Dedup.
+type DedupMode string
+
+// The dedup modes.
+const (
+	// DedupEventTransaction (the default) counts once per source, event and transaction ID:
+	// one transaction may carry several events (a deposit, then its reversal). An event that
+	// happens once for a player or a click (a registration, a verification, a vendor's main
+	// conversion) may come without a transaction ID and then counts once per player, or
+	// else per click; any other event without one is refused (CodeMissingTransactionID).
+	// Its key is the one postback used to build: stored keys stay valid.
+	DedupEventTransaction DedupMode = "event_transaction"
+	// DedupTransaction counts once per source and transaction ID, whatever the event:
+	// a later event of one transaction is the same conversion (a status update or a
+	// conflict). Without a transaction ID the event is refused (CodeMissingTransactionID).
+	DedupTransaction DedupMode = "transaction"
+	// DedupPlayerEvent counts once per source, event and player: one registration, one FTD
+	// per player, whatever the transaction IDs. Without a player ID the event is refused
+	// (CodeMissingPlayerID).
+	DedupPlayerEvent DedupMode = "player_event"
+	// DedupEvery records every postback: its key is made of the conversion's own ID
+	// (store.Conversion.ID, which the caller sets before deciding), so a sender's retry is a
+	// new conversion while the caller's own retry of one write, with the same ID, is not.
+	// Without an ID the event is refused (CodeMissingConversionID).
+	DedupEvery DedupMode = "every"
+)
+
+// valid reports whether m is one of the modes.
+func (m DedupMode) valid() bool {
+	switch m {
+	case DedupEventTransaction, DedupTransaction, DedupPlayerEvent, DedupEvery:
+		return true
+	}
+	return false
+}
+
+// UnmarshalJSON implements json.Unmarshaler, strictly: a field Config does not define is an
+// error (a misspelt "lifetme" would otherwise be a promise silently dropped), as is a Span
+// that is not "30d" or a Go duration. The error wraps ErrInvalidConfig. Decoding does not
+// validate: call Validate, or New, which does.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config // Config without its methods
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var v plain
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, ErrInvalidConfig) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: data after the config", ErrInvalidConfig)
+	}
+	*c = Config(v)
+	return nil
+}
+
+// Validate checks c and returns an error wrapping ErrInvalidConfig that names the first bad
+// field, such as `attribution: config: campaigns[2].windows.ftd: invalid span`.
+func (c *Config) Validate() error {
+	_, err := compile(c, nil)
+	return err
+}
+
+// validator collects the first validation error.
+type validator struct{ err error }
+
+func (v *validator) fail(field, format string, args ...any) {
+	if v.err == nil {
+		v.err = &configError{field: field, problem: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (v *validator) span(field string, s Span) {
+	if !s.Valid() {
+		v.fail(field, "invalid span")
+	}
+}
+
+func (v *validator) key(field, s string, required bool) {
+	if s == "" {
+		if required {
+			v.fail(field, "empty")
+		}
+		return
+	}
+	if err := store.CheckKey(s); err != nil {
+		v.fail(field, "%v", err)
+	}
+}
+
+func (c *Config) validate(v *validator) {
+	switch c.Model {
+	case "", ModelLastClick, ModelFirstClick:
+	default:
+		v.fail("model", "%q is not a click model (want %q or %q)", c.Model, ModelLastClick, ModelFirstClick)
+	}
+	for i, m := range c.Priority {
+		switch m {
+		case store.BindByClick, store.BindByToken, store.BindByPromoCode, store.BindManually:
+		default:
+			v.fail(fmt.Sprintf("priority[%d]", i), "unknown binding method %q", m)
+		}
+		for j := range i {
+			if c.Priority[j] == m {
+				v.fail(fmt.Sprintf("priority[%d]", i), "duplicates priority[%d]", j)
+			}
+		}
+	}
+	switch {
+	case !c.Skew.Valid():
+		v.fail("skew", "invalid span")
+	case c.Skew.Days() != 0:
+		v.fail("skew", "%s: want an exact duration such as \"5m\", not days", c.Skew)
+	case c.Skew.Duration() > maxSkew:
+		v.fail("skew", "%s is more than %s", c.Skew, Exactly(maxSkew))
+	}
+	if c.Dedup.Mode != "" && !c.Dedup.Mode.valid() {
+		v.fail("dedup.mode", "unknown mode %q", c.Dedup.Mode)
+	}
+	for _, t := range sortedKeys(c.Dedup.Events) {
+		f := "dedup.events." + string(t)
+		v.key(f, string(t), true)
+		if m := c.Dedup.Events[t]; !m.valid() {
+			v.fail(f, "unknown mode %q", m)
+		}
+	}
+}
+
+func (r *Rules) validate(v *validator, path string) {
+	r.Windows.validate(v, path+".windows")
+	v.span(path+".reattribute", r.Reattribute)
+}
+
+func (w *Windows) validate(v *validator, path string) {
+	v.span(path+".default", w.Default)
+	v.span(path+".registration", w.Registration)
+	v.span(path+".ftd", w.FTD)
+	v.span(path+".registration_ftd", w.RegistrationFTD)
+	for _, t := range sortedKeys(w.Events) {
+		f := path + ".events." + string(t)
+		v.key(f, string(t), true)
+		v.span(f, w.Events[t])
+	}
+}

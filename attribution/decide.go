@@ -1,0 +1,153 @@
+package attribution
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/store"
+)
+
+// Options are the settings of New. The zero Options (or nil) are the defaults.
+type Options struct {
+	// LoadLocation loads a campaign's IANA zone; time.LoadLocation if nil. Zones are loaded
+	// once, by New: deciding reads no file.
+	LoadLocation func(name string) (*time.Location, error)
+}
+
+// Decider makes attribution decisions under a Config. It is immutable and safe for
+// concurrent use; New compiles and validates the Config once.
+type Decider struct {
+	model  Model
+	rank   [4]uint8 // by methodIndex: lower wins
+	skew   time.Duration
+	dedup  Dedup
+	def    *rules
+	byID   map[string]*rules
+	config Config
+}
+
+// rules are a campaign's Rules, compiled.
+type rules struct {
+	id  string
+	loc *time.Location
+	Rules
+}
+
+// New validates cfg and returns a Decider for it. An invalid cfg is an error wrapping
+// ErrInvalidConfig that names the field. New keeps a copy of cfg: changing cfg afterwards
+// changes nothing.
+func New(cfg Config, opts *Options) (*Decider, error) {
+	return compile(&cfg, opts)
+}
+
+// Config returns a copy of the Config the Decider was made from.
+func (d *Decider) Config() Config { return cloneConfig(d.config) }
+
+func compile(c *Config, opts *Options) (*Decider, error) {
+	load := time.LoadLocation
+	if opts != nil && opts.LoadLocation != nil {
+		load = opts.LoadLocation
+	}
+	var v validator
+	c.validate(&v)
+	d := &Decider{model: c.Model, skew: c.Skew.Duration(), dedup: c.Dedup, byID: make(map[string]*rules, len(c.Campaigns))}
+	if d.model == "" {
+		d.model = ModelLastClick
+	}
+	if d.skew == 0 {
+		d.skew = DefaultSkew
+	}
+	prio := c.Priority
+	for _, m := range DefaultPriority() {
+		if !slices.Contains(prio, m) {
+			prio = append(slices.Clip(prio), m)
+		}
+	}
+	for i, m := range prio {
+		if j, ok := methodIndex(m); ok {
+			d.rank[j] = uint8(i)
+		}
+	}
+	compileRules := func(path, id string, r *Rules) *rules {
+		r.validate(&v, path)
+		cr := &rules{id: id, Rules: *r}
+		cr.Windows.Events = maps.Clone(r.Windows.Events)
+		if r.Zone == "" {
+			cr.loc = time.UTC
+		} else if loc, err := load(r.Zone); err != nil || loc == nil {
+			v.fail(path+".zone", "unknown IANA zone %q", r.Zone)
+		} else {
+			cr.loc = loc
+		}
+		return cr
+	}
+	d.def = compileRules("default", "", &c.Default)
+	for i := range c.Campaigns {
+		cp := &c.Campaigns[i]
+		path := fmt.Sprintf("campaigns[%d]", i)
+		v.key(path+".id", cp.ID, true)
+		if _, dup := d.byID[cp.ID]; dup && cp.ID != "" {
+			for j := range i {
+				if c.Campaigns[j].ID == cp.ID {
+					v.fail(path+".id", "duplicates campaigns[%d]", j)
+				}
+			}
+		}
+		d.byID[cp.ID] = compileRules(path, cp.ID, &cp.Rules)
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	d.dedup.Events = maps.Clone(c.Dedup.Events)
+	d.config = cloneConfig(*c)
+	return d, nil
+}
+
+// cloneConfig returns a deep copy of c.
+func cloneConfig(c Config) Config {
+	c.Priority = slices.Clone(c.Priority)
+	c.Dedup.Events = maps.Clone(c.Dedup.Events)
+	c.Default.Windows.Events = maps.Clone(c.Default.Windows.Events)
+	c.Campaigns = slices.Clone(c.Campaigns)
+	for i := range c.Campaigns {
+		c.Campaigns[i].Windows.Events = maps.Clone(c.Campaigns[i].Windows.Events)
+	}
+	return c
+}
+
+// methodIndex returns the index of a binding method in the rank table.
+func methodIndex(m store.BindingMethod) (int, bool) {
+	switch m {
+	case store.BindByPromoCode:
+		return 0, true
+	case store.BindByToken:
+		return 1, true
+	case store.BindByClick:
+		return 2, true
+	case store.BindManually:
+		return 3, true
+	}
+	return 0, false
+}
+
+// rulesOf returns the compiled rules of a campaign: its own, or the default.
+func (d *Decider) rulesOf(campaign string) *rules {
+	if campaign != "" {
+		if r, ok := d.byID[campaign]; ok {
+			return r
+		}
+	}
+	return d.def
+}
+
+// sortedKeys returns the keys of m in order, so that validation reports the same field
+// whatever the map's order.
+func sortedKeys[V any](m map[event.Type]V) []event.Type {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b event.Type) int { return cmp.Compare(a, b) })
+	return keys
+}
