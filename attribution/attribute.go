@@ -102,26 +102,31 @@ func (d *Decider) decideUnbound(in *Input, dec *Decision) {
 	d.collect(in, dec.EventTime, time.Time{}, &p)
 	switch {
 	case p.in.ok:
-		cand := &p.in.cand
-		model, code := d.model, CodeClick
-		switch cand.method {
-		case store.BindByPromoCode:
-			model, code = ModelPromoCode, CodeClaim
-		case store.BindByToken:
-			model, code = ModelToken, CodeClaim
-		case store.BindManually:
-			model, code = ModelManual, CodeClaim
-		}
-		dec.credit(cand, model, code)
-		dec.bind(&in.Conversion, cand)
+		model, code := d.modelOf(p.in.cand.method)
+		dec.credit(&p.in.cand, model, code)
+		dec.bind(&in.Conversion, &p.in.cand)
 	case p.out.ok:
-		dec.credit(&p.out.cand, d.model, CodeClick)
+		model, code := d.modelOf(p.out.cand.method)
+		dec.credit(&p.out.cand, model, code)
 		dec.reject(CodeWindowExpired)
 	case clickNamed(in):
 		dec.Code = CodeClickNotFound
 	default:
 		dec.Code = CodeNoClick
 	}
+}
+
+// modelOf returns the model and code of a candidate of method m.
+func (d *Decider) modelOf(m store.BindingMethod) (Model, Code) {
+	switch m {
+	case store.BindByPromoCode:
+		return ModelPromoCode, CodeClaim
+	case store.BindByToken:
+		return ModelToken, CodeClaim
+	case store.BindManually:
+		return ModelManual, CodeClaim
+	}
+	return d.model, CodeClick
 }
 
 // clickNamed reports whether the event names a click (ours or a foreign one) that is not

@@ -200,7 +200,7 @@ type Decision struct {
 }
 
 // Attributed reports whether d credits an affiliate: it names one and does not reject.
-func (d *Decision) Attributed() bool {
+func (d Decision) Attributed() bool {
 	return d.AffiliateID != "" && d.Status != event.StatusRejected
 }
 
@@ -208,15 +208,15 @@ func (d *Decision) Attributed() bool {
 // it lacks, so it has no dedup key (CodeMissingTransactionID, CodeMissingPlayerID,
 // CodeMissingConversionID). A pipeline answers the sender with an error, as it does for a
 // malformed postback.
-func (d *Decision) Refused() bool { return d.key.mode == "" }
+func (d Decision) Refused() bool { return d.key.mode == "" }
 
 // Apply fills in what the receiver decides on c, the conversion that was decided on:
 // AffiliateID, CampaignID, Status, DedupKey and Decision (model, code and reason). The rest
 // of c is left as it is.
-func (d *Decision) Apply(c *store.Conversion) {
+func (d Decision) Apply(c *store.Conversion) {
 	c.AffiliateID = d.AffiliateID
 	c.CampaignID = d.CampaignID
 	c.Status = d.Status
 	c.DedupKey = d.DedupKey()
-	c.Decision = store.Decision{Model: string(d.Model), Reason: d.Reason()}
+	c.Decision = store.Decision{Model: string(d.Model), Code: string(d.Code), Reason: d.Reason()}
 }

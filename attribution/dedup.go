@@ -146,4 +146,4 @@ func appendPartBytes(b, s []byte) []byte {
 // DedupKey returns the key under which exactly one conversion of the event is recorded
 // (see Dedup.Key for how it is made), or "" if the event was refused (Refused). It is built
 // when asked for, so that Decide allocates nothing.
-func (d *Decision) DedupKey() string { return d.key.key() }
+func (d Decision) DedupKey() string { return d.key.key() }

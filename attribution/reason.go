@@ -11,7 +11,7 @@ import (
 // Reason returns the decision's human sentence: who was credited (or nobody), by which model,
 // through which click or claim and window, and why, with the instants involved. It is built
 // when asked for, so that Decide allocates nothing. It is at most store.MaxTextLen bytes.
-func (d *Decision) Reason() string {
+func (d Decision) Reason() string {
 	var b strings.Builder
 	d.writeWho(&b)
 	d.writeWhy(&b)

@@ -71,6 +71,7 @@ func (s Span) Duration() time.Duration { return s.dur }
 // window is never shorter than its days say.
 //
 // The end belongs to the window: an event at exactly End is inside it (see [Span.Contains]).
+// Compare the instant End returns, not its location, which may be start's or loc.
 func (s Span) End(start time.Time, loc *time.Location) time.Time {
 	switch {
 	case s.dur > 0:
@@ -124,17 +125,17 @@ func addDays(start time.Time, n int, loc *time.Location) time.Time {
 	switch okb, oka := ob == before, oa == after; {
 	case okb && oka: // the wall-clock time exists twice (or once, if before == after): the later
 		if ta.After(tb) {
-			return ta
+			return ta.In(loc)
 		}
-		return tb
+		return tb.In(loc)
 	case oka:
-		return ta
+		return ta.In(loc)
 	case okb:
-		return tb
+		return tb.In(loc)
 	}
 	// The wall-clock time does not exist: it fell in a gap. Read with the offset before the
 	// gap, it is pushed forward by the gap's length.
-	return tb
+	return tb.In(loc)
 }
 
 // String returns "30d" for a day Span, a Go duration without its trailing zero units ("72h",
