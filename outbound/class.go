@@ -128,6 +128,8 @@ func classifyError(err error) FailureClass {
 	switch {
 	case strings.Contains(msg, "server response headers exceeded"):
 		return ClassTooLarge
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return ClassTLS
 	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "unsupported transfer encoding"),
 		strings.Contains(msg, "bad Content-Length"), strings.Contains(msg, "invalid Trailer"):
 		return ClassProtocol
