@@ -2,9 +2,15 @@ package attribution
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/s2skit/s2s/event"
@@ -221,12 +227,25 @@ func (m DedupMode) valid() bool {
 }
 
 // UnmarshalJSON implements json.Unmarshaler, strictly: a field Config does not define is an
-// error (a misspelt "lifetme" would otherwise be a promise silently dropped), as is a Span
-// that is not "30d" or a Go duration. The error wraps ErrInvalidConfig. Decoding does not
+// error (a misspelt "lifetme" would otherwise be a promise silently dropped), as is a value
+// of the wrong JSON type or a Span that is not "30d" or a Go duration. The error wraps
+// ErrInvalidConfig and names the field (`campaigns[2].windows.ftd: ...`). Decoding does not
 // validate: call Validate, or New, which does.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	type plain Config // Config without its methods
+	var tree any
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the config", ErrInvalidConfig)
+	}
+	if err := checkTree(tree, reflect.TypeFor[plain](), ""); err != nil {
+		return err
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var v plain
 	if err := dec.Decode(&v); err != nil {
@@ -235,17 +254,150 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		}
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if dec.More() {
-		return fmt.Errorf("%w: data after the config", ErrInvalidConfig)
-	}
 	*c = Config(v)
 	return nil
 }
 
+var (
+	spanType        = reflect.TypeFor[Span]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// checkTree checks the decoded JSON value v against the type t it decodes into, so that an
+// error names the field where encoding/json would not: an unknown field, a Span that does
+// not parse, a value of the wrong JSON type. Types with a decoder of their own (other than
+// Span) are left to it.
+func checkTree(v any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := path
+	if name == "" {
+		name = "config"
+	}
+	bad := func(format string, args ...any) error {
+		return &configError{field: name, problem: fmt.Sprintf(format, args...)}
+	}
+	if v == nil { // null leaves the field as it is, as encoding/json does
+		return nil
+	}
+	switch {
+	case t == spanType:
+		s, ok := v.(string)
+		if !ok {
+			return bad("want a span such as \"30d\" or \"72h\", not %s", jsonKind(v))
+		}
+		if _, ok := parseSpan(s); !ok {
+			return bad("span %q: want whole days like \"30d\" (at most %d) or a Go duration like \"72h\"", s, MaxSpanDays)
+		}
+		return nil
+	case reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType):
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return bad("want a string, not %s", jsonKind(v))
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return bad("want true or false, not %s", jsonKind(v))
+		}
+	case reflect.Slice:
+		list, ok := v.([]any)
+		if !ok {
+			return bad("want an array, not %s", jsonKind(v))
+		}
+		for i, e := range list {
+			if err := checkTree(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return bad("want an object, not %s", jsonKind(v))
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if err := checkTree(obj[k], t.Elem(), join(path, k)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return bad("want an object, not %s", jsonKind(v))
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			f, ok := fieldByJSONName(t, k)
+			if !ok {
+				return &configError{field: join(path, k), problem: "unknown field"}
+			}
+			if err := checkTree(obj[k], f.Type, join(path, k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// join appends a key to a field path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// fieldByJSONName returns the field of struct type t that encoding/json decodes key into,
+// looking into embedded structs as encoding/json does: the exact name first, else one equal
+// under case folding.
+func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
+	var folded reflect.StructField
+	found := false
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case name == "":
+			name = f.Name
+		}
+		if name == key {
+			return f, true
+		}
+		if !found && strings.EqualFold(name, key) {
+			folded, found = f, true
+		}
+	}
+	return folded, found
+}
+
 // Validate checks c and returns an error wrapping ErrInvalidConfig that names the first bad
 // field, such as `attribution: config: campaigns[2].windows.ftd: invalid span`.
-func (c *Config) Validate() error {
-	_, err := compile(c, nil)
+func (c Config) Validate() error {
+	_, err := compile(&c, nil)
 	return err
 }
 

@@ -1,0 +1,173 @@
+package attribution_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/s2skit/s2s/attribution"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/store"
+)
+
+func readConfig(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/config.json")
+	require.NoError(t, err)
+	return b
+}
+
+func TestConfig_JSON(t *testing.T) {
+	t.Parallel()
+	var cfg attribution.Config
+	require.NoError(t, json.Unmarshal(readConfig(t), &cfg))
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, attribution.Days(30), cfg.Campaigns[0].Windows.FTD)
+	require.Equal(t, attribution.Exactly(72*time.Hour), cfg.Campaigns[1].Windows.Events[event.Trade])
+	require.Equal(t, attribution.Exactly(90*time.Minute), cfg.Campaigns[2].Windows.Default)
+	require.Equal(t, attribution.DedupPlayerEvent, cfg.Dedup.Events[event.FTD])
+	require.Equal(t, attribution.DefaultPriority(), cfg.Priority)
+
+	out, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	require.JSONEq(t, string(readConfig(t)), string(out), "rule: a config encodes back as written")
+	var back attribution.Config
+	require.NoError(t, json.Unmarshal(out, &back))
+	require.Equal(t, cfg, back)
+
+	d, err := attribution.New(cfg, nil)
+	require.NoError(t, err)
+	require.Equal(t, cfg, d.Config())
+	cfg.Campaigns[0].Windows.FTD = attribution.Days(1)
+	require.Equal(t, attribution.Days(30), d.Config().Campaigns[0].Windows.FTD, "rule: New keeps a copy")
+
+	empty, err := json.Marshal(attribution.Config{})
+	require.NoError(t, err)
+	require.JSONEq(t, `{}`, string(empty))
+}
+
+// TestConfig_DecodeErrors: decoding is strict, and its errors name the field.
+func TestConfig_DecodeErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ json, field string }{
+		{`{"campaigns":[{"id":"a"},{"id":"b"},{"id":"c","windows":{"ftd":"30x"}}]}`, "campaigns[2].windows.ftd"},
+		{`{"campaigns":[{"id":"a","lifetme":true}]}`, "campaigns[0].lifetme: unknown field"},
+		{`{"modle":"first_click"}`, "modle: unknown field"},
+		{`{"campaigns":[{"id":"a","windows":{"ftd":30}}]}`, "campaigns[0].windows.ftd: want a span"},
+		{`{"campaigns":[{"id":"a","windows":{"events":{"trade":"-1h"}}}]}`, "campaigns[0].windows.events.trade"},
+		{`{"campaigns":[{"id":"a","lifetime":"yes"}]}`, "campaigns[0].lifetime: want true or false"},
+		{`{"campaigns":{"id":"a"}}`, "campaigns: want an array"},
+		{`{"default":{"reattribute":"1.5d"}}`, "default.reattribute"},
+		{`{"skew":"36601d"}`, "skew"},
+		{`{"priority":"click"}`, "priority: want an array"},
+		{`{"dedup":{"events":{"ftd":1}}}`, "dedup.events.ftd: want a string"},
+		{`[]`, "config: want an object"},
+		{`{} {}`, "data after the config"},
+		{`{`, "invalid config"},
+	} {
+		var cfg attribution.Config
+		err := cfg.UnmarshalJSON([]byte(tc.json))
+		require.ErrorIs(t, err, attribution.ErrInvalidConfig, tc.json)
+		require.Contains(t, err.Error(), tc.field, tc.json)
+		require.True(t, strings.HasPrefix(err.Error(), "attribution: "), err.Error())
+	}
+	// encoding/json matches field names regardless of case; so does the check.
+	var cfg attribution.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"Model":"first_click","Campaigns":[{"ID":"a","Lifetime":true}]}`), &cfg))
+	require.True(t, cfg.Campaigns[0].Lifetime)
+}
+
+// TestConfig_Validate: every rule, with the field path of its error.
+func TestConfig_Validate(t *testing.T) {
+	t.Parallel()
+	base := func() attribution.Config {
+		var cfg attribution.Config
+		require.NoError(t, json.Unmarshal(readConfig(t), &cfg))
+		return cfg
+	}
+	for _, tc := range []struct {
+		field  string
+		mutate func(*attribution.Config)
+	}{
+		{"model", func(c *attribution.Config) { c.Model = attribution.ModelBinding }},
+		{"priority[1]", func(c *attribution.Config) { c.Priority = []store.BindingMethod{"click", "coupon"} }},
+		{"priority[2]: duplicates priority[0]", func(c *attribution.Config) { c.Priority = []store.BindingMethod{"click", "token", "click"} }},
+		{"skew: 1d: want an exact duration", func(c *attribution.Config) { c.Skew = attribution.Days(1) }},
+		{"skew: 25h is more than 24h", func(c *attribution.Config) { c.Skew = attribution.Exactly(25 * time.Hour) }},
+		{"skew: invalid", func(c *attribution.Config) { c.Skew = attribution.Exactly(-1) }},
+		{"dedup.mode", func(c *attribution.Config) { c.Dedup.Mode = "per_click" }},
+		{"dedup.events.ftd", func(c *attribution.Config) { c.Dedup.Events[event.FTD] = "once" }},
+		{"dedup.events.: empty", func(c *attribution.Config) { c.Dedup.Events[""] = attribution.DedupEvery }},
+		{"default.windows.default", func(c *attribution.Config) { c.Default.Windows.Default = attribution.Days(-1) }},
+		{"default.zone", func(c *attribution.Config) { c.Default.Zone = "Mars/Olympus" }},
+		{"campaigns[2].windows.ftd", func(c *attribution.Config) { c.Campaigns[2].Windows.FTD = attribution.Exactly(-time.Hour) }},
+		{"campaigns[1].windows.registration", func(c *attribution.Config) { c.Campaigns[1].Windows.Registration = attribution.Days(99999) }},
+		{"campaigns[0].windows.registration_ftd", func(c *attribution.Config) { c.Campaigns[0].Windows.RegistrationFTD = attribution.Days(-3) }},
+		{"campaigns[1].windows.events.trade", func(c *attribution.Config) { c.Campaigns[1].Windows.Events[event.Trade] = attribution.Exactly(-1) }},
+		{"campaigns[0].reattribute", func(c *attribution.Config) { c.Campaigns[0].Reattribute = attribution.Days(-1) }},
+		{"campaigns[1].zone: unknown IANA zone", func(c *attribution.Config) { c.Campaigns[1].Zone = "Europe/Atlantis" }},
+		{"campaigns[2].id: empty", func(c *attribution.Config) { c.Campaigns[2].ID = "" }},
+		{"campaigns[2].id: duplicates campaigns[0]", func(c *attribution.Config) { c.Campaigns[2].ID = c.Campaigns[0].ID }},
+		{"campaigns[1].id", func(c *attribution.Config) { c.Campaigns[1].ID = "a\nb" }},
+	} {
+		cfg := base()
+		tc.mutate(&cfg)
+		err := cfg.Validate()
+		require.ErrorIs(t, err, attribution.ErrInvalidConfig, tc.field)
+		require.Contains(t, err.Error(), "attribution: config: "+tc.field, tc.field)
+		_, err = attribution.New(cfg, nil)
+		require.ErrorIs(t, err, attribution.ErrInvalidConfig, tc.field)
+	}
+	require.NoError(t, attribution.Config{}.Validate(), "rule: the zero Config is valid")
+	loads := 0
+	_, err := attribution.New(base(), &attribution.Options{LoadLocation: func(name string) (*time.Location, error) {
+		loads++
+		return nil, errors.New("no zones here")
+	}})
+	require.ErrorContains(t, err, "campaigns[0].zone")
+	require.Positive(t, loads, "rule: zones come from Options.LoadLocation")
+}
+
+// FuzzConfig_UnmarshalJSON: decoding never panics; a config that decodes and validates
+// encodes back to one that decodes to the same config, and encodes the same again.
+func FuzzConfig_UnmarshalJSON(f *testing.F) {
+	f.Add(readConfig(f))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"campaigns":[{"id":"a","windows":{"ftd":"30d","events":{"x":"1h"}}}],"skew":"1m"}`))
+	f.Add([]byte(`{"dedup":{"mode":"every","events":{"ftd":"player_event"}},"priority":["manual"]}`))
+	f.Add([]byte(`{"default":{"zone":"UTC","reattribute":"0d","lifetime":false}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var cfg attribution.Config
+		if err := cfg.UnmarshalJSON(b); err != nil {
+			require.ErrorIs(t, err, attribution.ErrInvalidConfig)
+			require.True(t, strings.HasPrefix(err.Error(), "attribution: "), err.Error())
+			return
+		}
+		if _, err := attribution.New(cfg, &attribution.Options{LoadLocation: fakeZones}); err != nil {
+			require.ErrorIs(t, err, attribution.ErrInvalidConfig)
+			require.True(t, strings.HasPrefix(err.Error(), "attribution: config: "), err.Error())
+			return
+		}
+		out, err := json.Marshal(cfg)
+		require.NoError(t, err)
+		var back attribution.Config
+		require.NoError(t, json.Unmarshal(out, &back), "%s", out)
+		again, err := json.Marshal(back)
+		require.NoError(t, err)
+		require.Equal(t, string(out), string(again))
+	})
+}
+
+// fakeZones knows a few zones without reading the system's database on every input.
+func fakeZones(name string) (*time.Location, error) {
+	switch name {
+	case "UTC", "Europe/Malta", "America/Toronto":
+		return time.LoadLocation(name)
+	}
+	return nil, errors.New("unknown zone")
+}
