@@ -195,6 +195,18 @@ func TestClassify_Network(t *testing.T) {
 		resp, err := c.Do(req)
 		require.Equal(t, outbound.ClassCanceled, outbound.Classify(resp, err), "%v", err)
 	})
+	t.Run("handshake timeout", func(t *testing.T) {
+		t.Parallel()
+		// A server that accepts and never answers the TLS handshake: cut at the connect
+		// timeout, not the total one.
+		done := make(chan struct{})
+		t.Cleanup(func() { close(done) })
+		u := rawServer(t, func(net.Conn) { <-done })
+		c := loopbackClient(&outbound.ClientOptions{ConnectTimeout: 100 * time.Millisecond, Timeout: time.Hour})
+		resp, err := get(t, c, strings.Replace(u, "http:", "https:", 1)+"/")
+		require.Equal(t, outbound.ClassTimeout, outbound.Classify(resp, err), "%v", err)
+		require.ErrorContains(t, err, "TLS handshake timeout")
+	})
 	t.Run("timeout", func(t *testing.T) {
 		t.Parallel()
 		// A server that answers its headers and one byte, then nothing until the test ends.

@@ -139,8 +139,56 @@
 //
 // # Security
 //
-// (The client's owner writes this section: the dial-time SSRF guard, redirects, limits,
-// signing, and what is redacted before anything is stored or shown.)
+// An endpoint's URL is chosen by whoever configures it, often the affiliate: the client
+// made by [NewClient] treats every destination as hostile (server-side request forgery).
+//
+//   - The address is checked when it is dialled, in the net.Dialer's Control function,
+//     after name resolution and on the very address the socket connects to, so that DNS
+//     rebinding (a name that answers a public address to a check and a private one to the
+//     connection) cannot pass. Refused: loopback and unspecified (127/8, 0/8, ::1, ::),
+//     private (10/8, 172.16/12, 192.168/16), link-local with the cloud metadata address
+//     (169.254/16, fe80::/10), CGNAT (100.64/10), unique-local (fc00::/7) and site-local
+//     (fec0::/10), multicast and broadcast, reserved (240/4, IPv6 outside 2000::/3),
+//     documentation and benchmarking ranges (192.0.2/24, 198.51.100/24, 203.0.113/24,
+//     198.18/15, 2001:db8::/32, 3fff::/20), IETF protocol assignments (192.0.0/24,
+//     2001::/23) and the 6to4 relay (192.88.99/24); the IPv4-mapped, NAT64 (64:ff9b::/96),
+//     6to4 (2002::/16) and Teredo (2001::/32, server and obfuscated client) forms of a
+//     refused IPv4 address; IPv4-compatible addresses (::a.b.c.d, deprecated) and the
+//     local-use NAT64 prefix 64:ff9b:1::/48 whatever they embed; zoned addresses. Ports
+//     other than 80 and 443 are refused too (ClientOptions.Ports).
+//   - ClientOptions.Allow names networks to reach anyway, on any port: a private network
+//     of the deployment, loopback in tests. Keep it narrow: every endpoint reaches what it
+//     allows.
+//   - Before any lookup, the URL must be https (http only with ClientOptions.AllowHTTP or
+//     a context from [WithHTTPAllowed]), without a user name or password, and its host a
+//     plain ASCII name or an IP literal in standard form. Hosts that resolvers may read as
+//     addresses are refused, not resolved: decimal (2130706433), octal (0177.0.0.1), hex
+//     (0x7f.1), short forms (127.1), any name whose last label is numeric, a trailing dot,
+//     a zone.
+//   - Redirects are never followed: a 3xx is the attempt's response (ClassRedirect), so a
+//     receiver cannot bounce a postback to an internal address.
+//   - Limits: a connect timeout (TCP and TLS, 5 s) and a total timeout per attempt (30 s,
+//     to the last byte of the body), response headers of at most 64 KiB, and [ReadBody],
+//     which reads at most the cap (store.MaxTextLen by default) of a body of any size.
+//     The environment's proxy settings are ignored unless ClientOptions.Proxy says
+//     otherwise; through a proxy, the guard checks the proxy's address and the target's
+//     spelling, and the proxy must refuse internal targets (smokescreen does).
+//
+// What an affiliate sees of a failure is its [FailureClass] (timeout, dns, refused, tls,
+// ssrf, redirect, http_5xx...) and status code, from [Failure]: never an address, a host
+// or a server's error text, so the feature cannot serve as a port scanner. The error that
+// (*http.Client).Do returns names the URL and the address: log it for the operator only.
+//
+// Postbacks can be signed ([Signing]): with the s2s v1 query scheme, which postback's
+// MethodSignedQuery sources verify, or with Standard Webhooks headers, the delivery's ID
+// as webhook-id, so that receivers verify the sender and dedup on the ID. Secrets have at
+// least postback.MinSecretLen bytes; each attempt is signed afresh, at its own time.
+//
+// Nothing secret is stored or logged: secrets are filled in only at send time, and
+// [Redact] (signatures, tokens, keys, passwords and configured parameters in URLs, and
+// user information), [RedactHeader] (Authorization, cookies, webhook-signature, token and
+// key headers) and [RedactSecrets] (known secret values, in a response that echoes them)
+// clean what is kept in the attempt log.
 //
 // # Operations
 //
