@@ -5,9 +5,15 @@
 // dead-lettered. Requests go out through a client that refuses internal addresses at dial
 // time and never follows a redirect.
 //
+// The Worker described here is still being built (issue 12): today the package holds the
+// endpoints, templates, signing, the client and the retry schedule, and the sections on the
+// Worker describe the design it is built to.
+//
 // A sketch, with the store st and a compiled endpoint ep:
 //
-//	d, err := ep.Delivery(outbound.ValuesOf(conv, payout), now) // with the conversion: RecordConversionParams.Deliveries
+//	v := outbound.ValuesOf(conv, payout)
+//	v.EventID = uuid.Must(uuid.NewV7()) // the delivery's ID, which receivers dedup on
+//	d, err := ep.Delivery(v, now) // with the conversion: RecordConversionParams.Deliveries
 //	...
 //	w, err := outbound.NewWorker(st, func(name string) (*outbound.Endpoint, bool) {
 //		return ep, name == ep.Name
