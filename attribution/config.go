@@ -128,6 +128,12 @@ type Windows struct {
 }
 
 // click returns the click window that applies to an event of type t, and its name.
+// IsZero reports whether w sets no window (an empty Events map counts as none), so that JSON's
+// omitzero leaves it out and a decoded config encodes back the same.
+func (w Windows) IsZero() bool {
+	return w.Default.IsZero() && w.Registration.IsZero() && w.FTD.IsZero() && w.RegistrationFTD.IsZero() && len(w.Events) == 0
+}
+
 func (w *Windows) click(t event.Type) (Span, Window) {
 	switch t {
 	case event.Registration:
@@ -179,6 +185,10 @@ type Dedup struct {
 }
 
 // mode returns the mode of events of type t.
+// IsZero reports whether d is the default policy (an empty Events map counts as none), so that
+// JSON's omitzero leaves it out and a decoded config encodes back the same.
+func (d Dedup) IsZero() bool { return d.Mode == "" && len(d.Events) == 0 }
+
 func (d *Dedup) mode(t event.Type) DedupMode {
 	if m, ok := d.Events[t]; ok && m != "" {
 		return m
