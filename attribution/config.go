@@ -10,10 +10,10 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/internal/jsonfield"
 	"github.com/s2skit/s2s/store"
 )
 
@@ -340,7 +340,7 @@ func checkTree(v any, t reflect.Type, path string) error {
 			return bad("want an object, not %s", jsonKind(v))
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			f, ok := fieldByJSONName(t, k)
+			f, ok := jsonfield.ByName(t, k)
 			if !ok {
 				return &configError{field: join(path, k), problem: "unknown field"}
 			}
@@ -375,33 +375,6 @@ func jsonKind(v any) string {
 		return "an object"
 	}
 	return "null"
-}
-
-// fieldByJSONName returns the field of struct type t that encoding/json decodes key into,
-// looking into embedded structs as encoding/json does: the exact name first, else one equal
-// under case folding.
-func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
-	var folded reflect.StructField
-	found := false
-	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case name == "-":
-			continue
-		case name == "":
-			name = f.Name
-		}
-		if name == key {
-			return f, true
-		}
-		if !found && strings.EqualFold(name, key) {
-			folded, found = f, true
-		}
-	}
-	return folded, found
 }
 
 // Validate checks c and returns an error wrapping ErrInvalidConfig that names the first bad

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
+	"github.com/s2skit/s2s/internal/jsonfield"
 	"github.com/s2skit/s2s/money"
 )
 
@@ -126,7 +126,7 @@ func (w *amountWalker) walk(v any, t reflect.Type, path string) (any, error) {
 			return v, nil
 		}
 		for key, val := range obj {
-			f, ok := fieldByJSONName(t, key)
+			f, ok := jsonfield.ByName(t, key)
 			if !ok {
 				continue
 			}
@@ -152,33 +152,6 @@ func (w *amountWalker) walk(v any, t reflect.Type, path string) (any, error) {
 		}
 	}
 	return v, nil
-}
-
-// fieldByJSONName returns the field of struct type t that encoding/json decodes key into:
-// the exact name first, else one equal under case folding.
-func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
-	var folded reflect.StructField
-	found := false
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case name == "-":
-			continue
-		case name == "":
-			name = f.Name
-		}
-		if name == key {
-			return f, true
-		}
-		if !found && strings.EqualFold(name, key) {
-			folded, found = f, true
-		}
-	}
-	return folded, found
 }
 
 // The names of the NGR formula presets, for NamedFormula and for a plan's "ngr" in JSON.
