@@ -23,17 +23,21 @@ import (
 //     gave none (Decision.ReceiptTime); an event more than the skew tolerance after the
 //     receive time (Input.Now) is rejected (CodeEventInFuture), as is one more than the
 //     tolerance before the click it carries (CodeEventBeforeClick);
-//  3. a bound player (Input.Binding) follows the binding (ModelBinding, CodeBinding), unless
+//  3. an event about a stored conversion (Input.Original: a status update or a reversal) is
+//     judged by the status machine (Transition, Decision.Change) and credits the original's
+//     affiliate, whatever click it carries; a reversal without its original is parked (CodeParkedReversal,
+//     Decision.Park); see the package doc, # Status;
+//  4. a bound player (Input.Binding) follows the binding (ModelBinding, CodeBinding), unless
 //     the binding's campaign re-attributes after inactivity and a click made after that
 //     inactivity is in its window (ModelReattribution, CodeReattributed); an FTD past the
 //     binding campaign's registration → FTD window is rejected (CodeWindowExpired);
-//  4. otherwise the claims and clicks compete: the best-ranked method (Config.Priority) with
+//  5. otherwise the claims and clicks compete: the best-ranked method (Config.Priority) with
 //     a candidate in its window wins, and among the clicks (or claims) of that method the
 //     Config's Model chooses: the latest (last click) or the earliest (first click), by
 //     their time to the millisecond and then by click ID, so that ties are broken the same
 //     way in every store. A winner in a campaign with Lifetime binds the player
 //     (Decision.Binding);
-//  5. no candidate in its window: rejected if one was outside it (CodeWindowExpired, naming
+//  6. no candidate in its window: rejected if one was outside it (CodeWindowExpired, naming
 //     the best of them), else unattributed with the sender's status (CodeClickNotFound if
 //     the event named a click nobody knows, else CodeNoClick).
 func (d *Decider) Decide(in *Input) Decision {
@@ -52,6 +56,10 @@ func (d *Decider) Decide(in *Input) Decision {
 	}
 	if dec.EventTime.After(dec.now.Add(d.skew)) {
 		dec.reject(CodeEventInFuture)
+		return dec
+	}
+	if in.Original != nil || reversal(c) {
+		d.decideChange(in, &dec)
 		return dec
 	}
 	if k := in.Click; k != nil && dec.EventTime.Before(k.CreatedAt.Add(-d.skew)) {

@@ -598,6 +598,6 @@ func view(d attribution.Decision) decisionView {
 	v.Decision = attribution.Decision{AffiliateID: d.AffiliateID, CampaignID: d.CampaignID, Model: d.Model, Status: d.Status,
 		Code: d.Code, Method: d.Method, ClickID: d.ClickID, ClickAt: d.ClickAt, BoundAt: d.BoundAt, Window: d.Window,
 		Span: d.Span, WindowEnd: d.WindowEnd, EventTime: d.EventTime, ReceiptTime: d.ReceiptTime, Binding: d.Binding,
-		Rebind: d.Rebind, Park: d.Park, Verdicts: d.Verdicts, Amount: d.Amount}
+		Rebind: d.Rebind, Park: d.Park, Change: d.Change, Verdicts: d.Verdicts, Amount: d.Amount}
 	return v
 }

@@ -151,7 +151,8 @@ type Decision struct {
 	// candidate.
 	Model Model
 	// Status is the conversion's status: the sender's, unless a rule holds (pending) or
-	// rejects it.
+	// rejects it; for a status update or a reversal, the stored conversion's status after
+	// the event (Change.To).
 	Status event.Status
 	// Code is the machine-readable reason; Reason the human sentence.
 	Code Code
@@ -187,6 +188,10 @@ type Decision struct {
 	// Park reports that the event must be parked, not applied: a reversal that arrived
 	// before its original (status.go).
 	Park bool
+	// Change is, for a status update or a reversal of a stored conversion (Input.Original),
+	// the status machine's judgement: from which status to which, allowed or not and why
+	// (status.go). It is the zero StatusChange for any other event.
+	Change StatusChange
 	// Verdicts are the rules' verdicts other than Allow, in the rules' order (rules.go).
 	Verdicts []Verdict
 

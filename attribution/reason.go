@@ -46,6 +46,8 @@ func (d *Decision) eventAt() string {
 
 func (d *Decision) writeWho(b *strings.Builder) {
 	switch {
+	case d.Park || !d.Change.IsZero():
+		d.writeSubject(b)
 	case d.AffiliateID == "":
 		b.WriteString("nobody credited")
 	case d.Status == "rejected":
@@ -90,6 +92,8 @@ func (d *Decision) window() string {
 
 func (d *Decision) writeWhy(b *strings.Builder) {
 	switch d.Code {
+	case CodeStatusChanged, CodeStatusUnchanged, CodeAlreadyReversed, CodeInvalidTransition, CodeParkedReversal:
+		d.writeStatus(b)
 	case CodeClick:
 		fmt.Fprintf(b, "%s %s is in its window, event %s; %s", d.Model, d.via(), d.eventAt(), d.window())
 	case CodeClaim:
