@@ -63,7 +63,8 @@ func (d *Decider) Decide(in *Input) Decision {
 		return dec
 	}
 	if k := in.Click; k != nil && dec.EventTime.Before(k.CreatedAt.Add(-d.skew)) {
-		dec.credit(d.clickCandidate(k, c.Event), d.model, CodeClick)
+		cand := d.clickCandidate(k, c.Event)
+		dec.credit(&cand, d.model, CodeClick)
 		dec.reject(CodeEventBeforeClick)
 		return dec
 	}
@@ -187,10 +188,12 @@ func (d *Decider) collect(in *Input, at, after time.Time, p *picker) {
 	t := in.Conversion.Event
 	latest := at.Add(d.skew)
 	if k := in.Click; k != nil {
-		d.offer(p, d.clickCandidate(k, t), at, latest, after)
+		cand := d.clickCandidate(k, t)
+		d.offer(p, &cand, at, latest, after)
 	}
 	for i := range in.Clicks {
-		d.offer(p, d.clickCandidate(&in.Clicks[i], t), at, latest, after)
+		cand := d.clickCandidate(&in.Clicks[i], t)
+		d.offer(p, &cand, at, latest, after)
 	}
 	for i := range in.Claims {
 		cl := &in.Claims[i]
@@ -209,10 +212,12 @@ func (d *Decider) collect(in *Input, at, after time.Time, p *picker) {
 	}
 }
 
-// clickCandidate returns k as a candidate for an event of type t.
-func (d *Decider) clickCandidate(k *store.Click, t event.Type) *candidate {
+// clickCandidate returns k as a candidate for an event of type t. It returns a value: a
+// pointer would escape (the function is too large to inline), and deciding a click would
+// allocate.
+func (d *Decider) clickCandidate(k *store.Click, t event.Type) candidate {
 	j, _ := methodIndex(store.BindByClick)
-	cand := &candidate{method: store.BindByClick, rank: d.rank[j], affiliateID: k.AffiliateID, campaignID: k.CampaignID,
+	cand := candidate{method: store.BindByClick, rank: d.rank[j], affiliateID: k.AffiliateID, campaignID: k.CampaignID,
 		click: k.ID, at: k.CreatedAt, rules: d.rulesOf(k.CampaignID)}
 	cand.setWindow(t)
 	return cand
