@@ -388,6 +388,10 @@ type LeaseParams struct {
 	Now      time.Time     // required: the worker's clock
 	LeaseFor time.Duration // required, positive
 	Limit    int           // 0 means 10; at most 1000
+	// Exclude names endpoints whose deliveries are not to be leased now (a worker's
+	// endpoints at their concurrency or rate limit); at most MaxLines names, each a valid
+	// endpoint name.
+	Exclude []string
 }
 
 // RecordAttemptParams is the argument of DeliveryStore.RecordAttempt: the attempt and the
@@ -405,9 +409,50 @@ type RecordAttemptParams struct {
 
 // ListDeliveriesParams is the argument of DeliveryStore.ListDeliveries.
 type ListDeliveriesParams struct {
-	Status DeliveryStatus
-	After  Cursor // created-at and ID of the last delivery seen
-	Limit  int
+	Status   DeliveryStatus
+	Endpoint string // only the deliveries to this endpoint; empty means every endpoint
+	After    Cursor // created-at and ID of the last delivery seen
+	Limit    int
+}
+
+// ReplayDeliveriesParams is the argument of DeliveryStore.ReplayDeliveries.
+type ReplayDeliveriesParams struct {
+	Endpoint      string    // required
+	CreatedBefore time.Time // only deliveries created before it; zero means every one
+	At            time.Time // required: when the replays are due
+}
+
+// EndpointState is the delivery state of an outbound endpoint, as the store keeps it.
+type EndpointState struct {
+	Name           string
+	Disabled       bool
+	DisabledReason string    // why it is disabled, as the disabler wrote it; empty when enabled
+	DisabledAt     time.Time // since when it is disabled; zero when enabled
+	EnabledAt      time.Time // when it was last enabled by EnableEndpoint; zero if never
+	LastSuccessAt  time.Time // the FinishedAt of its last delivered attempt; zero if none
+	// FailingSince is the FinishedAt of the first failed attempt since its last success (or
+	// since it was enabled), zero when its last attempt succeeded: how long it has been
+	// failing, which is what auto-disabling goes by.
+	FailingSince time.Time
+}
+
+// ListEndpointsParams is the argument of EndpointStore.ListEndpoints.
+type ListEndpointsParams struct {
+	After string // the name of the last endpoint seen; empty is the start
+	Limit int
+}
+
+// DisableEndpointParams is the argument of EndpointStore.DisableEndpoint.
+type DisableEndpointParams struct {
+	Name   string    // required
+	Reason string    // required: why, for the operator who re-enables it; at most MaxTextLen bytes
+	At     time.Time // required
+}
+
+// EnableEndpointParams is the argument of EndpointStore.EnableEndpoint.
+type EnableEndpointParams struct {
+	Name string    // required
+	At   time.Time // required
 }
 
 // ReplayDeliveryParams is the argument of DeliveryStore.ReplayDelivery.
@@ -1132,6 +1177,14 @@ func (p LeaseParams) Validate() error {
 	if p.Now.IsZero() || p.LeaseFor <= 0 || p.Limit < 0 {
 		return invalid("lease: Now and a positive LeaseFor are required, Limit must not be negative")
 	}
+	if len(p.Exclude) > MaxLines {
+		return invalid("lease: %d excluded endpoints, at most %d allowed", len(p.Exclude), MaxLines)
+	}
+	for _, name := range p.Exclude {
+		if err := checkKey("lease: excluded endpoint", name, true); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -1160,6 +1213,9 @@ func (p ListDeliveriesParams) Validate() error {
 	if !p.Status.Valid() {
 		return invalid("list deliveries: unknown status %q", p.Status)
 	}
+	if err := checkKey("list deliveries: endpoint", p.Endpoint, false); err != nil {
+		return err
+	}
 	if p.Limit < 0 {
 		return invalid("list deliveries: negative limit")
 	}
@@ -1172,4 +1228,48 @@ func (p ReplayDeliveryParams) Validate() error {
 		return invalid("replay delivery: delivery id and At are required")
 	}
 	return nil
+}
+
+// Validate checks p.
+func (p ReplayDeliveriesParams) Validate() error {
+	if err := checkKey("replay deliveries: endpoint", p.Endpoint, true); err != nil {
+		return err
+	}
+	if p.At.IsZero() {
+		return invalid("replay deliveries: At is required")
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p ListEndpointsParams) Validate() error {
+	if err := checkKey("list endpoints: after", p.After, false); err != nil {
+		return err
+	}
+	if p.Limit < 0 {
+		return invalid("list endpoints: negative limit")
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p DisableEndpointParams) Validate() error {
+	if err := checkKey("disable endpoint: name", p.Name, true); err != nil {
+		return err
+	}
+	if p.Reason == "" {
+		return invalid("disable endpoint %s: a reason is required", p.Name)
+	}
+	if err := checkText("disable endpoint: reason", p.Reason, MaxTextLen); err != nil {
+		return err
+	}
+	return checkTime("disable endpoint: at", p.At)
+}
+
+// Validate checks p.
+func (p EnableEndpointParams) Validate() error {
+	if err := checkKey("enable endpoint: name", p.Name, true); err != nil {
+		return err
+	}
+	return checkTime("enable endpoint: at", p.At)
 }

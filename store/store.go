@@ -73,6 +73,7 @@ type Store interface {
 	ConversionStore
 	LedgerStore
 	DeliveryStore
+	EndpointStore
 	CounterStore
 }
 
@@ -206,6 +207,10 @@ type DeliveryStore interface {
 	// again. Each lease carries a new fencing token, so a worker whose lease expired (and
 	// was given to another) can no longer record an attempt. Concurrent callers never lease
 	// the same delivery at once.
+	//
+	// Deliveries to a disabled endpoint ([EndpointStore.DisableEndpoint]) and to the
+	// endpoints named in p.Exclude are not leased: they stay pending, and are due again as
+	// soon as their endpoint is enabled or no longer excluded.
 	LeaseDeliveries(ctx context.Context, p LeaseParams) ([]Lease, error)
 
 	// RecordAttempt records an attempt made under a lease and moves the delivery to
@@ -214,6 +219,10 @@ type DeliveryStore interface {
 	// lease's token is no longer the delivery's current one, the delivery is no longer
 	// pending, or the lease has expired at p.Attempt.FinishedAt; an unknown delivery is
 	// ErrNotFound.
+	//
+	// With the attempt it updates the state of the delivery's endpoint ([EndpointState]):
+	// a delivered attempt sets LastSuccessAt and clears FailingSince; any other sets
+	// FailingSince to the attempt's FinishedAt unless it is set already.
 	RecordAttempt(ctx context.Context, p RecordAttemptParams) (Delivery, error)
 
 	// GetDelivery returns a delivery with all its attempts, or an error wrapping ErrNotFound.
@@ -229,4 +238,36 @@ type DeliveryStore interface {
 	// event ID receivers dedup on) and its attempt history. A delivery that is not dead is
 	// ErrConflict; an unknown one ErrNotFound.
 	ReplayDelivery(ctx context.Context, p ReplayDeliveryParams) (Delivery, error)
+
+	// ReplayDeliveries makes every dead delivery of endpoint p.Endpoint created before
+	// p.CreatedBefore (every one, when it is zero) pending again, due at p.At, as
+	// ReplayDelivery does for one, in a single step: a concurrent listing sees all of them
+	// replayed or none. It returns how many it replayed; none is not an error.
+	ReplayDeliveries(ctx context.Context, p ReplayDeliveriesParams) (int, error)
+}
+
+// EndpointStore keeps the delivery state of outbound endpoints: whether each is enabled, why
+// and since when it is disabled, and when it last succeeded. Endpoints are configured by
+// name elsewhere (package outbound); the store knows a name once an attempt was recorded for
+// it or it was disabled, and any other name is an enabled endpoint with no history.
+type EndpointStore interface {
+	// GetEndpoint returns the state of the named endpoint. An endpoint the store does not
+	// know is returned enabled, with zero times and a nil error. A name no endpoint can
+	// have (empty, or failing [CheckKey]) is ErrInvalid.
+	GetEndpoint(ctx context.Context, name string) (EndpointState, error)
+
+	// ListEndpoints returns the endpoints the store knows, ordered by name, at most p.Limit
+	// of them (0 means 100; at most 1000), starting after the name p.After when it is set.
+	ListEndpoints(ctx context.Context, p ListEndpointsParams) ([]EndpointState, error)
+
+	// DisableEndpoint disables an endpoint with p.Reason at p.At, so that its deliveries are
+	// no longer leased, and returns its state. An endpoint disabled already keeps its first
+	// reason and time, and is returned with an error wrapping ErrDuplicate.
+	DisableEndpoint(ctx context.Context, p DisableEndpointParams) (EndpointState, error)
+
+	// EnableEndpoint enables an endpoint at p.At and returns its state: its deliveries are
+	// leased again, and FailingSince is cleared, so that failures before the re-enabling do
+	// not count towards disabling it again. Enabling an enabled endpoint changes nothing and
+	// returns its state with an error wrapping ErrDuplicate.
+	EnableEndpoint(ctx context.Context, p EnableEndpointParams) (EndpointState, error)
 }
