@@ -1,7 +1,8 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
-// their attempts, counters), small role interfaces ([ClickStore], [BindingStore],
-// [ConversionStore], [LedgerStore], [DeliveryStore], [CounterStore]) and the aggregate
+// their attempts, the state of outbound endpoints, counters), small role interfaces
+// ([ClickStore], [BindingStore], [ConversionStore], [LedgerStore], [DeliveryStore],
+// [EndpointStore], [CounterStore]) and the aggregate
 // [Store], and the sentinel errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
@@ -27,7 +28,13 @@
 //     status and append to the history; reversals are negative ledger lines.
 //   - Outbound deliveries are leased with an expiry and a fencing token: a worker whose lease
 //     expired cannot record its attempt ([ErrLeaseLost]); dead deliveries can be replayed
-//     under the same ID, which receivers use as the event ID.
+//     under the same ID, which receivers use as the event ID, one at a time or every dead
+//     delivery of an endpoint at once ([DeliveryStore.ReplayDeliveries]).
+//   - Each endpoint has a state ([EndpointState]) that attempts update atomically with their
+//     record, by when they finished (LastSuccessAt, FailingSince), so that a worker can
+//     disable an endpoint that fails for too long ([EndpointStore.DisableEndpoint]): the
+//     deliveries of a disabled endpoint, and of the endpoints a lease excludes
+//     ([LeaseParams].Exclude), stay pending and are not leased until it is enabled again.
 //   - Invalid records are refused with [ErrInvalid] before anything is written: each record
 //     type and each XxxParams has a Validate method, which implementations call, so the rules
 //     live in one place and every store refuses the same things.

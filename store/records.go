@@ -432,7 +432,8 @@ type EndpointState struct {
 	LastSuccessAt  time.Time // the FinishedAt of its last delivered attempt; zero if none
 	// FailingSince is the FinishedAt of the first failed attempt since its last success (or
 	// since it was enabled), zero when its last attempt succeeded: how long it has been
-	// failing, which is what auto-disabling goes by.
+	// failing, which is what auto-disabling goes by. When set, it is after LastSuccessAt
+	// (see [DeliveryStore.RecordAttempt]).
 	FailingSince time.Time
 }
 

@@ -220,9 +220,17 @@ type DeliveryStore interface {
 	// pending, or the lease has expired at p.Attempt.FinishedAt; an unknown delivery is
 	// ErrNotFound.
 	//
-	// With the attempt it updates the state of the delivery's endpoint ([EndpointState]):
-	// a delivered attempt sets LastSuccessAt and clears FailingSince; any other sets
-	// FailingSince to the attempt's FinishedAt unless it is set already.
+	// With the attempt, atomically, it updates the state of the delivery's endpoint
+	// ([EndpointState]), which the store knows from then on: a delivered attempt sets
+	// LastSuccessAt to its FinishedAt and clears FailingSince; any other sets FailingSince to
+	// its FinishedAt unless it is set already. The state goes by FinishedAt, not by the order
+	// in which attempts are recorded, so that concurrent workers' attempts, recorded in another
+	// order than they finished, never move it back: LastSuccessAt only moves later; a
+	// delivered attempt keeps a FailingSince after its FinishedAt (a failure that finished
+	// later), and a failed attempt that finished at or before LastSuccessAt, or before
+	// EnabledAt, does not count; a failed attempt that finished before FailingSince moves it
+	// earlier. FailingSince, when set, is therefore after LastSuccessAt. An attempt refused
+	// with ErrLeaseLost changes no endpoint state.
 	RecordAttempt(ctx context.Context, p RecordAttemptParams) (Delivery, error)
 
 	// GetDelivery returns a delivery with all its attempts, or an error wrapping ErrNotFound.
