@@ -7,12 +7,19 @@
 // It keeps everything in maps and loses it when the process ends. Clicks, the high-volume
 // read path, are spread over 64 shards by a random byte of their ID, each with its own
 // read-write lock, so that concurrent lookups of different clicks rarely meet. Conversions,
-// ledger lines, deliveries and counters share one lock, which makes a conversion and what it
-// causes atomic, and a counter's limit exact. Pending deliveries are indexed by when they are due (two heaps: ready by next
-// attempt, leased by lease expiry), so that a worker's LeaseDeliveries costs O(k log n) for
-// the k it leases among n pending, whatever the number delivered or dead: with 100,000
-// settled deliveries and 10 due, about 12 µs against 6–12 ms for a scan of them all
-// (BenchmarkLeaseDeliveries).
+// ledger lines, deliveries, endpoint state and counters share one lock, which makes a
+// conversion and what it causes atomic, an attempt and its endpoint's state too, and a
+// counter's limit exact.
+//
+// Pending deliveries are indexed by when they are due (see due.go): a ready heap per endpoint
+// by next attempt, a heap of the enabled endpoints by their first ready delivery, and one of
+// the leased ones by lease expiry. A worker's LeaseDeliveries costs O(k log n) for the k it
+// leases among n pending, whatever the number delivered, dead, or waiting for a disabled or
+// excluded endpoint (which adds O(log e) for each excluded endpoint of e): with 100,000
+// settled deliveries and 10 due, about 4 µs against 5–7 ms for a scan of them all
+// (BenchmarkLeaseDeliveries); with 100,000 more pending for a disabled or excluded endpoint,
+// the same 3–4 µs against 8 ms (BenchmarkLeaseDeliveriesBehindBacklog). ReplayDeliveries
+// finds the dead deliveries of its endpoint without a scan of the others.
 //
 // # Concurrency
 //

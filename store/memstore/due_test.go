@@ -19,27 +19,36 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// recordDeliveries records a conversion with deliveries due at the given times, with IDs of
-// the caller's choice (so that two stores get the same ones).
+// recordDeliveries records a conversion with deliveries to endpoint "e" due at the given
+// times, with IDs of the caller's choice (so that two stores get the same ones).
 func recordDeliveries(tb testing.TB, st *memstore.Store, ids []uuid.UUID, dues []time.Time) {
+	tb.Helper()
+	recordDeliveriesTo(tb, st, func(int) string { return "e" }, ids, dues)
+}
+
+// recordDeliveriesTo is recordDeliveries with the endpoint of each delivery given by its
+// position.
+func recordDeliveriesTo(tb testing.TB, st *memstore.Store, endpoint func(i int) string, ids []uuid.UUID, dues []time.Time) {
 	tb.Helper()
 	id := ids[0] // a conversion ID of the caller's choice, too
 	p := store.RecordConversionParams{Conversion: store.Conversion{
 		ID: id, DedupKey: id.String(), Event: event.FTD, Status: event.StatusPending, OccurredAt: t0, ReceivedAt: t0,
 	}}
 	for i, due := range dues {
-		p.Deliveries = append(p.Deliveries, store.Delivery{ID: ids[i], ConversionID: id, Endpoint: "e", Method: http.MethodGet,
+		p.Deliveries = append(p.Deliveries, store.Delivery{ID: ids[i], ConversionID: id, Endpoint: endpoint(i), Method: http.MethodGet,
 			URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: due, CreatedAt: t0})
 	}
 	_, err := st.RecordConversion(context.Background(), p)
 	require.NoError(tb, err)
 }
 
-// TestStore_LeaseDeliveries_MatchesScan runs one random history of records, leases (by clocks
-// that disagree, with random limits and lease times), attempts (by current and by stale lease
-// holders, finishing in time or late) and replays against two stores: one leasing with the
-// due index, one with the scan it replaced. They must lease the same deliveries, in the same
-// order, with the same tokens and expiries, and accept and refuse the same attempts.
+// TestStore_LeaseDeliveries_MatchesScan runs one random history of records (to three
+// endpoints), leases (by clocks that disagree, with random limits, lease times and excluded
+// endpoints), attempts (by current and by stale lease holders, finishing in time or late),
+// replays (one, or every dead delivery of an endpoint) and endpoints disabled and enabled,
+// against two stores: one leasing with the due index, one with the scan it replaced. They
+// must lease the same deliveries, in the same order, with the same tokens and expiries, and
+// accept and refuse the same attempts.
 func TestStore_LeaseDeliveries_MatchesScan(t *testing.T) {
 	t.Parallel()
 	for seed := range uint64(20) {
@@ -51,8 +60,35 @@ func TestStore_LeaseDeliveries_MatchesScan(t *testing.T) {
 			clock := func() time.Time { return t0.Add(time.Duration(rng.IntN(600)) * time.Second) }
 			var held []store.Lease
 			var dead []uuid.UUID
+			endpoints := []string{"e0", "e1", "e2"}
+			endpointOf := func(int) string { return endpoints[rng.IntN(len(endpoints))] }
 			for step := range 400 {
-				switch op := rng.IntN(10); {
+				switch op := rng.IntN(12); {
+				case op == 10: // disable or enable an endpoint
+					name := endpoints[rng.IntN(len(endpoints))]
+					var a, b store.EndpointState
+					var errA, errB error
+					if rng.IntN(2) == 0 {
+						p := store.DisableEndpointParams{Name: name, Reason: "gone", At: clock()}
+						a, errA = indexed.DisableEndpoint(ctx, p)
+						b, errB = scanned.DisableEndpoint(ctx, p)
+					} else {
+						p := store.EnableEndpointParams{Name: name, At: clock()}
+						a, errA = indexed.EnableEndpoint(ctx, p)
+						b, errB = scanned.EnableEndpoint(ctx, p)
+					}
+					require.Equal(t, errB == nil, errA == nil, "rule: the stores disable and enable alike (step %d)", step)
+					require.Equal(t, b, a, "rule: the stores keep the same endpoint state (step %d)", step)
+				case op == 11: // replay every dead delivery of an endpoint
+					p := store.ReplayDeliveriesParams{Endpoint: endpoints[rng.IntN(len(endpoints))], At: clock()}
+					if rng.IntN(2) == 0 {
+						p.CreatedBefore = t0.Add(time.Duration(rng.IntN(3)-1) * time.Second)
+					}
+					a, errA := indexed.ReplayDeliveries(ctx, p)
+					b, errB := scanned.ReplayDeliveries(ctx, p)
+					require.NoError(t, errA)
+					require.NoError(t, errB)
+					require.Equal(t, b, a, "rule: the stores replay as many deliveries (step %d)", step)
 				case op < 2: // record a conversion with 1 to 4 deliveries
 					n := 1 + rng.IntN(4)
 					ids, dues := make([]uuid.UUID, n), make([]time.Time, n)
@@ -62,10 +98,19 @@ func TestStore_LeaseDeliveries_MatchesScan(t *testing.T) {
 							dues[i] = dues[i-1] // ties, ordered by ID
 						}
 					}
-					recordDeliveries(t, indexed, ids, dues)
-					recordDeliveries(t, scanned, ids, dues)
+					eps := make([]string, n)
+					for i := range eps {
+						eps[i] = endpointOf(i)
+					}
+					recordDeliveriesTo(t, indexed, func(i int) string { return eps[i] }, ids, dues)
+					recordDeliveriesTo(t, scanned, func(i int) string { return eps[i] }, ids, dues)
 				case op < 6: // lease, by a clock that need not agree with the last one
 					p := store.LeaseParams{Now: clock(), LeaseFor: time.Duration(1+rng.IntN(120)) * time.Second, Limit: rng.IntN(5)}
+					for _, name := range endpoints {
+						if rng.IntN(4) == 0 {
+							p.Exclude = append(p.Exclude, name)
+						}
+					}
 					a, errA := indexed.LeaseDeliveries(ctx, p)
 					b, errB := scanned.LeaseDeliveriesByScan(ctx, p)
 					require.NoError(t, errA)
@@ -175,5 +220,61 @@ func BenchmarkLeaseDeliveries(b *testing.B) {
 				now = now.Add(2 * time.Minute)
 			}
 		})
+	}
+}
+
+// BenchmarkLeaseDeliveriesBehindBacklog leases as BenchmarkLeaseDeliveries does, 10 pending
+// deliveries that fall due every 2 minutes, from an outbox where 100,000 more pending
+// deliveries, all due before them, wait for an endpoint that is disabled, or that the
+// worker excludes (at its concurrency limit): the poll while one receiver is down for days.
+// The index never looks at the backlog; the baseline, the scan, skips it delivery by
+// delivery.
+//
+//	go test -run=NONE -bench=LeaseDeliveries -benchmem ./store/memstore/
+func BenchmarkLeaseDeliveriesBehindBacklog(b *testing.B) {
+	const backlog, pending = 100_000, 10
+	for _, why := range []string{"Disabled", "Excluded"} {
+		for _, bc := range []struct {
+			name  string
+			lease func(*memstore.Store, context.Context, store.LeaseParams) ([]store.Lease, error)
+		}{
+			{"Index", (*memstore.Store).LeaseDeliveries},
+			{"ScanBaseline", (*memstore.Store).LeaseDeliveriesByScan},
+		} {
+			b.Run(why+"/"+bc.name, func(b *testing.B) {
+				ctx := context.Background()
+				st := memstore.New(nil)
+				ids, dues := make([]uuid.UUID, 1000), make([]time.Time, 1000)
+				for start := 0; start < backlog; start += len(ids) {
+					for i := range ids {
+						ids[i], dues[i] = uuid.New(), t0.Add(time.Duration(start+i)*time.Millisecond)
+					}
+					recordDeliveriesTo(b, st, func(int) string { return "down" }, ids, dues)
+				}
+				p := store.LeaseParams{LeaseFor: time.Minute, Limit: pending}
+				if why == "Disabled" {
+					if _, err := st.DisableEndpoint(ctx, store.DisableEndpointParams{Name: "down", Reason: "410 Gone", At: t0}); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					p.Exclude = []string{"down"}
+				}
+				ids, dues = ids[:pending], dues[:pending]
+				for i := range pending {
+					ids[i], dues[i] = uuid.New(), t0.Add(time.Hour)
+				}
+				recordDeliveries(b, st, ids, dues)
+				p.Now = t0.Add(time.Hour)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					ls, err := bc.lease(st, ctx, p)
+					if err != nil || len(ls) != pending {
+						b.Fatal(err, len(ls))
+					}
+					p.Now = p.Now.Add(2 * time.Minute)
+				}
+			})
+		}
 	}
 }

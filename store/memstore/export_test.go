@@ -9,7 +9,8 @@ import (
 )
 
 // LeaseDeliveriesByScan is LeaseDeliveries as memstore first wrote it: a scan of every
-// delivery ever recorded, under the write lock. It is the oracle of the due index's
+// delivery ever recorded, under the write lock, skipping those of disabled and excluded
+// endpoints. It is the oracle of the due index's
 // differential test and the baseline of its benchmark. A store leased with it must not be
 // leased with LeaseDeliveries too: it keeps the index in step only as far as those tests need.
 func (s *Store) LeaseDeliveriesByScan(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
@@ -25,7 +26,8 @@ func (s *Store) LeaseDeliveriesByScan(ctx context.Context, p store.LeaseParams) 
 	defer s.mu.Unlock()
 	var due []*delivery
 	for _, d := range s.deliveries {
-		if d.d.Status == store.DeliveryPending && !d.d.NextAttemptAt.After(now) && !d.leaseExpires.After(now) {
+		if d.d.Status == store.DeliveryPending && !d.d.NextAttemptAt.After(now) && !d.leaseExpires.After(now) &&
+			!d.ep.state.Disabled && !slices.Contains(p.Exclude, d.d.Endpoint) {
 			due = append(due, d)
 		}
 	}

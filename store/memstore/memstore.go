@@ -27,15 +27,17 @@ type Store struct {
 	bindingsMu sync.Mutex
 	bindings   map[string]store.PlayerBinding
 
-	// mu guards conversions, ledger lines and deliveries together, so that a conversion and
-	// what it causes are written atomically.
+	// mu guards conversions, ledger lines, deliveries and endpoints together, so that a
+	// conversion and what it causes are written atomically, and an attempt with the state of
+	// its endpoint.
 	mu          sync.RWMutex
 	conversions map[uuid.UUID]*store.Conversion
 	byKey       map[string]uuid.UUID
 	ledger      map[uuid.UUID]store.LedgerLine
 	deliveries  map[uuid.UUID]*delivery
-	due         dueIndex         // the pending deliveries, by when they are due (see due.go)
-	counters    map[string]int64 // incremented only with the record that causes it, under mu
+	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
+	due         dueIndex             // the pending deliveries, by when they are due (see due.go)
+	counters    map[string]int64     // incremented only with the record that causes it, under mu
 }
 
 // clickShard holds the clicks whose ID's last byte, mod clickShards, is its index. A stored
@@ -50,9 +52,10 @@ type clickShard struct {
 // delivery is a stored delivery with its lease and its place in the due index.
 type delivery struct {
 	d            store.Delivery
+	ep           *endpoint // the endpoint of d.Endpoint
 	token        int64     // the fencing token of the latest lease
 	leaseExpires time.Time // zero when not leased
-	readyPos     int       // 1 + its index in due.ready, 0 when not there
+	readyPos     int       // 1 + its index in ep.ready, 0 when not there
 	leasedPos    int       // 1 + its index in due.leased, 0 when not there
 }
 
@@ -72,6 +75,7 @@ func New(opts *Options) *Store {
 		byKey:       make(map[string]uuid.UUID),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		deliveries:  make(map[uuid.UUID]*delivery),
+		endpoints:   make(map[string]*endpoint),
 		due:         newDueIndex(),
 		counters:    make(map[string]int64),
 	}
@@ -315,10 +319,21 @@ func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery
 		s.ledger[l.ID] = l
 	}
 	for _, d := range deliveries {
-		sd := &delivery{d: d}
+		sd := &delivery{d: d, ep: s.endpoint(d.Endpoint)}
 		s.deliveries[d.ID] = sd
-		s.due.pending(sd)
+		s.due.ready(sd)
 	}
+}
+
+// endpoint returns the endpoint of the given name, making it (unknown, enabled) if it has
+// none yet. s.mu is held for writing.
+func (s *Store) endpoint(name string) *endpoint {
+	e, ok := s.endpoints[name]
+	if !ok {
+		e = newEndpoint(name)
+		s.endpoints[name] = e
+	}
+	return e
 }
 
 func cloneConversion(c *store.Conversion) store.Conversion {
@@ -524,9 +539,16 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	}
 	now := store.NormalizeTime(p.Now)
 	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
+	var excluded map[string]bool
+	if len(p.Exclude) > 0 {
+		excluded = make(map[string]bool, len(p.Exclude))
+		for _, name := range p.Exclude {
+			excluded[name] = true
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	due := s.due.lease(now, expires, store.ListLimit(p.Limit, 10))
+	due := s.due.lease(now, expires, store.ListLimit(p.Limit, 10), excluded)
 	leases := make([]store.Lease, len(due))
 	for i, d := range due {
 		leases[i] = store.Lease{Delivery: cloneDelivery(&d.d), Token: d.token, ExpiresAt: expires}
@@ -556,11 +578,36 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 	d.leaseExpires = time.Time{}
 	d.d.Status = p.Status
 	s.due.done(d)
-	if p.Status == store.DeliveryPending {
+	switch p.Status {
+	case store.DeliveryPending:
 		d.d.NextAttemptAt = store.NormalizeTime(p.NextAttemptAt)
-		s.due.pending(d)
+		s.due.ready(d)
+	case store.DeliveryDead:
+		d.ep.dead[d] = struct{}{}
 	}
+	d.ep.attempted(a.FinishedAt, p.Status == store.DeliveryDelivered)
 	return cloneDelivery(&d.d), nil
+}
+
+// attempted updates e's state with an attempt that finished at finished, as
+// [store.DeliveryStore.RecordAttempt] says: by FinishedAt, so that an attempt recorded late
+// never moves the state back.
+func (e *endpoint) attempted(finished time.Time, delivered bool) {
+	st := &e.state
+	e.known = true
+	if delivered {
+		if finished.After(st.LastSuccessAt) {
+			st.LastSuccessAt = finished
+		}
+		if !st.FailingSince.After(finished) {
+			st.FailingSince = time.Time{}
+		}
+		return
+	}
+	if finished.After(st.LastSuccessAt) && !finished.Before(st.EnabledAt) &&
+		(st.FailingSince.IsZero() || finished.Before(st.FailingSince)) {
+		st.FailingSince = finished
+	}
 }
 
 // GetDelivery implements [store.DeliveryStore].
@@ -591,7 +638,7 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	s.mu.RLock()
 	var out []store.Delivery
 	for _, d := range s.deliveries {
-		if d.d.Status == p.Status && after(d.d.CreatedAt, d.d.ID, p.After) {
+		if d.d.Status == p.Status && (p.Endpoint == "" || d.d.Endpoint == p.Endpoint) && after(d.d.CreatedAt, d.d.ID, p.After) {
 			out = append(out, cloneDelivery(&d.d))
 		}
 	}
@@ -619,8 +666,132 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 	if d.d.Status != store.DeliveryDead {
 		return cloneDelivery(&d.d), fmt.Errorf("memstore: delivery %s is %s, only a dead delivery is replayed: %w", p.DeliveryID, d.d.Status, store.ErrConflict)
 	}
-	d.d.Status = store.DeliveryPending
-	d.d.NextAttemptAt = store.NormalizeTime(p.At)
-	s.due.pending(d)
+	s.replay(d, store.NormalizeTime(p.At))
 	return cloneDelivery(&d.d), nil
+}
+
+// replay makes the dead delivery d pending again, due at at. s.mu is held for writing.
+func (s *Store) replay(d *delivery, at time.Time) {
+	delete(d.ep.dead, d)
+	d.d.Status = store.DeliveryPending
+	d.d.NextAttemptAt = at
+	s.due.ready(d)
+}
+
+// ReplayDeliveries implements [store.DeliveryStore]. It costs O(r log n) for the r dead
+// deliveries of the endpoint, which it finds without a scan of the others.
+func (s *Store) ReplayDeliveries(ctx context.Context, p store.ReplayDeliveriesParams) (int, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	before, at := store.NormalizeTime(p.CreatedBefore), store.NormalizeTime(p.At)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[p.Endpoint]
+	if !ok {
+		return 0, nil
+	}
+	var replayed []*delivery // collected first: replay changes e.dead
+	for d := range e.dead {
+		if before.IsZero() || d.d.CreatedAt.Before(before) {
+			replayed = append(replayed, d)
+		}
+	}
+	for _, d := range replayed {
+		s.replay(d, at)
+	}
+	return len(replayed), nil
+}
+
+// checkEndpoint checks the name of an endpoint that a method looks up.
+func checkEndpoint(name string) error {
+	if err := store.CheckLookupKey(name); err != nil {
+		return fmt.Errorf("memstore: get endpoint: %w", err)
+	}
+	return nil
+}
+
+// GetEndpoint implements [store.EndpointStore].
+func (s *Store) GetEndpoint(ctx context.Context, name string) (store.EndpointState, error) {
+	if err := checkEndpoint(name); err != nil {
+		return store.EndpointState{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.EndpointState{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if e, ok := s.endpoints[name]; ok {
+		return e.state, nil // an endpoint never disabled nor attempted has the zero state
+	}
+	return store.EndpointState{Name: name}, nil
+}
+
+// ListEndpoints implements [store.EndpointStore]. It sorts the endpoints the store knows:
+// O(e log e) for e endpoints, which are configured, so few.
+func (s *Store) ListEndpoints(ctx context.Context, p store.ListEndpointsParams) ([]store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var out []store.EndpointState
+	for name, e := range s.endpoints {
+		if e.known && name > p.After {
+			out = append(out, e.state)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.EndpointState) int { return cmp.Compare(a.Name, b.Name) })
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
+}
+
+// DisableEndpoint implements [store.EndpointStore]. Its deliveries stay where they are: the
+// endpoint leaves the due index's heads, so leasing no longer looks at them.
+func (s *Store) DisableEndpoint(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return store.EndpointState{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.EndpointState{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.endpoint(p.Name)
+	if e.state.Disabled {
+		return e.state, fmt.Errorf("memstore: endpoint %q is disabled already: %w", p.Name, store.ErrDuplicate)
+	}
+	e.known = true
+	e.state.Disabled, e.state.DisabledReason, e.state.DisabledAt = true, p.Reason, store.NormalizeTime(p.At)
+	s.due.settle(e)
+	return e.state, nil
+}
+
+// EnableEndpoint implements [store.EndpointStore].
+func (s *Store) EnableEndpoint(ctx context.Context, p store.EnableEndpointParams) (store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return store.EndpointState{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.EndpointState{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[p.Name]
+	if !ok || !e.state.Disabled {
+		state := store.EndpointState{Name: p.Name}
+		if ok {
+			state = e.state
+		}
+		return state, fmt.Errorf("memstore: endpoint %q is enabled already: %w", p.Name, store.ErrDuplicate)
+	}
+	e.state.Disabled, e.state.DisabledReason, e.state.DisabledAt = false, "", time.Time{}
+	e.state.EnabledAt, e.state.FailingSince = store.NormalizeTime(p.At), time.Time{}
+	s.due.settle(e)
+	return e.state, nil
 }
