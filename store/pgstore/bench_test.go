@@ -165,3 +165,59 @@ func BenchmarkBaselineSingleInsert(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
 }
+
+// BenchmarkLeaseDeliveries leases 10 pending deliveries that fall due every 2 minutes (each
+// lease lasts one): the outbound worker's poll. NoBacklog is the baseline; in the others,
+// 100,000 more pending deliveries, due before them, wait for an endpoint that is disabled or
+// that the worker excludes, which the lease's index walk skips row by row.
+//
+//	S2S_TEST_POSTGRES_URL=... go test -run=NONE -bench=LeaseDeliveries -benchmem ./store/pgstore/
+func BenchmarkLeaseDeliveries(b *testing.B) {
+	const backlog, pending = 100_000, 10
+	for _, name := range []string{"NoBacklog", "DisabledBacklog", "ExcludedBacklog"} {
+		b.Run(name, func(b *testing.B) {
+			db := openDB(b)
+			schema := newSchema(b, db)
+			st := newStore(b, db, schema)
+			t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			p := store.LeaseParams{Now: t0.Add(time.Hour), LeaseFor: time.Minute, Limit: pending}
+			if name != "NoBacklog" {
+				_, err := db.ExecContext(b.Context(), "INSERT INTO "+schema+`.deliveries (id, endpoint, method, url, status, next_attempt_at, created_at)
+					SELECT gen_random_uuid(), 'down', 'GET', 'https://t.example/pb', 'pending', $1::timestamptz + i * interval '1 millisecond', $1
+					FROM generate_series(1, $2::integer) AS i`, t0, backlog)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			switch name {
+			case "DisabledBacklog":
+				if _, err := st.DisableEndpoint(b.Context(), store.DisableEndpointParams{Name: "down", Reason: "410 Gone", At: t0}); err != nil {
+					b.Fatal(err)
+				}
+			case "ExcludedBacklog":
+				p.Exclude = []string{"down"}
+			}
+			rec := benchRecord()
+			rec.Deliveries = nil
+			for range pending {
+				rec.Deliveries = append(rec.Deliveries, store.Delivery{ID: uuid.Must(uuid.NewV7()), ConversionID: rec.Conversion.ID, Endpoint: "e",
+					Method: http.MethodGet, URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: t0.Add(time.Hour), CreatedAt: t0})
+			}
+			if _, err := st.RecordConversion(b.Context(), rec); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.ExecContext(b.Context(), "ANALYZE "+schema+".deliveries"); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				ls, err := st.LeaseDeliveries(b.Context(), p)
+				if err != nil || len(ls) != pending {
+					b.Fatal(err, len(ls))
+				}
+				p.Now = p.Now.Add(2 * time.Minute)
+			}
+		})
+	}
+}

@@ -51,8 +51,10 @@ var attempts = newTable("delivery_attempts", []column[attemptRow]{
 	plain("error", "text", func(a *attemptRow) *string { return &a.Error }),
 })
 
-// leaseState is what RecordAttempt checks of a delivery under its row lock.
+// leaseState is what RecordAttempt checks of a delivery under its row lock, and its
+// endpoint, whose state it updates.
 type leaseState struct {
+	Endpoint string
 	Status   store.DeliveryStatus
 	Token    int64
 	Expires  time.Time
@@ -111,6 +113,12 @@ func (s *Store) readDelivery(ctx context.Context, db dbtx, id uuid.UUID) (store.
 // LeaseDeliveries implements [store.DeliveryStore] with one UPDATE over a FOR UPDATE SKIP
 // LOCKED subquery: concurrent workers, in any number of processes, skip each other's rows
 // instead of waiting for them, and each lease increments the delivery's fencing token.
+//
+// The subquery walks the index deliveries_due in leasing order and skips, row by row, the
+// deliveries of excluded endpoints and, by a probe of the endpoints' primary key, of
+// disabled ones: a lease costs the due deliveries it leases plus the due deliveries of
+// disabled or excluded endpoints that come before them in that order (see
+// BenchmarkLeaseDeliveriesBehindBacklog).
 func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -124,7 +132,11 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 		w.sql("UPDATE ", s.prefix, "deliveries SET lease_token = lease_token + 1, lease_expires_at = ", w.arg(expires, "timestamptz"),
 			" WHERE id IN (SELECT id FROM ", s.prefix, "deliveries",
 			" WHERE status = 'pending' AND next_attempt_at <= ", at, " AND (lease_expires_at IS NULL OR lease_expires_at <= ", at, ")",
-			" ORDER BY next_attempt_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 10), "integer"), " FOR UPDATE SKIP LOCKED)",
+			" AND NOT EXISTS (SELECT FROM ", s.prefix, "endpoints AS e WHERE e.name = deliveries.endpoint AND e.disabled)")
+		if len(p.Exclude) > 0 {
+			w.sql(" AND NOT endpoint = ANY(", w.arg(quotedArray(p.Exclude), "text[]"), ")")
+		}
+		w.sql(" ORDER BY next_attempt_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 10), "integer"), " FOR UPDATE SKIP LOCKED)",
 			" RETURNING ", leases.selected)
 		var err error
 		if out, err = list(ctx, db, leases, &w); err != nil {
@@ -147,14 +159,15 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 }
 
 var leaseStates = newTable("deliveries", []column[leaseState]{
+	plain("endpoint", "text", func(l *leaseState) *string { return &l.Endpoint }),
 	text("status", func(l *leaseState) *store.DeliveryStatus { return &l.Status }),
 	plain("lease_token", "bigint", func(l *leaseState) *int64 { return &l.Token }),
 	timestamp("lease_expires_at", func(l *leaseState) *time.Time { return &l.Expires }),
 })
 
 // RecordAttempt implements [store.DeliveryStore]. It locks the delivery's row and checks the
-// fencing token and the lease's expiry under that lock, then writes the attempt and the
-// delivery's new status in one statement.
+// fencing token and the lease's expiry under that lock, then writes the attempt, the
+// delivery's new status and its endpoint's state in one statement (see endpoints.go).
 func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
 	if err := p.Validate(); err != nil {
 		return store.Delivery{}, err
@@ -183,6 +196,7 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 		}
 		var w stmt
 		insertCaused(&w, s.prefix, "a", attempts, []attemptRow{{DeliveryID: p.DeliveryID, N: st.Attempts + 1, Attempt: a}}, "")
+		upsertAttempted(&w, s.prefix, "ep", st.Endpoint, a.FinishedAt, p.Status == store.DeliveryDelivered)
 		next := "next_attempt_at" // kept, unless the attempt schedules a retry
 		if p.Status == store.DeliveryPending {
 			next = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz")
@@ -220,6 +234,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	err := s.run(ctx, read, func(db dbtx) error {
 		var w stmt
 		w.sql("SELECT ", deliveries.selected, " FROM ", s.prefix, "deliveries WHERE status = ", w.arg(string(p.Status), "text"))
+		if p.Endpoint != "" {
+			w.sql(" AND endpoint = ", w.arg(p.Endpoint, "text"))
+		}
 		w.page("created_at", p.After, time.Time{}, store.ListLimit(p.Limit, 100))
 		var err error
 		if out, err = list(ctx, db, deliveries, &w); err != nil {
@@ -257,4 +274,33 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 		return wrap(s.loadAttempts(ctx, db, []*store.Delivery{&out}), "replay delivery %s: attempts", p.DeliveryID)
 	})
 	return out, err
+}
+
+// ReplayDeliveries implements [store.DeliveryStore] with one UPDATE, on the index
+// deliveries_endpoint_status_created: atomic by itself, so a concurrent reader sees all of
+// them replayed or none; a concurrent replay of the same deliveries waits for its locks, then
+// finds them no longer dead, so each is replayed once.
+func (s *Store) ReplayDeliveries(ctx context.Context, p store.ReplayDeliveriesParams) (int, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
+		var w stmt
+		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", w.arg(store.NormalizeTime(p.At), "timestamptz"),
+			", lease_expires_at = NULL WHERE endpoint = ", w.arg(p.Endpoint, "text"), " AND status = 'dead'")
+		if !p.CreatedBefore.IsZero() {
+			w.sql(" AND created_at < ", w.arg(store.NormalizeTime(p.CreatedBefore), "timestamptz"))
+		}
+		res, err := w.exec(ctx, db)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap(err, "replay deliveries of %q", p.Endpoint)
+	}
+	return int(n), nil
 }

@@ -70,6 +70,18 @@
 // token and the lease's expiry under the row lock, so a worker whose lease was lost cannot
 // record anything.
 //
+// Endpoint state ([store.EndpointStore]) is a row per known endpoint in the table endpoints.
+// RecordAttempt updates it in the statement that records the attempt, with an UPSERT that
+// takes the row's lock, so concurrent attempts of one endpoint lose no update;
+// DisableEndpoint and EnableEndpoint are one conditional statement each, so that of
+// concurrent calls exactly one applies. The lease skips the deliveries of disabled and
+// excluded endpoints as it walks its index in leasing order, so a backlog of due deliveries
+// of such an endpoint, due before the others, is walked over on every lease: with 100,000 of
+// them, a lease of 10 takes about 50 ms for a disabled endpoint and 14 ms for an excluded
+// one, against 0.5 ms without (BenchmarkLeaseDeliveries). ReplayDeliveries is one UPDATE on
+// the index of deliveries by endpoint, status and creation, which ListDeliveries by endpoint
+// pages through.
+//
 // # High click volume and partitioning
 //
 // [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one

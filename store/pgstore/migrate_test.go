@@ -161,7 +161,7 @@ func TestMigrations_UpDownUpWithData(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters"}
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints"}
 	// counts returns the rows of each table, leaving out the tables that do not exist.
 	counts := func() map[string]int {
 		n := map[string]int{}
@@ -219,6 +219,7 @@ type everyTable struct {
 	Lines       []store.LedgerLine
 	Delivery    store.Delivery
 	Counter     int64
+	Endpoint    store.EndpointState
 }
 
 // everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
@@ -230,7 +231,7 @@ var everyTableIDs = struct {
 // writeEveryTable writes a row into every table of st's schema, through st, with the same
 // IDs on every call: a click, a player binding, a conversion with its history, ledger line
 // and delivery and one without an event time, a period line with every optional field of a
-// line, and an attempt. It returns them as read back.
+// line, and an attempt, with its endpoint's state. It returns them as read back.
 func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	t.Helper()
 	ids := everyTableIDs
@@ -289,6 +290,9 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	out.Counter, err = st.GetCounter(ctx, "cap:camp-1")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), out.Counter)
+	out.Endpoint, err = st.GetEndpoint(ctx, out.Delivery.Endpoint)
+	require.NoError(t, err)
+	require.False(t, out.Endpoint.FailingSince.IsZero(), "the dead attempt wrote its endpoint's state")
 	return out
 }
 

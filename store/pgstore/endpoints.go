@@ -1,0 +1,172 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/s2skit/s2s/store"
+)
+
+// Endpoint state. An endpoint has a row in endpoints once the store knows it: its first
+// recorded attempt or its first disabling inserts it, with INSERT ... ON CONFLICT DO UPDATE,
+// which takes the row's lock, so that concurrent writers of one endpoint's state (attempts,
+// disablings) wait for each other and each applies its change to the latest committed row
+// (READ COMMITTED): no update is lost, and of concurrent disablings exactly one applies.
+// RecordAttempt updates the row in the statement that records the attempt; LeaseDeliveries
+// reads it, without a lock, to skip the deliveries of disabled endpoints.
+
+var endpointStates = newTable("endpoints", []column[store.EndpointState]{
+	plain("name", "text", func(e *store.EndpointState) *string { return &e.Name }),
+	plain("disabled", "boolean", func(e *store.EndpointState) *bool { return &e.Disabled }),
+	plain("reason", "text", func(e *store.EndpointState) *string { return &e.DisabledReason }),
+	timestamp("disabled_at", func(e *store.EndpointState) *time.Time { return &e.DisabledAt }),
+	timestamp("enabled_at", func(e *store.EndpointState) *time.Time { return &e.EnabledAt }),
+	timestamp("last_success_at", func(e *store.EndpointState) *time.Time { return &e.LastSuccessAt }),
+	timestamp("failing_since", func(e *store.EndpointState) *time.Time { return &e.FailingSince }),
+})
+
+// upsertAttempted writes, as a data-modifying CTE of w named name, the update of endpoint's
+// state with an attempt that finished at finished, as [store.DeliveryStore.RecordAttempt]
+// says: by FinishedAt, so that an attempt recorded late never moves the state back. The CTE
+// inserts the endpoint's row if it has none.
+func upsertAttempted(w *stmt, p, name, endpoint string, finished time.Time, delivered bool) {
+	st := store.EndpointState{Name: endpoint, FailingSince: finished}
+	if delivered {
+		st = store.EndpointState{Name: endpoint, LastSuccessAt: finished}
+	}
+	w.with(name)
+	w.sql("INSERT INTO ", p, "endpoints AS e (", endpointStates.names, ") ")
+	values(w, endpointStates, []store.EndpointState{st})
+	w.sql(" ON CONFLICT (name) DO UPDATE SET ")
+	if delivered {
+		w.sql("last_success_at = CASE WHEN e.last_success_at >= EXCLUDED.last_success_at THEN e.last_success_at ELSE EXCLUDED.last_success_at END,",
+			" failing_since = CASE WHEN e.failing_since > EXCLUDED.last_success_at THEN e.failing_since END)")
+		return
+	}
+	w.sql("failing_since = CASE WHEN (e.last_success_at IS NULL OR EXCLUDED.failing_since > e.last_success_at)",
+		" AND (e.enabled_at IS NULL OR EXCLUDED.failing_since >= e.enabled_at)",
+		" AND (e.failing_since IS NULL OR EXCLUDED.failing_since < e.failing_since)",
+		" THEN EXCLUDED.failing_since ELSE e.failing_since END)")
+}
+
+// readEndpoint reads the state of an endpoint: enabled, with zero times, if it has no row.
+func (s *Store) readEndpoint(ctx context.Context, db dbtx, name string) (store.EndpointState, error) {
+	var w stmt
+	w.sql("SELECT ", endpointStates.selected, " FROM ", s.prefix, "endpoints WHERE name = ", w.arg(name, "text"))
+	e, err := getRow(ctx, db, endpointStates, &w)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.EndpointState{Name: name}, nil
+	}
+	return e, wrap(err, "get endpoint %q", name)
+}
+
+// GetEndpoint implements [store.EndpointStore].
+func (s *Store) GetEndpoint(ctx context.Context, name string) (store.EndpointState, error) {
+	if err := store.CheckLookupKey(name); err != nil {
+		return store.EndpointState{}, fmt.Errorf("pgstore: get endpoint: %w", err)
+	}
+	var e store.EndpointState
+	err := s.run(ctx, read, func(db dbtx) error {
+		var err error
+		e, err = s.readEndpoint(ctx, db, name)
+		return err
+	})
+	return e, err
+}
+
+// ListEndpoints implements [store.EndpointStore], on the primary key, whose collation ("C")
+// orders names by their bytes.
+func (s *Store) ListEndpoints(ctx context.Context, p store.ListEndpointsParams) ([]store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var out []store.EndpointState
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		w.sql("SELECT ", endpointStates.selected, " FROM ", s.prefix, "endpoints WHERE name > ", w.arg(p.After, "text"),
+			" ORDER BY name LIMIT ", w.arg(store.ListLimit(p.Limit, 100), "integer"))
+		var err error
+		out, err = list(ctx, db, endpointStates, &w)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "list endpoints")
+	}
+	return out, nil
+}
+
+// DisableEndpoint implements [store.EndpointStore] with one UPSERT that applies only to an
+// enabled endpoint: of concurrent calls, the first to lock the row applies, and the others,
+// waiting for its lock, then find the endpoint disabled.
+func (s *Store) DisableEndpoint(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return store.EndpointState{}, err
+	}
+	var out store.EndpointState
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
+		var w stmt
+		w.sql("INSERT INTO ", s.prefix, "endpoints AS e (", endpointStates.names, ") ")
+		values(&w, endpointStates, []store.EndpointState{{Name: p.Name, Disabled: true, DisabledReason: p.Reason, DisabledAt: store.NormalizeTime(p.At)}})
+		w.sql(" ON CONFLICT (name) DO UPDATE SET disabled = true, reason = EXCLUDED.reason, disabled_at = EXCLUDED.disabled_at",
+			" WHERE NOT e.disabled RETURNING ", endpointStates.selected)
+		var err error
+		out, err = getRow(ctx, db, endpointStates, &w)
+		if errors.Is(err, sql.ErrNoRows) {
+			if out, err = s.readEndpoint(ctx, db, p.Name); err != nil {
+				return err
+			}
+			return fmt.Errorf("pgstore: endpoint %q is disabled already: %w", p.Name, store.ErrDuplicate)
+		}
+		return wrap(err, "disable endpoint %q", p.Name)
+	})
+	return out, err
+}
+
+// EnableEndpoint implements [store.EndpointStore] with one UPDATE that applies only to a
+// disabled endpoint.
+func (s *Store) EnableEndpoint(ctx context.Context, p store.EnableEndpointParams) (store.EndpointState, error) {
+	if err := p.Validate(); err != nil {
+		return store.EndpointState{}, err
+	}
+	var out store.EndpointState
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
+		var w stmt
+		w.sql("UPDATE ", s.prefix, "endpoints SET disabled = false, reason = '', disabled_at = NULL, failing_since = NULL, enabled_at = ",
+			w.arg(store.NormalizeTime(p.At), "timestamptz"), " WHERE name = ", w.arg(p.Name, "text"), " AND disabled RETURNING ", endpointStates.selected)
+		var err error
+		out, err = getRow(ctx, db, endpointStates, &w)
+		if errors.Is(err, sql.ErrNoRows) {
+			if out, err = s.readEndpoint(ctx, db, p.Name); err != nil {
+				return err
+			}
+			return fmt.Errorf("pgstore: endpoint %q is enabled already: %w", p.Name, store.ErrDuplicate)
+		}
+		return wrap(err, "enable endpoint %q", p.Name)
+	})
+	return out, err
+}
+
+// arrayQuoter escapes an element of a quoted array literal.
+var arrayQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quotedArray returns strings as a PostgreSQL array literal of quoted elements, for
+// "= ANY($n::text[])": one parameter for any number of names, whatever their characters
+// (store.CheckKey has refused control characters already).
+func quotedArray(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(arrayQuoter.Replace(v))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
