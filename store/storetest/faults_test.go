@@ -118,6 +118,49 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "DisabledEndpointLeased",
+		subtest: "Endpoint/DisabledNotLeased",
+		rule:    "rule: the deliveries of a disabled endpoint are not leased",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that disables an endpoint in its state but leases its deliveries all the
+			// same: it records the reason and leaves the endpoint enabled.
+			m.EXPECT().DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
+				return store.EndpointState{Name: p.Name, Disabled: true, DisabledReason: p.Reason, DisabledAt: store.NormalizeTime(p.At)}, nil
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "EndpointStateByRecordingOrder",
+		subtest: "Endpoint/AttemptsSetState",
+		rule:    "rule: a delivered attempt recorded late never moves LastSuccessAt back",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that updates an endpoint's state in the order attempts are recorded, not
+			// by when they finished: a worker's attempt recorded late moves it back.
+			states := map[string]store.EndpointState{}
+			m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+				d, err := real.RecordAttempt(ctx, p)
+				if err != nil {
+					return d, err
+				}
+				st := states[d.Endpoint]
+				st.Name = d.Endpoint
+				if finished := p.Attempt.Normalize().FinishedAt; p.Status == store.DeliveryDelivered {
+					st.LastSuccessAt, st.FailingSince = finished, time.Time{}
+				} else if st.FailingSince.IsZero() {
+					st.FailingSince = finished
+				}
+				states[d.Endpoint] = st
+				return d, nil
+			}).AnyTimes()
+			m.EXPECT().GetEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, name string) (store.EndpointState, error) {
+				if st, ok := states[name]; ok {
+					return st, nil
+				}
+				return real.GetEndpoint(ctx, name)
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "CursorStartsIn1970",
 		subtest: "Paging/ListDeliveries",
 		rule:    "together are the whole listing, in order",
@@ -169,6 +212,11 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.GetDelivery).AnyTimes()
 	e.ListDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ListDeliveries).AnyTimes()
 	e.ReplayDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDelivery).AnyTimes()
+	e.ReplayDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDeliveries).AnyTimes()
+	e.GetEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.GetEndpoint).AnyTimes()
+	e.ListEndpoints(gomock.Any(), gomock.Any()).DoAndReturn(real.ListEndpoints).AnyTimes()
+	e.DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.DisableEndpoint).AnyTimes()
+	e.EnableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.EnableEndpoint).AnyTimes()
 	e.GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(real.GetCounter).AnyTimes()
 }
 

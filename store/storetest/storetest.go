@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Ledger", s.ledger)
 	t.Run("Counter", s.counters)
 	t.Run("Delivery", s.deliveries)
+	t.Run("Endpoint", s.endpoints)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
@@ -1175,6 +1176,7 @@ func (s suite) deliveries(t *testing.T) {
 
 func (s suite) concurrency(t *testing.T) {
 	t.Run("Counters", s.counterConcurrency)
+	t.Run("Endpoints", s.endpointConcurrency)
 	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
 		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
 		// conversion, one set of ledger lines and one set of deliveries each time.
