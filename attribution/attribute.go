@@ -42,7 +42,7 @@ import (
 //     the event named a click nobody knows, else CodeNoClick).
 func (d *Decider) Decide(in *Input) Decision {
 	c := &in.Conversion
-	dec := Decision{Status: c.Status, Model: ModelNone, Amount: c.Amount, rules: d.def, skew: d.skew, now: in.Now}
+	dec := Decision{Status: c.Status, Model: ModelNone, Amount: c.Amount, event: c.Event, rules: d.def, skew: d.skew, now: in.Now}
 	if dec.now.IsZero() {
 		dec.now = c.ReceivedAt
 	}
@@ -73,6 +73,7 @@ func (d *Decider) Decide(in *Input) Decision {
 	} else {
 		d.decideUnbound(in, &dec)
 	}
+	dec.checkCaps()
 	return dec
 }
 

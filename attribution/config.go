@@ -10,6 +10,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/s2skit/s2s/event"
@@ -68,9 +69,8 @@ type Campaign struct {
 
 // Rules are what a campaign promises its affiliates.
 //
-// Helper B's fields (caps, caps.go; fraud bounds, rules.go) are added here as
+// Helper B's fields (fraud bounds, rules.go) are added here as
 //
-//	Caps  []Cap `json:"caps,omitempty"`
 //	Fraud Fraud `json:"fraud,omitzero"`
 //
 // with their validation called from Rules.validate.
@@ -88,6 +88,9 @@ type Rules struct {
 	// click after that long without activity (Input.LastActivity). Zero (the default) is
 	// never.
 	Reattribute Span `json:"reattribute,omitzero"`
+	// Caps limit what the campaign credits per day, week, month or lifetime (at most
+	// MaxCaps): see Cap and the package doc, # Caps.
+	Caps []Cap `json:"caps,omitempty"`
 }
 
 // Window names an attribution window of a campaign: the JSON field of Windows that holds it.
@@ -265,6 +268,15 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	*c = Config(v)
+	// An empty list of caps is none, so that a decoded config encodes back the same.
+	if len(c.Default.Caps) == 0 {
+		c.Default.Caps = nil
+	}
+	for i := range c.Campaigns {
+		if len(c.Campaigns[i].Caps) == 0 {
+			c.Campaigns[i].Caps = nil
+		}
+	}
 	return nil
 }
 
@@ -276,8 +288,7 @@ var (
 
 // checkTree checks the decoded JSON value v against the type t it decodes into, so that an
 // error names the field where encoding/json would not: an unknown field, a Span that does
-// not parse, a value of the wrong JSON type. Types with a decoder of their own (other than
-// Span) are left to it.
+// not parse, a value of the wrong JSON type, a value its type's own decoder refuses.
 func checkTree(v any, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -302,7 +313,25 @@ func checkTree(v any, t reflect.Type, path string) error {
 			return bad("span %q: want whole days like \"30d\" (at most %d) or a Go duration like \"72h\"", s, MaxSpanDays)
 		}
 		return nil
-	case reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textType):
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		// A type with a decoder of its own (money.Amount): decode the value here, so that its
+		// error names the field.
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b)
+		}
+		if err != nil {
+			return bad("%v", err)
+		}
+		return nil
+	case reflect.PointerTo(t).Implements(textType):
+		s, ok := v.(string)
+		if !ok {
+			return bad("want a string, not %s", jsonKind(v))
+		}
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+			return bad("%v", err)
+		}
 		return nil
 	}
 	switch t.Kind() {
@@ -313,6 +342,14 @@ func checkTree(v any, t reflect.Type, path string) error {
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
 			return bad("want true or false, not %s", jsonKind(v))
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad("want a number, not %s", jsonKind(v))
+		}
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			return bad("%s: want an integer of at most %d bits", n, t.Bits())
 		}
 	case reflect.Slice:
 		list, ok := v.([]any)
@@ -452,6 +489,7 @@ func (c *Config) validate(v *validator) {
 func (r *Rules) validate(v *validator, path string) {
 	r.Windows.validate(v, path+".windows")
 	v.span(path+".reattribute", r.Reattribute)
+	validateCaps(v, path, r.Caps)
 }
 
 func (w *Windows) validate(v *validator, path string) {

@@ -3,6 +3,7 @@ package attribution_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
 
@@ -32,6 +34,9 @@ func TestConfig_JSON(t *testing.T) {
 	require.Equal(t, attribution.Exactly(90*time.Minute), cfg.Campaigns[2].Windows.Default)
 	require.Equal(t, attribution.DedupPlayerEvent, cfg.Dedup.Events[event.FTD])
 	require.Equal(t, attribution.DefaultPriority(), cfg.Priority)
+	require.Equal(t, attribution.Cap{Name: "monthly_budget", Scope: attribution.CapPerCampaign, Period: attribution.CapMonth,
+		Amount: money.MustParse("50000.00", money.EUR), Over: attribution.CapHold}, cfg.Campaigns[0].Caps[1])
+	require.Equal(t, []event.Type{event.FTD}, cfg.Campaigns[1].Caps[0].Events)
 
 	out, err := json.Marshal(cfg)
 	require.NoError(t, err)
@@ -44,7 +49,14 @@ func TestConfig_JSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cfg, d.Config())
 	cfg.Campaigns[0].Windows.FTD = attribution.Days(1)
+	cfg.Campaigns[0].Caps[0].Events[0] = event.Deposit
+	cfg.Campaigns[0].Caps[1].Count = 3
 	require.Equal(t, attribution.Days(30), d.Config().Campaigns[0].Windows.FTD, "rule: New keeps a copy")
+	require.Equal(t, []event.Type{event.FTD}, d.Config().Campaigns[0].Caps[0].Events, "rule: New keeps a copy of the caps")
+	require.Zero(t, d.Config().Campaigns[0].Caps[1].Count, "rule: New keeps a copy of the caps")
+	got := d.Config()
+	got.Campaigns[0].Caps[0].Events[0] = event.Trade
+	require.Equal(t, []event.Type{event.FTD}, d.Config().Campaigns[0].Caps[0].Events, "rule: Config returns a copy")
 
 	empty, err := json.Marshal(attribution.Config{})
 	require.NoError(t, err)
@@ -66,6 +78,16 @@ func TestConfig_DecodeErrors(t *testing.T) {
 		{`{"skew":"36601d"}`, "skew"},
 		{`{"priority":"click"}`, "priority: want an array"},
 		{`{"dedup":{"events":{"ftd":1}}}`, "dedup.events.ftd: want a string"},
+		{`{"campaigns":[{"id":"a"},{"id":"b"},{"id":"c","caps":[{"name":"x","period":1}]}]}`, "campaigns[2].caps[0].period: want a string"},
+		{`{"default":{"caps":[{"name":"x","limit":10}]}}`, "default.caps[0].limit: unknown field"},
+		{`{"default":{"caps":[{"name":"x","count":"10"}]}}`, "default.caps[0].count: want a number"},
+		{`{"default":{"caps":[{"name":"x","count":1.5}]}}`, "default.caps[0].count: 1.5: want an integer"},
+		{`{"default":{"caps":[{"name":"x","count":9223372036854775808}]}}`, "default.caps[0].count: 9223372036854775808: want an integer"},
+		{`{"default":{"caps":[{"name":"x","amount":{"amount":10,"currency":"EUR"}}]}}`, "default.caps[0].amount: money: "},
+		{`{"default":{"caps":[{"name":"x","amount":{"amount":"10.00","currency":"XXY"}}]}}`, "default.caps[0].amount: money: "},
+		{`{"default":{"caps":[{"name":"x","amount":{"amount":"10.00"}}]}}`, "default.caps[0].amount: money: "},
+		{`{"default":{"caps":[{"name":"x","events":"ftd"}]}}`, "default.caps[0].events: want an array"},
+		{`{"default":{"caps":{"name":"x"}}}`, "default.caps: want an array"},
 		{`[]`, "config: want an object"},
 		{`{} {}`, "data after the config"},
 		{`{`, "invalid config"},
@@ -114,6 +136,42 @@ func TestConfig_Validate(t *testing.T) {
 		{"campaigns[2].id: empty", func(c *attribution.Config) { c.Campaigns[2].ID = "" }},
 		{"campaigns[2].id: duplicates campaigns[0]", func(c *attribution.Config) { c.Campaigns[2].ID = c.Campaigns[0].ID }},
 		{"campaigns[1].id", func(c *attribution.Config) { c.Campaigns[1].ID = "a\nb" }},
+		{"campaigns[0].caps[0].period: unknown period \"daily\"", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Period = "daily" }},
+		{"campaigns[0].caps[1].period: unknown period \"\"", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Period = "" }},
+		{"campaigns[1].caps[1].scope: unknown scope \"player\"", func(c *attribution.Config) { c.Campaigns[1].Caps[1].Scope = "player" }},
+		{"campaigns[0].caps[0].over: unknown policy \"drop\"", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Over = "drop" }},
+		{"campaigns[0].caps[0].over: unknown policy \"\"", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Over = "" }},
+		{"campaigns[1].caps[1].count: -5: want a positive limit", func(c *attribution.Config) { c.Campaigns[1].Caps[1].Count = -5 }},
+		{"campaigns[1].caps[1]: set count (a count cap) or amount", func(c *attribution.Config) { c.Campaigns[1].Caps[1].Count = 0 }},
+		{"campaigns[0].caps[1]: both count and amount", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Count = 5 }},
+		{"campaigns[0].caps[1]: both count and amount", func(c *attribution.Config) {
+			c.Campaigns[0].Caps[1].Count, c.Campaigns[0].Caps[1].Amount = 5, money.New(0, money.EUR)
+		}},
+		{"campaigns[0].caps[1].amount: an amount cap needs a currency", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Amount = money.New(5000, 0) }},
+		{"campaigns[0].caps[1].amount: 0.00 EUR: want a positive limit", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Amount = money.New(0, money.EUR) }},
+		{"campaigns[0].caps[1].amount: -1.00 EUR: want a positive limit", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Amount = money.New(-100, money.EUR) }},
+		{"campaigns[0].caps[1].name: empty", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Name = "" }},
+		{"campaigns[0].caps[1].name: \"a:b\": want ASCII letters", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Name = "a:b" }},
+		{"campaigns[0].caps[1].name: 65 bytes, at most 64", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Name = strings.Repeat("x", 65) }},
+		{"campaigns[0].caps[1].name: \"daily_ftd\" duplicates campaigns[0].caps[0]", func(c *attribution.Config) { c.Campaigns[0].Caps[1].Name = "daily_ftd" }},
+		{"campaigns[0].caps[0].events[0]: reversals", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Events = []event.Type{event.Reversal} }},
+		{"campaigns[0].caps[0].events[1]: duplicates events[0]", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Events = []event.Type{"ftd", "ftd"} }},
+		{"campaigns[0].caps[0].events[0]: empty", func(c *attribution.Config) { c.Campaigns[0].Caps[0].Events = []event.Type{""} }},
+		{"campaigns[2].caps: 9 caps, at most 8", func(c *attribution.Config) {
+			for i := range attribution.MaxCaps + 1 {
+				c.Campaigns[2].Caps = append(c.Campaigns[2].Caps, attribution.Cap{Name: fmt.Sprint("c", i), Scope: "campaign", Period: "day", Count: 1, Over: "reject"})
+			}
+		}},
+		{"campaigns[1].caps[0]: cap \"daily_ftd\" per affiliate shares its counters with campaigns[0].caps[0]", func(c *attribution.Config) {
+			c.Campaigns[1].Caps[0].Count = 20
+		}},
+		{"campaigns[1].caps[0]: cap \"daily_ftd\" per affiliate shares its counters with campaigns[0].caps[0]", func(c *attribution.Config) {
+			c.Campaigns[1].Caps[0].Events = nil
+		}},
+		{"campaigns[0].caps[0]: cap \"daily_ftd\" per affiliate shares its counters with default.caps[0]", func(c *attribution.Config) {
+			c.Default.Caps = []attribution.Cap{c.Campaigns[1].Caps[0]}
+			c.Default.Caps[0].Count = 5
+		}},
 	} {
 		cfg := base()
 		tc.mutate(&cfg)
@@ -124,6 +182,12 @@ func TestConfig_Validate(t *testing.T) {
 		require.ErrorIs(t, err, attribution.ErrInvalidConfig, tc.field)
 	}
 	require.NoError(t, attribution.Config{}.Validate(), "rule: the zero Config is valid")
+	shared := base()
+	shared.Campaigns[1].Caps[0].Period = attribution.CapWeek
+	require.NoError(t, shared.Validate(), "rule: caps of one name but other periods have other counters, and may differ")
+	shared = base()
+	shared.Campaigns[1].Caps[1].Name = "monthly_budget"
+	require.NoError(t, shared.Validate(), "rule: caps of one name counted per campaign never share a counter, and may differ")
 	loads := 0
 	_, err := attribution.New(base(), &attribution.Options{LoadLocation: func(name string) (*time.Location, error) {
 		loads++
@@ -141,6 +205,9 @@ func FuzzConfig_UnmarshalJSON(f *testing.F) {
 	f.Add([]byte(`{"campaigns":[{"id":"a","windows":{"ftd":"30d","events":{"x":"1h"}}}],"skew":"1m"}`))
 	f.Add([]byte(`{"dedup":{"mode":"every","events":{"ftd":"player_event"}},"priority":["manual"]}`))
 	f.Add([]byte(`{"default":{"zone":"UTC","reattribute":"0d","lifetime":false}}`))
+	f.Add([]byte(`{"default":{"caps":[{"name":"d","events":["ftd"],"scope":"affiliate","period":"day","count":10,"over":"unpaid"}]}}`))
+	f.Add([]byte(`{"campaigns":[{"id":"a","zone":"Europe/Malta","caps":[{"name":"m","scope":"campaign","period":"week","amount":{"minor":100,"currency":"JPY"},"over":"hold"}]}]}`))
+	f.Add([]byte(`{"default":{"caps":[{"name":"x","scope":"affiliate_campaign","period":"lifetime","amount":{"amount":"0.50","currency":"eur"},"count":0,"over":"reject"}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var cfg attribution.Config
 		if err := cfg.UnmarshalJSON(b); err != nil {

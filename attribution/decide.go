@@ -76,6 +76,7 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 		r.validate(&v, path)
 		cr := &rules{id: id, Rules: *r}
 		cr.Windows.Events = maps.Clone(r.Windows.Events)
+		cr.Caps = cloneCaps(r.Caps)
 		if r.Zone == "" {
 			cr.loc = time.UTC
 		} else if loc, err := load(r.Zone); err != nil || loc == nil {
@@ -99,6 +100,7 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 		}
 		d.byID[cp.ID] = compileRules(path, cp.ID, &cp.Rules)
 	}
+	c.validateSharedCaps(&v)
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -112,9 +114,11 @@ func cloneConfig(c Config) Config {
 	c.Priority = slices.Clone(c.Priority)
 	c.Dedup.Events = maps.Clone(c.Dedup.Events)
 	c.Default.Windows.Events = maps.Clone(c.Default.Windows.Events)
+	c.Default.Caps = cloneCaps(c.Default.Caps)
 	c.Campaigns = slices.Clone(c.Campaigns)
 	for i := range c.Campaigns {
 		c.Campaigns[i].Windows.Events = maps.Clone(c.Campaigns[i].Windows.Events)
+		c.Campaigns[i].Caps = cloneCaps(c.Campaigns[i].Caps)
 	}
 	return c
 }

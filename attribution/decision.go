@@ -197,11 +197,19 @@ type Decision struct {
 
 	// Amount is the event's amount, for the counters (caps.go).
 	Amount money.Amount
+	// Unpaid reports that the event is credited, with its status, but must not be paid: it
+	// was over a cap whose policy is CapUnpaid (Code is CodeCapReached or CodeCapCurrency).
+	// The commission step computes no payable line for it; the affiliate is still credited
+	// with the player (and a binding made).
+	Unpaid bool
 
-	key   keyParts // what the dedup key is made of (dedup.go)
-	rules *rules   // the compiled rules of the campaign credited (or the default)
-	skew  time.Duration
-	now   time.Time
+	key     keyParts   // what the dedup key is made of (dedup.go)
+	event   event.Type // the event's type, for the caps
+	basis   Code       // the attribution's own code, when a cap replaced Code (caps.go); else ""
+	overCap bool       // over a cap: counts against none (caps.go)
+	rules   *rules     // the compiled rules of the campaign credited (or the default)
+	skew    time.Duration
+	now     time.Time
 }
 
 // Attributed reports whether d credits an affiliate: it names one and does not reject.

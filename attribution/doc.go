@@ -8,8 +8,8 @@
 // status, a machine-readable [Code] with a human sentence, the dedup key, the binding to
 // create, the counter increments and whether the event must be parked.
 //
-// The package is being built (issue 11); its sections on models, windows, dedup and caps
-// come with the code.
+// The package is being built (issue 11); its sections on models, windows and dedup come
+// with the code.
 //
 // # Status
 //
@@ -48,5 +48,69 @@
 // [Decision.DedupKey], so that the sender's retry of it is a duplicate) and, when a
 // conversion of its transaction is recorded, decides the parked event again with that
 // conversion as Input.Original and applies the change in the same write. Keeping parked
-// events is the store's and the Tracker's job; this package only says which events to park.
+// events is the store's and the Tracker's job; this package only says which events to park.//
+// # Caps
+//
+// A campaign's Rules.Caps limit what it credits: at most Count events, or events of at most
+// Amount in all, per calendar day, ISO week (Monday to Sunday, of its ISO year: 31 December
+// 2026 is in 2026-W53), calendar month or lifetime, per affiliate, per campaign or per
+// affiliate in the campaign, optionally of some event types only. The common case, "10 paid
+// FTDs a day per affiliate", is
+//
+//	{"name": "daily_ftd", "events": ["ftd"], "scope": "affiliate", "period": "day", "count": 10, "over": "unpaid"}
+//
+// Buckets are calendar periods in the campaign's zone (Rules.Zone), by the event time
+// (Decision.EventTime: when the event occurred, so that a late postback counts in its own
+// day): a day of 23 or 25 hours when the clocks change is one bucket, the last millisecond
+// of a day and the midnight after it are in two. Each cap and bucket is a store counter
+// named by the cap, its scope and the bucket, such as cap:daily_ftd:aff=A-17:day=2026-03-29
+// ([CapCount.AppendCounter] says how names are escaped). Caps of scope affiliate that share
+// a name share the affiliate's counters across the campaigns that have them, so that one
+// cap can span a programme; validation requires them to measure alike.
+//
+// Amounts are exact: an amount cap adds up the events' amounts in minor units of its
+// currency. An event in another currency is never converted: the cap cannot measure it,
+// and treats it as over (CodeCapCurrency), so that nothing is paid past a cap unmeasured.
+// Give a campaign one cap per currency its events come in.
+//
+// What counts: a new event that is credited and may be paid, approved or pending. A pending
+// event (held by the sender or by a rule) keeps its place, so that approving it later
+// needs no second check and never takes a cap past its limit; if it is rejected instead,
+// its place is not given back (counters only grow). Rejected, refused and unattributed
+// events count against nothing, nor do status changes of stored conversions (they counted
+// when recorded) and parked reversals.
+//
+// Attribution is pure and cannot know a counter's value, so enforcing a cap takes two
+// steps, exact under any concurrency because the store checks and increments atomically:
+//
+//  1. record the decision with its increments, each carrying the cap's limit
+//     ([Decision.Increments] into store.RecordConversionParams.Increments);
+//  2. if the store refuses the write with a *store.LimitError (errors.As), ask the decision
+//     what to record instead, [Decision.OverCap](err.Counter), and record that: the cap's
+//     policy applied (CapReject: rejected; CapHold: pending, for review; CapUnpaid:
+//     credited with its status but [Decision.Unpaid], which the commission step pays
+//     nothing for), with CodeCapReached and the cap's Verdict. It carries no increment, so
+//     it is written whatever the counters say; an event over one cap counts against none.
+//
+// In code, with the caller's own increments (commission tiers) beside the caps':
+//
+//	dec := decider.Decide(&in)
+//	for {
+//		p := store.RecordConversionParams{Conversion: in.Conversion, Increments: dec.Increments(own)}
+//		dec.Apply(&p.Conversion)
+//		_, err := st.RecordConversion(ctx, p)
+//		var limit *store.LimitError
+//		if errors.As(err, &limit) {
+//			if over, ok := dec.OverCap(limit.Counter); ok {
+//				dec = over
+//				continue
+//			}
+//		}
+//		return dec, err
+//	}
+//
+// A reviewer who approves a held one pays it past the cap, and no counter
+// changes. Computing the caps' buckets and counter names allocates nothing
+// ([Decision.AppendCapCounts], [CapCount.AppendCounter]); the store.Increments allocate
+// their names.
 package attribution

@@ -62,6 +62,9 @@ func (d *Decision) writeWho(b *strings.Builder) {
 			fmt.Fprintf(b, " (campaign %q)", d.CampaignID)
 		}
 		fmt.Fprintf(b, " by %s", d.Model)
+		if d.Unpaid {
+			b.WriteString(", unpaid")
+		}
 	}
 	b.WriteString(": ")
 }
@@ -91,7 +94,11 @@ func (d *Decision) window() string {
 }
 
 func (d *Decision) writeWhy(b *strings.Builder) {
-	switch d.Code {
+	code := d.Code
+	if d.basis != "" { // a cap's verdict replaced the code: the sentence says how the attribution went first
+		code = d.basis
+	}
+	switch code {
 	case CodeStatusChanged, CodeStatusUnchanged, CodeAlreadyReversed, CodeInvalidTransition, CodeParkedReversal:
 		d.writeStatus(b)
 	case CodeClick:
