@@ -5,10 +5,6 @@
 // dead-lettered. Requests go out through a client that refuses internal addresses at dial
 // time and never follows a redirect.
 //
-// The Worker described here is still being built (issue 12): today the package holds the
-// endpoints, templates, signing, the client and the retry schedule, and the sections on the
-// Worker describe the design it is built to.
-//
 // A sketch, with the store st and a compiled endpoint ep:
 //
 //	v := outbound.ValuesOf(conv, payout)
@@ -20,6 +16,8 @@
 //	}, nil)
 //	...
 //	err = w.Run(ctx) // until ctx is done
+//
+// [ExampleWorker] runs it whole.
 //
 // # Templates
 //
@@ -142,6 +140,14 @@
 //
 // An endpoint's SendDelay postpones the first attempt of each new delivery
 // (Endpoint.Delivery sets NextAttemptAt).
+//
+// An idle worker looks for due deliveries every WorkerOptions.PollInterval (a second);
+// [Worker.Notify] makes it look at once, for a host that has just recorded a conversion. A
+// worker leases at most as many deliveries as it has free attempts; the leases of an
+// endpoint at its concurrency or rate limit wait in the worker, and the endpoint is left
+// out of its next leases, so that one slow receiver holds back no other. A lease that waited
+// too long to finish within its lease is not attempted: it lapses, and the delivery is
+// leased again.
 //
 // # Security
 //

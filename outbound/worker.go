@@ -1,0 +1,679 @@
+package outbound
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/store"
+)
+
+// WorkerStore is what a Worker needs of a store: the outbox and the endpoints' state.
+// Every store.Store is one.
+type WorkerStore interface {
+	store.DeliveryStore
+	store.EndpointStore
+}
+
+// Worker defaults.
+const (
+	// DefaultWorkers is the number of attempts a Worker has in flight at once.
+	DefaultWorkers = 16
+	// DefaultLeaseFor is how long a Worker leases a delivery: past it, another worker may
+	// attempt it. It must outlast an attempt and its recording.
+	DefaultLeaseFor = 2 * time.Minute
+	// DefaultPollInterval is how often an idle Worker looks for due deliveries.
+	DefaultPollInterval = time.Second
+	// DefaultHorizon is how long the attempts of a delivery run before it is dead-lettered.
+	DefaultHorizon = 72 * time.Hour
+	// DefaultMaxRetryAfter is the longest wait a receiver's Retry-After obtains.
+	DefaultMaxRetryAfter = time.Hour
+	// DefaultDisableAfter is how long an endpoint fails without a success before it is
+	// disabled.
+	DefaultDisableAfter = 5 * 24 * time.Hour
+	// DefaultConcurrency is an endpoint's attempts in flight at once when it sets none.
+	DefaultConcurrency = 4
+)
+
+// The reasons a Worker writes when it disables an endpoint (EndpointState.DisabledReason):
+// the text starts with the cause's word, so that a report can group by it.
+const (
+	// ReasonGone starts the reason of an endpoint disabled because it answered 410 Gone.
+	ReasonGone = "gone"
+	// ReasonFailing starts the reason of an endpoint disabled after WorkerOptions.DisableAfter
+	// with no success.
+	ReasonFailing = "failing"
+)
+
+// WorkerOptions configures NewWorker. The zero value (and nil) are the defaults.
+type WorkerOptions struct {
+	// Client sends the requests; nil means NewClient(nil), which reaches public https
+	// destinations only (see the Security section). A test that delivers to an httptest
+	// server on loopback gives NewClient(&ClientOptions{Allow: ..., AllowHTTP: true}).
+	Client *http.Client
+	// Now is the clock; nil means time.Now. Every time the worker records or leases by
+	// comes from it; it waits (polls, rate limits) on the runtime's timers.
+	Now func() time.Time
+	// Rand is the randomness of the retry jitter; nil means crypto/rand.Reader.
+	Rand io.Reader
+	// Logger gets a record per dead letter, per disabled endpoint, per store failure and
+	// per endpoint the worker cannot send to; nil discards them. Records never hold a
+	// secret, a URL's query or an internal address.
+	Logger *slog.Logger
+	// Workers is the number of attempts in flight at once; 0 means DefaultWorkers.
+	Workers int
+	// LeaseFor is how long a delivery is leased; 0 means DefaultLeaseFor. It must be more
+	// than Timeout: the worker starts an attempt only if it can finish within its lease.
+	LeaseFor time.Duration
+	// PollInterval is how often an idle worker looks for due deliveries; 0 means
+	// DefaultPollInterval. Notify makes it look at once.
+	PollInterval time.Duration
+	// Timeout bounds each attempt, from the connection to the end of the response's body
+	// read; 0 means DefaultTimeout. The client's own timeout applies too.
+	Timeout time.Duration
+	// MaxResponse is how much of a response's body an attempt keeps; 0 means
+	// store.MaxTextLen, which is also the most it may be.
+	MaxResponse int
+	// Horizon is how long the attempts of a delivery run, from its first (or its replay),
+	// before it is dead-lettered; 0 means DefaultHorizon.
+	Horizon time.Duration
+	// MaxRetryAfter caps the wait a receiver's Retry-After obtains; 0 means
+	// DefaultMaxRetryAfter.
+	MaxRetryAfter time.Duration
+	// DisableAfter is how long an endpoint may fail with no success before the worker
+	// disables it; 0 means DefaultDisableAfter, and a negative value never disables for
+	// failing (a 410 still does).
+	DisableAfter time.Duration
+	// OnResult, if set, is called after every attempt, from the goroutine that made it,
+	// once the store has (or has not) recorded it. It must not block for long.
+	OnResult func(Result)
+}
+
+// Result is the outcome of one attempt, as WorkerOptions.OnResult sees it.
+type Result struct {
+	// Delivery is the delivery as the store has it after the attempt (with the attempt,
+	// its new status and next attempt time), or as it was leased if the attempt was not
+	// recorded (Err is set).
+	Delivery store.Delivery
+	// Attempt is the attempt: its times, status code, kept response and failure class.
+	Attempt store.Attempt
+	// Class is the attempt's failure class; empty if it delivered.
+	Class FailureClass
+	// Disabled reports that the attempt disabled the endpoint (a 410, or failing for
+	// WorkerOptions.DisableAfter).
+	Disabled bool
+	// Err is why the attempt was not recorded: an error wrapping store.ErrLeaseLost (the
+	// lease expired and the delivery may be another worker's), or the store's failure. The
+	// delivery is then attempted again once its lease lapses.
+	Err error
+}
+
+// Worker sends the deliveries of a store's outbox: it leases due deliveries, attempts
+// each through its Endpoint, and records every attempt under the lease. See the package's
+// Delivery and Operations sections. Its methods are safe for concurrent use; Run may be
+// called once at a time.
+type Worker struct {
+	st        WorkerStore
+	endpoints func(name string) (*Endpoint, bool)
+	client    *http.Client
+	now       func() time.Time
+	jit       *jitter
+	log       *slog.Logger
+	onResult  func(Result)
+
+	workers       int
+	leaseFor      time.Duration
+	poll          time.Duration
+	timeout       time.Duration
+	maxResponse   int
+	horizon       time.Duration
+	maxRetryAfter time.Duration
+	disableAfter  time.Duration
+
+	notify  chan struct{} // Notify's wake-up, buffered 1
+	running sync.Mutex    // held by Run
+}
+
+// NewWorker returns a Worker that sends the deliveries of st, finding each one's Endpoint
+// by name with endpoints ([Endpoints.Lookup] is one; it must be safe for concurrent use and
+// return compiled endpoints). A delivery whose endpoint it does not find is left pending
+// (see the Delivery section). Bad options are an error naming the field.
+func NewWorker(st WorkerStore, endpoints func(name string) (*Endpoint, bool), opts *WorkerOptions) (*Worker, error) {
+	if st == nil {
+		return nil, errors.New("outbound: worker: a store is required")
+	}
+	if endpoints == nil {
+		return nil, errors.New("outbound: worker: an endpoints function is required")
+	}
+	var o WorkerOptions
+	if opts != nil {
+		o = *opts
+	}
+	w := &Worker{
+		st:            st,
+		endpoints:     endpoints,
+		client:        o.Client,
+		now:           o.Now,
+		log:           o.Logger,
+		onResult:      o.OnResult,
+		workers:       cmpOr(o.Workers, DefaultWorkers),
+		leaseFor:      cmpOr(o.LeaseFor, DefaultLeaseFor),
+		poll:          cmpOr(o.PollInterval, DefaultPollInterval),
+		timeout:       cmpOr(o.Timeout, DefaultTimeout),
+		maxResponse:   cmpOr(o.MaxResponse, store.MaxTextLen),
+		horizon:       cmpOr(o.Horizon, DefaultHorizon),
+		maxRetryAfter: cmpOr(o.MaxRetryAfter, DefaultMaxRetryAfter),
+		disableAfter:  cmpOr(o.DisableAfter, DefaultDisableAfter),
+		notify:        make(chan struct{}, 1),
+	}
+	switch {
+	case w.workers < 0 || w.workers > store.MaxLines:
+		return nil, fmt.Errorf("outbound: worker: Workers is %d, want 0 to %d", o.Workers, store.MaxLines)
+	case w.leaseFor < 0 || w.poll < 0 || w.timeout < 0 || w.horizon < 0 || w.maxRetryAfter < 0:
+		return nil, errors.New("outbound: worker: LeaseFor, PollInterval, Timeout, Horizon and MaxRetryAfter must not be negative")
+	case w.leaseFor <= w.timeout+leaseMargin:
+		return nil, fmt.Errorf("outbound: worker: LeaseFor (%s) must exceed Timeout (%s) by more than %s, so that an attempt ends within its lease", w.leaseFor, w.timeout, leaseMargin)
+	case w.maxResponse < 0 || w.maxResponse > store.MaxTextLen:
+		return nil, fmt.Errorf("outbound: worker: MaxResponse is %d, want 0 to %d", o.MaxResponse, store.MaxTextLen)
+	}
+	if w.client == nil {
+		w.client = NewClient(nil)
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	src := o.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	w.jit = &jitter{src: src}
+	return w, nil
+}
+
+// leaseMargin is the time an attempt's lease must have left beyond the attempt's timeout
+// when it starts: for recording the attempt, and for clocks that disagree a little.
+const leaseMargin = 10 * time.Second
+
+// cmpOr returns v, or def if v is zero.
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Notify tells the worker that deliveries may be due (a conversion was just recorded, a
+// delivery replayed), so that it leases at once instead of at its next poll. It never
+// blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Replay makes a dead delivery pending again, due now, with the same ID (the event ID the
+// receiver dedups on), its attempt history kept and a new schedule. A delivery that is not
+// dead is an error wrapping store.ErrConflict.
+func (w *Worker) Replay(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
+	d, err := w.st.ReplayDelivery(ctx, store.ReplayDeliveryParams{DeliveryID: id, At: w.now()})
+	if err == nil {
+		w.Notify()
+	}
+	return d, err
+}
+
+// ReplayEndpoint replays every dead delivery of the endpoint, as Replay does for one, and
+// returns how many.
+func (w *Worker) ReplayEndpoint(ctx context.Context, name string) (int, error) {
+	n, err := w.st.ReplayDeliveries(ctx, store.ReplayDeliveriesParams{Endpoint: name, At: w.now()})
+	if err == nil && n > 0 {
+		w.Notify()
+	}
+	return n, err
+}
+
+// Enable enables a disabled endpoint, so that its pending deliveries are sent again, and
+// restarts the clock of its auto-disabling. Its dead deliveries stay dead: ReplayEndpoint
+// sends them. Enabling an enabled endpoint is an error wrapping store.ErrDuplicate.
+func (w *Worker) Enable(ctx context.Context, name string) (store.EndpointState, error) {
+	s, err := w.st.EnableEndpoint(ctx, store.EnableEndpointParams{Name: name, At: w.now()})
+	if err == nil {
+		w.Notify()
+	}
+	return s, err
+}
+
+// Run sends deliveries until ctx is done, then stops leasing, waits for the attempts in
+// flight to finish and be recorded (each within its Timeout), and returns
+// context.Cause(ctx). Deliveries it leased but had not started are left to their leases,
+// which lapse: they are attempted after LeaseFor, by this or another worker. A store that
+// fails is retried at every poll and logged, never a reason to stop. Run called while
+// another Run of w is running waits for it to return.
+func (w *Worker) Run(ctx context.Context) error {
+	w.running.Lock()
+	defer w.running.Unlock()
+	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), eps: map[string]*epState{}}
+	r.loop()
+	return context.Cause(ctx)
+}
+
+// run is the state of one Run: only its loop goroutine touches it, and the attempts it
+// starts report back on done.
+type run struct {
+	w    *Worker
+	ctx  context.Context
+	done chan ended // each attempt that ended
+
+	inflight int                 // attempts running
+	queued   int                 // leases waiting for their endpoint's concurrency or rate
+	eps      map[string]*epState // per endpoint, created on first sight
+	unusable map[string]unusable // endpoints the worker cannot send to now
+}
+
+// ended is an attempt that ended, as its goroutine reports it to the loop.
+type ended struct {
+	endpoint string
+	ep       *Endpoint
+	// unbuildable is set when the delivery could not be made into a request (a secret it
+	// needs is not configured): nothing was sent or recorded.
+	unbuildable error
+}
+
+// epState is what the loop knows of one endpoint.
+type epState struct {
+	inflight int
+	queue    []store.Lease // leased, waiting for a slot or a rate token, oldest first
+	tokens   float64       // rate tokens left, at most the endpoint's RatePerSecond
+	refillAt time.Time     // when tokens was last topped up
+}
+
+// unusable is an endpoint the worker leases nothing of: unknown to the endpoints function
+// (ep nil), or one whose deliveries could not be built into requests (ep is that Endpoint:
+// a configuration without a secret its deliveries need). It is usable again once the
+// endpoints function returns another *Endpoint for it.
+type unusable struct {
+	ep *Endpoint
+}
+
+func (r *run) loop() {
+	w := r.w
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		if r.ctx.Err() != nil {
+			r.drain()
+			return
+		}
+		now := w.now()
+		r.recheckUnusable()
+		wait := r.startQueued(now)
+		more := false
+		if free := w.workers - r.inflight - r.queued; free > 0 {
+			limit := min(free, store.MaxLines)
+			exclude, untilToken := r.exclude(now)
+			wait = min(wait, untilToken)
+			leases, err := w.st.LeaseDeliveries(r.ctx, store.LeaseParams{
+				Now: now, LeaseFor: w.leaseFor, Limit: limit, Exclude: exclude,
+			})
+			if err != nil {
+				if r.ctx.Err() != nil {
+					continue
+				}
+				w.log.LogAttrs(r.ctx, slog.LevelError, "outbound: leasing deliveries failed", slog.String("error", err.Error()))
+			}
+			for _, l := range leases {
+				r.accept(l)
+			}
+			if len(leases) > 0 {
+				wait = min(wait, r.startQueued(now))
+			}
+			more = err == nil && len(leases) == limit
+		}
+		if more && w.workers-r.inflight-r.queued > 0 {
+			continue // more may be due: lease again before waiting
+		}
+		timer.Reset(min(wait, w.poll))
+		select {
+		case <-r.ctx.Done():
+		case e := <-r.done:
+			r.finished(e)
+		case <-w.notify:
+		case <-timer.C:
+			continue
+		}
+		if !timer.Stop() {
+			<-timer.C
+		}
+	}
+}
+
+// drain waits for the attempts in flight and drops the queued leases, at shutdown.
+func (r *run) drain() {
+	for r.inflight > 0 {
+		r.finished(<-r.done)
+	}
+	for _, s := range r.eps {
+		s.queue = nil
+	}
+	r.queued = 0
+}
+
+// finished accounts for an attempt that ended.
+func (r *run) finished(e ended) {
+	r.inflight--
+	r.eps[e.endpoint].inflight--
+	if e.unbuildable != nil {
+		r.markUnusable(e.endpoint, e.ep, "outbound: the endpoint's deliveries cannot be sent ("+e.unbuildable.Error()+"); they stay pending until its configuration changes")
+	}
+}
+
+// accept takes a new lease: queued for its endpoint, or dropped (left to lapse) if the
+// worker cannot send to the endpoint.
+func (r *run) accept(l store.Lease) {
+	name := l.Delivery.Endpoint
+	if _, bad := r.unusable[name]; bad {
+		return
+	}
+	if _, ok := r.w.endpoints(name); !ok {
+		r.markUnusable(name, nil, "outbound: no endpoint of that name is configured; its deliveries stay pending")
+		return
+	}
+	s := r.eps[name]
+	if s == nil {
+		s = &epState{tokens: -1}
+		r.eps[name] = s
+	}
+	s.queue = append(s.queue, l)
+	r.queued++
+}
+
+// markUnusable stops the worker leasing an endpoint's deliveries, and logs why once.
+func (r *run) markUnusable(name string, ep *Endpoint, why string) {
+	if r.unusable == nil {
+		r.unusable = map[string]unusable{}
+	}
+	r.unusable[name] = unusable{ep: ep}
+	r.w.log.LogAttrs(r.ctx, slog.LevelError, why, slog.String("endpoint", name))
+}
+
+// recheckUnusable makes usable again the endpoints whose configuration changed.
+func (r *run) recheckUnusable() {
+	for name, u := range r.unusable {
+		if ep, ok := r.w.endpoints(name); ok && ep != u.ep {
+			delete(r.unusable, name)
+		}
+	}
+}
+
+// exclude returns the endpoints not to lease from now: those the worker cannot send to, at
+// their concurrency, out of rate tokens, or with leases queued already; and how long until
+// an endpoint out of tokens has one again. The store accepts at most store.MaxLines names;
+// past that, a lease of an excluded endpoint waits in its queue.
+func (r *run) exclude(now time.Time) ([]string, time.Duration) {
+	var out []string
+	wait := time.Duration(math.MaxInt64)
+	for name := range r.unusable {
+		out = append(out, name)
+	}
+	for name, s := range r.eps {
+		switch {
+		case len(s.queue) > 0 || s.inflight >= r.concurrency(name):
+			out = append(out, name)
+		case !r.hasToken(name, s, now):
+			out = append(out, name)
+			wait = min(wait, r.untilToken(name, s))
+		}
+	}
+	if len(out) > store.MaxLines {
+		slices.Sort(out)
+		out = out[:store.MaxLines]
+	}
+	return out, wait
+}
+
+// untilToken returns how long until an endpoint out of rate tokens has one again.
+func (r *run) untilToken(name string, s *epState) time.Duration {
+	ep, ok := r.w.endpoints(name)
+	if !ok || ep.RatePerSecond <= 0 {
+		return 0
+	}
+	need := (1 - s.tokens) / float64(ep.RatePerSecond) * float64(time.Second)
+	return time.Duration(math.Ceil(need))
+}
+
+// concurrency returns the most attempts in flight to the named endpoint.
+func (r *run) concurrency(name string) int {
+	if ep, ok := r.w.endpoints(name); ok && ep.Concurrency > 0 {
+		return ep.Concurrency
+	}
+	return DefaultConcurrency
+}
+
+// hasToken tops up the endpoint's rate tokens at now and reports whether one is left.
+func (r *run) hasToken(name string, s *epState, now time.Time) bool {
+	ep, ok := r.w.endpoints(name)
+	if !ok || ep.RatePerSecond <= 0 {
+		return true
+	}
+	rate := float64(ep.RatePerSecond)
+	switch {
+	case s.tokens < 0: // first sight: a full second's worth
+		s.tokens, s.refillAt = rate, now
+	case now.After(s.refillAt):
+		s.tokens = min(rate, s.tokens+now.Sub(s.refillAt).Seconds()*rate)
+		s.refillAt = now
+	}
+	return s.tokens >= 1
+}
+
+// startQueued starts the queued attempts that their endpoints' concurrency and rate allow
+// at now, and returns how long until a rate token lets another start (or a long wait if
+// none is waiting for one).
+func (r *run) startQueued(now time.Time) time.Duration {
+	wait := time.Duration(math.MaxInt64)
+	for name, s := range r.eps {
+		for len(s.queue) > 0 && s.inflight < r.concurrency(name) {
+			if !r.hasToken(name, s, now) {
+				wait = min(wait, r.untilToken(name, s))
+				break
+			}
+			l := s.queue[0]
+			s.queue = s.queue[1:]
+			r.queued--
+			if now.Add(r.w.timeout + leaseMargin).After(l.ExpiresAt) {
+				continue // too late to finish within the lease: let it lapse
+			}
+			ep, ok := r.w.endpoints(name)
+			if !ok {
+				r.markUnusable(name, nil, "outbound: no endpoint of that name is configured; its deliveries stay pending")
+				continue
+			}
+			if s.tokens >= 1 {
+				s.tokens--
+			}
+			s.inflight++
+			r.inflight++
+			go func() {
+				err := r.w.attempt(r.ctx, l, ep)
+				r.done <- ended{endpoint: name, ep: ep, unbuildable: err}
+			}()
+		}
+		if len(s.queue) == 0 {
+			s.queue = nil
+		}
+	}
+	return wait
+}
+
+// attempt sends one leased delivery to its endpoint and records the attempt. It returns an
+// error only when the delivery could not be made into a request, in which case nothing was
+// sent or recorded. The attempt runs to its end even if ctx is done, so that a shutdown
+// records what was sent; its own timeout bounds it.
+func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
+	defer cancel()
+	if ep.AllowHTTP {
+		actx = WithHTTPAllowed(actx)
+	}
+	d := l.Delivery
+	start := w.now()
+	req, err := ep.Request(actx, d, start)
+	if err != nil {
+		return err
+	}
+	resp, err := w.client.Do(req)
+	var text string
+	if resp != nil {
+		var rerr error
+		text, _, rerr = ReadBody(resp, w.maxResponse)
+		if err == nil && rerr != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
+			// A failure whose body could not be read: its class is the reading's. A 2xx
+			// is delivered whatever follows its status line: the receiver has accepted.
+			err = rerr
+		}
+	}
+	finished := w.now()
+	class := Classify(resp, err)
+	a := store.Attempt{StartedAt: start, FinishedAt: finished, Error: string(class)}
+	if resp != nil {
+		a.StatusCode = resp.StatusCode
+		if resp.StatusCode < 100 || resp.StatusCode > 599 {
+			a.StatusCode = 0 // not a status a store keeps; the class says "other"
+		}
+	}
+	a.Response = w.keep(text, ep)
+
+	p := store.RecordAttemptParams{DeliveryID: d.ID, Token: l.Token, Attempt: a}
+	v := retry // no response: a network error, a refused address, a timeout
+	if a.StatusCode != 0 {
+		v = judge(a.StatusCode, ep.RetryClientErrors)
+	}
+	switch v {
+	case delivered:
+		p.Status = store.DeliveryDelivered
+	case reject, gone:
+		p.Status = store.DeliveryDead
+	default:
+		runStart, n := currentRun(d.Attempts, ep.RetryClientErrors, w.horizon)
+		if n == 0 {
+			runStart = start
+		}
+		var wait time.Duration
+		if resp != nil {
+			wait, _ = parseRetryAfter(resp.Header.Get("Retry-After"), finished, w.maxRetryAfter)
+		}
+		if next, ok := schedule(w.jit, a, runStart, n+1, wait, w.horizon); ok {
+			p.Status, p.NextAttemptAt = store.DeliveryPending, next
+		} else {
+			p.Status = store.DeliveryDead
+		}
+	}
+
+	// Record even at shutdown, within what is left of the lease.
+	rctx, rcancel := context.WithDeadline(context.WithoutCancel(ctx), l.ExpiresAt)
+	defer rcancel()
+	res := Result{Delivery: d, Attempt: a, Class: class}
+	rec, err := w.st.RecordAttempt(rctx, p)
+	switch {
+	case err != nil:
+		res.Err = err
+		level := slog.LevelError
+		if errors.Is(err, store.ErrLeaseLost) {
+			level = slog.LevelWarn
+		}
+		w.log.LogAttrs(ctx, level, "outbound: an attempt was not recorded; the delivery is attempted again when its lease lapses",
+			slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()),
+			slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.String("error", err.Error()))
+	default:
+		res.Delivery = rec
+		if p.Status == store.DeliveryDead {
+			w.log.LogAttrs(ctx, slog.LevelWarn, "outbound: delivery dead-lettered",
+				slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()),
+				slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.Int("attempts", len(rec.Attempts)))
+		}
+		if v != delivered {
+			res.Disabled = w.maybeDisable(rctx, d.Endpoint, v == gone, a)
+		}
+	}
+	if w.onResult != nil {
+		w.onResult(res)
+	}
+	return nil
+}
+
+// keep returns what an attempt keeps of a response's body: at most MaxResponse bytes, with
+// the endpoint's secrets blanked out (a receiver's error page may echo the request).
+func (w *Worker) keep(text string, ep *Endpoint) string {
+	if text == "" {
+		return ""
+	}
+	secrets := make([]string, 0, len(ep.Secrets)+1)
+	for _, s := range ep.Secrets {
+		secrets = append(secrets, s)
+	}
+	if ep.Signing.Secret != "" {
+		secrets = append(secrets, ep.Signing.Secret)
+	}
+	text = RedactSecrets(text, secrets...)
+	for len(text) > w.maxResponse { // REDACTED is longer than no secret, but be sure
+		text = text[:w.maxResponse]
+		text = strings.ToValidUTF8(text, "")
+	}
+	return text
+}
+
+// maybeDisable disables the endpoint after a failed attempt a that was recorded: at once
+// for a 410, else if it has had no success for DisableAfter. It reports whether it did.
+func (w *Worker) maybeDisable(ctx context.Context, name string, goneNow bool, a store.Attempt) bool {
+	var reason string
+	if goneNow {
+		reason = ReasonGone + ": the receiver answered 410 Gone at " + a.FinishedAt.UTC().Format(time.RFC3339) + "; ask its owner before enabling it again"
+	} else {
+		if w.disableAfter < 0 {
+			return false
+		}
+		s, err := w.st.GetEndpoint(ctx, name)
+		if err != nil {
+			w.log.LogAttrs(ctx, slog.LevelError, "outbound: reading an endpoint's state failed",
+				slog.String("endpoint", name), slog.String("error", err.Error()))
+			return false
+		}
+		if s.Disabled || s.FailingSince.IsZero() || a.FinishedAt.Sub(s.FailingSince) < w.disableAfter {
+			return false
+		}
+		since := "never"
+		if !s.LastSuccessAt.IsZero() {
+			since = s.LastSuccessAt.UTC().Format(time.RFC3339)
+		}
+		reason = fmt.Sprintf("%s: no successful delivery since %s, failing since %s (more than %s)",
+			ReasonFailing, since, s.FailingSince.UTC().Format(time.RFC3339), w.disableAfter)
+	}
+	_, err := w.st.DisableEndpoint(ctx, store.DisableEndpointParams{Name: name, Reason: reason, At: a.FinishedAt})
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		return false // disabled already, by another worker
+	case err != nil:
+		w.log.LogAttrs(ctx, slog.LevelError, "outbound: disabling an endpoint failed",
+			slog.String("endpoint", name), slog.String("error", err.Error()))
+		return false
+	}
+	w.log.LogAttrs(ctx, slog.LevelWarn, "outbound: endpoint disabled", slog.String("endpoint", name), slog.String("reason", reason))
+	return true
+}
