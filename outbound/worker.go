@@ -313,9 +313,8 @@ type unusable struct {
 
 func (r *run) loop() {
 	w := r.w
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(w.poll)
 	defer timer.Stop()
-	<-timer.C
 	for {
 		if r.ctx.Err() != nil {
 			r.drain()
@@ -349,17 +348,25 @@ func (r *run) loop() {
 		if more && w.workers-r.inflight-r.queued > 0 {
 			continue // more may be due: lease again before waiting
 		}
+		// Since Go 1.23 a timer's channel holds no stale tick after Stop or Reset (go.mod's
+		// go line opts in), so Reset alone rearms it.
 		timer.Reset(min(wait, w.poll))
 		select {
 		case <-r.ctx.Done():
 		case e := <-r.done:
 			r.finished(e)
+			// Take every other attempt that ended too, so that the next lease fills all
+			// the free slots at once.
+			for more := true; more; {
+				select {
+				case e := <-r.done:
+					r.finished(e)
+				default:
+					more = false
+				}
+			}
 		case <-w.notify:
 		case <-timer.C:
-			continue
-		}
-		if !timer.Stop() {
-			<-timer.C
 		}
 	}
 }
@@ -433,6 +440,12 @@ func (r *run) exclude(now time.Time) ([]string, time.Duration) {
 		out = append(out, name)
 	}
 	for name, s := range r.eps {
+		if s.inflight == 0 && len(s.queue) == 0 && now.Sub(s.refillAt) >= time.Second {
+			// Idle, with its rate tokens full again: forget it, so that the map holds
+			// only the endpoints in use.
+			delete(r.eps, name)
+			continue
+		}
 		switch {
 		case len(s.queue) > 0 || s.inflight >= r.concurrency(name):
 			out = append(out, name)
