@@ -1,0 +1,133 @@
+package outbound_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
+
+	"github.com/s2skit/s2s/outbound"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+	"github.com/s2skit/s2s/store/mockstoretest"
+)
+
+// Faults a real store does not produce on cue, injected with the generated mocks: the
+// worker's calls go to a memstore, except the ones a test makes fail.
+
+// faultyStore returns a mock store that forwards every call to st, for a test to
+// override some.
+func faultyStore(t *testing.T, st store.Store) *mockstoretest.MockStore {
+	ctrl := gomock.NewController(t)
+	m := mockstoretest.NewMockStore(ctrl)
+	m.EXPECT().LeaseDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(st.LeaseDeliveries).AnyTimes()
+	m.EXPECT().GetEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(st.GetEndpoint).AnyTimes()
+	m.EXPECT().DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(st.DisableEndpoint).AnyTimes()
+	return m
+}
+
+// TestWorker_LeaseLostMidAttempt: the lease is lost while the attempt is in flight (it
+// expired and another worker took the delivery): the result is not recorded, the delivery
+// is not touched again by this worker, and nothing follows from the failure (no disabling).
+func TestWorker_LeaseLostMidAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := memstore.New(nil)
+		m := faultyStore(t, mem)
+		var recorded []store.RecordAttemptParams
+		m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+			recorded = append(recorded, p)
+			return store.Delivery{}, store.ErrLeaseLost
+		}).Times(1)
+
+		ep := endpoint(t, "aff-1")
+		rc := &receiver{answer: always(http.StatusGone)}
+		var logs bytes.Buffer
+		results := make(chan outbound.Result, 10)
+		w, err := outbound.NewWorker(m, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+			Client: &http.Client{Transport: rc}, Rand: maxRand{}, LeaseFor: time.Minute,
+			Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+			OnResult: func(r outbound.Result) { results <- r },
+		})
+		require.NoError(t, err)
+		ds := enqueue(t, mem, time.Now(), ep)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- w.Run(ctx) }()
+		r := <-results
+		require.ErrorIs(t, r.Err, store.ErrLeaseLost)
+		require.False(t, r.Disabled)
+		synctest.Wait()
+		cancel()
+		<-done
+		require.Len(t, recorded, 1)
+		require.Len(t, rc.requests(), 1, "rule: the worker does not attempt the delivery again under its lost lease")
+		d, err := mem.GetDelivery(t.Context(), ds[0].ID)
+		require.NoError(t, err)
+		require.Empty(t, d.Attempts, "rule: a lost lease records nothing")
+		require.Equal(t, store.DeliveryPending, d.Status)
+		s, err := mem.GetEndpoint(t.Context(), "aff-1")
+		require.NoError(t, err)
+		require.False(t, s.Disabled)
+		require.Contains(t, logs.String(), "not recorded")
+		require.NotContains(t, logs.String(), "receiver.test", "rule: logs name no URL")
+	})
+}
+
+// TestWorker_RecordAttemptFails: the store fails to record an attempt: the result is
+// reported and logged, the delivery stays as it was, and it is attempted again once its
+// lease lapses (the receiver sees the same event ID again), then recorded.
+func TestWorker_RecordAttemptFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := memstore.New(nil)
+		m := faultyStore(t, mem)
+		boom := errors.New("connection reset by database")
+		var mu sync.Mutex
+		calls := 0
+		m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+			mu.Lock()
+			calls++
+			n := calls
+			mu.Unlock()
+			if n == 1 {
+				return store.Delivery{}, boom
+			}
+			return mem.RecordAttempt(ctx, p)
+		}).Times(2)
+
+		ep := endpoint(t, "aff-1")
+		rc := &receiver{}
+		results := make(chan outbound.Result, 10)
+		w, err := outbound.NewWorker(m, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+			Client: &http.Client{Transport: rc}, LeaseFor: time.Minute,
+			OnResult: func(r outbound.Result) { results <- r },
+		})
+		require.NoError(t, err)
+		ds := enqueue(t, mem, time.Now(), ep)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- w.Run(ctx) }()
+		r := <-results
+		require.ErrorIs(t, r.Err, boom)
+		d, err := mem.GetDelivery(t.Context(), ds[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryPending, d.Status, "rule: a failed record changes nothing")
+
+		r = <-results // after the lease lapsed
+		require.NoError(t, r.Err)
+		require.Equal(t, store.DeliveryDelivered, r.Delivery.Status)
+		got := rc.requests()
+		require.Len(t, got, 2)
+		require.Equal(t, got[0].EventID, got[1].EventID, "rule: the second send carries the same event ID, for the receiver to dedup")
+		require.GreaterOrEqual(t, got[1].At.Sub(got[0].At), time.Minute, "rule: attempted again only once the lease lapsed")
+		cancel()
+		<-done
+	})
+}
