@@ -121,8 +121,8 @@ type Result struct {
 
 // Worker sends the deliveries of a store's outbox: it leases due deliveries, attempts
 // each through its Endpoint, and records every attempt under the lease. See the package's
-// Delivery and Operations sections. Its methods are safe for concurrent use; Run may be
-// called once at a time.
+// Delivery and Operations sections. Its methods are safe for concurrent use, and Run runs
+// once at a time.
 type Worker struct {
 	st        WorkerStore
 	endpoints func(name string) (*Endpoint, bool)
@@ -204,6 +204,9 @@ func NewWorker(st WorkerStore, endpoints func(name string) (*Endpoint, bool), op
 	return w, nil
 }
 
+// ErrRunning is returned by Run for a Worker that is running already.
+var ErrRunning = errors.New("outbound: the worker is running already")
+
 // leaseMargin is the time an attempt's lease must have left beyond the attempt's timeout
 // when it starts: for recording the attempt, and for clocks that disagree a little.
 const leaseMargin = 10 * time.Second
@@ -263,10 +266,13 @@ func (w *Worker) Enable(ctx context.Context, name string) (store.EndpointState, 
 // flight to finish and be recorded (each within its Timeout), and returns
 // context.Cause(ctx). Deliveries it leased but had not started are left to their leases,
 // which lapse: they are attempted after LeaseFor, by this or another worker. A store that
-// fails is retried at every poll and logged, never a reason to stop. Run called while
-// another Run of w is running waits for it to return.
+// fails is retried at every poll and logged, never a reason to stop. A Worker runs once at
+// a time: Run while another Run of w is running returns ErrRunning at once (for more
+// attempts at once, raise WorkerOptions.Workers, or run several Workers).
 func (w *Worker) Run(ctx context.Context) error {
-	w.running.Lock()
+	if !w.running.TryLock() {
+		return ErrRunning
+	}
 	defer w.running.Unlock()
 	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), eps: map[string]*epState{}}
 	r.loop()

@@ -224,6 +224,7 @@ func TestWorker_Delivers(t *testing.T) {
 		ds := enqueue(t, h.st, start, ep)
 		h.start()
 		synctest.Wait()
+		require.ErrorIs(t, h.w.Run(t.Context()), outbound.ErrRunning, "rule: a Worker runs once at a time")
 
 		got := h.rc.requests()
 		require.Len(t, got, 1, "rule: a due delivery is sent once")
