@@ -1,0 +1,151 @@
+package outbound_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/outbound"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+)
+
+// The worker's throughput to a receiver on loopback, beside the baseline of a bare
+// http.Client loop with the same concurrency sending the same requests: what leasing,
+// rendering secrets and signing, and recording every attempt cost over sending alone. Each
+// operation is a batch of benchBatch deliveries (one conversion's), and ns/delivery is the
+// figure to compare:
+//
+//	go test -run=NONE -bench=Worker -benchmem ./outbound/
+
+const (
+	benchBatch       = 1000
+	benchConcurrency = 16
+)
+
+func benchReceiver(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// benchClient is the guarded client both sides use, allowing loopback and http (which the
+// worker allows per endpoint).
+func benchClient() *http.Client {
+	return outbound.NewClient(&outbound.ClientOptions{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllowHTTP: true})
+}
+
+// BenchmarkWorker_BareClientBaseline sends the batch's requests with benchConcurrency
+// goroutines and one client: the floor a worker is measured against.
+func BenchmarkWorker_BareClientBaseline(b *testing.B) {
+	srv := benchReceiver(b)
+	c := benchClient()
+	url := srv.URL + "/pb?eid=" + uuid.NewString() + "&tx=T1&payout=50.00"
+	b.ReportAllocs()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		next := make(chan struct{}, benchBatch)
+		for range benchBatch {
+			next <- struct{}{}
+		}
+		close(next)
+		for range benchConcurrency {
+			wg.Go(func() {
+				for range next {
+					resp, err := c.Get(url)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, store.MaxTextLen))
+					_ = resp.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
+}
+
+// BenchmarkWorker_Throughput delivers each batch through a Worker on memstore.
+func BenchmarkWorker_Throughput(b *testing.B) {
+	benchWorker(b, memstore.New(nil))
+}
+
+// benchWorker measures a worker delivering batches from st.
+func benchWorker(b *testing.B, st store.Store) {
+	srv := benchReceiver(b)
+	ep := &outbound.Endpoint{
+		Name: "aff-1", URL: srv.URL + "/pb?eid={event_id}&tx={transaction_id}&payout={payout}",
+		AllowHTTP: true, Concurrency: benchConcurrency,
+	}
+	if err := ep.Compile(); err != nil {
+		b.Fatal(err)
+	}
+	var delivered sync.WaitGroup
+	w, err := outbound.NewWorker(st, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+		Client: benchClient(), Workers: benchConcurrency,
+		OnResult: func(r outbound.Result) {
+			if r.Err != nil || r.Delivery.Status != store.DeliveryDelivered {
+				b.Errorf("not delivered: %v %s", r.Err, r.Class)
+			}
+			delivered.Done()
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		p := benchConversion(b, ep)
+		if _, err := st.RecordConversion(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		delivered.Add(benchBatch)
+		b.StartTimer()
+		w.Notify()
+		delivered.Wait()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
+}
+
+// benchConversion returns a conversion with benchBatch deliveries to ep.
+func benchConversion(b *testing.B, ep *outbound.Endpoint) store.RecordConversionParams {
+	now := time.Now()
+	id := uuid.New()
+	tx := id.String()
+	c := store.Conversion{
+		ID: id, DedupKey: "src:ftd:" + tx, Source: "src", Event: event.FTD, PlayerID: "p-" + tx,
+		AffiliateID: "aff-1", TransactionID: tx, Amount: money.New(15000, money.EUR),
+		Status: event.StatusApproved, OccurredAt: now, ReceivedAt: now,
+		Decision: store.Decision{Model: "last_click", Code: "click", Reason: "bench"},
+	}
+	p := store.RecordConversionParams{Conversion: c, Deliveries: make([]store.Delivery, 0, benchBatch)}
+	v := outbound.ValuesOf(c, money.New(5000, money.EUR))
+	for range benchBatch {
+		v.EventID = uuid.New()
+		d, err := ep.Delivery(v, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Deliveries = append(p.Deliveries, d)
+	}
+	return p
+}
