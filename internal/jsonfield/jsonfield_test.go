@@ -22,6 +22,9 @@ type outer struct {
 	hidden int
 }
 
+// An unexported field is never decoded into, even when a key names it.
+var _ = outer{hidden: 1}
+
 func TestByName(t *testing.T) {
 	typ := reflect.TypeFor[outer]()
 	for key, want := range map[string]string{
