@@ -109,7 +109,8 @@
 //		return dec, err
 //	}
 //
-// A reviewer who approves a held one pays it past the cap, and no counter
+// Of 50 concurrent FTDs against a cap of 10, exactly 10 are credited and paid and 40 take
+// the policy, on memstore and pgstore alike (TestCaps_Concurrent). A reviewer who approves a held one pays it past the cap, and no counter
 // changes. Computing the caps' buckets and counter names allocates nothing
 // ([Decision.AppendCapCounts], [CapCount.AppendCounter]); the store.Increments allocate
 // their names.
