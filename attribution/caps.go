@@ -582,23 +582,14 @@ func policyOutcome(p CapPolicy) string {
 }
 
 // overrule applies a cap's policy to d with the verdict's code and reason: d counts against
-// no cap any more, and its code becomes code (the sentence keeps the attribution's).
+// no cap any more, and its code becomes code unless a rule's verdict before it was as
+// severe (Decision.verdict; the sentence keeps the attribution's).
 func (d *Decision) overrule(p CapPolicy, code Code, reason string) {
-	d.Verdicts = append(slices.Clip(d.Verdicts), Verdict{Action: p.action(), Code: code, Reason: reason})
 	d.overCap = true
-	if d.basis == "" {
-		d.basis = d.Code
-	}
-	switch p {
-	case CapReject:
-		d.reject(code)
-		return
-	case CapHold:
-		d.Status = event.StatusPending
-	default:
+	if p != CapReject && p != CapHold {
 		d.Unpaid = true
 	}
-	d.Code = code
+	d.verdict(Verdict{Action: p.action(), Code: code, Reason: reason})
 }
 
 // checkCaps applies, at the end of Decide, what is known without the store: an event whose

@@ -68,12 +68,6 @@ type Campaign struct {
 }
 
 // Rules are what a campaign promises its affiliates.
-//
-// Helper B's fields (fraud bounds, rules.go) are added here as
-//
-//	Fraud Fraud `json:"fraud,omitzero"`
-//
-// with their validation called from Rules.validate.
 type Rules struct {
 	// Zone is the campaign's IANA time zone ("Europe/Malta"): day windows and cap buckets are
 	// calendar days in it. Empty is UTC.
@@ -91,6 +85,9 @@ type Rules struct {
 	// Caps limit what the campaign credits per day, week, month or lifetime (at most
 	// MaxCaps): see Cap and the package doc, # Caps.
 	Caps []Cap `json:"caps,omitempty"`
+	// Fraud are the fraud bounds: time to convert and self-referral (see Fraud and the
+	// package doc, # Fraud rules).
+	Fraud Fraud `json:"fraud,omitzero"`
 }
 
 // Window names an attribution window of a campaign: the JSON field of Windows that holds it.
@@ -304,6 +301,15 @@ func checkTree(v any, t reflect.Type, path string) error {
 		return nil
 	}
 	switch {
+	case t == actionType:
+		s, ok := v.(string)
+		if !ok {
+			return bad("want an action (allow, flag, hold or reject), not %s", jsonKind(v))
+		}
+		if _, ok := parseAction(s); !ok {
+			return bad("action %q: want allow, flag, hold or reject", s)
+		}
+		return nil
 	case t == spanType:
 		s, ok := v.(string)
 		if !ok {
@@ -487,6 +493,7 @@ func (c *Config) validate(v *validator) {
 }
 
 func (r *Rules) validate(v *validator, path string) {
+	r.Fraud.validate(v, path+".fraud")
 	r.Windows.validate(v, path+".windows")
 	v.span(path+".reattribute", r.Reattribute)
 	validateCaps(v, path, r.Caps)

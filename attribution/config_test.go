@@ -208,6 +208,8 @@ func FuzzConfig_UnmarshalJSON(f *testing.F) {
 	f.Add([]byte(`{"default":{"caps":[{"name":"d","events":["ftd"],"scope":"affiliate","period":"day","count":10,"over":"unpaid"}]}}`))
 	f.Add([]byte(`{"campaigns":[{"id":"a","zone":"Europe/Malta","caps":[{"name":"m","scope":"campaign","period":"week","amount":{"minor":100,"currency":"JPY"},"over":"hold"}]}]}`))
 	f.Add([]byte(`{"default":{"caps":[{"name":"x","scope":"affiliate_campaign","period":"lifetime","amount":{"amount":"0.50","currency":"eur"},"count":0,"over":"reject"}]}}`))
+	f.Add([]byte(`{"default":{"fraud":{"ftd":{"min":"10s","too_fast":"reject","max":"30d","too_slow":"hold"},"self_referral":"flag"}}}`))
+	f.Add([]byte(`{"campaigns":[{"id":"a","fraud":{"registration":{"max":"1h","too_slow":"allow"},"self_referral":"allow"}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var cfg attribution.Config
 		if err := cfg.UnmarshalJSON(b); err != nil {

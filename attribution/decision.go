@@ -41,6 +41,17 @@ type Input struct {
 	// Now is the receive time, by the receiver's clock: the reference for clock skew.
 	// Zero means Conversion.ReceivedAt.
 	Now time.Time
+	// PlayerHashes are hashed identifiers of the player that the operator supplies (of an
+	// e-mail address, a phone number, a payment account...), and AffiliateHashes the same
+	// identifiers of affiliates, hashed the same way, by affiliate ID: the self-referral
+	// bound (Fraud.SelfReferral) flags an event one of whose PlayerHashes is among the
+	// credited affiliate's. How to hash (say, hex SHA-256 of the normalised value, with a
+	// key of the host's) is the host's choice; empty strings never match. AffiliateHashes
+	// needs only the affiliates the event may credit (its click's, binding's and claims'),
+	// or it may be one map of every affiliate, built once and shared by every Input: Decide
+	// only reads it.
+	PlayerHashes    []string
+	AffiliateHashes map[string][]string
 }
 
 // Claim is a claim that a player belongs to an affiliate, other than the click the event
@@ -205,7 +216,7 @@ type Decision struct {
 
 	key     keyParts   // what the dedup key is made of (dedup.go)
 	event   event.Type // the event's type, for the caps
-	basis   Code       // the attribution's own code, when a cap replaced Code (caps.go); else ""
+	basis   Code       // the attribution's own code, when a verdict replaced Code (rules.go, caps.go); else ""
 	overCap bool       // over a cap: counts against none (caps.go)
 	rules   *rules     // the compiled rules of the campaign credited (or the default)
 	skew    time.Duration

@@ -48,7 +48,41 @@
 // [Decision.DedupKey], so that the sender's retry of it is a duplicate) and, when a
 // conversion of its transaction is recorded, decides the parked event again with that
 // conversion as Input.Original and applies the change in the same write. Keeping parked
-// events is the store's and the Tracker's job; this package only says which events to park.//
+// events is the store's and the Tracker's job; this package only says which events to park.
+//
+// # Fraud rules
+//
+// Rules judge a decision after attribution: they cannot change who is credited, only hold
+// the event (pending, for review), reject it, or flag it (noted, status kept). Each rule that
+// speaks leaves a [Verdict] (its [Action], a Code and a sentence) on [Decision.Verdicts],
+// in the rules' order. The most severe action decides the status (Reject rejects and binds
+// nobody; Hold makes the event pending and still binds the player, so that approving it
+// later loses nothing; Flag keeps the status), and the first verdict of that action gives
+// the decision its Code; Decision.Reason keeps the attribution's own sentence first and then
+// every verdict's, so "why" still has its whole answer. A decision without verdicts has a
+// nil Verdicts and allocates nothing.
+//
+// Rules judge only events that attribution credited or left unattributed, not ones it
+// rejected (out of a window, a bad clock) or refused, not status updates and not parked
+// reversals. The built-in rules are a campaign's fraud bounds, [Rules.Fraud], checked for the
+// campaign credited, in this order:
+//
+//   - time to convert ([TimeToConvert]): from the click that credited a first-time deposit
+//     (Fraud.FTD) or a registration (Fraud.Registration) to the event, a minimum (sooner is
+//     CodeTooFast: click injection) and a maximum (later is CodeTooSlow: a stale click), each
+//     with its action. Both ends are inclusive: an FTD exactly Min after its click passes, a
+//     nanosecond sooner does not; one at the instant Max ends passes, a nanosecond later
+//     does not. Day bounds are calendar days in the campaign's zone, as windows are. The
+//     time runs from Decision.ClickAt (a click's or a signed token's time) to
+//     Decision.EventTime; an event credited without a click time (a promo code, a binding
+//     whose click the event does not carry) is not measured;
+//   - self-referral (Fraud.SelfReferral): the player is the credited affiliate, by player ID
+//     (the player ID is the affiliate ID) or by a hashed identifier: one of the hashes the
+//     operator supplies for the player ([Input.PlayerHashes]) is one of the affiliate's
+//     ([Input.AffiliateHashes], by affiliate ID). Both come with the Input, so that the
+//     affiliates' identifiers stay the host's data, current at every decision, never a copy
+//     in the configuration; a host with few affiliates builds one map and shares it.
+//
 // # Caps
 //
 // A campaign's Rules.Caps limit what it credits: at most Count events, or events of at most

@@ -95,7 +95,7 @@ func (d *Decision) window() string {
 
 func (d *Decision) writeWhy(b *strings.Builder) {
 	code := d.Code
-	if d.basis != "" { // a cap's verdict replaced the code: the sentence says how the attribution went first
+	if d.basis != "" { // a verdict (a rule's, a cap's) replaced the code: the sentence says how the attribution went first
 		code = d.basis
 	}
 	switch code {
