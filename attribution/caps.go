@@ -465,8 +465,9 @@ func (d *Decision) counting() bool {
 }
 
 // capCount returns the count of d against cap i of its rules, and whether the event counts
-// against it (its type, and for an amount cap an amount in the cap's currency).
-func (d *Decision) capCount(i int) (CapCount, bool) {
+// against it (its type, and for an amount cap an amount in the cap's currency). local is the
+// event time in the campaign's zone (localTime), computed once for all the caps.
+func (d *Decision) capCount(i int, local time.Time) (CapCount, bool) {
 	cp := &d.rules.Caps[i]
 	if !cp.counts(d.event) {
 		return CapCount{}, false
@@ -478,22 +479,23 @@ func (d *Decision) capCount(i int) (CapCount, bool) {
 		}
 		cc.delta = d.Amount.Minor()
 	}
-	if cp.Period != CapLifetime {
-		t := d.EventTime.In(d.rules.loc)
-		switch cp.Period {
-		case CapDay:
-			y, m, day := t.Date()
-			cc.year, cc.a, cc.b = int32(y), uint8(m), uint8(day)
-		case CapWeek:
-			y, w := t.ISOWeek()
-			cc.year, cc.a = int32(y), uint8(w)
-		case CapMonth:
-			y, m, _ := t.Date()
-			cc.year, cc.a = int32(y), uint8(m)
-		}
+	switch cp.Period {
+	case CapDay:
+		y, m, day := local.Date()
+		cc.year, cc.a, cc.b = int32(y), uint8(m), uint8(day)
+	case CapWeek:
+		y, w := local.ISOWeek()
+		cc.year, cc.a = int32(y), uint8(w)
+	case CapMonth:
+		y, m, _ := local.Date()
+		cc.year, cc.a = int32(y), uint8(m)
 	}
 	return cc, true
 }
+
+// localTime returns the event time in the campaign's zone, for the caps' buckets: one zone
+// lookup for all of them.
+func (d *Decision) localTime() time.Time { return d.EventTime.In(d.rules.loc) }
 
 // AppendCapCounts appends to dst the caps the event counts against, with their buckets, in
 // the order of the campaign's Rules.Caps, and returns the extended slice. It allocates
@@ -511,8 +513,9 @@ func (d Decision) AppendCapCounts(dst []CapCount) []CapCount {
 	if !d.counting() {
 		return dst
 	}
+	local := d.localTime()
 	for i := range d.rules.Caps {
-		if cc, ok := d.capCount(i); ok {
+		if cc, ok := d.capCount(i, local); ok {
 			dst = append(dst, cc)
 		}
 	}
@@ -529,8 +532,9 @@ func (d Decision) Increments(dst []store.Increment) []store.Increment {
 	if !d.counting() {
 		return dst
 	}
+	local := d.localTime()
 	for i := range d.rules.Caps {
-		if cc, ok := d.capCount(i); ok {
+		if cc, ok := d.capCount(i, local); ok {
 			dst = append(dst, cc.Increment())
 		}
 	}
@@ -557,8 +561,9 @@ func (d Decision) OverCap(counter string) (Decision, bool) {
 		return d, false
 	}
 	var buf [counterBuf]byte
+	local := d.localTime()
 	for i := range d.rules.Caps {
-		cc, ok := d.capCount(i)
+		cc, ok := d.capCount(i, local)
 		if !ok || string(cc.AppendCounter(buf[:0])) != counter {
 			continue
 		}
