@@ -586,15 +586,24 @@ func policyOutcome(p CapPolicy) string {
 	return "recorded unpaid"
 }
 
-// overrule applies a cap's policy to d with the verdict's code and reason: d counts against
-// no cap any more, and its code becomes code unless a rule's verdict before it was as
-// severe (Decision.verdict; the sentence keeps the attribution's).
+// overrule applies a cap's policy to d, as a verdict with code and reason (verdict: the
+// most severe verdict decides the status and the code, the sentence keeps the
+// attribution's), and d counts against no cap any more. An unpaid event's code is the
+// cap's unless a hold or a rejection decided: being unpaid changes what is paid, which a
+// flag does not, and the stored code is what tells the commission step.
 func (d *Decision) overrule(p CapPolicy, code Code, reason string) {
-	d.overCap = true
-	if p != CapReject && p != CapHold {
-		d.Unpaid = true
+	worst := Allow
+	for _, v := range d.Verdicts {
+		worst = max(worst, v.Action)
 	}
 	d.verdict(Verdict{Action: p.action(), Code: code, Reason: reason})
+	d.overCap = true
+	if p == CapUnpaid {
+		d.Unpaid = true
+		if worst == Flag {
+			d.Code = code
+		}
+	}
 }
 
 // checkCaps applies, at the end of Decide, what is known without the store: an event whose

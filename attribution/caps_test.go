@@ -428,3 +428,47 @@ func TestDecision_OverCap(t *testing.T) {
 		require.Equal(t, event.StatusRejected, over.Status, "%s: the monthly cap rejects", tc.over)
 	}
 }
+
+// TestCaps_WithFraudRules: a cap's verdict meets the fraud rules' on one decision: the most
+// severe decides the status and code, an unpaid event's code is the cap's over a mere flag,
+// and an event a rule rejects counts against no cap.
+func TestCaps_WithFraudRules(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 5, 5, 12, 0, 0, 0, time.UTC)
+	daily := "cap:daily_ftd:aff=aff-1:day=2026-05-05"
+	for _, tc := range []struct {
+		name   string
+		fraud  attribution.Action // on an FTD an hour after its click, "too fast" under a 2h minimum
+		over   attribution.CapPolicy
+		status event.Status
+		code   attribution.Code
+		unpaid bool
+	}{
+		{"flagged, then unpaid: the cap's code", attribution.Flag, attribution.CapUnpaid, event.StatusApproved, attribution.CodeCapReached, true},
+		{"held, then unpaid: held, the hold's code, unpaid", attribution.Hold, attribution.CapUnpaid, event.StatusPending, attribution.CodeTooFast, true},
+		{"held, then rejected by the cap", attribution.Hold, attribution.CapReject, event.StatusRejected, attribution.CodeCapReached, false},
+		{"flagged, then held by the cap", attribution.Flag, attribution.CapHold, event.StatusPending, attribution.CodeCapReached, false},
+	} {
+		cfg := capped(dailyFTDs(tc.over))
+		cfg.Campaigns[0].Fraud = attribution.Fraud{FTD: attribution.TimeToConvert{Min: attribution.Exactly(2 * time.Hour), TooFast: tc.fraud}}
+		d := decider(t, cfg)
+		in := capFTD("casino", "aff-1", at)
+		dec := d.Decide(&in)
+		require.Equal(t, attribution.CodeTooFast, dec.Code, "%s: %s", tc.name, dec.Reason())
+		require.Equal(t, []string{daily}, counterNames(dec), "%s: a flagged or held event counts", tc.name)
+		over, ok := dec.OverCap(daily)
+		require.True(t, ok, tc.name)
+		require.Equal(t, tc.status, over.Status, tc.name)
+		require.Equal(t, tc.code, over.Code, tc.name)
+		require.Equal(t, tc.unpaid, over.Unpaid, tc.name)
+		require.Len(t, over.Verdicts, 2, "%s: both verdicts are kept", tc.name)
+		require.Contains(t, over.Reason(), "last_click click", "%s: the sentence starts with the attribution", tc.name)
+		require.Empty(t, over.Increments(nil), tc.name)
+	}
+	cfg := capped(dailyFTDs(attribution.CapUnpaid))
+	cfg.Campaigns[0].Fraud = attribution.Fraud{FTD: attribution.TimeToConvert{Min: attribution.Exactly(2 * time.Hour), TooFast: attribution.Reject}}
+	in := capFTD("casino", "aff-1", at)
+	dec := decider(t, cfg).Decide(&in)
+	require.Equal(t, event.StatusRejected, dec.Status)
+	require.Empty(t, dec.Increments(nil), "rule: an event a rule rejects counts against no cap")
+}

@@ -209,9 +209,11 @@ type Decision struct {
 	// Amount is the event's amount, for the counters (caps.go).
 	Amount money.Amount
 	// Unpaid reports that the event is credited, with its status, but must not be paid: it
-	// was over a cap whose policy is CapUnpaid (Code is CodeCapReached or CodeCapCurrency).
-	// The commission step computes no payable line for it; the affiliate is still credited
-	// with the player (and a binding made).
+	// was over a cap whose policy is CapUnpaid. Code is then CodeCapReached or
+	// CodeCapCurrency, which is how a stored conversion says so, unless a rule held the
+	// event (the hold's code: its review comes first). The commission step computes no
+	// payable line for it; the affiliate is still credited with the player (and a binding
+	// made).
 	Unpaid bool
 
 	key     keyParts   // what the dedup key is made of (dedup.go)
