@@ -136,7 +136,17 @@
 // configuration than the one that created the delivery) is left pending and untouched, and
 // the worker stops leasing that endpoint's deliveries until it knows the endpoint: another
 // process may deliver them, or this one once its configuration has the endpoint again.
-// Nothing is dead-lettered for a configuration error; the worker logs it once per endpoint.
+// So is a delivery that needs a secret its endpoint no longer has (Secrets lost a name):
+// nothing is dead-lettered for a configuration error that a fix of the configuration
+// mends; the worker logs it once per endpoint, and tries again when the endpoints function
+// returns another *Endpoint for the name. A delivery whose stored URL's scheme or host is
+// no longer its endpoint's (the endpoint was moved to another host after the delivery was
+// made) is never sent, since the endpoint's current secrets and signature must not go to
+// a host it no longer names: it is dead-lettered at once, unsent, with an attempt of class
+// bad_url and no status (Result.Sent is false).
+//
+// Whatever client WorkerOptions.Client is, the worker sends with a copy of it that never
+// follows a redirect.
 //
 // An endpoint's SendDelay postpones the first attempt of each new delivery
 // (Endpoint.Delivery sets NextAttemptAt).
@@ -229,5 +239,8 @@
 // (its context cancelled) starts no new attempt and waits for those in flight. A worker that
 // is killed leaves its leases to lapse: its deliveries are attempted again after
 // WorkerOptions.LeaseFor, with the same event ID, so a receiver may see a delivery twice
-// when a worker dies between the receiver's answer and the recorded attempt.
+// when a worker dies between the receiver's answer and the recorded attempt. Leases expire
+// by the clock of each worker (WorkerOptions.Now): workers sharing a store need clocks that
+// agree within a few seconds (NTP does), well inside the margin of ten seconds by which a
+// lease outlasts an attempt's timeout.
 package outbound

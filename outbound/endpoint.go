@@ -36,6 +36,11 @@ var (
 	// Request, a delivery that does not match the endpoint (another endpoint's, or one that
 	// needs a secret the endpoint no longer has).
 	ErrRender = errors.New("outbound: cannot render")
+
+	// errNoSecret (wrapping ErrRender) reports a stored delivery that needs a secret its
+	// endpoint no longer has: a configuration error, which a Worker waits out rather than
+	// dead-letter the delivery.
+	errNoSecret = fmt.Errorf("%w: the delivery needs a secret the endpoint does not have", ErrRender)
 )
 
 // EndpointError is a validation error of an Endpoint. It wraps ErrInvalidEndpoint.
@@ -131,6 +136,7 @@ type Endpoint struct {
 
 // compiled is what Compile makes of an Endpoint. It is never modified.
 type compiled struct {
+	origin      string // the scheme and host (with any port) every URL of the endpoint has
 	method      string
 	url         *template
 	body        *template // nil: no body
@@ -364,6 +370,9 @@ func (c *compiled) check(e *Endpoint) *EndpointError {
 			return fieldError("url", "%v", ferr)
 		}
 		pu, perr := url.Parse(s)
+		if perr == nil && i == 0 {
+			c.origin = originOf(pu)
+		}
 		switch {
 		case perr != nil:
 			return fieldError("url", "renders a URL that does not parse (%v): %s", perr, u)
@@ -400,6 +409,11 @@ func (c *compiled) check(e *Endpoint) *EndpointError {
 		}
 	}
 	return nil
+}
+
+// originOf returns the scheme and host of u, as Request compares them.
+func originOf(u *url.URL) string {
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
 
 // minLintedSecret is the length from which a secret's value written into a template is
@@ -508,14 +522,19 @@ func (e *Endpoint) notCompiled() error {
 
 // Request builds the HTTP request that sends d, a delivery of e: the stored URL, header and
 // body with e's secrets filled in, signed with e.Signing at now with d.ID as the event ID.
-// The error wraps ErrRender for a delivery of another endpoint or one that needs a secret e
-// does not have.
+// The error wraps ErrRender for a delivery of another endpoint, one whose URL's scheme or
+// host is not e's (rendered when e sent elsewhere: e's secrets and signature never go to a
+// host e no longer names), or one that needs a secret e does not have. Its text names no
+// secret's value.
 func (e *Endpoint) Request(ctx context.Context, d store.Delivery, now time.Time) (*http.Request, error) {
 	if e.c == nil {
 		return nil, e.notCompiled()
 	}
 	if d.Endpoint != e.Name {
 		return nil, fmt.Errorf("%w: delivery %s belongs to endpoint %q, not %q", ErrRender, d.ID, d.Endpoint, e.Name)
+	}
+	if pu, err := url.Parse(d.URL); err != nil || originOf(pu) != e.c.origin {
+		return nil, fmt.Errorf("%w: delivery %s: its URL's scheme and host are not the endpoint's (%s): it was made for an earlier configuration", ErrRender, d.ID, e.c.origin)
 	}
 	u, err := fillSecrets(d.URL, e.Secrets, urlEsc(d.URL))
 	if err != nil {
@@ -535,7 +554,8 @@ func (e *Endpoint) Request(ctx context.Context, d store.Delivery, now time.Time)
 	}
 	req, err := http.NewRequestWithContext(ctx, d.Method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("%w: delivery %s: %w", ErrRender, d.ID, err)
+		// err quotes the URL, which holds secrets now.
+		return nil, fmt.Errorf("%w: delivery %s: the URL does not parse once its secrets are filled in", ErrRender, d.ID)
 	}
 	if d.Header != nil {
 		req.Header = d.Header.Clone()

@@ -320,7 +320,7 @@ func fillSecrets(s string, secrets map[string]string, escAt func(off int) esc) (
 		name := rest[i+len(placeholderOpen) : i+end]
 		secret, ok := secrets[name]
 		if !ok {
-			return "", fmt.Errorf("%w: the delivery needs the secret %q, which the endpoint does not have", ErrRender, name)
+			return "", fmt.Errorf("%w: %q", errNoSecret, name)
 		}
 		b = append(b, rest[:i]...)
 		if b, ok = appendEscaped(b, secret, escAt(off+i)); !ok {

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -9,10 +10,11 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -60,16 +62,21 @@ const (
 type WorkerOptions struct {
 	// Client sends the requests; nil means NewClient(nil), which reaches public https
 	// destinations only (see the Security section). A test that delivers to an httptest
-	// server on loopback gives NewClient(&ClientOptions{Allow: ..., AllowHTTP: true}).
+	// server on loopback gives NewClient(&ClientOptions{Allow: ...}) (and endpoints with
+	// AllowHTTP). The worker uses a copy that never follows a redirect, whatever the
+	// client's CheckRedirect.
 	Client *http.Client
-	// Now is the clock; nil means time.Now. Every time the worker records or leases by
-	// comes from it; it waits (polls, rate limits) on the runtime's timers.
+	// Now is the clock of the records: every time the worker leases by or records (an
+	// attempt's times, a retry's due time, a disabling) comes from it; nil means time.Now.
+	// Waits (polls, timeouts, rate limits) are on the runtime's timers. Workers sharing a
+	// store must have clocks that agree within a few seconds: a lease expires at its
+	// holder's LeaseFor by the clock of the worker that leases next.
 	Now func() time.Time
 	// Rand is the randomness of the retry jitter; nil means crypto/rand.Reader.
 	Rand io.Reader
-	// Logger gets a record per dead letter, per disabled endpoint, per store failure and
-	// per endpoint the worker cannot send to; nil discards them. Records never hold a
-	// secret, a URL's query or an internal address.
+	// Logger gets a record per dead letter, per disabled endpoint, per store failure (at
+	// most one a minute while the store keeps failing to lease) and per endpoint the worker
+	// cannot send to; nil discards them. Records never hold a secret or a URL.
 	Logger *slog.Logger
 	// Workers is the number of attempts in flight at once; 0 means DefaultWorkers.
 	Workers int
@@ -113,9 +120,14 @@ type Result struct {
 	// Disabled reports that the attempt disabled the endpoint (a 410, or failing for
 	// WorkerOptions.DisableAfter).
 	Disabled bool
+	// Sent reports that a request was sent. It is false for a delivery that could not be
+	// made into a request (its URL's host is no longer the endpoint's, say), which is
+	// dead-lettered with an attempt of class ClassURL and no status.
+	Sent bool
 	// Err is why the attempt was not recorded: an error wrapping store.ErrLeaseLost (the
-	// lease expired and the delivery may be another worker's), or the store's failure. The
-	// delivery is then attempted again once its lease lapses.
+	// lease expired and the delivery may be another worker's), or the store's failure
+	// (retried a few times first). The delivery is then attempted again once its lease
+	// lapses.
 	Err error
 }
 
@@ -143,6 +155,9 @@ type Worker struct {
 
 	notify  chan struct{} // Notify's wake-up, buffered 1
 	running sync.Mutex    // held by Run
+
+	checkMu   sync.Mutex
+	checkedAt map[string]time.Time // when each endpoint's state was last read for auto-disabling
 }
 
 // NewWorker returns a Worker that sends the deliveries of st, finding each one's Endpoint
@@ -160,65 +175,73 @@ func NewWorker(st WorkerStore, endpoints func(name string) (*Endpoint, bool), op
 	if opts != nil {
 		o = *opts
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"LeaseFor", o.LeaseFor}, {"PollInterval", o.PollInterval}, {"Timeout", o.Timeout},
+		{"Horizon", o.Horizon}, {"MaxRetryAfter", o.MaxRetryAfter},
+	} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("outbound: worker: %s is %s, want 0 (the default) or more", d.name, d.v)
+		}
+	}
 	w := &Worker{
 		st:            st,
 		endpoints:     endpoints,
-		client:        o.Client,
 		now:           o.Now,
 		log:           o.Logger,
 		onResult:      o.OnResult,
-		workers:       cmpOr(o.Workers, DefaultWorkers),
-		leaseFor:      cmpOr(o.LeaseFor, DefaultLeaseFor),
-		poll:          cmpOr(o.PollInterval, DefaultPollInterval),
-		timeout:       cmpOr(o.Timeout, DefaultTimeout),
-		maxResponse:   cmpOr(o.MaxResponse, store.MaxTextLen),
-		horizon:       cmpOr(o.Horizon, DefaultHorizon),
-		maxRetryAfter: cmpOr(o.MaxRetryAfter, DefaultMaxRetryAfter),
-		disableAfter:  cmpOr(o.DisableAfter, DefaultDisableAfter),
+		workers:       cmp.Or(o.Workers, DefaultWorkers),
+		leaseFor:      cmp.Or(o.LeaseFor, DefaultLeaseFor),
+		poll:          cmp.Or(o.PollInterval, DefaultPollInterval),
+		timeout:       cmp.Or(o.Timeout, DefaultTimeout),
+		maxResponse:   cmp.Or(o.MaxResponse, store.MaxTextLen),
+		horizon:       cmp.Or(o.Horizon, DefaultHorizon),
+		maxRetryAfter: cmp.Or(o.MaxRetryAfter, DefaultMaxRetryAfter),
+		disableAfter:  cmp.Or(o.DisableAfter, DefaultDisableAfter),
 		notify:        make(chan struct{}, 1),
+		checkedAt:     map[string]time.Time{},
 	}
 	switch {
 	case w.workers < 0 || w.workers > store.MaxLines:
 		return nil, fmt.Errorf("outbound: worker: Workers is %d, want 0 to %d", o.Workers, store.MaxLines)
-	case w.leaseFor < 0 || w.poll < 0 || w.timeout < 0 || w.horizon < 0 || w.maxRetryAfter < 0:
-		return nil, errors.New("outbound: worker: LeaseFor, PollInterval, Timeout, Horizon and MaxRetryAfter must not be negative")
 	case w.leaseFor <= w.timeout+leaseMargin:
 		return nil, fmt.Errorf("outbound: worker: LeaseFor (%s) must exceed Timeout (%s) by more than %s, so that an attempt ends within its lease", w.leaseFor, w.timeout, leaseMargin)
 	case w.maxResponse < 0 || w.maxResponse > store.MaxTextLen:
 		return nil, fmt.Errorf("outbound: worker: MaxResponse is %d, want 0 to %d", o.MaxResponse, store.MaxTextLen)
 	}
-	if w.client == nil {
-		w.client = NewClient(nil)
+	c := NewClient(nil)
+	if o.Client != nil {
+		c = o.Client
 	}
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	w.client = &cc
 	if w.now == nil {
 		w.now = time.Now
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
-	src := o.Rand
-	if src == nil {
-		src = rand.Reader
-	}
-	w.jit = &jitter{src: src}
+	w.jit = &jitter{src: cmp.Or[io.Reader](o.Rand, rand.Reader)}
 	return w, nil
 }
 
 // ErrRunning is returned by Run for a Worker that is running already.
 var ErrRunning = errors.New("outbound: the worker is running already")
 
-// leaseMargin is the time an attempt's lease must have left beyond the attempt's timeout
-// when it starts: for recording the attempt, and for clocks that disagree a little.
-const leaseMargin = 10 * time.Second
-
-// cmpOr returns v, or def if v is zero.
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+const (
+	// leaseMargin is the time an attempt's lease must have left beyond the attempt's
+	// timeout when it starts: for recording the attempt, and for clocks that disagree a
+	// little.
+	leaseMargin = 10 * time.Second
+	// disableCheckEvery is how often, at most, a worker reads an endpoint's state after a
+	// failure to see whether it has failed for DisableAfter.
+	disableCheckEvery = time.Minute
+	// logEvery is how often, at most, a worker logs that leasing keeps failing.
+	logEvery = time.Minute
+)
 
 // Notify tells the worker that deliveries may be due (a conversion was just recorded, a
 // delivery replayed), so that it leases at once instead of at its next poll. It never
@@ -263,7 +286,7 @@ func (w *Worker) Enable(ctx context.Context, name string) (store.EndpointState, 
 }
 
 // Run sends deliveries until ctx is done, then stops leasing, waits for the attempts in
-// flight to finish and be recorded (each within its Timeout), and returns
+// flight to finish (each within Timeout) and be recorded (within its lease), and returns
 // context.Cause(ctx). Deliveries it leased but had not started are left to their leases,
 // which lapse: they are attempted after LeaseFor, by this or another worker. A store that
 // fails is retried at every poll and logged, never a reason to stop. A Worker runs once at
@@ -286,22 +309,27 @@ type run struct {
 	ctx  context.Context
 	done chan ended // each attempt that ended
 
-	inflight int                 // attempts running
-	queued   int                 // leases waiting for their endpoint's concurrency or rate
-	eps      map[string]*epState // per endpoint, created on first sight
-	unusable map[string]unusable // endpoints the worker cannot send to now
+	inflight int                  // attempts running
+	queued   int                  // leases waiting for their endpoint's concurrency or rate
+	eps      map[string]*epState  // per endpoint in use
+	unusable map[string]*Endpoint // endpoints the worker cannot send to now (see markUnusable)
+	failedAt time.Time            // when a failure to lease was last logged (runtime clock)
+	failures int                  // failures to lease since then
 }
 
 // ended is an attempt that ended, as its goroutine reports it to the loop.
 type ended struct {
 	endpoint string
 	ep       *Endpoint
-	// unbuildable is set when the delivery could not be made into a request (a secret it
-	// needs is not configured): nothing was sent or recorded.
-	unbuildable error
+	// noSecret is set when the delivery needs a secret the endpoint does not have:
+	// nothing was sent or recorded.
+	noSecret error
+	// disabled is set when the attempt disabled the endpoint.
+	disabled bool
 }
 
-// epState is what the loop knows of one endpoint.
+// epState is what the loop knows of one endpoint. Its times are on the runtime clock,
+// like the timers the loop waits on.
 type epState struct {
 	inflight int
 	queue    []store.Lease // leased, waiting for a slot or a rate token, oldest first
@@ -309,54 +337,53 @@ type epState struct {
 	refillAt time.Time     // when tokens was last topped up
 }
 
-// unusable is an endpoint the worker leases nothing of: unknown to the endpoints function
-// (ep nil), or one whose deliveries could not be built into requests (ep is that Endpoint:
-// a configuration without a secret its deliveries need). It is usable again once the
-// endpoints function returns another *Endpoint for it.
-type unusable struct {
-	ep *Endpoint
-}
-
 func (r *run) loop() {
 	w := r.w
 	timer := time.NewTimer(w.poll)
 	defer timer.Stop()
+	woke := true // by the timer, Notify or the start: lease even for a few free slots
 	for {
 		if r.ctx.Err() != nil {
 			r.drain()
 			return
 		}
-		now := w.now()
+		now, mono := w.now(), time.Now()
 		r.recheckUnusable()
-		wait := r.startQueued(now)
+		wait := r.startQueued(now, mono)
+		// Leases waiting in queues hold no attempt slot, but are at most Workers in all.
+		free := min(w.workers-r.inflight, w.workers-r.queued)
 		more := false
-		if free := w.workers - r.inflight - r.queued; free > 0 {
-			limit := min(free, store.MaxLines)
-			exclude, untilToken := r.exclude(now)
+		// Lease when woken, when idle, or for at least a quarter of the slots: not once per
+		// attempt that ends.
+		if free > 0 && (woke || r.inflight == 0 || free >= max(1, w.workers/4)) {
+			exclude, untilToken := r.exclude(mono)
 			wait = min(wait, untilToken)
 			leases, err := w.st.LeaseDeliveries(r.ctx, store.LeaseParams{
-				Now: now, LeaseFor: w.leaseFor, Limit: limit, Exclude: exclude,
+				Now: now, LeaseFor: w.leaseFor, Limit: free, Exclude: exclude,
 			})
-			if err != nil {
-				if r.ctx.Err() != nil {
-					continue
-				}
-				w.log.LogAttrs(r.ctx, slog.LevelError, "outbound: leasing deliveries failed", slog.String("error", err.Error()))
+			switch {
+			case err != nil && r.ctx.Err() != nil:
+				continue
+			case err != nil:
+				r.leaseFailed(mono, err)
+			default:
+				r.failures = 0
 			}
 			for _, l := range leases {
 				r.accept(l)
 			}
 			if len(leases) > 0 {
-				wait = min(wait, r.startQueued(now))
+				wait = min(wait, r.startQueued(now, mono))
 			}
-			more = err == nil && len(leases) == limit
+			more = err == nil && len(leases) == free
 		}
-		if more && w.workers-r.inflight-r.queued > 0 {
+		if more && min(w.workers-r.inflight, w.workers-r.queued) > 0 {
 			continue // more may be due: lease again before waiting
 		}
 		// Since Go 1.23 a timer's channel holds no stale tick after Stop or Reset (go.mod's
 		// go line opts in), so Reset alone rearms it.
 		timer.Reset(min(wait, w.poll))
+		woke = false
 		select {
 		case <-r.ctx.Done():
 		case e := <-r.done:
@@ -372,9 +399,22 @@ func (r *run) loop() {
 				}
 			}
 		case <-w.notify:
+			woke = true
 		case <-timer.C:
+			woke = true
 		}
 	}
+}
+
+// leaseFailed logs a failure to lease, at most once per logEvery.
+func (r *run) leaseFailed(mono time.Time, err error) {
+	r.failures++
+	if !r.failedAt.IsZero() && mono.Sub(r.failedAt) < logEvery {
+		return
+	}
+	r.w.log.LogAttrs(r.ctx, slog.LevelError, "outbound: leasing deliveries failed",
+		slog.String("error", err.Error()), slog.Int("failures", r.failures))
+	r.failedAt, r.failures = mono, 0
 }
 
 // drain waits for the attempts in flight and drops the queued leases, at shutdown.
@@ -391,9 +431,21 @@ func (r *run) drain() {
 // finished accounts for an attempt that ended.
 func (r *run) finished(e ended) {
 	r.inflight--
-	r.eps[e.endpoint].inflight--
-	if e.unbuildable != nil {
-		r.markUnusable(e.endpoint, e.ep, "outbound: the endpoint's deliveries cannot be sent ("+e.unbuildable.Error()+"); they stay pending until its configuration changes")
+	s := r.eps[e.endpoint]
+	s.inflight--
+	switch {
+	case e.noSecret != nil:
+		r.markUnusable(e.endpoint, e.ep, e.noSecret)
+	case e.disabled:
+		r.dropQueue(e.endpoint) // their leases lapse; the store leases nothing of it now
+	}
+}
+
+// dropQueue drops the leases queued for an endpoint, leaving them to lapse.
+func (r *run) dropQueue(name string) {
+	if s := r.eps[name]; s != nil {
+		r.queued -= len(s.queue)
+		s.queue = nil
 	}
 }
 
@@ -405,7 +457,7 @@ func (r *run) accept(l store.Lease) {
 		return
 	}
 	if _, ok := r.w.endpoints(name); !ok {
-		r.markUnusable(name, nil, "outbound: no endpoint of that name is configured; its deliveries stay pending")
+		r.markUnusable(name, nil, nil)
 		return
 	}
 	s := r.eps[name]
@@ -417,19 +469,32 @@ func (r *run) accept(l store.Lease) {
 	r.queued++
 }
 
-// markUnusable stops the worker leasing an endpoint's deliveries, and logs why once.
-func (r *run) markUnusable(name string, ep *Endpoint, why string) {
+// markUnusable stops the worker leasing an endpoint's deliveries, drops those it has
+// queued, and logs why once: the endpoints function does not know it (ep nil), or ep lacks
+// a secret its deliveries need (noSecret). It is usable again once the endpoints function
+// returns another *Endpoint for it.
+func (r *run) markUnusable(name string, ep *Endpoint, noSecret error) {
 	if r.unusable == nil {
-		r.unusable = map[string]unusable{}
+		r.unusable = map[string]*Endpoint{}
 	}
-	r.unusable[name] = unusable{ep: ep}
-	r.w.log.LogAttrs(r.ctx, slog.LevelError, why, slog.String("endpoint", name))
+	if _, already := r.unusable[name]; already {
+		return
+	}
+	r.unusable[name] = ep
+	r.dropQueue(name)
+	if ep == nil {
+		r.w.log.LogAttrs(r.ctx, slog.LevelError, "outbound: no endpoint of that name is configured; its deliveries stay pending",
+			slog.String("endpoint", name))
+		return
+	}
+	r.w.log.LogAttrs(r.ctx, slog.LevelError, "outbound: the endpoint lacks a secret its deliveries need; they stay pending until its configuration changes",
+		slog.String("endpoint", name), slog.String("error", noSecret.Error()))
 }
 
 // recheckUnusable makes usable again the endpoints whose configuration changed.
 func (r *run) recheckUnusable() {
-	for name, u := range r.unusable {
-		if ep, ok := r.w.endpoints(name); ok && ep != u.ep {
+	for name, bad := range r.unusable {
+		if ep, ok := r.w.endpoints(name); ok && ep != bad {
 			delete(r.unusable, name)
 		}
 	}
@@ -439,14 +504,14 @@ func (r *run) recheckUnusable() {
 // their concurrency, out of rate tokens, or with leases queued already; and how long until
 // an endpoint out of tokens has one again. The store accepts at most store.MaxLines names;
 // past that, a lease of an excluded endpoint waits in its queue.
-func (r *run) exclude(now time.Time) ([]string, time.Duration) {
+func (r *run) exclude(mono time.Time) ([]string, time.Duration) {
 	var out []string
 	wait := time.Duration(math.MaxInt64)
 	for name := range r.unusable {
 		out = append(out, name)
 	}
 	for name, s := range r.eps {
-		if s.inflight == 0 && len(s.queue) == 0 && now.Sub(s.refillAt) >= time.Second {
+		if s.inflight == 0 && len(s.queue) == 0 && mono.Sub(s.refillAt) >= time.Second {
 			// Idle, with its rate tokens full again: forget it, so that the map holds
 			// only the endpoints in use.
 			delete(r.eps, name)
@@ -455,7 +520,7 @@ func (r *run) exclude(now time.Time) ([]string, time.Duration) {
 		switch {
 		case len(s.queue) > 0 || s.inflight >= r.concurrency(name):
 			out = append(out, name)
-		case !r.hasToken(name, s, now):
+		case !r.hasToken(name, s, mono):
 			out = append(out, name)
 			wait = min(wait, r.untilToken(name, s))
 		}
@@ -465,6 +530,31 @@ func (r *run) exclude(now time.Time) ([]string, time.Duration) {
 		out = out[:store.MaxLines]
 	}
 	return out, wait
+}
+
+// concurrency returns the most attempts in flight to the named endpoint.
+func (r *run) concurrency(name string) int {
+	if ep, ok := r.w.endpoints(name); ok && ep.Concurrency > 0 {
+		return ep.Concurrency
+	}
+	return DefaultConcurrency
+}
+
+// hasToken tops up the endpoint's rate tokens at mono and reports whether one is left.
+func (r *run) hasToken(name string, s *epState, mono time.Time) bool {
+	ep, ok := r.w.endpoints(name)
+	if !ok || ep.RatePerSecond <= 0 {
+		return true
+	}
+	rate := float64(ep.RatePerSecond)
+	switch {
+	case s.tokens < 0: // first sight: a full second's worth
+		s.tokens, s.refillAt = rate, mono
+	case mono.After(s.refillAt):
+		s.tokens = min(rate, s.tokens+mono.Sub(s.refillAt).Seconds()*rate)
+		s.refillAt = mono
+	}
+	return s.tokens >= 1
 }
 
 // untilToken returns how long until an endpoint out of rate tokens has one again.
@@ -477,39 +567,18 @@ func (r *run) untilToken(name string, s *epState) time.Duration {
 	return time.Duration(math.Ceil(need))
 }
 
-// concurrency returns the most attempts in flight to the named endpoint.
-func (r *run) concurrency(name string) int {
-	if ep, ok := r.w.endpoints(name); ok && ep.Concurrency > 0 {
-		return ep.Concurrency
-	}
-	return DefaultConcurrency
-}
-
-// hasToken tops up the endpoint's rate tokens at now and reports whether one is left.
-func (r *run) hasToken(name string, s *epState, now time.Time) bool {
-	ep, ok := r.w.endpoints(name)
-	if !ok || ep.RatePerSecond <= 0 {
-		return true
-	}
-	rate := float64(ep.RatePerSecond)
-	switch {
-	case s.tokens < 0: // first sight: a full second's worth
-		s.tokens, s.refillAt = rate, now
-	case now.After(s.refillAt):
-		s.tokens = min(rate, s.tokens+now.Sub(s.refillAt).Seconds()*rate)
-		s.refillAt = now
-	}
-	return s.tokens >= 1
-}
-
-// startQueued starts the queued attempts that their endpoints' concurrency and rate allow
-// at now, and returns how long until a rate token lets another start (or a long wait if
-// none is waiting for one).
-func (r *run) startQueued(now time.Time) time.Duration {
+// startQueued starts the queued attempts that the worker's slots and their endpoints'
+// concurrency and rate allow, and returns how long until a rate token lets another start
+// (or a long wait if none is waiting for one). now is the records' clock, mono the
+// runtime's.
+func (r *run) startQueued(now, mono time.Time) time.Duration {
 	wait := time.Duration(math.MaxInt64)
+	if r.ctx.Err() != nil {
+		return wait // stopping: start nothing more
+	}
 	for name, s := range r.eps {
-		for len(s.queue) > 0 && s.inflight < r.concurrency(name) {
-			if !r.hasToken(name, s, now) {
+		for len(s.queue) > 0 && s.inflight < r.concurrency(name) && r.inflight < r.w.workers {
+			if !r.hasToken(name, s, mono) {
 				wait = min(wait, r.untilToken(name, s))
 				break
 			}
@@ -521,8 +590,8 @@ func (r *run) startQueued(now time.Time) time.Duration {
 			}
 			ep, ok := r.w.endpoints(name)
 			if !ok {
-				r.markUnusable(name, nil, "outbound: no endpoint of that name is configured; its deliveries stay pending")
-				continue
+				r.markUnusable(name, nil, nil)
+				break
 			}
 			if s.tokens >= 1 {
 				s.tokens--
@@ -530,8 +599,8 @@ func (r *run) startQueued(now time.Time) time.Duration {
 			s.inflight++
 			r.inflight++
 			go func() {
-				err := r.w.attempt(r.ctx, l, ep)
-				r.done <- ended{endpoint: name, ep: ep, unbuildable: err}
+				res := r.w.attempt(r.ctx, l, ep)
+				r.done <- ended{endpoint: name, ep: ep, noSecret: res.noSecret, disabled: res.Disabled}
 			}()
 		}
 		if len(s.queue) == 0 {
@@ -541,11 +610,16 @@ func (r *run) startQueued(now time.Time) time.Duration {
 	return wait
 }
 
-// attempt sends one leased delivery to its endpoint and records the attempt. It returns an
-// error only when the delivery could not be made into a request, in which case nothing was
-// sent or recorded. The attempt runs to its end even if ctx is done, so that a shutdown
-// records what was sent; its own timeout bounds it.
-func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error {
+// outcome is an attempt's Result, or why none was made.
+type outcome struct {
+	Result
+	noSecret error // the delivery needs a secret the endpoint does not have: nothing done
+}
+
+// attempt sends one leased delivery to its endpoint and records the attempt. The attempt
+// runs to its end even if ctx is done, so that a shutdown records what was sent; its own
+// timeout bounds it, and the lease bounds its recording.
+func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outcome {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
 	defer cancel()
 	if ep.AllowHTTP {
@@ -553,37 +627,52 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error
 	}
 	d := l.Delivery
 	start := w.now()
+	a := store.Attempt{StartedAt: start}
+	var (
+		v     verdict
+		class FailureClass
+		resp  *http.Response
+	)
 	req, err := ep.Request(actx, d, start)
-	if err != nil {
-		return err
-	}
-	resp, err := w.client.Do(req)
-	var text string
-	if resp != nil {
-		var rerr error
-		text, _, rerr = ReadBody(resp, w.maxResponse)
-		if err == nil && rerr != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-			// A failure whose body could not be read: its class is the reading's. A 2xx
-			// is delivered whatever follows its status line: the receiver has accepted.
-			err = rerr
+	switch {
+	case errors.Is(err, errNoSecret):
+		return outcome{noSecret: err}
+	case err != nil:
+		// A delivery that cannot be sent as it is stored: it was rendered for another
+		// configuration. Nothing is sent; it is dead-lettered, visibly.
+		a.FinishedAt, class, v = start, ClassURL, reject
+		w.log.LogAttrs(ctx, slog.LevelError, "outbound: a delivery cannot be sent as stored; it is dead-lettered unsent",
+			slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()), slog.String("error", err.Error()))
+	default:
+		resp, err = w.client.Do(req)
+		var text string
+		if resp != nil {
+			var rerr error
+			// Read past the cap by the longest secret, so that one cut by the cap is still
+			// found and blanked before the text is cut to the cap.
+			secrets := w.secretsOf(ep, req)
+			text, _, rerr = ReadBody(resp, w.maxResponse+longest(secrets))
+			if err == nil && rerr != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
+				// A failure whose body could not be read: its class is the reading's. A 2xx
+				// is delivered whatever follows its status line: the receiver has accepted.
+				err = rerr
+			}
+			text = cut(RedactSecrets(text, secrets...), w.maxResponse)
+		}
+		a.FinishedAt = w.now()
+		a.Response = text
+		class = Classify(resp, err)
+		if resp != nil && resp.StatusCode >= 100 && resp.StatusCode <= 599 {
+			a.StatusCode = resp.StatusCode // other codes are no status a store keeps; the class says "other"
+		}
+		v = retry // no response: a network error, a refused address, a timeout
+		if a.StatusCode != 0 {
+			v = judge(a.StatusCode, ep.RetryClientErrors)
 		}
 	}
-	finished := w.now()
-	class := Classify(resp, err)
-	a := store.Attempt{StartedAt: start, FinishedAt: finished, Error: string(class)}
-	if resp != nil {
-		a.StatusCode = resp.StatusCode
-		if resp.StatusCode < 100 || resp.StatusCode > 599 {
-			a.StatusCode = 0 // not a status a store keeps; the class says "other"
-		}
-	}
-	a.Response = w.keep(text, ep)
+	a.Error = string(class)
 
 	p := store.RecordAttemptParams{DeliveryID: d.ID, Token: l.Token, Attempt: a}
-	v := retry // no response: a network error, a refused address, a timeout
-	if a.StatusCode != 0 {
-		v = judge(a.StatusCode, ep.RetryClientErrors)
-	}
 	switch v {
 	case delivered:
 		p.Status = store.DeliveryDelivered
@@ -596,7 +685,7 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error
 		}
 		var wait time.Duration
 		if resp != nil {
-			wait, _ = parseRetryAfter(resp.Header.Get("Retry-After"), finished, w.maxRetryAfter)
+			wait, _ = parseRetryAfter(resp.Header.Get("Retry-After"), a.FinishedAt, w.maxRetryAfter)
 		}
 		if next, ok := schedule(w.jit, a, runStart, n+1, wait, w.horizon); ok {
 			p.Status, p.NextAttemptAt = store.DeliveryPending, next
@@ -605,11 +694,8 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error
 		}
 	}
 
-	// Record even at shutdown, within what is left of the lease.
-	rctx, rcancel := context.WithDeadline(context.WithoutCancel(ctx), l.ExpiresAt)
-	defer rcancel()
-	res := Result{Delivery: d, Attempt: a, Class: class}
-	rec, err := w.st.RecordAttempt(rctx, p)
+	res := outcome{Result: Result{Delivery: d, Attempt: a, Class: class, Sent: req != nil}}
+	rec, err := w.record(ctx, l, p)
 	switch {
 	case err != nil:
 		res.Err = err
@@ -627,45 +713,89 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) error
 				slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()),
 				slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.Int("attempts", len(rec.Attempts)))
 		}
-		if v != delivered {
-			res.Disabled = w.maybeDisable(rctx, d.Endpoint, v == gone, a)
+		if v != delivered && req != nil {
+			res.Disabled = w.maybeDisable(ctx, d.Endpoint, v == gone, a)
 		}
 	}
 	if w.onResult != nil {
-		w.onResult(res)
+		w.onResult(res.Result)
 	}
-	return nil
+	return res
 }
 
-// keep returns what an attempt keeps of a response's body: at most MaxResponse bytes, with
-// the endpoint's secrets blanked out (a receiver's error page may echo the request).
-func (w *Worker) keep(text string, ep *Endpoint) string {
-	if text == "" {
-		return ""
+// record records an attempt under its lease, even at shutdown, retrying a store that fails
+// (the fencing token makes a retry safe) until the lease ends, for at most three tries.
+func (w *Worker) record(ctx context.Context, l store.Lease, p store.RecordAttemptParams) (store.Delivery, error) {
+	left := max(l.ExpiresAt.Sub(w.now()), time.Second) // by the records' clock, which set ExpiresAt
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), left)
+	defer cancel()
+	var err error
+	for try, pause := 0, 100*time.Millisecond; try < 3; try, pause = try+1, pause*4 {
+		var d store.Delivery
+		d, err = w.st.RecordAttempt(rctx, p)
+		if err == nil || errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-rctx.Done():
+			t.Stop()
+			return store.Delivery{}, err
+		case <-t.C:
+		}
 	}
-	secrets := make([]string, 0, len(ep.Secrets)+1)
+	return store.Delivery{}, err
+}
+
+// secretsOf returns what must not be kept of a response to req: the endpoint's secrets and
+// the request's signatures, which a receiver's error page may echo.
+func (w *Worker) secretsOf(ep *Endpoint, req *http.Request) []string {
+	out := make([]string, 0, len(ep.Secrets)+3)
 	for _, s := range ep.Secrets {
-		secrets = append(secrets, s)
+		out = append(out, s)
 	}
 	if ep.Signing.Secret != "" {
-		secrets = append(secrets, ep.Signing.Secret)
+		out = append(out, ep.Signing.Secret)
 	}
-	text = RedactSecrets(text, secrets...)
-	for len(text) > w.maxResponse { // REDACTED is longer than no secret, but be sure
-		text = text[:w.maxResponse]
-		text = strings.ToValidUTF8(text, "")
+	if sig := req.Header.Get("Webhook-Signature"); sig != "" {
+		out = append(out, sig)
 	}
-	return text
+	if sig := req.URL.Query().Get("sig"); sig != "" && ep.Signing.Scheme == SchemeS2SV1 {
+		out = append(out, sig)
+	}
+	return out
+}
+
+// longest returns the length of the longest form in which RedactSecrets finds a secret.
+func longest(secrets []string) int {
+	n := 0
+	for _, s := range secrets {
+		n = max(n, len(s), len(url.QueryEscape(s)), len(url.PathEscape(s)))
+	}
+	return n
+}
+
+// cut returns s cut to at most n bytes, at a character's boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s[max(0, len(s)-utf8.UTFMax):]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // maybeDisable disables the endpoint after a failed attempt a that was recorded: at once
-// for a 410, else if it has had no success for DisableAfter. It reports whether it did.
+// for a 410, else if it has had no success for DisableAfter (read from the store at most
+// once per disableCheckEvery per endpoint). It reports whether it did.
 func (w *Worker) maybeDisable(ctx context.Context, name string, goneNow bool, a store.Attempt) bool {
 	var reason string
 	if goneNow {
 		reason = ReasonGone + ": the receiver answered 410 Gone at " + a.FinishedAt.UTC().Format(time.RFC3339) + "; ask its owner before enabling it again"
 	} else {
-		if w.disableAfter < 0 {
+		if w.disableAfter < 0 || !w.dueCheck(name, a.FinishedAt) {
 			return false
 		}
 		s, err := w.st.GetEndpoint(ctx, name)
@@ -696,3 +826,22 @@ func (w *Worker) maybeDisable(ctx context.Context, name string, goneNow bool, a 
 	w.log.LogAttrs(ctx, slog.LevelWarn, "outbound: endpoint disabled", slog.String("endpoint", name), slog.String("reason", reason))
 	return true
 }
+
+// dueCheck reports whether the endpoint's state is to be read after a failure at t: the
+// first failure, or disableCheckEvery after the last read.
+func (w *Worker) dueCheck(name string, t time.Time) bool {
+	w.checkMu.Lock()
+	defer w.checkMu.Unlock()
+	last, ok := w.checkedAt[name]
+	if ok && t.Sub(last) < disableCheckEvery && t.Sub(last) >= 0 {
+		return false
+	}
+	if len(w.checkedAt) >= maxChecked {
+		clear(w.checkedAt) // bounded memory: forgetting only makes a read sooner
+	}
+	w.checkedAt[name] = t
+	return true
+}
+
+// maxChecked bounds the endpoints whose last state read a Worker remembers.
+const maxChecked = 10_000

@@ -81,53 +81,63 @@ func TestWorker_LeaseLostMidAttempt(t *testing.T) {
 	})
 }
 
-// TestWorker_RecordAttemptFails: the store fails to record an attempt: the result is
-// reported and logged, the delivery stays as it was, and it is attempted again once its
-// lease lapses (the receiver sees the same event ID again), then recorded.
+// TestWorker_RecordAttemptFails: the store fails to record an attempt, every time the worker
+// tries: the result is reported and logged, the delivery stays as it was, and it is
+// attempted again once its lease lapses (the receiver sees the same event ID again), then
+// recorded. A store that fails once is retried at once, and the attempt recorded.
 func TestWorker_RecordAttemptFails(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mem := memstore.New(nil)
-		m := faultyStore(t, mem)
-		boom := errors.New("connection reset by database")
-		var mu sync.Mutex
-		calls := 0
-		m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
-			mu.Lock()
-			calls++
-			n := calls
-			mu.Unlock()
-			if n == 1 {
-				return store.Delivery{}, boom
-			}
-			return mem.RecordAttempt(ctx, p)
-		}).Times(2)
+	for name, failures := range map[string]int{"always": 3, "once": 1} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				mem := memstore.New(nil)
+				m := faultyStore(t, mem)
+				boom := errors.New("connection reset by database")
+				var mu sync.Mutex
+				calls := 0
+				m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+					mu.Lock()
+					calls++
+					n := calls
+					mu.Unlock()
+					if n <= failures {
+						return store.Delivery{}, boom
+					}
+					return mem.RecordAttempt(ctx, p)
+				}).Times(failures + 1)
 
-		ep := endpoint(t, "aff-1")
-		rc := &receiver{}
-		results := make(chan outbound.Result, 10)
-		w, err := outbound.NewWorker(m, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
-			Client: &http.Client{Transport: rc}, LeaseFor: time.Minute,
-			OnResult: func(r outbound.Result) { results <- r },
+				ep := endpoint(t, "aff-1")
+				rc := &receiver{}
+				results := make(chan outbound.Result, 10)
+				w, err := outbound.NewWorker(m, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+					Client: &http.Client{Transport: rc}, LeaseFor: time.Minute,
+					OnResult: func(r outbound.Result) { results <- r },
+				})
+				require.NoError(t, err)
+				ds := enqueue(t, mem, time.Now(), ep)
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan error)
+				go func() { done <- w.Run(ctx) }()
+				defer func() { cancel(); <-done }()
+				r := <-results
+				if failures == 1 {
+					require.NoError(t, r.Err, "rule: a store that fails once is retried")
+					require.Equal(t, store.DeliveryDelivered, r.Delivery.Status)
+					require.Len(t, rc.requests(), 1)
+					return
+				}
+				require.ErrorIs(t, r.Err, boom)
+				d, err := mem.GetDelivery(t.Context(), ds[0].ID)
+				require.NoError(t, err)
+				require.Equal(t, store.DeliveryPending, d.Status, "rule: a failed record changes nothing")
+
+				r = <-results // after the lease lapsed
+				require.NoError(t, r.Err)
+				require.Equal(t, store.DeliveryDelivered, r.Delivery.Status)
+				got := rc.requests()
+				require.Len(t, got, 2)
+				require.Equal(t, got[0].EventID, got[1].EventID, "rule: the second send carries the same event ID, for the receiver to dedup")
+				require.GreaterOrEqual(t, got[1].At.Sub(got[0].At), time.Minute, "rule: attempted again only once the lease lapsed")
+			})
 		})
-		require.NoError(t, err)
-		ds := enqueue(t, mem, time.Now(), ep)
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error)
-		go func() { done <- w.Run(ctx) }()
-		r := <-results
-		require.ErrorIs(t, r.Err, boom)
-		d, err := mem.GetDelivery(t.Context(), ds[0].ID)
-		require.NoError(t, err)
-		require.Equal(t, store.DeliveryPending, d.Status, "rule: a failed record changes nothing")
-
-		r = <-results // after the lease lapsed
-		require.NoError(t, r.Err)
-		require.Equal(t, store.DeliveryDelivered, r.Delivery.Status)
-		got := rc.requests()
-		require.Len(t, got, 2)
-		require.Equal(t, got[0].EventID, got[1].EventID, "rule: the second send carries the same event ID, for the receiver to dedup")
-		require.GreaterOrEqual(t, got[1].At.Sub(got[0].At), time.Minute, "rule: attempted again only once the lease lapsed")
-		cancel()
-		<-done
-	})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -553,6 +554,9 @@ func TestWorker_Concurrency(t *testing.T) {
 		fast := endpoint(t, "fast")
 		h := newHarness(t, &outbound.WorkerOptions{Workers: 4}, slow, fast)
 		release := make(chan struct{})
+		var releaseOnce sync.Once
+		free := func() { releaseOnce.Do(func() { close(release) }) }
+		t.Cleanup(free) // a failing test must not leave the receiver blocked
 		var mu sync.Mutex
 		inflight, peak := 0, 0
 		h.rc.answer = func(_ int, r *http.Request) (*http.Response, error) {
@@ -568,9 +572,12 @@ func TestWorker_Concurrency(t *testing.T) {
 			}
 			return respond(http.StatusOK, "", nil), nil
 		}
+		// The slow endpoint's deliveries are due first, so that the first lease takes
+		// nothing else: more than its Concurrency of them wait in the worker, which must
+		// still lease the fast endpoint's.
 		var slowIDs []uuid.UUID
 		for range 10 {
-			slowIDs = append(slowIDs, enqueue(t, h.st, time.Now(), slow)[0].ID)
+			slowIDs = append(slowIDs, enqueue(t, h.st, time.Now().Add(-time.Minute), slow)[0].ID)
 		}
 		var fastIDs []uuid.UUID
 		for range 10 {
@@ -584,7 +591,7 @@ func TestWorker_Concurrency(t *testing.T) {
 		for _, id := range fastIDs {
 			require.Equal(t, store.DeliveryDelivered, h.delivery(id).Status, "rule: a slow endpoint does not starve the others")
 		}
-		close(release)
+		free()
 		advance(time.Second)
 		for _, id := range slowIDs {
 			require.Equal(t, store.DeliveryDelivered, h.delivery(id).Status)
@@ -694,6 +701,9 @@ func TestWorker_ShutdownFinishesInFlight(t *testing.T) {
 		var stopErr error
 		go func() { stopErr = h.stop(); close(stopped) }()
 		synctest.Wait()
+		later := enqueue(t, h.st, time.Now(), ep) // due while the worker is stopping
+		h.w.Notify()
+		advance(time.Minute)
 		select {
 		case <-stopped:
 			t.Fatal("rule: Run waits for the attempts in flight")
@@ -703,9 +713,11 @@ func TestWorker_ShutdownFinishesInFlight(t *testing.T) {
 		<-stopped
 		require.ErrorIs(t, stopErr, context.Canceled, "rule: Run returns the context's cause")
 		require.Equal(t, store.DeliveryDelivered, h.delivery(ds[0].ID).Status, "rule: an attempt in flight at shutdown is recorded")
-		later := enqueue(t, h.st, time.Now(), ep)
-		advance(time.Minute)
-		require.Equal(t, store.DeliveryPending, h.delivery(later[0].ID).Status, "rule: a stopped worker leases nothing")
+		leases, err := h.st.LeaseDeliveries(t.Context(), store.LeaseParams{Now: time.Now(), LeaseFor: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, leases, 1, "rule: a stopping worker leases nothing: the delivery due meanwhile is free")
+		require.Equal(t, later[0].ID, leases[0].Delivery.ID)
+		require.Len(t, h.rc.requests(), 1)
 	})
 }
 
@@ -733,10 +745,16 @@ func TestWorker_Options(t *testing.T) {
 	st := memstore.New(nil)
 	lookup := func(string) (*outbound.Endpoint, bool) { return nil, false }
 	for name, o := range map[string]outbound.WorkerOptions{
-		"LeaseFor":    {LeaseFor: 20 * time.Second, Timeout: 15 * time.Second},
-		"Workers":     {Workers: -1},
-		"MaxResponse": {MaxResponse: store.MaxTextLen + 1},
-		"Horizon":     {Horizon: -time.Hour},
+		"LeaseFor (20s) must exceed Timeout": {LeaseFor: 20 * time.Second, Timeout: 15 * time.Second},
+		"LeaseFor is -1s":                    {LeaseFor: -time.Second},
+		"PollInterval is -1s":                {PollInterval: -time.Second},
+		"Timeout is -1s":                     {Timeout: -time.Second},
+		"Horizon is -1h0m0s":                 {Horizon: -time.Hour},
+		"MaxRetryAfter is -1s":               {MaxRetryAfter: -time.Second},
+		"Workers is -1":                      {Workers: -1},
+		"Workers is 1001":                    {Workers: 1001},
+		"MaxResponse is 16385":               {MaxResponse: store.MaxTextLen + 1},
+		"MaxResponse is -1":                  {MaxResponse: -1},
 	} {
 		_, err := outbound.NewWorker(st, lookup, &o)
 		require.ErrorContains(t, err, name)
@@ -747,4 +765,162 @@ func TestWorker_Options(t *testing.T) {
 	require.Error(t, err)
 	_, err = outbound.NewWorker(st, lookup, nil)
 	require.NoError(t, err, "rule: nil options are the defaults")
+}
+
+// TestWorker_GoneDropsQueued: after a 410, the endpoint's deliveries that the worker had
+// leased already are not sent.
+func TestWorker_GoneDropsQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.Concurrency = 1 })
+		h := newHarness(t, nil, ep)
+		h.rc.answer = always(http.StatusGone)
+		for range 5 {
+			enqueue(t, h.st, time.Now(), ep)
+		}
+		h.start()
+		advance(time.Hour)
+		require.Len(t, h.rc.requests(), 1, "rule: nothing more goes to an endpoint that answered 410")
+		require.True(t, h.endpointState("aff-1").Disabled)
+	})
+}
+
+// TestWorker_Notify: Notify makes an idle worker lease at once, not at its next poll.
+func TestWorker_Notify(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := endpoint(t, "aff-1")
+		h := newHarness(t, &outbound.WorkerOptions{PollInterval: time.Hour}, ep)
+		h.start()
+		synctest.Wait()
+		enqueue(t, h.st, time.Now(), ep)
+		advance(time.Minute)
+		require.Empty(t, h.rc.requests(), "the worker polls hourly")
+		start := time.Now()
+		h.w.Notify()
+		synctest.Wait()
+		got := h.rc.requests()
+		require.Len(t, got, 1, "rule: Notify leases at once")
+		require.Equal(t, start, got[0].At)
+	})
+}
+
+// TestWorker_LateLeasesLapse: a lease that waited in the worker (for a rate token) until it
+// could no longer finish within its lease is not attempted: it lapses and is leased again,
+// so no attempt is ever made under a lease that ends before it does.
+func TestWorker_LateLeasesLapse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.RatePerSecond = 1 })
+		// LeaseFor = Timeout + margin (10 s) + 2 s: a queued lease must start within 2 s.
+		h := newHarness(t, &outbound.WorkerOptions{Timeout: 5 * time.Second, LeaseFor: 17 * time.Second, Workers: 8}, ep)
+		var ids []uuid.UUID
+		for range 8 {
+			ids = append(ids, enqueue(t, h.st, time.Now(), ep)[0].ID)
+		}
+		h.start()
+		advance(5 * time.Minute)
+		for _, id := range ids {
+			d := h.delivery(id)
+			require.Equal(t, store.DeliveryDelivered, d.Status)
+			require.Len(t, d.Attempts, 1)
+		}
+		require.Len(t, h.rc.requests(), 8, "rule: each sent once")
+		for range 8 {
+			r := <-h.results
+			require.NoError(t, r.Err, "rule: no attempt outlives its lease")
+		}
+	})
+}
+
+// TestWorker_FixedClock: an injected clock that does not move (far from the runtime's) is
+// what the worker records by; its waits and rate limits still run on the runtime's timers.
+func TestWorker_FixedClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fixed := time.Date(2031, 7, 1, 12, 0, 0, 0, time.UTC)
+		ep := endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.RatePerSecond = 2 })
+		h := newHarness(t, &outbound.WorkerOptions{Now: func() time.Time { return fixed }}, ep)
+		var ids []uuid.UUID
+		for range 4 {
+			ids = append(ids, enqueue(t, h.st, fixed, ep)[0].ID)
+		}
+		h.start()
+		advance(3 * time.Second)
+		for _, id := range ids {
+			d := h.delivery(id)
+			require.Equal(t, store.DeliveryDelivered, d.Status, "rule: recorded by the injected clock")
+			require.True(t, d.Attempts[0].StartedAt.Equal(fixed))
+		}
+	})
+}
+
+// TestWorker_StaleHost: a delivery whose URL's host is no longer its endpoint's is not sent
+// (the endpoint's current secrets and signature never go to the old host): it is
+// dead-lettered with an attempt of class bad_url and no status.
+func TestWorker_StaleHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		old := endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.URL = "https://old.example/pb?eid={event_id}" })
+		moved := endpoint(t, "aff-1", func(e *outbound.Endpoint) {
+			e.URL = "https://new.example/pb?eid={event_id}"
+			e.Signing = outbound.Signing{Scheme: outbound.SchemeStandardWebhooks, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+		})
+		h := newHarness(t, nil, moved)
+		ds := enqueue(t, h.st, time.Now(), old)
+		h.start()
+		r := <-h.results
+		require.False(t, r.Sent)
+		require.Equal(t, outbound.ClassURL, r.Class)
+		require.Empty(t, h.rc.requests(), "rule: nothing is sent to a host the endpoint no longer names")
+		d := h.delivery(ds[0].ID)
+		require.Equal(t, store.DeliveryDead, d.Status)
+		require.Equal(t, 0, d.Attempts[0].StatusCode)
+		require.False(t, h.endpointState("aff-1").Disabled, "rule: a stale delivery disables nothing")
+	})
+}
+
+// TestWorker_SecretCutByCap: a secret that the response cap cuts in two is blanked all the
+// same: nothing of it is kept.
+func TestWorker_SecretCutByCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := "s3cr3t-path-0123456789abcdef"
+		ep := endpoint(t, "aff-1", func(e *outbound.Endpoint) {
+			e.URL = "https://receiver.test/pb/{secret:path}?eid={event_id}"
+			e.Secrets = map[string]string{"path": secret}
+		})
+		h := newHarness(t, &outbound.WorkerOptions{MaxResponse: 100}, ep)
+		h.rc.answer = func(int, *http.Request) (*http.Response, error) {
+			return respond(http.StatusNotFound, strings.Repeat("x", 90)+secret+" not found", nil), nil
+		}
+		ds := enqueue(t, h.st, time.Now(), ep)
+		h.start()
+		<-h.results
+		got := h.delivery(ds[0].ID).Attempts[0].Response
+		require.LessOrEqual(t, len(got), 100)
+		require.True(t, strings.HasPrefix(got, strings.Repeat("x", 90)+outbound.Redacted), "rule: the secret is blanked whole: %q", got)
+		require.NotContains(t, got, secret[:5], "rule: no part of a secret is kept")
+	})
+}
+
+// TestWorker_ClientNeverFollowsRedirects: a given client that would follow redirects does
+// not, in the worker.
+func TestWorker_ClientNeverFollowsRedirects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := endpoint(t, "aff-1")
+		rc := &receiver{answer: func(int, *http.Request) (*http.Response, error) {
+			return respond(http.StatusFound, "", http.Header{"Location": {"http://169.254.169.254/latest/meta-data/"}}), nil
+		}}
+		st := memstore.New(nil)
+		results := make(chan outbound.Result, 1)
+		w, err := outbound.NewWorker(st, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+			Client:   &http.Client{Transport: rc}, // CheckRedirect nil: it would follow
+			OnResult: func(r outbound.Result) { results <- r },
+		})
+		require.NoError(t, err)
+		enqueue(t, st, time.Now(), ep)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- w.Run(ctx) }()
+		r := <-results
+		cancel()
+		<-done
+		require.Equal(t, outbound.ClassRedirect, r.Class)
+		require.Len(t, rc.requests(), 1, "rule: the redirect is not followed")
+	})
 }
