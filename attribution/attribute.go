@@ -41,9 +41,9 @@ import (
 //     the best of them), else unattributed with the sender's status (CodeClickNotFound if
 //     the event named a click nobody knows, else CodeNoClick);
 //  7. a decision that 4 to 6 did not reject is judged by the rules: the credited
-//     campaign's fraud bounds (Rules.Fraud), each non-Allow Verdict kept on
-//     Decision.Verdicts, the most severe deciding the status and Code; see the package
-//     doc, # Fraud rules.
+//     campaign's fraud bounds (Rules.Fraud), then the custom rules (Options.Rules) in their
+//     order, each non-Allow Verdict kept on Decision.Verdicts, the most severe deciding the
+//     status and Code; see the package doc, # Fraud rules.
 func (d *Decider) Decide(in *Input) Decision {
 	c := &in.Conversion
 	dec := Decision{Status: c.Status, Model: ModelNone, Amount: c.Amount, event: c.Event, rules: d.def, skew: d.skew, now: in.Now}

@@ -16,6 +16,10 @@ type Options struct {
 	// LoadLocation loads a campaign's IANA zone; time.LoadLocation if nil. Zones are loaded
 	// once, by New: deciding reads no file.
 	LoadLocation func(name string) (*time.Location, error)
+	// Rules are custom rules, run in this order after the credited campaign's fraud bounds
+	// on every decision that attribution did not reject: see Rule and the package doc,
+	// # Fraud rules. New keeps a copy of the slice; a nil Rule is an error.
+	Rules []Rule
 }
 
 // Decider makes attribution decisions under a Config. It is immutable and safe for
@@ -28,6 +32,7 @@ type Decider struct {
 	def    *rules
 	byID   map[string]*rules
 	config Config
+	custom []Rule // Options.Rules
 }
 
 // rules are a campaign's Rules, compiled.
@@ -51,6 +56,15 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 	load := time.LoadLocation
 	if opts != nil && opts.LoadLocation != nil {
 		load = opts.LoadLocation
+	}
+	var custom []Rule
+	if opts != nil {
+		for i, r := range opts.Rules {
+			if r == nil {
+				return nil, fmt.Errorf("%w: options: rules[%d] is nil", ErrInvalidConfig, i)
+			}
+		}
+		custom = slices.Clone(opts.Rules)
 	}
 	var v validator
 	c.validate(&v)
@@ -106,6 +120,7 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 	}
 	d.dedup.Events = maps.Clone(c.Dedup.Events)
 	d.config = cloneConfig(*c)
+	d.custom = custom
 	return d, nil
 }
 

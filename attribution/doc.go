@@ -83,6 +83,19 @@
 //     affiliates' identifiers stay the host's data, current at every decision, never a copy
 //     in the configuration; a host with few affiliates builds one map and shares it.
 //
+// Then the custom rules run, in the order of [Options.Rules]: plain functions of the host
+// ([Rule]) for what attribution cannot know, such as a blocklist of countries or the
+// affiliates' own IP addresses against the click's. Each is given copies, the Input and
+// the decision as attribution made it (before any rule spoke), so no rule can change the
+// decision or depend on another's verdict, and their order matters only in which of two
+// equally severe verdicts gives the Code. A verdict that cannot be kept (an unknown action,
+// a code that is not a store key, no reason) becomes a Hold with CodeInvalidVerdict that
+// names the rule. Rules that find nothing allocate nothing.
+//
+// Caps (below) come after the rules: an event a rule rejected counts against no cap, and
+// one it holds keeps its place. A cap's verdict follows the same rule of severity, so an
+// unpaid cap (a Flag) does not take the Code from a rule's Hold.
+//
 // # Caps
 //
 // A campaign's Rules.Caps limit what it credits: at most Count events, or events of at most

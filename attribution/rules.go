@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/store"
 )
 
 // The reason codes of the fraud bounds.
@@ -21,7 +24,29 @@ const (
 	// CodeSelfReferral: a fraud bound's verdict; the player is the credited affiliate, by
 	// player ID or by a hashed identifier (Fraud.SelfReferral).
 	CodeSelfReferral Code = "self_referral"
+	// CodeInvalidVerdict: a custom rule (Options.Rules) returned a verdict that cannot be
+	// kept (an unknown action, a code that is not a store key, a missing or malformed
+	// reason). It is replaced by a Hold with this code, naming the rule, so that a bug in a
+	// host's rule neither lets an event through unjudged nor loses it, and never makes the
+	// record one that a store refuses.
+	CodeInvalidVerdict Code = "invalid_verdict"
 )
+
+// Rule is a custom rule the host supplies (Options.Rules): a plain function that judges an
+// event after attribution and returns its Verdict. Allow (the zero Verdict) says nothing;
+// Flag, Hold or Reject, with a Code (store.CheckKey rules; the host's own names, such as
+// "blocked_country") and a human Reason, are kept on Decision.Verdicts and decide as the
+// package doc, # Fraud rules, says.
+//
+// A rule sees copies: in is the Input Decide was given, dec the decision as attribution
+// made it, before any rule spoke (its Verdicts are nil, its Code attribution's), so no rule
+// can change the decision, nor depend on another rule's verdict. What the Input points to
+// (its Click, Binding, Original, slices and map) is the caller's, shared: a rule must not
+// modify it. Decide calls rules from any number of goroutines at once, so a rule must be
+// safe for concurrent use; it must not panic (Decide does not recover), and it should do
+// no I/O: what it needs (a blocklist, the affiliates' addresses) is best loaded before and
+// read by the rule.
+type Rule func(in Input, dec Decision) Verdict
 
 // Fraud are a campaign's fraud bounds: checks of an attributed event that hold, reject or
 // flag it, each with its Verdict on the Decision. The zero Fraud checks nothing.
@@ -134,15 +159,48 @@ func parseAction(s string) (Action, bool) {
 var actionType = reflect.TypeFor[Action]()
 
 // judge runs the rules on a decision that attribution did not reject: the fraud bounds of
-// the campaign credited. See the package doc, # Fraud rules.
+// the campaign credited, then the custom rules (Options.Rules) in their order. See the
+// package doc, # Fraud rules.
 func (d *Decider) judge(in *Input, dec *Decision) {
 	if dec.Status == event.StatusRejected {
 		return
+	}
+	var base Decision
+	if len(d.custom) > 0 {
+		base = *dec // what the custom rules see: the decision before any rule spoke
 	}
 	if f := &dec.rules.Fraud; dec.AffiliateID != "" && !f.IsZero() {
 		dec.timeToConvert(in.Conversion.Event, f)
 		dec.selfReferral(in, f.SelfReferral)
 	}
+	for i, r := range d.custom {
+		v := r(*in, base)
+		if v.Action == Allow {
+			continue
+		}
+		if p := v.problem(); p != "" {
+			v = Verdict{Action: Hold, Code: CodeInvalidVerdict, Reason: fmt.Sprintf(
+				"custom rule %d (Options.Rules[%d]) returned a verdict that cannot be kept (%s); held for review", i, i, p)}
+		}
+		dec.verdict(v)
+	}
+}
+
+// problem says why a custom rule's verdict cannot be kept, or "" if it can.
+func (v *Verdict) problem() string {
+	switch {
+	case !v.Action.valid():
+		return fmt.Sprintf("unknown action %d", v.Action)
+	case v.Code == "":
+		return "no code"
+	case store.CheckKey(string(v.Code)) != nil:
+		return fmt.Sprintf("code %q: %v", v.Code, store.CheckKey(string(v.Code)))
+	case v.Reason == "":
+		return "no reason"
+	case !utf8.ValidString(v.Reason) || strings.IndexByte(v.Reason, 0) >= 0:
+		return "a reason that is not UTF-8 text without NUL"
+	}
+	return ""
 }
 
 // timeToConvert applies the time-to-convert bounds of f that apply to an event of type t.

@@ -373,3 +373,38 @@ func TestFraud_Deterministic(t *testing.T) {
 	}
 	require.Greater(t, spoke, 50, "the rules spoke often enough for the property to mean something")
 }
+
+// BenchmarkDecide_Rules: the cost of rules on the two common decisions, beside the same
+// decisions without rules (the baseline): fraud bounds that pass and a custom rule that
+// allows add no allocation; a rule that speaks allocates its verdict.
+func BenchmarkDecide_Rules(b *testing.B) {
+	last, life := benchInputs()
+	quiet := func(attribution.Input, attribution.Decision) attribution.Verdict { return attribution.Verdict{} }
+	plain := decider(b, casino())
+	ruled := withRules(b, fraudulent(), quiet)
+	for _, bc := range []struct {
+		name string
+		d    *attribution.Decider
+		in   *attribution.Input
+	}{
+		{"baseline_last_click_ftd", plain, &last},
+		{"baseline_lifetime_deposit", plain, &life},
+		{"last_click_ftd_fraud_bounds_and_a_custom_rule", ruled, &last},
+		{"lifetime_deposit_fraud_bounds_and_a_custom_rule", ruled, &life},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkDecision = bc.d.Decide(bc.in)
+			}
+		})
+	}
+	fast := last
+	fast.Conversion.OccurredAt = last.Click.CreatedAt.Add(time.Second)
+	b.Run("last_click_ftd_too_fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkDecision = ruled.Decide(&fast)
+		}
+	})
+}
