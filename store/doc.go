@@ -29,7 +29,9 @@
 //   - Outbound deliveries are leased with an expiry and a fencing token: a worker whose lease
 //     expired cannot record its attempt ([ErrLeaseLost]); dead deliveries can be replayed
 //     under the same ID, which receivers use as the event ID, one at a time or every dead
-//     delivery of an endpoint at once ([DeliveryStore.ReplayDeliveries]).
+//     delivery of an endpoint at once ([DeliveryStore.ReplayDeliveries]). A replay keeps the
+//     attempt history and records when it was made ([Delivery].ReplayedAt), so that the
+//     attempts after it start a new run of retries.
 //   - Each endpoint has a state ([EndpointState]) that attempts update atomically with their
 //     record, by when they finished (LastSuccessAt, FailingSince), so that a worker can
 //     disable an endpoint that fails for too long ([EndpointStore.DisableEndpoint]): the

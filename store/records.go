@@ -280,7 +280,12 @@ type Delivery struct {
 	Status        DeliveryStatus
 	NextAttemptAt time.Time // when a pending delivery is due; required on creation
 	CreatedAt     time.Time // required
-	Attempts      []Attempt // written by the store, oldest first
+	// ReplayedAt is when the delivery was last replayed (ReplayDelivery, ReplayDeliveries:
+	// the replay's At); zero if never. Written by the store, it is kept through the attempts
+	// that follow the replay, so that the attempts before it are told from those after it
+	// (an outbound worker starts a new run of retries there). Zero on creation.
+	ReplayedAt time.Time
+	Attempts   []Attempt // written by the store, oldest first
 }
 
 // Attempt is one attempt to deliver.
@@ -879,8 +884,8 @@ func (l LedgerLine) Normalize() LedgerLine {
 	return l
 }
 
-// Validate checks d against the rules of a new Delivery: pending, due at NextAttemptAt, with
-// no attempts yet.
+// Validate checks d against the rules of a new Delivery: pending, due at NextAttemptAt, never
+// replayed, with no attempts yet.
 func (d Delivery) Validate() error {
 	if d.ID == uuid.Nil {
 		return invalid("delivery: id is required")
@@ -916,6 +921,9 @@ func (d Delivery) Validate() error {
 	if len(d.Attempts) != 0 {
 		return invalid("delivery %s: a new delivery has no attempts", d.ID)
 	}
+	if !d.ReplayedAt.IsZero() {
+		return invalid("delivery %s: a new delivery was never replayed: ReplayedAt is written by the store", d.ID)
+	}
 	if err := checkTime("delivery: next attempt at", d.NextAttemptAt); err != nil {
 		return err
 	}
@@ -926,6 +934,7 @@ func (d Delivery) Validate() error {
 func (d Delivery) Normalize() Delivery {
 	d.NextAttemptAt = NormalizeTime(d.NextAttemptAt)
 	d.CreatedAt = NormalizeTime(d.CreatedAt)
+	d.ReplayedAt = NormalizeTime(d.ReplayedAt)
 	if len(d.Header) == 0 {
 		d.Header = nil
 	} else {

@@ -243,14 +243,17 @@ type DeliveryStore interface {
 	ListDeliveries(ctx context.Context, p ListDeliveriesParams) ([]Delivery, error)
 
 	// ReplayDelivery makes a dead delivery pending again, due at p.At, keeping its ID (the
-	// event ID receivers dedup on) and its attempt history. A delivery that is not dead is
-	// ErrConflict; an unknown one ErrNotFound.
+	// event ID receivers dedup on) and its attempt history, and sets its ReplayedAt to p.At
+	// (a later replay moves it), which the attempts after it keep: where the history of
+	// attempts made before the replay ends. A delivery that is not dead is ErrConflict; an
+	// unknown one ErrNotFound.
 	ReplayDelivery(ctx context.Context, p ReplayDeliveryParams) (Delivery, error)
 
 	// ReplayDeliveries makes every dead delivery of endpoint p.Endpoint created before
-	// p.CreatedBefore (every one, when it is zero) pending again, due at p.At, as
-	// ReplayDelivery does for one, in a single step: a concurrent listing sees all of them
-	// replayed or none. It returns how many it replayed; none is not an error.
+	// p.CreatedBefore (every one, when it is zero) pending again, due at p.At, with
+	// ReplayedAt p.At, as ReplayDelivery does for one, in a single step: a concurrent listing
+	// sees all of them replayed or none. It returns how many it replayed; none is not an
+	// error.
 	ReplayDeliveries(ctx context.Context, p ReplayDeliveriesParams) (int, error)
 }
 

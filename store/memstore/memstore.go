@@ -670,11 +670,12 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 	return cloneDelivery(&d.d), nil
 }
 
-// replay makes the dead delivery d pending again, due at at. s.mu is held for writing.
+// replay makes the dead delivery d pending again, due at at, replayed at at. s.mu is held
+// for writing.
 func (s *Store) replay(d *delivery, at time.Time) {
 	delete(d.ep.dead, d)
 	d.d.Status = store.DeliveryPending
-	d.d.NextAttemptAt = at
+	d.d.NextAttemptAt, d.d.ReplayedAt = at, at
 	s.due.ready(d)
 }
 

@@ -26,6 +26,7 @@ var deliveries = newTable("deliveries", []column[store.Delivery]{
 	text("status", func(d *store.Delivery) *store.DeliveryStatus { return &d.Status }),
 	timestamp("next_attempt_at", func(d *store.Delivery) *time.Time { return &d.NextAttemptAt }),
 	timestamp("created_at", func(d *store.Delivery) *time.Time { return &d.CreatedAt }),
+	timestamp("replayed_at", func(d *store.Delivery) *time.Time { return &d.ReplayedAt }),
 })
 
 // leases is what LeaseDeliveries returns of a leased delivery's row: the delivery and its new
@@ -258,7 +259,8 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 	var out store.Delivery
 	err := s.run(ctx, statements, func(db dbtx) error {
 		var w stmt
-		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", w.arg(store.NormalizeTime(p.At), "timestamptz"),
+		replayAt := w.arg(store.NormalizeTime(p.At), "timestamptz")
+		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", replayAt, ", replayed_at = ", replayAt,
 			", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " AND status = 'dead' RETURNING ", deliveries.selected)
 		d, err := getRow(ctx, db, deliveries, &w)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -287,7 +289,8 @@ func (s *Store) ReplayDeliveries(ctx context.Context, p store.ReplayDeliveriesPa
 	var n int64
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var w stmt
-		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", w.arg(store.NormalizeTime(p.At), "timestamptz"),
+		replayAt := w.arg(store.NormalizeTime(p.At), "timestamptz")
+		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", replayAt, ", replayed_at = ", replayAt,
 			", lease_expires_at = NULL WHERE endpoint = ", w.arg(p.Endpoint, "text"), " AND status = 'dead'")
 		if !p.CreatedBefore.IsZero() {
 			w.sql(" AND created_at < ", w.arg(store.NormalizeTime(p.CreatedBefore), "timestamptz"))

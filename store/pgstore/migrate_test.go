@@ -231,7 +231,8 @@ var everyTableIDs = struct {
 // writeEveryTable writes a row into every table of st's schema, through st, with the same
 // IDs on every call: a click, a player binding, a conversion with its history, ledger line
 // and delivery and one without an event time, a period line with every optional field of a
-// line, and an attempt, with its endpoint's state. It returns them as read back.
+// line, an attempt, with its endpoint's state, and the replay of the delivery it killed. It
+// returns them as read back.
 func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	t.Helper()
 	ids := everyTableIDs
@@ -270,6 +271,8 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	l := leaseOne(t, st, t0)
 	_, err = st.RecordAttempt(ctx, store.RecordAttemptParams{DeliveryID: ids.delivery, Token: l.Token, Attempt: attemptAt(t0), Status: store.DeliveryDead})
 	require.NoError(t, err)
+	_, err = st.ReplayDelivery(ctx, store.ReplayDeliveryParams{DeliveryID: ids.delivery, At: t0.Add(2 * time.Hour)})
+	require.NoError(t, err)
 
 	var out everyTable
 	out.Click, err = st.GetClick(ctx, c.ID)
@@ -287,6 +290,7 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	out.Delivery, err = st.GetDelivery(ctx, ids.delivery)
 	require.NoError(t, err)
 	require.Len(t, out.Delivery.Attempts, 1)
+	require.Equal(t, t0.Add(2*time.Hour), out.Delivery.ReplayedAt, "the replay wrote its time")
 	out.Counter, err = st.GetCounter(ctx, "cap:camp-1")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), out.Counter)

@@ -9,11 +9,12 @@
 //
 // Run executes one named subtest per rule of the contract: round trips and normalisation,
 // the exact sentinel of every refusal via errors.Is, idempotency and conflicts, atomicity (a
-// failure mid-record leaves nothing behind), lease expiry and fencing, and the concurrency
-// rules (1,000 concurrent records of one dedup key from 16 goroutines give exactly one
-// conversion, one set of ledger lines and one set of deliveries, 20 times over; 50
-// concurrent records against a counter's limit of 10 record exactly 10, and concurrent
-// writes of the same counters in any order never deadlock). Besides:
+// failure mid-record leaves nothing behind), lease expiry and fencing, replays (a replay
+// records its time, which the attempts after it keep), and the concurrency rules (1,000
+// concurrent records of one dedup key from 16 goroutines give exactly one conversion, one set
+// of ledger lines and one set of deliveries, 20 times over; 50 concurrent records against a
+// counter's limit of 10 record exactly 10, and concurrent writes of the same counters in any
+// order never deadlock). Besides:
 //
 //   - Ledger: every history of commission/commissiontest is replayed, its ledger stored and
 //     read back, and commission.Statements over the stored lines must equal Replay's own;

@@ -391,9 +391,9 @@ func (s suite) endpoints(t *testing.T) {
 				require.NoError(t, err, "rule: a valid GetDelivery succeeds")
 				want := byID[d.ID]
 				if slices.ContainsFunc(replayed, func(r store.Delivery) bool { return r.ID == d.ID }) {
-					want.Status, want.NextAttemptAt = store.DeliveryPending, at(time.Hour)
+					want.Status, want.NextAttemptAt, want.ReplayedAt = store.DeliveryPending, at(time.Hour), at(time.Hour)
 				}
-				require.Equal(t, want, got, "rule: %s; a replay keeps the ID and the attempt history", rule)
+				require.Equal(t, want, got, "rule: %s; a replay keeps the ID and the attempt history, and sets ReplayedAt to its At", rule)
 			}
 		}
 		replay("a", base.Add(2*time.Minute), 2, "ReplayDeliveries replays the dead deliveries created before CreatedBefore, and says how many")

@@ -161,6 +161,28 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "ReplayNotRecorded",
+		subtest: "Delivery/ReplayedAt",
+		rule:    "rule: a replay sets ReplayedAt to its At",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store written before ReplayedAt: it replays, but keeps no time of the replay,
+			// so every delivery reads as never replayed.
+			forget := func(d store.Delivery) store.Delivery { d.ReplayedAt = time.Time{}; return d }
+			m.EXPECT().ReplayDelivery(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.ReplayDeliveryParams) (store.Delivery, error) {
+				d, err := real.ReplayDelivery(ctx, p)
+				return forget(d), err
+			}).AnyTimes()
+			m.EXPECT().GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, id uuid.UUID) (store.Delivery, error) {
+				d, err := real.GetDelivery(ctx, id)
+				return forget(d), err
+			}).AnyTimes()
+			m.EXPECT().RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
+				d, err := real.RecordAttempt(ctx, p)
+				return forget(d), err
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "CursorStartsIn1970",
 		subtest: "Paging/ListDeliveries",
 		rule:    "together are the whole listing, in order",

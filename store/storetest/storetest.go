@@ -547,6 +547,7 @@ func (s suite) conversions(t *testing.T) {
 			"DeliveryBadMethod":       func(p *store.RecordConversionParams) { p.Deliveries[0].Method = "PUT" },
 			"DeliveryNoURL":           func(p *store.RecordConversionParams) { p.Deliveries[0].URL = "" },
 			"DeliveryOfOtherConv":     func(p *store.RecordConversionParams) { p.Deliveries[0].ConversionID = uuid.New() },
+			"DeliveryReplayed":        func(p *store.RecordConversionParams) { p.Deliveries[0].ReplayedAt = base },
 			"SameIDTwice":             func(p *store.RecordConversionParams) { p.Deliveries[0].ID = p.Ledger[0].ID },
 			"DecisionModelNewline":    func(p *store.RecordConversionParams) { p.Conversion.Decision.Model = "last\nclick" },
 			"DecisionCodeControlChar": func(p *store.RecordConversionParams) { p.Conversion.Decision.Code = "cap\x7freached" },
@@ -1128,6 +1129,65 @@ func (s suite) deliveries(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrConflict, "rule: only a dead delivery is replayed")
 		_, err = st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: uuid.New(), At: base})
 		require.ErrorIs(t, err, store.ErrNotFound, "rule: replaying an unknown delivery is ErrNotFound")
+	})
+	t.Run("ReplayedAt", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		ds := recordWithDeliveries(t, st, "k1", base)
+		id := ds[0].ID
+		// readsAt checks that every read of the delivery (GetDelivery, ListDeliveries by its
+		// status and, if it is due at now, LeaseDeliveries) returns ReplayedAt want, and
+		// returns the lease, if it took one.
+		readsAt := func(want time.Time, now time.Time, rule string) (l store.Lease, leased bool) {
+			t.Helper()
+			got, err := st.GetDelivery(ctx(t), id)
+			require.NoError(t, err, "rule: a valid GetDelivery succeeds")
+			require.Equal(t, want, got.ReplayedAt, "rule: %s (GetDelivery)", rule)
+			listed, err := st.ListDeliveries(ctx(t), store.ListDeliveriesParams{Status: got.Status})
+			require.NoError(t, err, "rule: a valid ListDeliveries succeeds")
+			require.Len(t, listed, 1, "rule: deliveries are listed by status")
+			require.Equal(t, want, listed[0].ReplayedAt, "rule: %s (ListDeliveries)", rule)
+			if now.IsZero() {
+				return store.Lease{}, false
+			}
+			ls, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: now, LeaseFor: time.Minute})
+			require.NoError(t, err, "rule: a valid LeaseDeliveries succeeds")
+			require.Len(t, ls, 1, "rule: a due delivery is leased")
+			require.Equal(t, want, ls[0].Delivery.ReplayedAt, "rule: %s (LeaseDeliveries)", rule)
+			return ls[0], true
+		}
+		record := func(l store.Lease, a store.Attempt, status store.DeliveryStatus, next time.Time, want time.Time, rule string) {
+			t.Helper()
+			d, err := st.RecordAttempt(ctx(t), store.RecordAttemptParams{DeliveryID: id, Token: l.Token, Attempt: a, Status: status, NextAttemptAt: next})
+			require.NoError(t, err, "rule: a valid RecordAttempt succeeds")
+			require.Equal(t, want, d.ReplayedAt, "rule: %s (RecordAttempt)", rule)
+		}
+		replay := func(when time.Time, want time.Time, rule string) {
+			t.Helper()
+			d, err := st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: id, At: when})
+			require.NoError(t, err, "rule: a valid ReplayDelivery succeeds")
+			require.Equal(t, want, d.ReplayedAt, "rule: %s (ReplayDelivery)", rule)
+		}
+
+		l, _ := readsAt(time.Time{}, base, "a new delivery was never replayed: its ReplayedAt is zero")
+		record(l, attempt(base, 400), store.DeliveryDead, time.Time{}, time.Time{}, "an attempt of a delivery never replayed leaves ReplayedAt zero")
+		readsAt(time.Time{}, time.Time{}, "a dead delivery never replayed has a zero ReplayedAt")
+
+		replay(base.Add(72*time.Hour), at(72*time.Hour), "a replay sets ReplayedAt to its At, normalised")
+		l, _ = readsAt(at(72*time.Hour), base.Add(72*time.Hour), "a replayed delivery reads with ReplayedAt the replay's At")
+		retry := base.Add(73 * time.Hour)
+		record(l, attempt(base.Add(72*time.Hour), 503), store.DeliveryPending, retry, at(72*time.Hour), "an attempt after a replay keeps its ReplayedAt (a retry)")
+		l, _ = readsAt(at(72*time.Hour), retry, "a retried delivery keeps the ReplayedAt of its replay")
+		record(l, attempt(retry, 503), store.DeliveryDead, time.Time{}, at(72*time.Hour), "an attempt after a replay keeps its ReplayedAt (a dead letter)")
+		readsAt(at(72*time.Hour), time.Time{}, "a delivery dead again keeps the ReplayedAt of its replay")
+
+		replay(base.Add(100*time.Hour), at(100*time.Hour), "a second replay moves ReplayedAt to its At")
+		l, _ = readsAt(at(100*time.Hour), base.Add(100*time.Hour), "a delivery replayed twice reads with the second replay's At")
+		record(l, attempt(base.Add(100*time.Hour), 200), store.DeliveryDelivered, time.Time{}, at(100*time.Hour), "an attempt after a replay keeps its ReplayedAt (delivered)")
+		readsAt(at(100*time.Hour), time.Time{}, "a delivered delivery keeps the ReplayedAt of its last replay")
+		got, err := st.GetDelivery(ctx(t), id)
+		require.NoError(t, err, "rule: a valid GetDelivery succeeds")
+		require.Len(t, got.Attempts, 4, "rule: replays keep the attempt history")
 	})
 	t.Run("LeaseExpiryAndFencing", func(t *testing.T) {
 		t.Parallel()
