@@ -34,7 +34,9 @@ type endpointJSON struct {
 // MarshalJSON implements json.Marshaler: the fields under their snake_case names
 // ("body_type", "status_map", "send_delay" as a Go duration string such as "30s"), empty
 // ones left out. Secrets are included: the JSON is the endpoint's configuration, to be kept
-// as secret as they are.
+// as secret as they are (String and LogValue, for logs, leave them out). json.Marshal
+// writes a URL's "&" as "\u0026", which decodes the same; a json.Encoder with
+// SetEscapeHTML(false) keeps it "&", for a file that people read.
 func (e Endpoint) MarshalJSON() ([]byte, error) {
 	j := endpointJSON{
 		Name: e.Name, Preset: e.Preset, Dialect: e.Dialect, Method: e.Method, URL: e.URL,
@@ -46,7 +48,14 @@ func (e Endpoint) MarshalJSON() ([]byte, error) {
 	if e.SendDelay != 0 {
 		j.SendDelay = e.SendDelay.String()
 	}
-	return json.Marshal(j)
+	// Not HTML-escaped here, so that an encoder that does not escape HTML writes "&".
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler, strictly: a field the endpoint does not have is
