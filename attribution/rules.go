@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/s2skit/s2s/event"
@@ -225,13 +226,29 @@ func (dec *Decision) timeToConvert(t event.Type, f *Fraud) {
 				dec.EventTime.Sub(dec.ClickAt), at(dec.ClickAt), b.Min)})
 		}
 	}
-	if !b.Max.IsZero() {
+	if !b.Max.IsZero() && !surelyWithin(b.Max, dec.EventTime.Sub(dec.ClickAt)) {
 		if end := b.Max.End(dec.ClickAt, loc); dec.EventTime.After(end) {
 			dec.verdict(Verdict{Action: b.TooSlow, Code: CodeTooSlow, Reason: fmt.Sprintf(
 				"the %s came %s after its click at %s, later than the maximum time to convert of %s (which ends at %s, inclusive; zone %s)", t,
 				dec.EventTime.Sub(dec.ClickAt), at(dec.ClickAt), b.Max, at(end), loc)})
 		}
 	}
+}
+
+// maxOffsetSpread bounds how far apart two UTC offsets of one zone can be: offsets run from
+// −12 h to +14 h (Pacific/Apia moved across the whole range in 2011), so n calendar days in
+// any zone last at least n×24 h less this.
+const maxOffsetSpread = 26 * time.Hour
+
+// surelyWithin reports, without calendar arithmetic, that an elapsed time is no longer than
+// the Span s measured from any start in any zone; false means it has to be computed. Most
+// events come well inside a day bound, and the zone lookups of Span.End cost more than the
+// rest of the bound.
+func surelyWithin(s Span, elapsed time.Duration) bool {
+	if s.dur > 0 {
+		return elapsed <= s.dur
+	}
+	return elapsed <= time.Duration(s.days)*24*time.Hour-maxOffsetSpread
 }
 
 // selfReferral applies the self-referral bound, with action a (Allow is none).
