@@ -47,6 +47,9 @@
 //   - A conversion keeps what its sender said, the event time included: a sender that gives
 //     none leaves OccurredAt zero, so that its retry, received later, is a duplicate; it is
 //     listed at its [Conversion.EventTime], OccurredAt or else ReceivedAt.
+//   - A click is found by its ID, or by the foreign click ID it carries
+//     ([ClickStore.GetClickByForeign]): foreign IDs are not unique, so the latest click that
+//     carries one, as of the event's time, is the one a postback names.
 //   - Times are stored in UTC at microsecond precision ([NormalizeTime]); money as int64 minor
 //     units and a currency code.
 //

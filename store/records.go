@@ -321,6 +321,17 @@ type InsertClicksParams struct {
 	Clicks []Click // at most MaxClicks, with distinct IDs; empty is a no-op
 }
 
+// GetClickByForeignParams is the argument of ClickStore.GetClickByForeign: which click a
+// foreign click ID names.
+type GetClickByForeignParams struct {
+	ForeignClickID clickid.Foreign // required
+	CampaignID     string          // only the clicks of this campaign; empty means every campaign
+	// AsOf excludes the clicks created after it: a pipeline gives the event's time (with its
+	// clock skew tolerance), so that a click made after the event is not the one it carries.
+	// Zero means no bound.
+	AsOf time.Time
+}
+
 // InsertLedgerLinesParams is the argument of LedgerStore.InsertLedgerLines: lines that belong
 // to no conversion being recorded (period lines: RevShare, carryover, sub-affiliate shares;
 // adjustments), stored all or nothing.
@@ -1040,6 +1051,18 @@ func checkBatch[T any, K comparable](call, record string, batch []T, max int, va
 		seen[k] = i
 	}
 	return nil
+}
+
+// Validate checks p: a foreign click ID that a click can carry, and a campaign ID under
+// CheckKey's rules.
+func (p GetClickByForeignParams) Validate() error {
+	if p.ForeignClickID == "" {
+		return invalid("get click by foreign id: a foreign click id is required")
+	}
+	if err := checkForeign("get click by foreign id: foreign click id", p.ForeignClickID); err != nil {
+		return err
+	}
+	return checkKey("get click by foreign id: campaign id", p.CampaignID, false)
 }
 
 // Normalize returns p with every click normalised, in a slice of its own.

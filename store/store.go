@@ -96,6 +96,19 @@ type ClickStore interface {
 	// zero ID, which no click has, is ErrInvalid. The returned click is the caller's own:
 	// its slices are not shared with the store.
 	GetClick(ctx context.Context, id clickid.ID) (Click, error)
+
+	// GetClickByForeign returns a click by the foreign click ID it carries
+	// ([Click].ForeignClickID: a network's click ID, a gclid), for a postback that names its
+	// click by another party's ID. Foreign IDs are not unique: a visitor who follows a link
+	// twice with one gclid makes two clicks that carry it, and two senders' IDs may be equal.
+	// Of the clicks that carry p.ForeignClickID (of campaign p.CampaignID only, when it is
+	// set) and were created at or before p.AsOf (at any time, when it is zero), it returns the
+	// latest: by CreatedAt, then by ID. None is ErrNotFound, even when a click created after
+	// p.AsOf carries the ID: a caller that wants to know (to reject an event that claims to
+	// occur before its click, say) asks again with a zero AsOf. Parameters that fail
+	// [GetClickByForeignParams.Validate] (no foreign ID, or one that no click can carry) are
+	// ErrInvalid. The returned click is the caller's own.
+	GetClickByForeign(ctx context.Context, p GetClickByForeignParams) (Click, error)
 }
 
 // BindingStore keeps the binding of players to the affiliates who acquired them.

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"runtime"
@@ -144,4 +145,106 @@ func BenchmarkRecordConversion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The foreign-ID benchmarks load 100,000 clicks, each carrying a foreign click ID of its own
+// (a gclid's length) but every tenth, which shares the ID of the click before it (a visitor
+// who clicked twice), then look up random foreign IDs from every P. The baseline is what a
+// user would write instead: one map from foreign ID to the latest click, behind one
+// sync.RWMutex. Compare in one run:
+//
+//	go test -run=NONE -bench=Foreign -benchmem -cpu=1,2 ./store/memstore/
+const foreignClicks = 100_000
+
+type foreignSet struct {
+	foreign []clickid.Foreign
+	st      *memstore.Store
+	mu      sync.RWMutex
+	m       map[clickid.Foreign]store.Click
+}
+
+var (
+	foreignOnce   sync.Once
+	foreignLoaded *foreignSet
+)
+
+func benchForeign(b *testing.B) *foreignSet {
+	b.Helper()
+	foreignOnce.Do(func() {
+		gen := clickid.NewGenerator(nil)
+		set := &foreignSet{st: memstore.New(nil), m: make(map[clickid.Foreign]store.Click, foreignClicks)}
+		at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+		batch := make([]store.Click, 0, 1000)
+		for i := range foreignClicks {
+			id, err := gen.New()
+			if err != nil {
+				panic(err)
+			}
+			f := clickid.Foreign(fmt.Sprintf("Cj0KCQiA%088d", i-boolInt(i%10 == 9)))
+			c := store.Click{ID: id, AffiliateID: "aff-42", CampaignID: "camp-7", ForeignClickID: f, CreatedAt: at.Add(time.Duration(i) * time.Millisecond)}
+			batch = append(batch, c)
+			if len(batch) == cap(batch) {
+				if err := set.st.InsertClicks(context.Background(), store.InsertClicksParams{Clicks: batch}); err != nil {
+					panic(err)
+				}
+				batch = batch[:0]
+			}
+			if i%10 != 9 {
+				set.foreign = append(set.foreign, f)
+			}
+			set.m[f] = c
+		}
+		foreignLoaded = set
+		runtime.GC()
+		runtime.GC()
+	})
+	return foreignLoaded
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func BenchmarkGetClickByForeignParallel(b *testing.B) {
+	set := benchForeign(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
+		var c store.Click
+		for pb.Next() {
+			var err error
+			c, err = set.st.GetClickByForeign(b.Context(), store.GetClickByForeignParams{ForeignClickID: set.foreign[r.IntN(len(set.foreign))]})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+		sinkClick = c
+	})
+}
+
+func BenchmarkBaselineForeignRWMutexMap(b *testing.B) {
+	set := benchForeign(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
+		var c store.Click
+		for pb.Next() {
+			f := set.foreign[r.IntN(len(set.foreign))]
+			set.mu.RLock()
+			v, ok := set.m[f]
+			set.mu.RUnlock()
+			if !ok {
+				b.Error("missing")
+				return
+			}
+			c = v
+		}
+		sinkClick = c
+	})
 }

@@ -6,7 +6,10 @@
 //
 // It keeps everything in maps and loses it when the process ends. Clicks, the high-volume
 // read path, are spread over 64 shards by a random byte of their ID, each with its own
-// read-write lock, so that concurrent lookups of different clicks rarely meet. Conversions,
+// read-write lock, so that concurrent lookups of different clicks rarely meet; the clicks
+// that carry a foreign click ID are indexed by it in 64 more shards, by a hash of the ID, each
+// entry the clicks of one foreign ID in order of creation, so that GetClickByForeign finds the
+// latest without a scan. Conversions,
 // ledger lines, deliveries, endpoint state and counters share one lock, which makes a
 // conversion and what it causes atomic, an attempt and its endpoint's state too, and a
 // counter's limit exact.

@@ -1,10 +1,12 @@
 package memstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
@@ -19,10 +21,21 @@ import (
 // click ID, so that readers of different clicks rarely share a lock.
 const clickShards = 64
 
+// foreignShards is the number of shards of the index of clicks by foreign click ID: a power
+// of two, indexed by a hash of the foreign ID.
+const foreignShards = 64
+
 // Store is an in-memory implementation of [store.Store]. It is safe for concurrent use. Its
 // zero value is not usable: create one with [New].
 type Store struct {
 	clicks [clickShards]clickShard
+
+	// foreign indexes the clicks that carry a foreign click ID, by that ID. A write takes its
+	// click shards' locks before its foreign shards', each set in index order, and a reader
+	// holds one lock at a time, so that no two writers deadlock and a click is in the index
+	// by the time its click shard is unlocked.
+	foreign     [foreignShards]foreignShard
+	foreignSeed maphash.Seed
 
 	bindingsMu sync.Mutex
 	bindings   map[string]store.PlayerBinding
@@ -46,6 +59,16 @@ type Store struct {
 type clickShard struct {
 	mu sync.RWMutex
 	m  map[clickid.ID]*store.Click
+	_  [32]byte // keep neighbouring shards' locks on separate cache lines
+}
+
+// foreignShard holds the index entries of the foreign click IDs that hash to its index: for
+// each, the clicks that carry it, oldest first (by CreatedAt, then ID), so that the latest
+// is found from the end. A foreign ID is carried by one click, or by the few of a visitor who
+// clicked twice with it.
+type foreignShard struct {
+	mu sync.RWMutex
+	m  map[clickid.Foreign][]*store.Click
 	_  [32]byte // keep neighbouring shards' locks on separate cache lines
 }
 
@@ -82,11 +105,56 @@ func New(opts *Options) *Store {
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)
 	}
+	s.foreignSeed = maphash.MakeSeed()
+	for i := range s.foreign {
+		s.foreign[i].m = make(map[clickid.Foreign][]*store.Click)
+	}
 	return s
 }
 
 func (s *Store) shard(id clickid.ID) *clickShard {
 	return &s.clicks[id[15]%clickShards]
+}
+
+// foreignShard returns the index of the foreign shard of f.
+func (s *Store) foreignShard(f clickid.Foreign) int {
+	return int(maphash.String(s.foreignSeed, string(f)) % foreignShards)
+}
+
+// indexForeign adds the stored clicks cs that carry a foreign click ID to the foreign index,
+// locking the shards they need in index order. The caller holds the clicks' shard locks, so
+// that a click is in the index before anyone can read it by its ID.
+func (s *Store) indexForeign(cs ...*store.Click) {
+	var used [foreignShards]bool
+	some := false
+	for _, c := range cs {
+		if c.ForeignClickID != "" {
+			used[s.foreignShard(c.ForeignClickID)], some = true, true
+		}
+	}
+	if !some {
+		return
+	}
+	for i := range s.foreign {
+		if used[i] {
+			s.foreign[i].mu.Lock()
+			defer s.foreign[i].mu.Unlock()
+		}
+	}
+	for _, c := range cs {
+		if c.ForeignClickID == "" {
+			continue
+		}
+		m := s.foreign[s.foreignShard(c.ForeignClickID)].m
+		carried := m[c.ForeignClickID]
+		i, _ := slices.BinarySearchFunc(carried, c, compareClicks) // at the end, for a click newer than the others
+		m[c.ForeignClickID] = slices.Insert(carried, i, c)
+	}
+}
+
+// compareClicks orders clicks by CreatedAt, then ID.
+func compareClicks(a, b *store.Click) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), bytes.Compare(a.ID[:], b.ID[:]))
 }
 
 // InsertClick implements [store.ClickStore].
@@ -105,6 +173,7 @@ func (s *Store) InsertClick(ctx context.Context, c store.Click) error {
 		return clickExists(*old, c)
 	}
 	sh.m[c.ID] = &c
+	s.indexForeign(&c)
 	return nil
 }
 
@@ -146,9 +215,12 @@ func (s *Store) InsertClicks(ctx context.Context, p store.InsertClicksParams) er
 	if exists != nil {
 		return exists
 	}
+	stored := make([]*store.Click, len(p.Clicks))
 	for i := range p.Clicks {
-		s.shard(p.Clicks[i].ID).m[p.Clicks[i].ID] = &p.Clicks[i] // p.Clicks is the batch's own copy
+		stored[i] = &p.Clicks[i] // p.Clicks is the batch's own copy
+		s.shard(p.Clicks[i].ID).m[p.Clicks[i].ID] = stored[i]
 	}
+	s.indexForeign(stored...)
 	return nil
 }
 
@@ -190,6 +262,44 @@ func clickMiss(ctx context.Context, id clickid.ID) error {
 		return err
 	}
 	return fmt.Errorf("memstore: click %s: %w", id, store.ErrNotFound)
+}
+
+// GetClickByForeign implements [store.ClickStore] on the foreign index: it walks the clicks
+// that carry the foreign ID back from the latest, O(log k) to AsOf and then one step per
+// click of another campaign, for the k clicks that carry it.
+func (s *Store) GetClickByForeign(ctx context.Context, p store.GetClickByForeignParams) (store.Click, error) {
+	if err := p.Validate(); err != nil {
+		return store.Click{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Click{}, err
+	}
+	asOf := store.NormalizeTime(p.AsOf)
+	sh := &s.foreign[s.foreignShard(p.ForeignClickID)]
+	sh.mu.RLock()
+	carried := sh.m[p.ForeignClickID]
+	end := len(carried)
+	if !asOf.IsZero() {
+		// The first click created after asOf: every click before it was created at or before.
+		end, _ = slices.BinarySearchFunc(carried, asOf, func(c *store.Click, t time.Time) int {
+			if c.CreatedAt.After(t) {
+				return 1
+			}
+			return -1
+		})
+	}
+	var found *store.Click
+	for i := end - 1; i >= 0; i-- {
+		if p.CampaignID == "" || carried[i].CampaignID == p.CampaignID {
+			found = carried[i]
+			break
+		}
+	}
+	sh.mu.RUnlock()
+	if found == nil {
+		return store.Click{}, fmt.Errorf("memstore: click with foreign id %q: %w", p.ForeignClickID, store.ErrNotFound)
+	}
+	return withOwnSubIDs(found), nil
 }
 
 // checkLookup checks a key that a Get method looks up: one that a record can have.

@@ -277,6 +277,45 @@ func (c *MockStoreGetClickCall) DoAndReturn(f func(context.Context, clickid.ID) 
 	return c
 }
 
+// GetClickByForeign mocks base method.
+func (m *MockStore) GetClickByForeign(ctx context.Context, p store.GetClickByForeignParams) (store.Click, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetClickByForeign", ctx, p)
+	ret0, _ := ret[0].(store.Click)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetClickByForeign indicates an expected call of GetClickByForeign.
+func (mr *MockStoreMockRecorder) GetClickByForeign(ctx, p any) *MockStoreGetClickByForeignCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetClickByForeign", reflect.TypeOf((*MockStore)(nil).GetClickByForeign), ctx, p)
+	return &MockStoreGetClickByForeignCall{Call: call}
+}
+
+// MockStoreGetClickByForeignCall wrap *gomock.Call
+type MockStoreGetClickByForeignCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreGetClickByForeignCall) Return(arg0 store.Click, arg1 error) *MockStoreGetClickByForeignCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreGetClickByForeignCall) Do(f func(context.Context, store.GetClickByForeignParams) (store.Click, error)) *MockStoreGetClickByForeignCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreGetClickByForeignCall) DoAndReturn(f func(context.Context, store.GetClickByForeignParams) (store.Click, error)) *MockStoreGetClickByForeignCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // GetConversion mocks base method.
 func (m *MockStore) GetConversion(ctx context.Context, id uuid.UUID) (store.Conversion, error) {
 	m.ctrl.T.Helper()
@@ -996,6 +1035,45 @@ func (c *MockClickStoreGetClickCall) Do(f func(context.Context, clickid.ID) (sto
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockClickStoreGetClickCall) DoAndReturn(f func(context.Context, clickid.ID) (store.Click, error)) *MockClickStoreGetClickCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetClickByForeign mocks base method.
+func (m *MockClickStore) GetClickByForeign(ctx context.Context, p store.GetClickByForeignParams) (store.Click, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetClickByForeign", ctx, p)
+	ret0, _ := ret[0].(store.Click)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetClickByForeign indicates an expected call of GetClickByForeign.
+func (mr *MockClickStoreMockRecorder) GetClickByForeign(ctx, p any) *MockClickStoreGetClickByForeignCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetClickByForeign", reflect.TypeOf((*MockClickStore)(nil).GetClickByForeign), ctx, p)
+	return &MockClickStoreGetClickByForeignCall{Call: call}
+}
+
+// MockClickStoreGetClickByForeignCall wrap *gomock.Call
+type MockClickStoreGetClickByForeignCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClickStoreGetClickByForeignCall) Return(arg0 store.Click, arg1 error) *MockClickStoreGetClickByForeignCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClickStoreGetClickByForeignCall) Do(f func(context.Context, store.GetClickByForeignParams) (store.Click, error)) *MockClickStoreGetClickByForeignCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClickStoreGetClickByForeignCall) DoAndReturn(f func(context.Context, store.GetClickByForeignParams) (store.Click, error)) *MockClickStoreGetClickByForeignCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

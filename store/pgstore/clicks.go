@@ -120,6 +120,41 @@ func (s *Store) GetClick(ctx context.Context, id clickid.ID) (store.Click, error
 	return c, nil
 }
 
+// GetClickByForeign implements [store.ClickStore] with one query on the partial index
+// clicks_foreign_click_id (foreign_click_id, created_at, id), which holds only the clicks
+// that carry a foreign ID, walked back from the latest: a row or two for a foreign ID that
+// one click carries.
+func (s *Store) GetClickByForeign(ctx context.Context, p store.GetClickByForeignParams) (store.Click, error) {
+	if err := p.Validate(); err != nil {
+		return store.Click{}, err
+	}
+	var c store.Click
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		// The index's predicate is spelled out, so that the planner can use it whatever it
+		// knows of the parameter (a generic plan knows nothing of it).
+		w.sql("SELECT ", clicks.selected, " FROM ", s.prefix, "clicks WHERE foreign_click_id <> '' AND foreign_click_id = ",
+			w.arg(string(p.ForeignClickID), "text"))
+		if p.CampaignID != "" {
+			w.sql(" AND campaign_id = ", w.arg(p.CampaignID, "text"))
+		}
+		if !p.AsOf.IsZero() {
+			w.sql(" AND created_at <= ", w.arg(store.NormalizeTime(p.AsOf), "timestamptz"))
+		}
+		w.sql(" ORDER BY created_at DESC, id DESC LIMIT 1")
+		var err error
+		c, err = getRow(ctx, db, clicks, &w)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Click{}, fmt.Errorf("pgstore: click with foreign id %q: %w", p.ForeignClickID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Click{}, wrap(err, "get click by foreign id %q", p.ForeignClickID)
+	}
+	return c, nil
+}
+
 // getBinding reads the binding of a player.
 func (s *Store) getBinding(ctx context.Context, db dbtx, playerID string) (store.PlayerBinding, error) {
 	var w stmt

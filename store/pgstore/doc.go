@@ -86,7 +86,11 @@
 //
 // [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one
 // transaction. Click IDs are time-ordered (the UUIDv7 layout of package clickid), so inserts
-// append to the primary key index instead of splitting random pages.
+// append to the primary key index instead of splitting random pages. The one other index of
+// clicks, clicks_foreign_click_id (foreign_click_id, created_at, id), is partial: it holds
+// only the clicks that carry a foreign click ID, so a click without one costs its insert no
+// second index update, and [Store.GetClickByForeign] reads a row or two of it, walked back
+// from the latest.
 //
 // The same property makes the clicks table ready for time partitioning without a new key:
 // range-partition it on id, with bounds made from the first millisecond of each period, and

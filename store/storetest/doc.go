@@ -13,8 +13,9 @@
 // records its time, which the attempts after it keep), and the concurrency rules (1,000
 // concurrent records of one dedup key from 16 goroutines give exactly one conversion, one set
 // of ledger lines and one set of deliveries, 20 times over; 50 concurrent records against a
-// counter's limit of 10 record exactly 10, and concurrent writes of the same counters in any
-// order never deadlock). Besides:
+// counter's limit of 10 record exactly 10, concurrent writes of the same counters in any
+// order never deadlock, and lookups by foreign click ID racing the inserts of the clicks that
+// carry it find whole clicks, and the latest once they are done). Besides:
 //
 //   - Ledger: every history of commission/commissiontest is replayed, its ledger stored and
 //     read back, and commission.Statements over the stored lines must equal Replay's own;

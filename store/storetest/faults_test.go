@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/mock/gomock"
 
+	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
 	"github.com/s2skit/s2s/store/mockstoretest"
@@ -183,6 +184,42 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "ForeignLookupByInsertOrder",
+		subtest: "Click/ByForeignID/LatestAsOfAndCampaign",
+		rule:    "rule: of the clicks that carry a foreign ID, the latest by CreatedAt is returned",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store whose foreign index keeps the click inserted last, not the latest one.
+			last := map[clickid.Foreign]store.Click{}
+			keep := func(cs ...store.Click) {
+				for _, c := range cs {
+					if c.ForeignClickID != "" {
+						last[c.ForeignClickID] = c.Normalize()
+					}
+				}
+			}
+			m.EXPECT().InsertClick(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, c store.Click) error {
+				err := real.InsertClick(ctx, c)
+				if err == nil {
+					keep(c)
+				}
+				return err
+			}).AnyTimes()
+			m.EXPECT().InsertClicks(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.InsertClicksParams) error {
+				err := real.InsertClicks(ctx, p)
+				if err == nil {
+					keep(p.Clicks...)
+				}
+				return err
+			}).AnyTimes()
+			m.EXPECT().GetClickByForeign(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.GetClickByForeignParams) (store.Click, error) {
+				if c, ok := last[p.ForeignClickID]; ok && p.CampaignID == "" && p.AsOf.IsZero() {
+					return c, nil
+				}
+				return real.GetClickByForeign(ctx, p)
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "CursorStartsIn1970",
 		subtest: "Paging/ListDeliveries",
 		rule:    "together are the whole listing, in order",
@@ -220,6 +257,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.InsertClick(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertClick).AnyTimes()
 	e.InsertClicks(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertClicks).AnyTimes()
 	e.GetClick(gomock.Any(), gomock.Any()).DoAndReturn(real.GetClick).AnyTimes()
+	e.GetClickByForeign(gomock.Any(), gomock.Any()).DoAndReturn(real.GetClickByForeign).AnyTimes()
 	e.BindPlayer(gomock.Any(), gomock.Any()).DoAndReturn(real.BindPlayer).AnyTimes()
 	e.GetBinding(gomock.Any(), gomock.Any()).DoAndReturn(real.GetBinding).AnyTimes()
 	e.RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordConversion).AnyTimes()

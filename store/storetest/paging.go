@@ -294,7 +294,7 @@ type refusal struct {
 // succeeds on a live context (so the refusals refused a call that could succeed) and, for a
 // write, its effect becomes visible (so the check that nothing was written can fail).
 func (s suite) refusals(t *testing.T) {
-	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases) {
+	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases, foreignRefusalCases) {
 		t.Run(tc.method, func(t *testing.T) {
 			t.Parallel()
 			st := s.h.NewStore(t)

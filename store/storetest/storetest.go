@@ -182,6 +182,7 @@ func requireSameConversion(t *testing.T, want, got store.Conversion, rule string
 }
 
 func (s suite) clicks(t *testing.T) {
+	t.Run("ByForeignID", s.clicksByForeign)
 	t.Run("RoundTripNormalized", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
@@ -1237,6 +1238,7 @@ func (s suite) deliveries(t *testing.T) {
 func (s suite) concurrency(t *testing.T) {
 	t.Run("Counters", s.counterConcurrency)
 	t.Run("Endpoints", s.endpointConcurrency)
+	t.Run("ForeignLookupsWhileInserting", s.foreignConcurrency)
 	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
 		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
 		// conversion, one set of ledger lines and one set of deliveries each time.
