@@ -91,26 +91,24 @@ func isDigits(s string) bool {
 }
 
 // A run is the attempts of a delivery from its first attempt, or from the first attempt
-// after it was replayed, to the attempt that delivered or dead-lettered it. The store keeps
-// every attempt of a delivery but not where its runs begin, so the worker finds them again:
-// an attempt ends its run if the worker would have made it the last, that is if it was
-// terminal by its status code, or if it started at or after its run's horizon (the worker
-// schedules the last retry of a run at the horizon exactly, and dead-letters a failure
-// there). A replayed delivery thus gets a whole new schedule, while a delivery that is
-// merely retried keeps its run's start through restarts and across processes.
+// after it was last replayed, to the attempt that delivered or dead-lettered it. Only the
+// last run of a delivery can still be going (a delivered or dead one is attempted again only
+// after a replay), and the store says when that run began: at the delivery's ReplayedAt, or
+// at its first attempt if it was never replayed. So a replayed delivery gets a whole new
+// schedule and horizon whatever its earlier attempts were, and a delivery that is merely
+// retried keeps its run's start through restarts and across processes.
 
-// currentRun returns the start of the run that the next attempt of a delivery with the
-// attempts history belongs to (the zero time if that attempt starts a new run) and how many
-// attempts that run has had.
-func currentRun(history []store.Attempt, retryClientErrors bool, horizon time.Duration) (start time.Time, n int) {
-	for _, a := range history {
+// currentRun returns the start of the run that the next attempt of d belongs to (the zero
+// time if that attempt starts a new run) and how many attempts that run has had.
+func currentRun(d store.Delivery) (start time.Time, n int) {
+	for _, a := range d.Attempts {
+		if a.StartedAt.Before(d.ReplayedAt) {
+			continue // an attempt of a run before the last replay
+		}
 		if n == 0 {
 			start = a.StartedAt
 		}
 		n++
-		if judge(a.StatusCode, retryClientErrors) != retry || !a.StartedAt.Before(start.Add(horizon)) {
-			start, n = time.Time{}, 0
-		}
 	}
 	return start, n
 }

@@ -116,28 +116,28 @@ func FuzzParseRetryAfter(f *testing.F) {
 func TestCurrentRun(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	const horizon = 72 * time.Hour
 	at := func(d time.Duration, code int) store.Attempt {
 		return store.Attempt{StartedAt: t0.Add(d), FinishedAt: t0.Add(d + time.Second), StatusCode: code}
 	}
 	cases := []struct {
 		name      string
 		history   []store.Attempt
-		rc        bool
+		replayed  time.Duration // 0: never
 		wantStart time.Time
 		wantN     int
 	}{
-		{"no attempts: the next starts a run", nil, false, time.Time{}, 0},
-		{"failures within the horizon are one run", []store.Attempt{at(0, 503), at(time.Minute, 0), at(time.Hour, 429)}, false, t0, 3},
-		{"an attempt at the horizon ended its run (a replay follows)", []store.Attempt{at(0, 503), at(horizon, 503)}, false, time.Time{}, 0},
-		{"after a replay, the run starts at the first attempt since", []store.Attempt{at(0, 503), at(horizon, 503), at(100*time.Hour, 500), at(101*time.Hour, 502)}, false, t0.Add(100 * time.Hour), 2},
-		{"a 4xx ended its run", []store.Attempt{at(0, 503), at(time.Hour, 404), at(2*time.Hour, 500)}, false, t0.Add(2 * time.Hour), 1},
-		{"a 4xx does not end a run that retries client errors", []store.Attempt{at(0, 503), at(time.Hour, 404), at(2*time.Hour, 500)}, true, t0, 3},
-		{"a 410 ended its run even so", []store.Attempt{at(0, 410), at(time.Hour, 500)}, true, t0.Add(time.Hour), 1},
-		{"a 501 ended its run", []store.Attempt{at(0, 501)}, false, time.Time{}, 0},
+		{"no attempts: the next starts a run", nil, 0, time.Time{}, 0},
+		{"the attempts of a delivery never replayed are one run", []store.Attempt{at(0, 503), at(time.Minute, 0), at(time.Hour, 429)}, 0, t0, 3},
+		{"replayed, and not attempted since: the next starts a run", []store.Attempt{at(0, 503), at(72*time.Hour, 503)}, 80 * time.Hour, time.Time{}, 0},
+		{"after a replay, the run starts at the first attempt since", []store.Attempt{at(0, 503), at(72*time.Hour, 503), at(100*time.Hour, 500), at(101*time.Hour, 502)}, 99 * time.Hour, t0.Add(100 * time.Hour), 2},
+		{"whatever ended the run before the replay", []store.Attempt{at(0, 400), at(100*time.Hour, 503)}, 100 * time.Hour, t0.Add(100 * time.Hour), 1},
 	}
 	for _, c := range cases {
-		start, n := currentRun(c.history, c.rc, horizon)
+		d := store.Delivery{Attempts: c.history}
+		if c.replayed != 0 {
+			d.ReplayedAt = t0.Add(c.replayed)
+		}
+		start, n := currentRun(d)
 		require.Equal(t, c.wantStart, start, "rule: %s", c.name)
 		require.Equal(t, c.wantN, n, "rule: %s", c.name)
 	}

@@ -679,7 +679,7 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outco
 	case reject, gone:
 		p.Status = store.DeliveryDead
 	default:
-		runStart, n := currentRun(d.Attempts, ep.RetryClientErrors, w.horizon)
+		runStart, n := currentRun(d)
 		if n == 0 {
 			runStart = start
 		}

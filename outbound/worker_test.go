@@ -924,3 +924,42 @@ func TestWorker_ClientNeverFollowsRedirects(t *testing.T) {
 		require.Len(t, rc.requests(), 1, "rule: the redirect is not followed")
 	})
 }
+
+// TestWorker_ReplayNewSchedule: a replayed delivery gets a whole new schedule and horizon,
+// whatever its earlier attempts were and however the endpoint changed since.
+func TestWorker_ReplayNewSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := endpoint(t, "aff-1")
+		h := newHarness(t, &outbound.WorkerOptions{Horizon: time.Hour}, ep)
+		var mu sync.Mutex
+		code := http.StatusBadRequest
+		h.rc.answer = func(int, *http.Request) (*http.Response, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return respond(code, "", nil), nil
+		}
+		ds := enqueue(t, h.st, time.Now(), ep)
+		h.start()
+		synctest.Wait()
+		require.Equal(t, store.DeliveryDead, h.delivery(ds[0].ID).Status, "a 400 dead-letters at once")
+
+		// The endpoint now retries client errors, the receiver is down, and days pass.
+		h.setEndpoint(endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.RetryClientErrors = true }))
+		mu.Lock()
+		code = http.StatusServiceUnavailable
+		mu.Unlock()
+		advance(100 * time.Hour)
+		replayed := time.Now()
+		_, err := h.w.Replay(t.Context(), ds[0].ID)
+		require.NoError(t, err)
+		advance(30 * time.Minute)
+		d := h.delivery(ds[0].ID)
+		require.Equal(t, store.DeliveryPending, d.Status, "rule: a replay is retried on a new schedule, not dead after one attempt")
+		require.True(t, d.ReplayedAt.Equal(replayed))
+		require.Greater(t, len(d.Attempts), 3)
+		advance(time.Hour)
+		d = h.delivery(ds[0].ID)
+		require.Equal(t, store.DeliveryDead, d.Status, "rule: dead again at the new run's horizon")
+		require.True(t, replayed.Add(time.Hour).Equal(d.Attempts[len(d.Attempts)-1].StartedAt), "rule: the new run's last attempt is at its horizon")
+	})
+}
