@@ -44,9 +44,12 @@ import (
 //     campaign's fraud bounds (Rules.Fraud), then the custom rules (Options.Rules) in their
 //     order, each non-Allow Verdict kept on Decision.Verdicts, the most severe deciding the
 //     status and Code; see the package doc, # Fraud rules.
-func (d *Decider) Decide(in *Input) Decision {
+func (d *Decider) Decide(in *Input) (dec Decision) {
 	c := &in.Conversion
-	dec := Decision{Status: c.Status, Model: ModelNone, Amount: c.Amount, event: c.Event, rules: d.def, skew: d.skew, now: in.Now}
+	// Field by field into the result: a composite literal of the decision (some 600 bytes)
+	// would be built aside and copied, twice.
+	dec.Status, dec.Model, dec.Amount, dec.event = c.Status, ModelNone, c.Amount, c.Event
+	dec.rules, dec.skew, dec.now = d.def, d.skew, in.Now
 	if dec.now.IsZero() {
 		dec.now = c.ReceivedAt
 	}
@@ -56,21 +59,22 @@ func (d *Decider) Decide(in *Input) Decision {
 	}
 	if code := dec.key.set(d.dedup.mode(c.Event), c); code != "" {
 		dec.reject(code)
-		return dec
+		return
 	}
 	if dec.EventTime.After(dec.now.Add(d.skew)) {
 		dec.reject(CodeEventInFuture)
-		return dec
+		return
 	}
 	if in.Original != nil || reversal(c) {
 		d.decideChange(in, &dec)
-		return dec
+		return
 	}
 	if k := in.Click; k != nil && dec.EventTime.Before(k.CreatedAt.Add(-d.skew)) {
-		cand := d.clickCandidate(k, c.Event)
+		var cand candidate
+		d.clickCandidate(&cand, k, c.Event)
 		dec.credit(&cand, d.model, CodeClick)
 		dec.reject(CodeEventBeforeClick)
-		return dec
+		return
 	}
 	if b := in.Binding; b != nil && b.AffiliateID != "" {
 		d.decideBound(in, &dec, b)
@@ -79,14 +83,14 @@ func (d *Decider) Decide(in *Input) Decision {
 	}
 	d.judge(in, &dec)
 	dec.checkCaps()
-	return dec
+	return
 }
 
 // decideBound decides for a player bound by b.
 func (d *Decider) decideBound(in *Input, dec *Decision, b *store.PlayerBinding) {
 	rb := d.rulesOf(b.CampaignID)
 	if span := rb.Reattribute; !span.IsZero() && !in.LastActivity.IsZero() {
-		idle := span.End(in.LastActivity, rb.loc)
+		idle := rb.zone.end(span, in.LastActivity)
 		var p picker
 		d.collect(in, dec.EventTime, idle, &p)
 		if p.in.ok {
@@ -104,7 +108,7 @@ func (d *Decider) decideBound(in *Input, dec *Decision, b *store.PlayerBinding) 
 		dec.ClickAt = k.CreatedAt
 	}
 	if span := rb.Windows.RegistrationFTD; in.Conversion.Event == event.FTD && !span.IsZero() {
-		dec.Window, dec.Span, dec.WindowEnd = WindowRegistrationFTD, span, span.End(b.BoundAt, rb.loc)
+		dec.Window, dec.Span, dec.WindowEnd = WindowRegistrationFTD, span, rb.zone.end(span, b.BoundAt)
 		if dec.EventTime.After(dec.WindowEnd) {
 			dec.reject(CodeWindowExpired)
 		}
@@ -193,12 +197,13 @@ type picker struct {
 func (d *Decider) collect(in *Input, at, after time.Time, p *picker) {
 	t := in.Conversion.Event
 	latest := at.Add(d.skew)
+	var cand candidate // every field set for each candidate in turn
 	if k := in.Click; k != nil {
-		cand := d.clickCandidate(k, t)
+		d.clickCandidate(&cand, k, t)
 		d.offer(p, &cand, at, latest, after)
 	}
 	for i := range in.Clicks {
-		cand := d.clickCandidate(&in.Clicks[i], t)
+		d.clickCandidate(&cand, &in.Clicks[i], t)
 		d.offer(p, &cand, at, latest, after)
 	}
 	for i := range in.Claims {
@@ -207,33 +212,37 @@ func (d *Decider) collect(in *Input, at, after time.Time, p *picker) {
 		if !ok || cl.AffiliateID == "" {
 			continue
 		}
-		cand := candidate{method: cl.Method, rank: d.rank[j], affiliateID: cl.AffiliateID, campaignID: cl.CampaignID,
-			click: cl.ClickID, at: cl.At, rules: d.rulesOf(cl.CampaignID)}
+		if cl.At.IsZero() && !after.IsZero() {
+			continue // a claim made with the event is no click made after the inactivity
+		}
+		cand.method, cand.rank, cand.click, cand.at = cl.Method, d.rank[j], cl.ClickID, cl.At
+		cand.affiliateID, cand.campaignID, cand.rules = cl.AffiliateID, cl.CampaignID, d.rulesOf(cl.CampaignID)
+		cand.window, cand.span, cand.end = "", Span{}, time.Time{}
 		if !cl.At.IsZero() {
 			cand.setWindow(t)
-		} else if !after.IsZero() {
-			continue // a claim made with the event is no click made after the inactivity
 		}
 		d.offer(p, &cand, at, latest, after)
 	}
 }
 
-// clickCandidate returns k as a candidate for an event of type t. It returns a value: a
-// pointer would escape (the function is too large to inline), and deciding a click would
-// allocate.
-func (d *Decider) clickCandidate(k *store.Click, t event.Type) candidate {
-	j, _ := methodIndex(store.BindByClick)
-	cand := candidate{method: store.BindByClick, rank: d.rank[j], affiliateID: k.AffiliateID, campaignID: k.CampaignID,
-		click: k.ID, at: k.CreatedAt, rules: d.rulesOf(k.CampaignID)}
-	cand.setWindow(t)
-	return cand
+// clickRank is the index of a click in Decider.rank.
+const clickRank = 2
+
+// clickCandidate sets every field of c to make it k, a candidate for an event of type t.
+// Field by field, into the caller's candidate: building one and returning it would copy
+// it twice.
+func (d *Decider) clickCandidate(c *candidate, k *store.Click, t event.Type) {
+	c.method, c.rank, c.click, c.at = store.BindByClick, d.rank[clickRank], k.ID, k.CreatedAt
+	c.affiliateID, c.campaignID, c.rules = k.AffiliateID, k.CampaignID, d.rulesOf(k.CampaignID)
+	c.setWindow(t)
 }
 
-// window sets the click window of c's campaign for an event of type t.
+// setWindow sets the click window of c's campaign for an event of type t, and its end.
 func (c *candidate) setWindow(t event.Type) {
 	c.span, c.window = c.rules.Windows.click(t)
+	c.end = time.Time{}
 	if !c.span.IsZero() {
-		c.end = c.span.End(c.at, c.rules.loc)
+		c.end = c.rules.zone.end(c.span, c.at)
 	}
 }
 

@@ -493,9 +493,9 @@ func (d *Decision) capCount(i int, local time.Time) (CapCount, bool) {
 	return cc, true
 }
 
-// localTime returns the event time in the campaign's zone, for the caps' buckets: one zone
-// lookup for all of them.
-func (d *Decision) localTime() time.Time { return d.EventTime.In(d.rules.loc) }
+// localTime returns the event time's wall-clock time in the campaign's zone (as a time in
+// UTC), for the caps' buckets: one lookup in the zone's table for all of them.
+func (d *Decision) localTime() time.Time { return d.rules.zone.local(d.EventTime) }
 
 // AppendCapCounts appends to dst the caps the event counts against, with their buckets, in
 // the order of the campaign's Rules.Caps, and returns the extended slice. It allocates

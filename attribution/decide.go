@@ -31,14 +31,17 @@ type Decider struct {
 	dedup  Dedup
 	def    *rules
 	byID   map[string]*rules
+	few    []*rules // the campaigns' rules when there are at most fewCampaigns, else nil
 	config Config
 	custom []Rule // Options.Rules
 }
 
 // rules are a campaign's Rules, compiled.
 type rules struct {
-	id  string
-	loc *time.Location
+	id    string
+	loc   *time.Location
+	zone  *zone // loc, compiled for calendar arithmetic; shared by the campaigns in loc
+	fraud bool  // !Fraud.IsZero()
 	Rules
 }
 
@@ -86,9 +89,10 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 			d.rank[j] = uint8(i)
 		}
 	}
+	zones := map[*time.Location]*zone{}
 	compileRules := func(path, id string, r *Rules) *rules {
 		r.validate(&v, path)
-		cr := &rules{id: id, Rules: *r}
+		cr := &rules{id: id, Rules: *r, fraud: !r.Fraud.IsZero()}
 		cr.Windows.Events = maps.Clone(r.Windows.Events)
 		cr.Caps = cloneCaps(r.Caps)
 		if r.Zone == "" {
@@ -97,6 +101,12 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 			v.fail(path+".zone", "unknown IANA zone %q", r.Zone)
 		} else {
 			cr.loc = loc
+		}
+		if z, ok := zones[cr.loc]; ok {
+			cr.zone = z
+		} else if v.err == nil {
+			cr.zone = newZone(cr.loc)
+			zones[cr.loc] = cr.zone
 		}
 		return cr
 	}
@@ -117,6 +127,11 @@ func compile(c *Config, opts *Options) (*Decider, error) {
 	c.validateSharedCaps(&v)
 	if v.err != nil {
 		return nil, v.err
+	}
+	if n := len(c.Campaigns); n > 0 && n <= fewCampaigns {
+		for i := range c.Campaigns {
+			d.few = append(d.few, d.byID[c.Campaigns[i].ID])
+		}
 	}
 	d.dedup.Events = maps.Clone(c.Dedup.Events)
 	d.config = cloneConfig(*c)
@@ -146,19 +161,32 @@ func methodIndex(m store.BindingMethod) (int, bool) {
 	case store.BindByToken:
 		return 1, true
 	case store.BindByClick:
-		return 2, true
+		return clickRank, true
 	case store.BindManually:
 		return 3, true
 	}
 	return 0, false
 }
 
+// fewCampaigns is the most campaigns whose rules rulesOf finds by comparing IDs: for a
+// handful, that is faster than hashing the ID for the map.
+const fewCampaigns = 8
+
 // rulesOf returns the compiled rules of a campaign: its own, or the default.
 func (d *Decider) rulesOf(campaign string) *rules {
-	if campaign != "" {
-		if r, ok := d.byID[campaign]; ok {
-			return r
+	if campaign == "" {
+		return d.def
+	}
+	if d.few != nil {
+		for _, r := range d.few {
+			if r.id == campaign {
+				return r
+			}
 		}
+		return d.def
+	}
+	if r, ok := d.byID[campaign]; ok {
+		return r
 	}
 	return d.def
 }

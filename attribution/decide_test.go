@@ -148,6 +148,50 @@ func TestDecide_DayWindowsDST(t *testing.T) {
 	}
 }
 
+// TestDecide_DayWindowsZones: the window ends a decision reports and applies are
+// Span.End's, calendar days in the campaign's zone, for clicks at random instants of two
+// years in zones with daylight saving in either hemisphere, a half-hour change (Lord Howe)
+// and a skipped day (Apia, 30 December 2011): an event at the end is credited, one a
+// nanosecond later is not.
+func TestDecide_DayWindowsZones(t *testing.T) {
+	t.Parallel()
+	names := []string{"Europe/Malta", "America/Toronto", "Australia/Lord_Howe", "Pacific/Apia"}
+	var cfg attribution.Config
+	for _, name := range names {
+		cfg.Campaigns = append(cfg.Campaigns, attribution.Campaign{ID: "c-" + strings.ReplaceAll(name, "/", "-"),
+			Rules: attribution.Rules{Zone: name, Windows: attribution.Windows{FTD: attribution.Days(30), Registration: attribution.Days(1)}}})
+	}
+	d := decider(t, cfg)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i, name := range names {
+		loc := zone(t, name)
+		for range 3000 {
+			// 2011–2012 holds Apia's skipped day; 2025–2027 the years of the other tests.
+			base := time.Date(2011, 11, 1, 0, 0, 0, 0, time.UTC)
+			if rng.IntN(2) == 0 {
+				base = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			}
+			at := base.Add(time.Duration(rng.Int64N(int64(2 * 365 * 24 * time.Hour))))
+			typ, span := event.FTD, attribution.Days(30)
+			if rng.IntN(3) == 0 {
+				typ, span = event.Registration, attribution.Days(1)
+			}
+			k := click(1, "aff-1", cfg.Campaigns[i].ID, at)
+			end := span.End(at, loc)
+			for _, tc := range []struct {
+				at   time.Time
+				code attribution.Code
+			}{{end, attribution.CodeClick}, {end.Add(1), attribution.CodeWindowExpired}} {
+				in := ftd(&k, tc.at)
+				in.Conversion.Event = typ
+				dec := d.Decide(&in)
+				require.True(t, end.Equal(dec.WindowEnd), "%s: %s from %s: WindowEnd %s, Span.End %s", name, span, at.In(loc), dec.WindowEnd.In(loc), end.In(loc))
+				require.Equal(t, tc.code, dec.Code, "%s: %s from %s, event %s", name, span, at.In(loc), tc.at.In(loc))
+			}
+		}
+	}
+}
+
 func TestDecide_Skew(t *testing.T) {
 	t.Parallel()
 	d := decider(t, casino())

@@ -166,14 +166,12 @@ func (d *Decider) judge(in *Input, dec *Decision) {
 	if dec.Status == event.StatusRejected {
 		return
 	}
-	var base Decision
-	if len(d.custom) > 0 {
-		base = *dec // what the custom rules see: the decision before any rule spoke
+	if len(d.custom) == 0 {
+		dec.fraud(in)
+		return
 	}
-	if f := &dec.rules.Fraud; dec.AffiliateID != "" && !f.IsZero() {
-		dec.timeToConvert(in.Conversion.Event, f)
-		dec.selfReferral(in, f.SelfReferral)
-	}
+	base := *dec // what the custom rules see: the decision before any rule spoke
+	dec.fraud(in)
 	for i, r := range d.custom {
 		v := r(*in, base)
 		if v.Action == Allow {
@@ -184,6 +182,14 @@ func (d *Decider) judge(in *Input, dec *Decision) {
 				"custom rule %d (Options.Rules[%d]) returned a verdict that cannot be kept (%s); held for review", i, i, p)}
 		}
 		dec.verdict(v)
+	}
+}
+
+// fraud applies the fraud bounds of the campaign credited, if it has any.
+func (dec *Decision) fraud(in *Input) {
+	if r := dec.rules; dec.AffiliateID != "" && r.fraud {
+		dec.timeToConvert(in.Conversion.Event, &r.Fraud)
+		dec.selfReferral(in, r.Fraud.SelfReferral)
 	}
 }
 
@@ -220,14 +226,14 @@ func (dec *Decision) timeToConvert(t event.Type, f *Fraud) {
 	}
 	loc := dec.rules.loc
 	if !b.Min.IsZero() {
-		if end := b.Min.End(dec.ClickAt, loc); dec.EventTime.Before(end) {
+		if end := dec.rules.zone.end(b.Min, dec.ClickAt); dec.EventTime.Before(end) {
 			dec.verdict(Verdict{Action: b.TooFast, Code: CodeTooFast, Reason: fmt.Sprintf(
 				"the %s came %s after its click at %s, sooner than the minimum time to convert of %s", t,
 				dec.EventTime.Sub(dec.ClickAt), at(dec.ClickAt), b.Min)})
 		}
 	}
 	if !b.Max.IsZero() && !surelyWithin(b.Max, dec.EventTime.Sub(dec.ClickAt)) {
-		if end := b.Max.End(dec.ClickAt, loc); dec.EventTime.After(end) {
+		if end := dec.rules.zone.end(b.Max, dec.ClickAt); dec.EventTime.After(end) {
 			dec.verdict(Verdict{Action: b.TooSlow, Code: CodeTooSlow, Reason: fmt.Sprintf(
 				"the %s came %s after its click at %s, later than the maximum time to convert of %s (which ends at %s, inclusive; zone %s)", t,
 				dec.EventTime.Sub(dec.ClickAt), at(dec.ClickAt), b.Max, at(end), loc)})
@@ -242,8 +248,7 @@ const maxOffsetSpread = 26 * time.Hour
 
 // surelyWithin reports, without calendar arithmetic, that an elapsed time is no longer than
 // the Span s measured from any start in any zone; false means it has to be computed. Most
-// events come well inside a day bound, and the zone lookups of Span.End cost more than the
-// rest of the bound.
+// events come well inside a day bound, and for them this spares the calendar arithmetic.
 func surelyWithin(s Span, elapsed time.Duration) bool {
 	if s.dur > 0 {
 		return elapsed <= s.dur
