@@ -1,8 +1,8 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
-// their attempts, the state of outbound endpoints, counters), small role interfaces
-// ([ClickStore], [BindingStore], [ConversionStore], [LedgerStore], [DeliveryStore],
-// [EndpointStore], [CounterStore]) and the aggregate
+// their attempts, the state of outbound endpoints, counters, parked events), small role
+// interfaces ([ClickStore], [BindingStore], [ConversionStore], [LedgerStore],
+// [DeliveryStore], [EndpointStore], [CounterStore], [ParkedStore]) and the aggregate
 // [Store], and the sentinel errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
@@ -47,6 +47,11 @@
 //   - A conversion keeps what its sender said, the event time included: a sender that gives
 //     none leaves OccurredAt zero, so that its retry, received later, is a duplicate; it is
 //     listed at its [Conversion.EventTime], OccurredAt or else ReceivedAt.
+//   - An event that cannot be applied yet (a reversal before its original) is parked, never
+//     dropped ([ParkedStore]): once under its dedup key, so that a retry is a duplicate, and
+//     found again by its source and transaction ID. It is applied by the status change that
+//     names it ([ChangeStatusParams].Resolve), in the same write, so that of any number of
+//     concurrent attempts to apply it exactly one does.
 //   - A click is found by its ID, or by the foreign click ID it carries
 //     ([ClickStore.GetClickByForeign]): foreign IDs are not unique, so the latest click that
 //     carries one, as of the event's time, is the one a postback names.

@@ -358,6 +358,54 @@ type ChangeStatusParams struct {
 	Ledger       []LedgerLine // their ConversionID must be ConversionID
 	Deliveries   []Delivery   // their ConversionID must be ConversionID; Status must be pending
 	Increments   []Increment  // the counters it increments, each counter at most once, in any order
+	// Resolve names the parked events that the change applies, each at most once (at most
+	// MaxLines): they are resolved with it, at At, applied to ConversionID.
+	Resolve []uuid.UUID
+}
+
+// ParkedEvent is an event that cannot be applied yet: a reversal (or another change of a
+// conversion) that arrived before the conversion it is about, which package attribution
+// parks (Decision.Park). It is kept until it is applied to its conversion
+// (ChangeStatusParams.Resolve) or settled without a change (ParkedStore.ResolveParked).
+//
+// The rules a store enforces (Validate): an ID; a Conversion that is valid, with a Source
+// and a TransactionID (by which the event is found again when its original is recorded); a
+// ParkedAt; and a ResolvedAt and AppliedTo left zero, for the store to write.
+type ParkedEvent struct {
+	ID uuid.UUID // required, not zero
+	// Conversion is the event as it was received and decided, in the form of the conversion
+	// it would be: what the sender said (Source, Event, TransactionID, Status, Amount,
+	// OccurredAt, ReceivedAt, SubIDs...), the dedup key it would be recorded under (the
+	// parked event's identity, so that a sender's retry of it is a duplicate), and its
+	// Decision, whose Code (attribution's "parked_reversal") and Reason say why it waits.
+	// Its ID is the one the receiver gave the event. Its History is not kept.
+	Conversion Conversion
+	ParkedAt   time.Time // required: when it was parked
+	// ResolvedAt is when the event was applied or settled, zero while it waits. Written by
+	// the store; zero on creation.
+	ResolvedAt time.Time
+	// AppliedTo is the conversion the event was applied to (or settled against), written by
+	// the store with ResolvedAt; zero while it waits, and for an event settled against none.
+	AppliedTo uuid.UUID
+}
+
+// Resolved reports whether p has been applied or settled.
+func (p ParkedEvent) Resolved() bool { return !p.ResolvedAt.IsZero() }
+
+// ListParkedParams is the argument of ParkedStore.ListParked.
+type ListParkedParams struct {
+	Source        string // only the events of this source; empty means every source
+	TransactionID string // only the events of this transaction of Source; empty means every transaction
+	Unresolved    bool   // only the events that wait: not applied, not settled
+	After         Cursor // the ParkedAt and ID of the last event seen
+	Limit         int    // 0 means 100; at most 1000
+}
+
+// ResolveParkedParams is the argument of ParkedStore.ResolveParked.
+type ResolveParkedParams struct {
+	IDs       []uuid.UUID // the parked events to resolve, each at most once; at most MaxLines
+	AppliedTo uuid.UUID   // the recorded conversion they were settled against; zero if none
+	At        time.Time   // required: when they are resolved
 }
 
 // ListConversionsParams is the argument of ConversionStore.ListConversions.
@@ -1152,16 +1200,113 @@ func (p ChangeStatusParams) Validate() error {
 	if err := checkCaused(p.ConversionID, p.Ledger, p.Deliveries); err != nil {
 		return err
 	}
-	return checkIncrements("status change", p.Increments)
+	if err := checkIncrements("status change", p.Increments); err != nil {
+		return err
+	}
+	return checkResolve("status change", p.Resolve)
 }
 
-// Normalize returns p with every record normalised, and its increments sorted by counter, as
-// [RecordConversionParams.Normalize] does.
+// Normalize returns p with every record normalised, its increments sorted by counter, as
+// [RecordConversionParams.Normalize] does, and the parked events it resolves sorted by ID, in
+// slices of their own.
 func (p ChangeStatusParams) Normalize() ChangeStatusParams {
 	p.At = NormalizeTime(p.At)
 	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
 	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
 	p.Increments = sortedIncrements(p.Increments)
+	p.Resolve = sortedIDs(p.Resolve)
+	return p
+}
+
+// checkResolve checks the IDs of the parked events a call resolves: at most MaxLines, none
+// zero, none given twice.
+func checkResolve(call string, ids []uuid.UUID) error {
+	if len(ids) > MaxLines {
+		return invalid("%s: %d parked events to resolve, at most %d per call", call, len(ids), MaxLines)
+	}
+	seen := make(map[uuid.UUID]int, len(ids))
+	for i, id := range ids {
+		if id == uuid.Nil {
+			return invalid("%s: parked event %d to resolve has the zero ID", call, i)
+		}
+		if j, ok := seen[id]; ok {
+			return invalid("%s: parked events %d and %d to resolve are one, %s: give each once", call, j, i, id)
+		}
+		seen[id] = i
+	}
+	return nil
+}
+
+// sortedIDs returns ids sorted, in a slice of its own; nil when empty.
+func sortedIDs(ids []uuid.UUID) []uuid.UUID {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	return out
+}
+
+// Validate checks p against the rules of a new ParkedEvent. The error wraps ErrInvalid and
+// names the first broken rule.
+func (p ParkedEvent) Validate() error {
+	if p.ID == uuid.Nil {
+		return invalid("parked event: id is required")
+	}
+	if err := p.Conversion.Validate(); err != nil {
+		return fmt.Errorf("parked event %s: %w", p.ID, err)
+	}
+	if p.Conversion.Source == "" || p.Conversion.TransactionID == "" {
+		return invalid("parked event %s: a source and a transaction id are required, by which it is found when its original is recorded", p.ID)
+	}
+	if err := checkTime("parked event: parked at", p.ParkedAt); err != nil {
+		return err
+	}
+	if !p.ResolvedAt.IsZero() || p.AppliedTo != uuid.Nil {
+		return invalid("parked event %s: a new parked event is unresolved: ResolvedAt and AppliedTo are written by the store", p.ID)
+	}
+	return nil
+}
+
+// Normalize returns p as every store keeps it: its times normalised, its Conversion
+// normalised without a History, its slices not shared with p.
+func (p ParkedEvent) Normalize() ParkedEvent {
+	p.Conversion = p.Conversion.Normalize()
+	p.Conversion.History = nil
+	p.ParkedAt = NormalizeTime(p.ParkedAt)
+	p.ResolvedAt = NormalizeTime(p.ResolvedAt)
+	return p
+}
+
+// Validate checks p.
+func (p ListParkedParams) Validate() error {
+	if err := checkKey("list parked: source", p.Source, false); err != nil {
+		return err
+	}
+	if err := checkKey("list parked: transaction id", p.TransactionID, false); err != nil {
+		return err
+	}
+	if p.TransactionID != "" && p.Source == "" {
+		return invalid("list parked: a transaction id needs its source: transaction IDs are the senders'")
+	}
+	if p.Limit < 0 {
+		return invalid("list parked: negative limit")
+	}
+	return nil
+}
+
+// Validate checks p.
+func (p ResolveParkedParams) Validate() error {
+	if err := checkResolve("resolve parked", p.IDs); err != nil {
+		return err
+	}
+	return checkTime("resolve parked: at", p.At)
+}
+
+// Normalize returns p with its time normalised and its IDs sorted, in a slice of its own.
+func (p ResolveParkedParams) Normalize() ResolveParkedParams {
+	p.At = NormalizeTime(p.At)
+	p.IDs = sortedIDs(p.IDs)
 	return p
 }
 

@@ -75,6 +75,7 @@ type Store interface {
 	DeliveryStore
 	EndpointStore
 	CounterStore
+	ParkedStore
 }
 
 // ClickStore keeps clicks.
@@ -170,6 +171,15 @@ type ConversionStore interface {
 	// they do with RecordConversion: a change that would take a counter past its limit is
 	// a [*LimitError] wrapping ErrLimit (checked after the status: a change from a status the
 	// conversion no longer has is ErrConflict). A refused change writes nothing.
+	//
+	// p.Resolve names the parked events ([ParkedStore]) that the change applies: they are
+	// marked resolved with it, at p.At and applied to the conversion, atomically, so that a
+	// parked reversal is applied once or not at all. A parked event that does not exist is
+	// ErrNotFound; else one resolved already (by a concurrent change, or by ResolveParked)
+	// is ErrConflict, with the stored conversion, so that of any number of concurrent calls
+	// that resolve one parked event exactly one applies, whichever conversions they change.
+	// These are checked after the status and the IDs of the lines and deliveries, before the
+	// increments, and either refuses the whole change.
 	ChangeStatus(ctx context.Context, p ChangeStatusParams) (Conversion, error)
 
 	// ListConversions returns the conversions of one affiliate whose [Conversion.EventTime]
@@ -294,4 +304,46 @@ type EndpointStore interface {
 	// not count towards disabling it again. Enabling an enabled endpoint changes nothing and
 	// returns its state with an error wrapping ErrDuplicate.
 	EnableEndpoint(ctx context.Context, p EnableEndpointParams) (EndpointState, error)
+}
+
+// ParkedStore keeps parked events: events that cannot be applied yet, such as a reversal that
+// arrived before the conversion it reverses (package attribution's Decision.Park). A pipeline
+// parks such an event (ParkEvent) instead of dropping it; when it records a conversion, it
+// lists the unresolved parked events of the conversion's source and transaction ID
+// (ListParked), decides each again with that conversion as its original, and applies it with
+// ChangeStatus, whose ChangeStatusParams.Resolve marks it resolved in the same write; one
+// that needs no change (the conversion is reversed already) it resolves with ResolveParked.
+// A sweep lists every unresolved event, oldest first, to catch those whose original was
+// recorded while they were being parked.
+//
+// RecordConversion resolves nothing: an original is recorded as its sender sent it, and a
+// parked event applied to it after, so that its history shows both, in order.
+type ParkedStore interface {
+	// ParkEvent stores a parked event. Its identity is its Conversion's DedupKey (the key
+	// the event would be recorded under): if no parked event has it, ParkEvent stores p and
+	// returns it as stored. Otherwise it writes nothing and returns the stored one with an
+	// error wrapping ErrDuplicate (the same event, see [Conversion.SameContent]: a sender's
+	// retry, parked again, resolved already or not) or ErrConflict (other content under that
+	// key). An ID taken under another dedup key is ErrConflict, and writes nothing. Among
+	// concurrent calls with one dedup key exactly one writes. Parameters that fail
+	// [ParkedEvent.Validate] are ErrInvalid.
+	ParkEvent(ctx context.Context, p ParkedEvent) (ParkedEvent, error)
+
+	// ListParked returns parked events ordered by ParkedAt then ID, oldest first: those of
+	// source p.Source (of every source, when it is empty) and of its transaction
+	// p.TransactionID (of every transaction, when it is empty; a transaction ID needs its
+	// source), only the unresolved ones when p.Unresolved is set; at most p.Limit of them
+	// (0 means 100; at most 1000), starting after p.After (the ParkedAt and ID of the last
+	// event seen) when it is set.
+	ListParked(ctx context.Context, p ListParkedParams) ([]ParkedEvent, error)
+
+	// ResolveParked marks the parked events p.IDs resolved at p.At, without a status change:
+	// for an event that needs none (its conversion has the status it asks for), or that an
+	// operator settles. p.AppliedTo, when set, names the conversion they were settled
+	// against, which must be recorded, else the call is ErrInvalid (as a ledger line's
+	// ConversionID is). It is all or nothing: then an event that does not exist is
+	// ErrNotFound, else one resolved already is ErrConflict, and either resolves none of
+	// p.IDs; of concurrent calls (ResolveParked or ChangeStatus) resolving one event exactly
+	// one succeeds. No IDs is a no-op.
+	ResolveParked(ctx context.Context, p ResolveParkedParams) error
 }

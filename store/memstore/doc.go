@@ -9,10 +9,12 @@
 // read-write lock, so that concurrent lookups of different clicks rarely meet; the clicks
 // that carry a foreign click ID are indexed by it in 64 more shards, by a hash of the ID, each
 // entry the clicks of one foreign ID in order of creation, so that GetClickByForeign finds the
-// latest without a scan. Conversions,
-// ledger lines, deliveries, endpoint state and counters share one lock, which makes a
-// conversion and what it causes atomic, an attempt and its endpoint's state too, and a
-// counter's limit exact.
+// latest without a scan. Conversions, ledger lines, deliveries, endpoint state, counters and
+// parked events share one lock, which makes a conversion and what it causes atomic, an
+// attempt and its endpoint's state too, a status change and the parked events it resolves,
+// and a counter's limit exact. Parked events are indexed by source and transaction, and the
+// unresolved ones kept apart, so that the listing a recorded original needs reads its
+// transaction's events alone.
 //
 // Pending deliveries are indexed by when they are due (see due.go): a ready heap per endpoint
 // by next attempt, a heap of the enabled endpoints by their first ready delivery, and one of

@@ -51,7 +51,16 @@ type Store struct {
 	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
 	due         dueIndex             // the pending deliveries, by when they are due (see due.go)
 	counters    map[string]int64     // incremented only with the record that causes it, under mu
+
+	// The parked events, under mu too, so that a status change resolves them atomically.
+	parked        map[uuid.UUID]*store.ParkedEvent
+	parkedByKey   map[string]*store.ParkedEvent
+	parkedByTxn   map[sourceTxn][]*store.ParkedEvent // oldest first: by ParkedAt, then ID
+	parkedWaiting map[*store.ParkedEvent]struct{}    // the unresolved ones
 }
+
+// sourceTxn is a transaction of a source: what a parked event is found again by.
+type sourceTxn struct{ source, txn string }
 
 // clickShard holds the clicks whose ID's last byte, mod clickShards, is its index. A stored
 // click is never modified, so GetClick copies it after releasing the lock; the map holds
@@ -101,6 +110,11 @@ func New(opts *Options) *Store {
 		endpoints:   make(map[string]*endpoint),
 		due:         newDueIndex(),
 		counters:    make(map[string]int64),
+
+		parked:        make(map[uuid.UUID]*store.ParkedEvent),
+		parkedByKey:   make(map[string]*store.ParkedEvent),
+		parkedByTxn:   make(map[sourceTxn][]*store.ParkedEvent),
+		parkedWaiting: make(map[*store.ParkedEvent]struct{}),
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)
@@ -508,13 +522,165 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 	if err := s.checkNewIDs(uuid.Nil, p.Ledger, p.Deliveries); err != nil {
 		return store.Conversion{}, err
 	}
+	if err := s.checkWaiting(p.Resolve); err != nil {
+		err = fmt.Errorf("memstore: status change of %s: %w", c.ID, err)
+		if errors.Is(err, store.ErrConflict) {
+			return cloneConversion(c), err
+		}
+		return store.Conversion{}, err
+	}
 	if err := s.checkIncrements(p.Increments); err != nil {
 		return store.Conversion{}, fmt.Errorf("memstore: status change of %s: %w", c.ID, err)
 	}
 	c.Status = p.To
 	c.History = append(c.History, store.StatusChange{Status: p.To, Reason: p.Reason, At: p.At})
 	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
+	s.resolve(p.Resolve, p.At, c.ID)
 	return cloneConversion(c), nil
+}
+
+// checkWaiting fails with ErrNotFound if one of the parked events ids does not exist, else
+// with ErrConflict if one is resolved already. s.mu is held.
+func (s *Store) checkWaiting(ids []uuid.UUID) error {
+	for _, id := range ids {
+		if _, ok := s.parked[id]; !ok {
+			return fmt.Errorf("parked event %s: %w", id, store.ErrNotFound)
+		}
+	}
+	for _, id := range ids {
+		if e := s.parked[id]; e.Resolved() {
+			return fmt.Errorf("parked event %s was resolved at %s: %w", id, e.ResolvedAt.Format(time.RFC3339Nano), store.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// resolve marks the parked events ids, checked by checkWaiting, resolved at at, applied to
+// the conversion appliedTo. s.mu is held for writing.
+func (s *Store) resolve(ids []uuid.UUID, at time.Time, appliedTo uuid.UUID) {
+	for _, id := range ids {
+		e := s.parked[id]
+		e.ResolvedAt, e.AppliedTo = at, appliedTo
+		delete(s.parkedWaiting, e)
+	}
+}
+
+// cloneParked returns a copy of e that shares nothing with the store.
+func cloneParked(e *store.ParkedEvent) store.ParkedEvent {
+	out := *e
+	out.Conversion.SubIDs = slices.Clone(e.Conversion.SubIDs)
+	return out
+}
+
+// compareParked orders parked events by ParkedAt, then ID.
+func compareParked(a, b *store.ParkedEvent) int {
+	return cmp.Or(a.ParkedAt.Compare(b.ParkedAt), slices.Compare(a.ID[:], b.ID[:]))
+}
+
+// ParkEvent implements [store.ParkedStore].
+func (s *Store) ParkEvent(ctx context.Context, p store.ParkedEvent) (store.ParkedEvent, error) {
+	if err := p.Validate(); err != nil {
+		return store.ParkedEvent{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.ParkedEvent{}, err
+	}
+	p = p.Normalize()
+	key := p.Conversion.DedupKey
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.parkedByKey[key]; ok {
+		if old.Conversion.SameContent(p.Conversion) {
+			return cloneParked(old), fmt.Errorf("memstore: parked event %q: %w", key, store.ErrDuplicate)
+		}
+		return cloneParked(old), fmt.Errorf("memstore: parked event %q exists with other content: %w", key, store.ErrConflict)
+	}
+	if _, ok := s.parked[p.ID]; ok {
+		return store.ParkedEvent{}, fmt.Errorf("memstore: parked event id %s exists under another dedup key: %w", p.ID, store.ErrConflict)
+	}
+	e := &p
+	s.parked[e.ID] = e
+	s.parkedByKey[key] = e
+	st := sourceTxn{e.Conversion.Source, e.Conversion.TransactionID}
+	ofTxn := s.parkedByTxn[st]
+	i, _ := slices.BinarySearchFunc(ofTxn, e, compareParked)
+	s.parkedByTxn[st] = slices.Insert(ofTxn, i, e)
+	s.parkedWaiting[e] = struct{}{}
+	return cloneParked(e), nil
+}
+
+// ListParked implements [store.ParkedStore]. A listing of one transaction reads the events of
+// that transaction alone; the others sort what they select: the unresolved events (a sweep's
+// listing), O(u log u) for the u that wait, or every parked event, O(n log n).
+func (s *Store) ListParked(ctx context.Context, p store.ListParkedParams) ([]store.ParkedEvent, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	limit := store.ListLimit(p.Limit, 100)
+	keep := func(e *store.ParkedEvent) bool {
+		return (p.Source == "" || e.Conversion.Source == p.Source) && !(p.Unresolved && e.Resolved()) &&
+			after(e.ParkedAt, e.ID, p.After)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var selected []*store.ParkedEvent
+	switch {
+	case p.TransactionID != "":
+		for _, e := range s.parkedByTxn[sourceTxn{p.Source, p.TransactionID}] {
+			if keep(e) {
+				selected = append(selected, e)
+			}
+		}
+	case p.Unresolved:
+		for e := range s.parkedWaiting {
+			if keep(e) {
+				selected = append(selected, e)
+			}
+		}
+		slices.SortFunc(selected, compareParked)
+	default:
+		for _, e := range s.parked {
+			if keep(e) {
+				selected = append(selected, e)
+			}
+		}
+		slices.SortFunc(selected, compareParked)
+	}
+	selected = truncate(selected, limit)
+	out := make([]store.ParkedEvent, len(selected))
+	for i, e := range selected {
+		out[i] = cloneParked(e)
+	}
+	return out, nil
+}
+
+// ResolveParked implements [store.ParkedStore].
+func (s *Store) ResolveParked(ctx context.Context, p store.ResolveParkedParams) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(p.IDs) == 0 {
+		return nil
+	}
+	p = p.Normalize()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.AppliedTo != uuid.Nil {
+		if _, ok := s.conversions[p.AppliedTo]; !ok {
+			return fmt.Errorf("memstore: resolve parked: conversion %s does not exist: %w", p.AppliedTo, store.ErrInvalid)
+		}
+	}
+	if err := s.checkWaiting(p.IDs); err != nil {
+		return fmt.Errorf("memstore: resolve parked: %w", err)
+	}
+	s.resolve(p.IDs, p.At, p.AppliedTo)
+	return nil
 }
 
 // GetCounter implements [store.CounterStore].

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -235,8 +236,10 @@ func (s *Store) getConversion(ctx context.Context, col string, v any, typ string
 
 // ChangeStatus implements [store.ConversionStore]. The status is set by a conditional UPDATE
 // on the expected current status, so of concurrent changes from one status exactly one
-// applies; the history entry, ledger lines, deliveries and increments follow in one more
-// statement, in the same transaction, which rolls back if an increment passed its limit.
+// applies; the history entry, ledger lines, deliveries, increments and the resolution of the
+// parked events it applies follow in one more statement, in the same transaction, which rolls
+// back if an increment passed its limit or a parked event was not waiting (the UPDATE of the
+// parked events resolves only those that wait, after waiting for a concurrent resolution).
 func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
 	if err := p.Validate(); err != nil {
 		return store.Conversion{}, err
@@ -276,20 +279,36 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 		insertCaused(&ins, s.prefix, "l", lines, p.Ledger, "")
 		insertCaused(&ins, s.prefix, "d", deliveries, p.Deliveries, "")
 		insertIncrements(&ins, s.prefix, "k", p.Increments, "")
-		if len(p.Increments) == 0 {
+		resolveParked(&ins, s.prefix, "r", p.Resolve, p.At, c.ID, "")
+		var results []string
+		if len(p.Resolve) > 0 {
+			results = append(results, "SELECT NULL::text, count(*) FROM r") // the count of parked events resolved
+		}
+		if len(p.Increments) > 0 {
+			results = append(results, "SELECT name, value FROM k")
+		}
+		if len(results) == 0 {
 			ins.sql(" SELECT 1")
 			if _, err := ins.exec(ctx, db); err != nil {
 				return wrap(err, "change status of %s", p.ConversionID)
 			}
 		} else {
-			ins.sql(" SELECT name, value FROM k")
+			ins.sql(" ", strings.Join(results, " UNION ALL "))
 			rows, err := ins.query(ctx, db)
 			if err != nil {
 				return wrap(err, "change status of %s", p.ConversionID)
 			}
-			_, applied, err := scanIncrements(rows)
+			resolved, applied, err := scanIncrements(rows)
 			if err != nil {
 				return wrap(err, "change status of %s", p.ConversionID)
+			}
+			if int(resolved) != len(p.Resolve) {
+				err := fmt.Errorf("pgstore: status change of %s: %w", p.ConversionID, s.unresolvable(ctx, db, p.Resolve))
+				if errors.Is(err, store.ErrConflict) {
+					c.Status = p.From // the conversion as it stays: the rollback undoes the UPDATE
+					out = c
+				}
+				return err
 			}
 			if err := s.checkApplied(ctx, db, p.Increments, applied); err != nil {
 				return fmt.Errorf("pgstore: status change of %s: %w", p.ConversionID, err)

@@ -79,7 +79,8 @@ func (s *Store) checkApplied(ctx context.Context, db dbtx, incs []store.Incremen
 }
 
 // scanIncrements reads the rows (name, value) of the counters a statement incremented; a row
-// whose name is NULL is the statement's count of conversions inserted, returned as inserted.
+// whose name is NULL is the statement's count of the records it wrote besides (conversions
+// inserted, parked events resolved), returned as inserted.
 func scanIncrements(rows *sql.Rows) (inserted int64, applied map[string]int64, err error) {
 	defer rows.Close()
 	applied = map[string]int64{}

@@ -82,6 +82,18 @@
 // the index of deliveries by endpoint, status and creation, which ListDeliveries by endpoint
 // pages through.
 //
+// # Parked events
+//
+// A parked event ([store.ParkedEvent]) is a row of parked_events, unique by its dedup key, and
+// [Store.ParkEvent] one INSERT ... ON CONFLICT DO NOTHING, which decides between concurrent
+// parks as RecordConversion does between concurrent records. [Store.ChangeStatus] resolves
+// the events it applies (ChangeStatusParams.Resolve) with an UPDATE of their rows in its
+// second statement, which takes their locks and resolves only those that wait: a concurrent
+// resolution of one of them waits for the first to commit, finds it resolved and rolls back
+// its whole change ([store.ErrConflict]). A recorded original finds its events on the index
+// parked_events_transaction (source, transaction_id, parked_at, id); a sweep lists the ones
+// that wait on a partial index of those alone, which stays small however many were resolved.
+//
 // # High click volume and partitioning
 //
 // [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one

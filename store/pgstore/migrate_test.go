@@ -161,7 +161,7 @@ func TestMigrations_UpDownUpWithData(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints"}
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events"}
 	// counts returns the rows of each table, leaving out the tables that do not exist.
 	counts := func() map[string]int {
 		n := map[string]int{}
@@ -220,19 +220,22 @@ type everyTable struct {
 	Delivery    store.Delivery
 	Counter     int64
 	Endpoint    store.EndpointState
+	Parked      []store.ParkedEvent
 }
 
 // everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
 var everyTableIDs = struct {
 	click                                  clickid.ID
 	timed, untimed, line, period, delivery uuid.UUID
-}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+	parked, parkedEvent                    uuid.UUID
+}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 
 // writeEveryTable writes a row into every table of st's schema, through st, with the same
 // IDs on every call: a click, a player binding, a conversion with its history, ledger line
 // and delivery and one without an event time, a period line with every optional field of a
-// line, an attempt, with its endpoint's state, and the replay of the delivery it killed. It
-// returns them as read back.
+// line, an attempt, with its endpoint's state, the replay of the delivery it killed, and a
+// parked event with every field, applied to the first conversion. It returns them as read
+// back.
 func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	t.Helper()
 	ids := everyTableIDs
@@ -254,7 +257,15 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	untimed.Conversion.ID, untimed.Ledger, untimed.Deliveries = ids.untimed, nil, nil
 	untimed.Conversion.OccurredAt = time.Time{}
 	record(t, st, untimed)
-	_, err = st.ChangeStatus(ctx, store.ChangeStatusParams{ConversionID: ids.timed, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour)})
+	parked := parkedEvent("tx-parked")
+	parked.ID, parked.Conversion.ID = ids.parked, ids.parkedEvent
+	parked.Conversion.ClickID, parked.Conversion.ForeignClickID, parked.Conversion.SubIDs = c.ID, "net-1", []string{"s1", "", "s3"}
+	parked.Conversion.PlayerID, parked.Conversion.AffiliateID, parked.Conversion.CampaignID = "p-1", "aff-1", "camp-1"
+	parked.Conversion.Amount, parked.Conversion.OccurredAt = money.New(4200, money.EUR), t0.Add(-time.Minute)
+	parked.Conversion.Decision = store.Decision{Model: "none", Code: "parked_reversal", Reason: "before its original"}
+	park(t, st, parked)
+	_, err = st.ChangeStatus(ctx, store.ChangeStatusParams{ConversionID: ids.timed, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour),
+		Resolve: []uuid.UUID{ids.parked}})
 	require.NoError(t, err)
 
 	end := t0.AddDate(0, 1, 0)
@@ -297,6 +308,12 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	out.Endpoint, err = st.GetEndpoint(ctx, out.Delivery.Endpoint)
 	require.NoError(t, err)
 	require.False(t, out.Endpoint.FailingSince.IsZero(), "the dead attempt wrote its endpoint's state")
+	out.Parked = parkedOf(t, st, "tx-parked")
+	require.Len(t, out.Parked, 1)
+	require.Equal(t, ids.timed, out.Parked[0].AppliedTo, "the status change resolved the parked event")
+	want := parked.Normalize()
+	want.ResolvedAt, want.AppliedTo = t0.Add(time.Hour), ids.timed
+	require.Equal(t, want, out.Parked[0], "the parked event reads back with every field")
 	return out
 }
 

@@ -74,6 +74,30 @@ func attemptAt(at time.Time) store.Attempt {
 	return store.Attempt{StartedAt: at, FinishedAt: at.Add(time.Second), StatusCode: 200}
 }
 
+// parkedEvent returns a reversal of transaction txn of source "net", parked at t0.
+func parkedEvent(txn string) store.ParkedEvent {
+	return store.ParkedEvent{ID: uuid.New(), ParkedAt: t0, Conversion: store.Conversion{
+		ID: uuid.New(), DedupKey: "reversal:" + txn, Source: "net", Event: event.Reversal, TransactionID: txn,
+		Status: event.StatusReversed, ReceivedAt: t0, Decision: store.Decision{Code: "parked_reversal"},
+	}}
+}
+
+// park parks e on st and returns what was stored.
+func park(t *testing.T, st store.Store, e store.ParkedEvent) store.ParkedEvent {
+	t.Helper()
+	got, err := st.ParkEvent(t.Context(), e)
+	require.NoError(t, err)
+	return got
+}
+
+// parkedOf returns the parked events of transaction txn of source "net", as s lists them.
+func parkedOf(t *testing.T, s store.Store, txn string) []store.ParkedEvent {
+	t.Helper()
+	ls, err := s.ListParked(t.Context(), store.ListParkedParams{Source: "net", TransactionID: txn})
+	require.NoError(t, err)
+	return ls
+}
+
 // A refusal is a call that a view refuses with the error want.
 type refusal struct {
 	name string
@@ -228,6 +252,8 @@ var txCases = []struct {
 	{"ChangeStatus", func(t *testing.T, st store.Store) txCalls {
 		c := record(t, st, recordParams("k-0"))
 		other := record(t, st, recordParams("k-1"))
+		settled := park(t, st, parkedEvent("tx-settled"))
+		require.NoError(t, st.ResolveParked(t.Context(), store.ResolveParkedParams{IDs: []uuid.UUID{settled.ID}, At: t0}))
 		approve := store.ChangeStatusParams{ConversionID: c.ID, From: event.StatusPending, To: event.StatusApproved, At: t0.Add(time.Hour)}
 		// Reversing with a ledger line whose ID is taken fails in the database, after the
 		// status was set and the history appended.
@@ -250,6 +276,21 @@ var txCases = []struct {
 				{"NotFound", func(ctx context.Context, v store.Store) error {
 					p := approve
 					p.ConversionID = uuid.New()
+					_, err := v.ChangeStatus(ctx, p)
+					return err
+				}, store.ErrNotFound},
+				// Refused after the status was set and the history appended.
+				{"ParkedResolvedAlready", func(ctx context.Context, v store.Store) error {
+					p := clash
+					p.Ledger = nil
+					p.Resolve = []uuid.UUID{settled.ID}
+					_, err := v.ChangeStatus(ctx, p)
+					return err
+				}, store.ErrConflict},
+				{"ParkedNotFound", func(ctx context.Context, v store.Store) error {
+					p := clash
+					p.Ledger = nil
+					p.Resolve = []uuid.UUID{uuid.New()}
 					_, err := v.ChangeStatus(ctx, p)
 					return err
 				}, store.ErrNotFound},
@@ -306,6 +347,63 @@ var txCases = []struct {
 				}
 				t.Fatalf("%d lines: a refused call left lines behind", len(lines))
 				return false
+			},
+		}
+	}},
+	{"ParkEvent", func(t *testing.T, st store.Store) txCalls {
+		old := park(t, st, parkedEvent("tx-0"))
+		e := parkedEvent("tx-1")
+		conflict := parkedEvent("tx-0")
+		conflict.Conversion.PlayerID = "someone-else"
+		taken := parkedEvent("tx-2")
+		taken.ID = old.ID
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { _, err := v.ParkEvent(ctx, e); return err },
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error {
+					_, err := v.ParkEvent(ctx, parkedEvent("tx-0"))
+					return err
+				}, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error { _, err := v.ParkEvent(ctx, conflict); return err }, store.ErrConflict},
+				{"IDTaken", func(ctx context.Context, v store.Store) error { _, err := v.ParkEvent(ctx, taken); return err }, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					_, err := v.ParkEvent(ctx, store.ParkedEvent{ID: uuid.New()})
+					return err
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				require.Empty(t, parkedOf(t, s, "tx-2"), "a refused park left its event behind")
+				return len(parkedOf(t, s, "tx-1")) == 1
+			},
+		}
+	}},
+	{"ResolveParked", func(t *testing.T, st store.Store) txCalls {
+		c := record(t, st, recordParams("k-0"))
+		e := park(t, st, parkedEvent("tx-1"))
+		settled := park(t, st, parkedEvent("tx-2"))
+		require.NoError(t, st.ResolveParked(t.Context(), store.ResolveParkedParams{IDs: []uuid.UUID{settled.ID}, At: t0}))
+		other := park(t, st, parkedEvent("tx-3"))
+		resolve := store.ResolveParkedParams{IDs: []uuid.UUID{e.ID}, AppliedTo: c.ID, At: t0.Add(time.Hour)}
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { return v.ResolveParked(ctx, resolve) },
+			refused: []refusal{
+				// Each is refused after the UPDATE resolved the events it could: other.
+				{"ResolvedAlready", func(ctx context.Context, v store.Store) error {
+					return v.ResolveParked(ctx, store.ResolveParkedParams{IDs: []uuid.UUID{other.ID, settled.ID}, At: t0})
+				}, store.ErrConflict},
+				{"NotFound", func(ctx context.Context, v store.Store) error {
+					return v.ResolveParked(ctx, store.ResolveParkedParams{IDs: []uuid.UUID{other.ID, uuid.New()}, At: t0})
+				}, store.ErrNotFound},
+				{"UnknownConversion", func(ctx context.Context, v store.Store) error {
+					return v.ResolveParked(ctx, store.ResolveParkedParams{IDs: []uuid.UUID{other.ID}, AppliedTo: uuid.New(), At: t0})
+				}, store.ErrInvalid},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					return v.ResolveParked(ctx, store.ResolveParkedParams{IDs: []uuid.UUID{other.ID}})
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				require.False(t, parkedOf(t, s, "tx-3")[0].Resolved(), "a refused resolution left an event resolved")
+				return parkedOf(t, s, "tx-1")[0].Resolved()
 			},
 		}
 	}},

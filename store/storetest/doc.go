@@ -14,8 +14,10 @@
 // concurrent records of one dedup key from 16 goroutines give exactly one conversion, one set
 // of ledger lines and one set of deliveries, 20 times over; 50 concurrent records against a
 // counter's limit of 10 record exactly 10, concurrent writes of the same counters in any
-// order never deadlock, and lookups by foreign click ID racing the inserts of the clicks that
-// carry it find whole clicks, and the latest once they are done). Besides:
+// order never deadlock, lookups by foreign click ID racing the inserts of the clicks that
+// carry it find whole clicks, and the latest once they are done, of 64 concurrent parks of
+// one event exactly one writes, and of 24 concurrent calls that resolve one parked event
+// (status changes of as many conversions, and ResolveParked) exactly one applies). Besides:
 //
 //   - Ledger: every history of commission/commissiontest is replayed, its ledger stored and
 //     read back, and commission.Statements over the stored lines must equal Replay's own;

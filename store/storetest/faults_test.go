@@ -220,6 +220,29 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "ResolvedAfterTheChange",
+		subtest: "Concurrency/Parked/OneResolutionWins",
+		rule:    "rule: of concurrent calls that resolve one parked event, exactly one applies",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that applies the change, then resolves its parked events in a second
+			// step: two writes where the contract wants one, so that a change whose parked
+			// event was resolved meanwhile has applied all the same.
+			m.EXPECT().ChangeStatus(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.ChangeStatusParams) (store.Conversion, error) {
+				resolve := p.Resolve
+				p.Resolve = nil
+				c, err := real.ChangeStatus(ctx, p)
+				if err != nil || len(resolve) == 0 {
+					return c, err
+				}
+				runtime.Gosched()
+				if err := real.ResolveParked(ctx, store.ResolveParkedParams{IDs: resolve, AppliedTo: c.ID, At: p.At}); err != nil && !errors.Is(err, store.ErrConflict) {
+					return store.Conversion{}, err
+				}
+				return c, nil
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "CursorStartsIn1970",
 		subtest: "Paging/ListDeliveries",
 		rule:    "together are the whole listing, in order",
@@ -278,6 +301,9 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.DisableEndpoint).AnyTimes()
 	e.EnableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.EnableEndpoint).AnyTimes()
 	e.GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(real.GetCounter).AnyTimes()
+	e.ParkEvent(gomock.Any(), gomock.Any()).DoAndReturn(real.ParkEvent).AnyTimes()
+	e.ListParked(gomock.Any(), gomock.Any()).DoAndReturn(real.ListParked).AnyTimes()
+	e.ResolveParked(gomock.Any(), gomock.Any()).DoAndReturn(real.ResolveParked).AnyTimes()
 }
 
 // TestConformance_MockStore runs the suite on the mock store. Without a fault it must pass:

@@ -178,6 +178,49 @@ func (s suite) paging(t *testing.T) {
 			return st.ListDeliveries(ctx(t), store.ListDeliveriesParams{Status: store.DeliveryPending, After: after, Limit: limit})
 		}, func(d store.Delivery) keyed { return keyed{d.CreatedAt, d.ID} })
 	})
+	t.Run("ListParked", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var all, waiting, ofTxn []keyed
+		for i, parked := range pagingTimes() {
+			txn := fmt.Sprintf("tx-%d", i)
+			if i%2 == 0 {
+				txn = "tx-even"
+			}
+			e := parkedFor("network-a", txn, parked)
+			e.Conversion.DedupKey = fmt.Sprintf("k%d", i)
+			park(t, st, e)
+			k := keyed{store.NormalizeTime(parked), e.ID}
+			all = append(all, k)
+			if i%2 == 0 {
+				ofTxn = append(ofTxn, k)
+			}
+			if i%4 == 1 {
+				require.NoError(t, st.ResolveParked(ctx(t), store.ResolveParkedParams{IDs: []uuid.UUID{e.ID}, At: base}), "rule: a valid ResolveParked succeeds")
+			} else {
+				waiting = append(waiting, k)
+			}
+		}
+		noise := parkedFor("network-b", "tx-even", base)
+		noise.Conversion.DedupKey = "noise"
+		park(t, st, noise)
+		require.NoError(t, st.ResolveParked(ctx(t), store.ResolveParkedParams{IDs: []uuid.UUID{noise.ID}, At: base}), "rule: a valid ResolveParked succeeds")
+		for _, tc := range []struct {
+			name string
+			p    store.ListParkedParams
+			want []keyed
+		}{
+			{"Source", store.ListParkedParams{Source: "network-a"}, all},
+			{"Waiting", store.ListParkedParams{Unresolved: true}, waiting},
+			{"Transaction", store.ListParkedParams{Source: "network-a", TransactionID: "tx-even"}, ofTxn},
+		} {
+			checkPaging(t, "ListParked ("+tc.name+")", order(tc.want), func(after store.Cursor, limit int) ([]store.ParkedEvent, error) {
+				p := tc.p
+				p.After, p.Limit = after, limit
+				return st.ListParked(ctx(t), p)
+			}, func(e store.ParkedEvent) keyed { return keyed{e.ParkedAt, e.ID} })
+		}
+	})
 }
 
 // limitRecords is how many records the limit tests list: more than the largest page.
@@ -278,6 +321,19 @@ func (s suite) limits(t *testing.T) {
 		}
 		require.Equal(t, dueOrder[:1010], leasedIDs, "rule: deliveries are leased oldest due first, each once")
 	})
+	t.Run("ListParked", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var want []keyed
+		for i := range limitRecords {
+			e := parkedFor("network-a", fmt.Sprintf("tx-%d", i), at(time.Duration(i%97)*time.Second))
+			park(t, st, e)
+			want = append(want, keyed{e.ParkedAt, e.ID})
+		}
+		checkLimits(t, "ListParked", 100, order(want), func(after store.Cursor, limit int) ([]store.ParkedEvent, error) {
+			return st.ListParked(ctx(t), store.ListParkedParams{Unresolved: true, After: after, Limit: limit})
+		}, func(e store.ParkedEvent) keyed { return keyed{e.ParkedAt, e.ID} })
+	})
 }
 
 // refusal is what a refusal test does with one method on a store of its own: calls with
@@ -294,7 +350,7 @@ type refusal struct {
 // succeeds on a live context (so the refusals refused a call that could succeed) and, for a
 // write, its effect becomes visible (so the check that nothing was written can fail).
 func (s suite) refusals(t *testing.T) {
-	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases, foreignRefusalCases) {
+	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases, foreignRefusalCases, parkedRefusalCases) {
 		t.Run(tc.method, func(t *testing.T) {
 			t.Parallel()
 			st := s.h.NewStore(t)
