@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
@@ -231,6 +232,12 @@ func requireStorable(t *testing.T, pb *postback.Postback) {
 		affiliate = pb.TokenAffiliateID
 	}
 	c := pb.Conversion()
+	// The dedup key is attribution's: its default mode keys every postback that parsing
+	// accepts, with the key postback's own DedupKey made.
+	key, code := attribution.Dedup{}.Key(&c)
+	if code != "" || key != pb.DedupKey() {
+		t.Fatalf("attribution's default dedup key %q (%s) is not postback's %q\n%+v", key, code, pb.DedupKey(), *pb)
+	}
 	c.ID, c.AffiliateID = uuid.UUID{0x01, 0x93}, affiliate // the receiver's to choose
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the store refuses the conversion of an accepted postback: %v\n%+v", err, *pb)
