@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
@@ -45,10 +46,14 @@ func receive(t *testing.T, src *postback.Source, q url.Values) postback.Postback
 }
 
 // conversionOf is the record a pipeline keeps for pb: the sender's part exactly as postback
-// gives it (Postback.Conversion), and the receiver's (an ID, an affiliate).
-func conversionOf(pb *postback.Postback) store.Conversion {
+// gives it (Postback.Conversion), and the receiver's (an ID, an affiliate, and the dedup key
+// of attribution's default mode, which keys every postback that parsing accepts).
+func conversionOf(t *testing.T, pb *postback.Postback) store.Conversion {
+	t.Helper()
 	c := pb.Conversion()
-	c.ID, c.AffiliateID = uuid.Must(uuid.NewV7()), "aff-1"
+	key, code := attribution.Dedup{}.Key(&c)
+	require.Empty(t, code, "rule: attribution keys every postback that parsing accepts")
+	c.ID, c.DedupKey, c.AffiliateID = uuid.Must(uuid.NewV7()), key, "aff-1"
 	return c
 }
 
@@ -87,7 +92,7 @@ func TestSeams_EveryEventTypeFlowsThrough(t *testing.T) {
 		require.Equal(t, ty, pb.Event, "rule: an event is parsed under the name it was sent with")
 		require.Equal(t, "150.00 EUR", pb.Amount.String(), "rule: an amount is kept as its magnitude, as a store keeps it")
 
-		c, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&pb)})
+		c, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &pb)})
 		require.NoError(t, err, "rule: the store accepts every postback that parsing accepts (%s)", ty)
 		require.Equal(t, ty, c.Event, "rule: the store keeps the event's name")
 
@@ -136,7 +141,7 @@ func TestSeams_EveryStatusFlowsThrough(t *testing.T) {
 		pb := receive(t, src, url.Values{"event": {"deposit"}, "status": {string(s)}, "player_id": {"p-2"},
 			"txn_id": {fmt.Sprintf("TXS-%d", i)}, "amount": {"10.00"}, "currency": {"EUR"}})
 		require.Equal(t, s, pb.Status, "rule: a status is parsed under the name it was sent with")
-		c, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&pb)})
+		c, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &pb)})
 		require.NoError(t, err, "rule: the store accepts every status that parsing produces (%s)", s)
 		require.Equal(t, s, c.Status)
 		to := event.StatusReversed
@@ -158,18 +163,18 @@ func TestSeams_RetryIsADuplicate(t *testing.T) {
 	q := url.Values{"event": {"ftd"}, "player_id": {"p-3"}, "txn_id": {"TX-1"}, "amount": {"150.00"}, "currency": {"EUR"},
 		"sub1": {"a"}, "sub3": {"c"}, "occurred_at": {fmt.Sprint(seamNow.Add(-time.Hour).Unix())}}
 	first := receive(t, src, q)
-	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&first)})
+	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &first)})
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "", "c"}, orig.SubIDs, "rule: the conversion keeps the sub IDs the sender sent, by position")
 
 	retry := receive(t, src, q)
-	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&retry)})
+	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &retry)})
 	require.ErrorIs(t, err, store.ErrDuplicate, "rule: a retry of a postback is a duplicate in the store")
 	require.Equal(t, orig.ID, got.ID)
 
 	q.Set("amount", "1500.00")
 	changed := receive(t, src, q)
-	_, err = st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&changed)})
+	_, err = st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &changed)})
 	require.ErrorIs(t, err, store.ErrConflict, "rule: the same transaction with another amount is a conflict")
 	require.False(t, errors.Is(err, store.ErrDuplicate))
 }
@@ -188,14 +193,14 @@ func TestSeams_RetryWithoutEventTime(t *testing.T) {
 
 	first := receive(t, src, q)
 	require.True(t, first.OccurredAt.IsZero(), "the sender gave no event time")
-	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&first)})
+	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &first)})
 	require.NoError(t, err)
 	require.Equal(t, seamNow, orig.EventTime(), "rule: without an event time, a conversion happened when it was received")
 
 	now = now.Add(30 * time.Second)
 	retry, err := src.ParseQuery("/postback", mustSign(t, q, now))
 	require.NoError(t, err)
-	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&retry)})
+	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &retry)})
 	require.ErrorIs(t, err, store.ErrDuplicate, "rule: a retry without an event time is a duplicate, whenever it arrives")
 	require.Equal(t, orig.ID, got.ID)
 }
@@ -217,14 +222,14 @@ func TestSeams_StatusUpdate(t *testing.T) {
 	q := url.Values{"event": {"deposit"}, "player_id": {"p-5"}, "txn_id": {"TX-5"}, "amount": {"80.00"}, "currency": {"EUR"},
 		"status": {"approved"}, "occurred_at": {fmt.Sprint(seamNow.Add(-time.Hour).Unix())}}
 	first := receive(t, src, q)
-	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&first)})
+	orig, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &first)})
 	require.NoError(t, err)
 
 	q.Set("status", "reversed")
 	q.Set("amount", "-80.00") // as some networks send a chargeback
 	update := receive(t, src, q)
-	require.Equal(t, first.DedupKey(), update.DedupKey(), "rule: a status update has its transaction's dedup key")
-	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(&update)})
+	require.Equal(t, conversionOf(t, &first).DedupKey, conversionOf(t, &update).DedupKey, "rule: a status update has its transaction's dedup key")
+	got, err := st.RecordConversion(t.Context(), store.RecordConversionParams{Conversion: conversionOf(t, &update)})
 	require.ErrorIs(t, err, store.ErrDuplicate, "rule: a status update is the same content, which the store calls a duplicate")
 	require.Equal(t, orig.ID, got.ID)
 	require.Equal(t, event.StatusApproved, got.Status, "the store returns the status it holds")

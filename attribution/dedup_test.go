@@ -2,6 +2,7 @@ package attribution_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -9,14 +10,16 @@ import (
 	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
 
 var vectorClick = clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
 
-// TestDedup_KeyCompat pins the keys of the default mode: they are byte for byte the keys
-// that postback's (*Postback).DedupKey made before attribution took it over (computed with
-// it), so that keys stored by earlier versions still meet their retries.
+// TestDedup_KeyCompat pins a few keys of the default mode, in the code: they are byte for
+// byte the keys that postback's (*Postback).DedupKey made before attribution took it over
+// (TestDedup_Vectors pins 226 more), so that keys stored by earlier versions still meet
+// their retries.
 func TestDedup_KeyCompat(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -47,6 +50,62 @@ func TestDedup_KeyCompat(t *testing.T) {
 		require.Equal(t, tc.want, explicit, "rule: the zero Dedup is DedupEventTransaction")
 		require.NoError(t, store.CheckKey(key))
 	}
+}
+
+// TestDedup_DefaultMode: what the default mode's key is made of: the source, the event and
+// the transaction ID; without one, for an event that happens once for a player or a click,
+// the player ID, else the foreign click ID, else the click ID. Nothing else (status, amount,
+// times, sub IDs, the click or player beside a transaction) changes it; parts never run
+// into each other, and a transaction ID never meets a player ID.
+func TestDedup_DefaultMode(t *testing.T) {
+	t.Parallel()
+	keyOf := func(c store.Conversion) string {
+		t.Helper()
+		k, code := attribution.Dedup{}.Key(&c)
+		require.Empty(t, code)
+		return k
+	}
+	with := func(c store.Conversion, f func(*store.Conversion)) store.Conversion { f(&c); return c }
+	t0 := time.Unix(1732350000, 0).UTC()
+	ftd := store.Conversion{Source: "casino-x", Event: event.FTD, ClickID: vectorClick, PlayerID: "P-1", TransactionID: "TX-1",
+		Status: event.StatusPending, ReceivedAt: t0}
+	key := keyOf(ftd)
+	for name, c := range map[string]store.Conversion{
+		"a retry, later":                   with(ftd, func(c *store.Conversion) { c.ReceivedAt = t0.Add(time.Hour) }),
+		"another status (a status change)": with(ftd, func(c *store.Conversion) { c.Status = event.StatusApproved }),
+		"another amount (a conflict, for the store to tell)": with(ftd, func(c *store.Conversion) {
+			c.Amount = money.MustParse("5.00", money.EUR)
+		}),
+		"another click or player":         with(ftd, func(c *store.Conversion) { c.PlayerID = "P-2"; c.ClickID = clickid.ID{1} }),
+		"another event time, sub IDs, ID": with(ftd, func(c *store.Conversion) { c.OccurredAt = t0; c.SubIDs = []string{"s"}; c.ID = uuid.New() }),
+	} {
+		require.Equal(t, key, keyOf(c), name)
+	}
+	seen := map[string]string{key: "ftd"}
+	for name, c := range map[string]store.Conversion{
+		"another transaction":                 with(ftd, func(c *store.Conversion) { c.TransactionID = "TX-2" }),
+		"another event of the transaction":    with(ftd, func(c *store.Conversion) { c.Event = event.Reversal }),
+		"another source":                      with(ftd, func(c *store.Conversion) { c.Source = "casino-y" }),
+		"parts that shift (source and event)": with(ftd, func(c *store.Conversion) { c.Source, c.Event = "casino-xf", "td" }),
+		"the registration of the same player": with(ftd, func(c *store.Conversion) { c.TransactionID = ""; c.Event = event.Registration }),
+		"a transaction ID that is the player ID": with(ftd, func(c *store.Conversion) {
+			c.TransactionID, c.Event = "P-1", event.Registration
+		}),
+	} {
+		k := keyOf(c)
+		require.NotContains(t, seen, k, name)
+		seen[k] = name
+	}
+	reg := store.Conversion{Source: "casino-x", Event: event.Registration, ClickID: vectorClick, PlayerID: "P-1", ReceivedAt: t0}
+	require.Equal(t, keyOf(reg), keyOf(with(reg, func(c *store.Conversion) { c.ClickID = clickid.ID{2} })), "one registration per player, whichever click")
+	require.NotEqual(t, keyOf(reg), keyOf(with(reg, func(c *store.Conversion) { c.PlayerID = "P-2" })))
+	byClick := with(reg, func(c *store.Conversion) { c.PlayerID = "" })
+	require.Equal(t, keyOf(byClick), keyOf(with(byClick, func(c *store.Conversion) { c.ReceivedAt = t0.Add(time.Minute) })))
+	require.NotEqual(t, keyOf(byClick), keyOf(with(byClick, func(c *store.Conversion) { c.ClickID = clickid.ID{2} })))
+	foreign := with(byClick, func(c *store.Conversion) {
+		c.ClickID, c.ForeignClickID = clickid.ID{}, clickid.Foreign(vectorClick.String())
+	})
+	require.NotEqual(t, keyOf(byClick), keyOf(foreign), "a foreign ID never meets a native one")
 }
 
 // TestDedup_Refusals: a mode that needs a field refuses an event without it, never

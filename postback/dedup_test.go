@@ -6,10 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
-	"github.com/s2skit/s2s/store"
 )
 
 // TestParseQuery_TransactionID: every event that a player can cause more than once needs a
@@ -43,72 +43,34 @@ func TestParseQuery_TransactionID(t *testing.T) {
 	require.Equal(t, event.Conversion, pb.Event)
 }
 
-func TestPostback_DedupKey(t *testing.T) {
+// TestPostback_ConversionKey: the record of a postback leaves its dedup key to attribution,
+// whose default mode keys the record of every postback parsing accepts; a retry of a
+// registration sent without a transaction ID or an event time, some minutes later, has
+// the key of the first.
+func TestPostback_ConversionKey(t *testing.T) {
 	t.Parallel()
 	id := clickid.MustParse("01j3st4z2efcd9y00w5mz4ypkb")
-	ftd := postback.Postback{Source: "casino-x", Event: event.FTD, ClickKind: postback.ClickNative, ClickID: id,
-		PlayerID: "P-1", TransactionID: "TX-1", Status: event.StatusPending, ReceivedAt: t0}
-	reg := postback.Postback{Source: "casino-x", Event: event.Registration, ClickKind: postback.ClickNative, ClickID: id,
-		PlayerID: "P-1", ReceivedAt: t0}
-	with := func(p postback.Postback, f func(*postback.Postback)) postback.Postback { f(&p); return p }
-	keyOf := func(p postback.Postback) string { return p.DedupKey() }
-	key := ftd.DedupKey()
-	require.Regexp(t, "^v1:[0-9a-f]{64}$", key)
-	require.NoError(t, store.CheckKey(key), "a store takes it as a dedup key")
-
-	same := map[string]postback.Postback{
-		"a retry, later, with another key ID": with(ftd, func(p *postback.Postback) { p.ReceivedAt = t0.Add(time.Hour); p.KeyID = "k2" }),
-		"another status (a status change)":    with(ftd, func(p *postback.Postback) { p.Status = event.StatusApproved }),
-		"another amount (a conflict, for the store to tell)": with(ftd, func(p *postback.Postback) {
-			p.HasAmount = true
-		}),
-		"another click or player": with(ftd, func(p *postback.Postback) { p.PlayerID = "P-2"; p.ClickID = clickid.ID{1} }),
-		"another event time":      with(ftd, func(p *postback.Postback) { p.OccurredAt = t0 }),
-	}
-	for name, p := range same {
-		require.Equal(t, key, p.DedupKey(), name)
-	}
-	differs := map[string]postback.Postback{
-		"another transaction":                 with(ftd, func(p *postback.Postback) { p.TransactionID = "TX-2" }),
-		"another event of the transaction":    with(ftd, func(p *postback.Postback) { p.Event = event.Reversal }),
-		"another source":                      with(ftd, func(p *postback.Postback) { p.Source = "casino-y" }),
-		"parts that shift (source and event)": with(ftd, func(p *postback.Postback) { p.Source, p.Event = "casino-xf", "td" }),
-		"the registration of the same player": with(ftd, func(p *postback.Postback) {
-			p.TransactionID = ""
-			p.Event = event.Registration
-		}),
-	}
-	seen := map[string]string{key: "ftd"}
-	for name, p := range differs {
-		k := p.DedupKey()
-		require.NotContains(t, seen, k, name)
-		seen[k] = name
-	}
-
-	// Without a transaction ID: once per player, or else per click.
-	regKey := reg.DedupKey()
-	require.Equal(t, regKey, keyOf(with(reg, func(p *postback.Postback) { p.ClickID = clickid.ID{2} })),
-		"one registration per player, whichever click")
-	require.NotEqual(t, regKey, keyOf(with(reg, func(p *postback.Postback) { p.PlayerID = "P-2" })))
-	byClick := with(reg, func(p *postback.Postback) { p.PlayerID = "" })
-	require.Equal(t, byClick.DedupKey(), keyOf(with(byClick, func(p *postback.Postback) { p.ReceivedAt = t0.Add(time.Minute) })))
-	require.NotEqual(t, byClick.DedupKey(), keyOf(with(byClick, func(p *postback.Postback) { p.ClickID = clickid.ID{2} })))
-	foreign := with(byClick, func(p *postback.Postback) {
-		p.ClickKind, p.ClickID, p.ForeignClickID = postback.ClickForeign, clickid.ID{}, clickid.Foreign(id.String())
-	})
-	require.NotEqual(t, byClick.DedupKey(), foreign.DedupKey(), "a foreign ID never meets a native one")
-	require.NotEqual(t, regKey, keyOf(with(reg, func(p *postback.Postback) { p.PlayerID = ""; p.TransactionID = "P-1" })),
-		"a transaction ID never meets a player ID")
-
-	// Parsed: a retry of a registration sent without a transaction ID or event time, some
-	// minutes later, has the key of the first.
 	c := &clock{t: t0}
 	src := openSource(t, &postback.SourceOptions{Now: c.Now})
+	key := func(pb postback.Postback) string {
+		t.Helper()
+		conv := pb.Conversion()
+		require.Empty(t, conv.DedupKey, "the dedup key is the receiver's")
+		k, code := attribution.Dedup{}.Key(&conv)
+		require.Empty(t, code)
+		return k
+	}
 	first, err := src.ParseQuery("/p", "click_id="+id.String()+"&player_id=P-1&event=registration")
 	require.NoError(t, err)
 	c.t = t0.Add(5 * time.Minute)
 	retry, err := src.ParseQuery("/p", "click_id="+id.String()+"&player_id=P-1&event=registration")
 	require.NoError(t, err)
 	require.NotEqual(t, first.ReceivedAt, retry.ReceivedAt)
-	require.Equal(t, first.DedupKey(), retry.DedupKey())
+	require.Equal(t, key(first), key(retry))
+	deposit, err := src.ParseQuery("/p", "click_id="+id.String()+"&event=deposit&amount=5.00&currency=EUR&txn_id=D-1")
+	require.NoError(t, err)
+	reversal, err := src.ParseQuery("/p", "click_id="+id.String()+"&event=reversal&amount=5.00&currency=EUR&txn_id=D-1")
+	require.NoError(t, err)
+	require.NotEqual(t, key(deposit), key(reversal), "another event of the transaction")
+	require.NotEqual(t, key(first), key(deposit))
 }

@@ -7,8 +7,8 @@
 // postbacks (an [Auth]). It turns a GET query, a form POST or a JSON POST into one canonical
 // [Postback]: click ID (native, signed, a verified token with its affiliate and campaign, or
 // foreign), player ID, event and status (package event's names), amount in exact money,
-// transaction ID, event time, sub IDs and extra fields, and the key under which a pipeline
-// records it exactly once ([Postback.DedupKey]). A [Handler] serves a Source over HTTP, hands
+// transaction ID, event time, sub IDs and extra fields, and the record a store keeps of it
+// ([Postback.Conversion]). A [Handler] serves a Source over HTTP, hands
 // verified postbacks to a [Receiver] (the attribution pipeline) and answers honestly:
 // Accepted, Duplicate, Rejected with a machine-readable [Reason], or Conflict.
 //
@@ -96,12 +96,14 @@
 //
 // # Exactly once
 //
-// [Postback.DedupKey] is the key under which a pipeline records a postback: the source, the
-// event and the transaction ID, or, for the events that happen at most once for a player or
-// a click (a registration, a verification, a vendor's main conversion), the player ID or else
-// the click ID. Every other event needs a transaction ID (ReasonMissingTxnID): without one,
-// two deposits of one player would be one. The key holds no time, so a retry, however late,
-// has the key of its original.
+// A pipeline records a postback once, under a dedup key that package attribution builds
+// from its record (attribution.Dedup.Key, Decision.DedupKey; attribution's package doc, #
+// Dedup): by default the source, the event and the transaction ID, or, for the events that
+// happen at most once for a player or a click (a registration, a verification, a vendor's
+// main conversion), the player ID or else the click ID. So parsing refuses every other event
+// without a transaction ID (ReasonMissingTxnID): without one, two deposits of one player
+// would be one, and the default mode keys every postback that parsing accepts. The key holds
+// no time, so a retry, however late, has the key of its original.
 //
 // # Strict input
 //
@@ -143,7 +145,7 @@
 //
 // Errors and the Handler's logs name reasons and parameter names, never values, tokens,
 // secrets or signatures. Signed timestamps bound replay to the tolerance; within it, a
-// replayed postback is the Receiver's to deduplicate (by its DedupKey), and the Handler
+// replayed postback is the Receiver's to deduplicate (by its dedup key), and the Handler
 // answers Duplicate. Signed click IDs and tokens (SourceOptions.ClickSigner) prove that a
 // click was minted here, whatever the method that authenticates the sender.
 package postback

@@ -33,7 +33,7 @@ const (
 	ReasonSignedClickID   Reason = "signed_click_id_not_accepted"  // a verified signed click ID, where the source's ClickKinds leave them out
 	ReasonTokenClickID    Reason = "click_token_not_accepted"      // a verified signed token, where the source's ClickKinds leave them out
 	ReasonMissingEvent    Reason = "missing_event"                 // no event and no Dialect.DefaultEvent
-	ReasonMissingTxnID    Reason = "missing_transaction_id"        // no transaction ID for an event that needs one (see Postback.DedupKey)
+	ReasonMissingTxnID    Reason = "missing_transaction_id"        // no transaction ID for an event that can happen more than once for a player (# Exactly once)
 	ReasonUnknownStatus   Reason = "unknown_status"                // a status the dialect does not map
 	ReasonBadAmount       Reason = "bad_amount"                    // an amount outside money's grammar or a negative amount outside a reversal
 	ReasonBadCurrency     Reason = "bad_currency"                  // a currency that is not ISO 4217

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/postback/postbacktest"
@@ -118,35 +119,36 @@ func ExampleSourceOptions_clickSigner() {
 	// foreign_click_id_not_accepted
 }
 
-// A retry of a postback has the key of its original, whenever it arrives; another event of
-// the same transaction has another. An event that can happen more than once for a player
-// needs a transaction ID.
-func ExamplePostback_DedupKey() {
+// A postback's record is keyed by attribution's dedup policy (here the default): a retry has
+// the key of its original, whenever it arrives; another event of the same transaction has
+// another. An event that can happen more than once for a player needs a transaction ID.
+func ExamplePostback_Conversion() {
 	clock := time.Unix(1732350000, 0)
 	src, err := postback.NewSource("casino-x", postback.Auth{Method: postback.MethodNone},
 		&postback.SourceOptions{Now: func() time.Time { return clock }})
 	if err != nil {
 		log.Fatal(err)
 	}
-	parse := func(q string) *postback.Postback {
+	key := func(q string) string {
 		pb, err := src.ParseQuery("/postback", q)
 		if err != nil {
-			fmt.Println(postback.ReasonOf(err))
-			return nil
+			return string(postback.ReasonOf(err))
 		}
-		return &pb
+		c := pb.Conversion()
+		k, _ := attribution.Dedup{}.Key(&c) // or Decision.DedupKey, which Decision.Apply sets on c
+		return k
 	}
-	deposit := parse("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
+	deposit := key("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
 	clock = clock.Add(10 * time.Minute)
-	retry := parse("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
-	reversal := parse("click_id=abc&event=reversal&amount=-50.00&currency=EUR&txn_id=D-7")
-	fmt.Println(deposit.DedupKey() == retry.DedupKey(), deposit.DedupKey() == reversal.DedupKey())
+	retry := key("click_id=abc&event=deposit&amount=50.00&currency=EUR&txn_id=D-7")
+	reversal := key("click_id=abc&event=reversal&amount=-50.00&currency=EUR&txn_id=D-7")
+	fmt.Println(deposit == retry, deposit == reversal)
 
 	// A registration is once per player: no transaction ID needed.
-	fmt.Println(parse("click_id=abc&player_id=P-1&event=registration") != nil)
-	parse("click_id=abc&player_id=P-1&event=deposit&amount=50.00&currency=EUR")
+	fmt.Println(key("click_id=abc&player_id=P-1&event=registration")[:3])
+	fmt.Println(key("click_id=abc&player_id=P-1&event=deposit&amount=50.00&currency=EUR"))
 	// Output:
 	// true false
-	// true
+	// v1:
 	// missing_transaction_id
 }

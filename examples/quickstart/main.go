@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/money"
@@ -183,13 +184,18 @@ func postbacks() error {
 	}
 
 	// What happens to a verified postback: here, record it in the in-memory store. The
-	// postback gives the record of what its sender said (Postback.Conversion, under its dedup
-	// key); the receiver adds what it decides. (The attribution package will own that step,
-	// with windows, models, a status machine and commissions.)
+	// postback gives the record of what its sender said (Postback.Conversion); the receiver
+	// adds what it decides: the dedup key, by attribution's default policy (source, event,
+	// transaction), and the affiliate. (With the Tracker, attribution decides all of it, with
+	// windows, models, a status machine and commissions.)
 	st := memstore.New(nil)
 	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
 		conv := pb.Conversion()
-		conv.ID, conv.AffiliateID = uuid.Must(uuid.NewV7()), "aff-42"
+		dedupKey, code := attribution.Dedup{}.Key(&conv)
+		if code != "" { // never for a postback that parsing accepted
+			return postback.Result{Outcome: postback.Rejected, Reason: postback.ReasonRejectedDownstream}, nil
+		}
+		conv.ID, conv.DedupKey, conv.AffiliateID = uuid.Must(uuid.NewV7()), dedupKey, "aff-42"
 		c, err := st.RecordConversion(ctx, store.RecordConversionParams{Conversion: conv})
 		switch {
 		case err == nil:
@@ -254,11 +260,13 @@ func postbacks() error {
 		fmt.Printf("%-22s %d %s", tc.what, rec.Code, rec.Body.String())
 	}
 
-	pb, err := src.ParseQuery("/postback", signed) // its dedup key: source, event, transaction
+	pb, err := src.ParseQuery("/postback", signed)
 	if err != nil {
 		return err
 	}
-	c, err := st.GetConversionByKey(context.Background(), pb.DedupKey())
+	conv := pb.Conversion()
+	dedupKey, _ := attribution.Dedup{}.Key(&conv) // source, event, transaction
+	c, err := st.GetConversionByKey(context.Background(), dedupKey)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/postback"
 )
 
@@ -83,8 +86,9 @@ func WebhookRequest(tb testing.TB, target, id string, body []byte, at time.Time,
 }
 
 // Recorder is a fake postback.Receiver that records every postback it receives. It answers
-// like a pipeline that records postback.Postback.Conversion in a store under its dedup key:
-// the first postback of a key is Accepted; a later one with the same content
+// like a pipeline that records postback.Postback.Conversion in a store under its dedup key,
+// which attribution builds (attribution.Dedup.Key, under the policy Dedup): the first
+// postback of a key is Accepted; a later one with the same content
 // (store.Conversion.SameContent) is a Duplicate, or, with another status, a status update,
 // Accepted; a later one with other content is a Conflict. If Result is set it is returned instead,
 // for every postback. The zero value is ready; it is safe for concurrent use.
@@ -93,6 +97,12 @@ type Recorder struct {
 	Result postback.Result
 	// Err, if set, is returned for every postback (after recording it).
 	Err error
+	// Dedup is the dedup policy of the pipeline the Recorder stands for (its
+	// attribution.Config.Dedup). The zero Dedup is attribution's default, which keys every
+	// postback that parsing accepts. A postback the policy cannot key (DedupPlayerEvent
+	// without a player ID) is Rejected (postback.ReasonRejectedDownstream); under
+	// DedupEvery, every postback is a conversion of its own.
+	Dedup attribution.Dedup
 
 	mu   sync.Mutex
 	all  []postback.Postback
@@ -113,7 +123,12 @@ func (r *Recorder) Receive(_ context.Context, pb *postback.Postback) (postback.R
 	if r.seen == nil {
 		r.seen = map[string]postback.Postback{}
 	}
-	key := pb.DedupKey()
+	c := pb.Conversion()
+	c.ID = uuid.New() // DedupEvery keys a conversion by its ID: every postback is new
+	key, code := r.Dedup.Key(&c)
+	if code != "" {
+		return postback.Result{Outcome: postback.Rejected, Reason: postback.ReasonRejectedDownstream}, nil
+	}
 	prev, ok := r.seen[key]
 	if !ok {
 		r.seen[key] = *pb

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/postback/postbacktest"
@@ -107,6 +108,37 @@ func TestRecorder(t *testing.T) {
 	_, err = failing.Receive(ctx, &pb)
 	require.Error(t, err)
 	require.Equal(t, 1, failing.Len())
+}
+
+// TestRecorder_Dedup: the Recorder keys postbacks by the pipeline's dedup policy: one FTD
+// per player (a second, with another transaction, is the same key with other content: a
+// conflict), a postback the policy cannot key is rejected, and under "every" each postback
+// is its own.
+func TestRecorder_Dedup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	once := &postbacktest.Recorder{Dedup: attribution.Dedup{Events: map[event.Type]attribution.DedupMode{event.FTD: attribution.DedupPlayerEvent}}}
+	ftd := postback.Postback{Source: "s", Event: event.FTD, TransactionID: "T1", PlayerID: "p", Status: event.StatusApproved}
+	second := ftd
+	second.TransactionID = "T2"
+	noPlayer := ftd
+	noPlayer.PlayerID = ""
+	deposit := second
+	deposit.Event = event.Deposit
+	for _, tc := range []struct {
+		pb   postback.Postback
+		want postback.Outcome
+	}{{ftd, postback.Accepted}, {ftd, postback.Duplicate}, {second, postback.Conflict}, {noPlayer, postback.Rejected}, {deposit, postback.Accepted}} {
+		res, err := once.Receive(ctx, &tc.pb)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, res.Outcome, "%s %s of %q", tc.pb.Event, tc.pb.TransactionID, tc.pb.PlayerID)
+	}
+	every := &postbacktest.Recorder{Dedup: attribution.Dedup{Mode: attribution.DedupEvery}}
+	for range 2 {
+		res, err := every.Receive(ctx, &ftd)
+		require.NoError(t, err)
+		require.Equal(t, postback.Accepted, res.Outcome, "rule: under every, a retry is a new conversion")
+	}
 }
 
 // TestRecorder_Concurrent: exactly one of many identical postbacks is Accepted.
