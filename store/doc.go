@@ -1,9 +1,10 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
-// their attempts, the state of outbound endpoints, counters, parked events), small role
-// interfaces ([ClickStore], [BindingStore], [ConversionStore], [LedgerStore],
-// [DeliveryStore], [EndpointStore], [CounterStore], [ParkedStore]) and the aggregate
-// [Store], and the sentinel errors every implementation returns.
+// their attempts, the state of outbound endpoints, counters, parked events, the inbound
+// log), small role interfaces ([ClickStore], [BindingStore], [ConversionStore],
+// [LedgerStore], [DeliveryStore], [EndpointStore], [CounterStore], [ParkedStore],
+// [InboundStore]) and the aggregate [Store], and the sentinel errors every implementation
+// returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
 // [github.com/s2skit/s2s/store/pgstore] (PostgreSQL). Every implementation, ours or a third
@@ -52,6 +53,9 @@
 //     found again by its source and transaction ID. It is applied by the status change that
 //     names it ([ChangeStatusParams].Resolve), in the same write, so that of any number of
 //     concurrent attempts to apply it exactly one does.
+//   - Every postback received, rejected ones included, is logged with what became of it
+//     ([InboundStore]): one cheap write per postback, listed newest first by source, outcome
+//     and time, and pruned by age for bounded retention.
 //   - A click is found by its ID, or by the foreign click ID it carries
 //     ([ClickStore.GetClickByForeign]): foreign IDs are not unique, so the latest click that
 //     carries one, as of the event's time, is the one a postback names.

@@ -308,6 +308,113 @@ type Lease struct {
 	ExpiresAt time.Time
 }
 
+// InboundRecord is one entry of the inbound log ([InboundStore]): a postback as it was
+// received and what became of it. Its vocabulary belongs to the packages that decide: the
+// store keeps Outcome and Reason as text under CheckKey's rules.
+type InboundRecord struct {
+	ID         uuid.UUID // required, not zero; time-ordered (uuid.NewV7) keys index best
+	ReceivedAt time.Time // required
+	Source     string    // the source (sender) it was received for; optional
+	Method     string    // the HTTP method it came with; empty if it came by other means
+	// Outcome is what became of it, as package postback names it (its Outcome's String:
+	// "accepted", "duplicate", "rejected", "conflict"). Required.
+	Outcome string
+	// Reason is why, for a postback that was not accepted: package postback's Reason, or
+	// attribution's Code. Optional.
+	Reason string
+	// HTTPStatus is the status the sender was answered; 0 if it was not answered over HTTP.
+	HTTPStatus int
+	// Params are the parameters as received, secrets (a signature, a token) redacted by the
+	// caller: at most MaxTextLen bytes of valid UTF-8 without NUL, which a caller logging a
+	// malformed postback cuts and cleans to (a store refuses, never truncates).
+	Params       string
+	ConversionID uuid.UUID     // the conversion it recorded or found; zero if none
+	Duration     time.Duration // how long it took to answer; never negative
+}
+
+// Validate checks r against the rules of InboundRecord. The error wraps ErrInvalid and names
+// the first broken rule.
+func (r InboundRecord) Validate() error {
+	if r.ID == uuid.Nil {
+		return invalid("inbound record: id is required")
+	}
+	if err := checkTime("inbound record: received at", r.ReceivedAt); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"inbound record: source", r.Source, false},
+		{"inbound record: method", r.Method, false},
+		{"inbound record: outcome", r.Outcome, true},
+		{"inbound record: reason", r.Reason, false},
+	} {
+		if err := checkKey(f.name, f.v, f.required); err != nil {
+			return err
+		}
+	}
+	if r.HTTPStatus < 0 || r.HTTPStatus > 999 {
+		return invalid("inbound record %s: http status %d, want 0 (none) or a status code", r.ID, r.HTTPStatus)
+	}
+	if err := checkText("inbound record: params", r.Params, MaxTextLen); err != nil {
+		return err
+	}
+	if r.Duration < 0 {
+		return invalid("inbound record %s: negative duration %s", r.ID, r.Duration)
+	}
+	return nil
+}
+
+// Normalize returns r with its time normalised.
+func (r InboundRecord) Normalize() InboundRecord {
+	r.ReceivedAt = NormalizeTime(r.ReceivedAt)
+	return r
+}
+
+// Equal reports whether r and o are the same record, field by field.
+func (r InboundRecord) Equal(o InboundRecord) bool {
+	return r.ID == o.ID && r.ReceivedAt.Equal(o.ReceivedAt) && r.Source == o.Source && r.Method == o.Method &&
+		r.Outcome == o.Outcome && r.Reason == o.Reason && r.HTTPStatus == o.HTTPStatus && r.Params == o.Params &&
+		r.ConversionID == o.ConversionID && r.Duration == o.Duration
+}
+
+// ListInboundParams is the argument of InboundStore.ListInbound.
+type ListInboundParams struct {
+	Source   string    // only the records of this source; empty means every source
+	Outcome  string    // only the records of this outcome; empty means every outcome
+	From, To time.Time // range [From, To) of ReceivedAt; a zero From or To is no bound
+	After    Cursor    // the ReceivedAt and ID of the last record seen; the page after it is older
+	Limit    int       // 0 means 100; at most 1000
+}
+
+// Validate checks p.
+func (p ListInboundParams) Validate() error {
+	if err := checkKey("list inbound: source", p.Source, false); err != nil {
+		return err
+	}
+	if err := checkKey("list inbound: outcome", p.Outcome, false); err != nil {
+		return err
+	}
+	if !p.From.IsZero() && !p.To.IsZero() && !p.To.After(p.From) {
+		return invalid("list inbound: the range needs From before To")
+	}
+	if p.Limit < 0 {
+		return invalid("list inbound: negative limit")
+	}
+	return nil
+}
+
+// PruneInboundParams is the argument of InboundStore.PruneInbound.
+type PruneInboundParams struct {
+	Before time.Time // required: the records received before it are deleted
+}
+
+// Validate checks p.
+func (p PruneInboundParams) Validate() error {
+	return checkTime("prune inbound: before", p.Before)
+}
+
 // Cursor is a position in an ordered listing: the sort time and ID of the last record seen.
 // The zero Cursor is the start.
 type Cursor struct {

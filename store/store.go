@@ -76,6 +76,7 @@ type Store interface {
 	EndpointStore
 	CounterStore
 	ParkedStore
+	InboundStore
 }
 
 // ClickStore keeps clicks.
@@ -346,4 +347,31 @@ type ParkedStore interface {
 	// p.IDs; of concurrent calls (ResolveParked or ChangeStatus) resolving one event exactly
 	// one succeeds. No IDs is a no-op.
 	ResolveParked(ctx context.Context, p ResolveParkedParams) error
+}
+
+// InboundStore is the inbound log: every postback received, rejected ones included, with
+// what became of it, so that an operator can answer "why was my postback rejected". It is
+// written once per postback, after the sender was answered (the record says with what), in
+// a call of its own: a failure to log changes nothing of what the postback caused. Records
+// are never changed; PruneInbound bounds how long they are kept.
+type InboundStore interface {
+	// LogInbound stores a record of the inbound log. A record whose ID exists already is
+	// refused with ErrDuplicate (the identical record: a retry) or ErrConflict (another
+	// record with that ID), and writes nothing; a record that fails [InboundRecord.Validate]
+	// is ErrInvalid. ConversionID is kept as given: the store does not look the conversion
+	// up, so that logging costs no read.
+	LogInbound(ctx context.Context, r InboundRecord) error
+
+	// ListInbound returns records of the inbound log, newest first: by ReceivedAt, then ID,
+	// both descending. Only those of source p.Source and of outcome p.Outcome, each when it
+	// is set, received in [p.From, p.To) (a zero From or To is no bound); at most p.Limit of
+	// them (0 means 100; at most 1000), starting after p.After (the ReceivedAt and ID of the
+	// last record seen: the next page holds older records) when it is set.
+	ListInbound(ctx context.Context, p ListInboundParams) ([]InboundRecord, error)
+
+	// PruneInbound deletes the records received before p.Before and returns how many it
+	// deleted, for bounded retention; none is not an error. It need not be atomic: a store
+	// may delete in steps, so that a concurrent listing sees part of a prune, and a call
+	// that fails part-way returns, with its error, how many it deleted before.
+	PruneInbound(ctx context.Context, p PruneInboundParams) (int, error)
 }

@@ -248,3 +248,45 @@ func BenchmarkBaselineForeignRWMutexMap(b *testing.B) {
 		sinkClick = c
 	})
 }
+
+// BenchmarkLogInbound logs one postback to the inbound log per operation, as the Tracker does
+// for every postback. Its baseline is what a user would write instead: records appended to a
+// slice, and indexed by ID in a map, under one mutex (with no order by source or outcome).
+func BenchmarkLogInbound(b *testing.B) {
+	st := memstore.New(nil)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	r := store.InboundRecord{Source: "network-a", Method: http.MethodGet, Outcome: "accepted", HTTPStatus: 202,
+		Params: "clickid=06enwx3m8zc6w83y6r5qzq2c3r&sig=REDACTED", Duration: time.Millisecond}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r.ID, r.ReceivedAt = uuid.UUID{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), 1}, at.Add(time.Duration(i)*time.Microsecond)
+		if err := st.LogInbound(b.Context(), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBaselineInboundSliceAndMap(b *testing.B) {
+	var mu sync.Mutex
+	var log []store.InboundRecord
+	byID := map[uuid.UUID]int{}
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	r := store.InboundRecord{Source: "network-a", Method: http.MethodGet, Outcome: "accepted", HTTPStatus: 202,
+		Params: "clickid=06enwx3m8zc6w83y6r5qzq2c3r&sig=REDACTED", Duration: time.Millisecond}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r.ID, r.ReceivedAt = uuid.UUID{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), 1}, at.Add(time.Duration(i)*time.Microsecond)
+		mu.Lock()
+		if _, ok := byID[r.ID]; ok {
+			mu.Unlock()
+			b.Fatal("duplicate")
+		}
+		byID[r.ID] = len(log)
+		log = append(log, r)
+		mu.Unlock()
+	}
+}

@@ -16,6 +16,14 @@
 // unresolved ones kept apart, so that the listing a recorded original needs reads its
 // transaction's events alone.
 //
+// The inbound log has a lock of its own, so that logging a postback never waits for the
+// writes it caused. Its records are allocated 1,024 at a time and kept in order of receipt,
+// all together and by source and by outcome, so that LogInbound costs no allocation of its
+// own (about 1 µs, beside 1.3–2 µs for a slice and a map under one mutex:
+// BenchmarkLogInbound), a listing walks back from its page's start, found by binary search,
+// and PruneInbound cuts the beginnings. Memory grows with the log: a host that keeps a
+// memstore running prunes it.
+//
 // Pending deliveries are indexed by when they are due (see due.go): a ready heap per endpoint
 // by next attempt, a heap of the enabled endpoints by their first ready delivery, and one of
 // the leased ones by lease expiry. A worker's LeaseDeliveries costs O(k log n) for the k it

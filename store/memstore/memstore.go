@@ -57,6 +57,8 @@ type Store struct {
 	parkedByKey   map[string]*store.ParkedEvent
 	parkedByTxn   map[sourceTxn][]*store.ParkedEvent // oldest first: by ParkedAt, then ID
 	parkedWaiting map[*store.ParkedEvent]struct{}    // the unresolved ones
+
+	inbound inboundLog // under a lock of its own (see inbound.go)
 }
 
 // sourceTxn is a transaction of a source: what a parked event is found again by.
@@ -115,6 +117,8 @@ func New(opts *Options) *Store {
 		parkedByKey:   make(map[string]*store.ParkedEvent),
 		parkedByTxn:   make(map[sourceTxn][]*store.ParkedEvent),
 		parkedWaiting: make(map[*store.ParkedEvent]struct{}),
+
+		inbound: newInboundLog(),
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)

@@ -221,3 +221,40 @@ func BenchmarkLeaseDeliveries(b *testing.B) {
 		})
 	}
 }
+
+func benchInbound() store.InboundRecord {
+	return store.InboundRecord{ID: uuid.Must(uuid.NewV7()), ReceivedAt: time.Now(), Source: "network-a", Method: http.MethodGet,
+		Outcome: "accepted", HTTPStatus: 202, Params: "clickid=06enwx3m8zc6w83y6r5qzq2c3r&event=ftd&amount=150.00&currency=EUR&txid=T-1&sig=REDACTED",
+		ConversionID: uuid.Must(uuid.NewV7()), Duration: 1500 * time.Microsecond}
+}
+
+// BenchmarkLogInbound logs one postback to the inbound log per operation, durably, on one
+// connection: what the Tracker adds to every postback. Its baseline,
+// BenchmarkBaselineInboundInsert, is the same row written by a hand-written autocommit
+// INSERT into the same table (with the same indexes).
+func BenchmarkLogInbound(b *testing.B) {
+	db := openDB(b)
+	st := newStore(b, db, newSchema(b, db))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.LogInbound(b.Context(), benchInbound()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkBaselineInboundInsert(b *testing.B) {
+	db := openDB(b)
+	schema := newSchema(b, db)
+	q := "INSERT INTO " + schema + `.inbound_log (id, received_at, source, method, outcome, reason, http_status, params, conversion_id, duration_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := benchInbound()
+		if _, err := db.ExecContext(b.Context(), q, r.ID, r.ReceivedAt, r.Source, r.Method, r.Outcome, r.Reason, r.HTTPStatus, r.Params, r.ConversionID, int64(r.Duration)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

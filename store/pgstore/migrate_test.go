@@ -161,7 +161,7 @@ func TestMigrations_UpDownUpWithData(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events"}
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events", "inbound_log"}
 	// counts returns the rows of each table, leaving out the tables that do not exist.
 	counts := func() map[string]int {
 		n := map[string]int{}
@@ -221,21 +221,22 @@ type everyTable struct {
 	Counter     int64
 	Endpoint    store.EndpointState
 	Parked      []store.ParkedEvent
+	Inbound     []store.InboundRecord
 }
 
 // everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
 var everyTableIDs = struct {
 	click                                  clickid.ID
 	timed, untimed, line, period, delivery uuid.UUID
-	parked, parkedEvent                    uuid.UUID
-}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+	parked, parkedEvent, inbound           uuid.UUID
+}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 
 // writeEveryTable writes a row into every table of st's schema, through st, with the same
 // IDs on every call: a click, a player binding, a conversion with its history, ledger line
 // and delivery and one without an event time, a period line with every optional field of a
-// line, an attempt, with its endpoint's state, the replay of the delivery it killed, and a
-// parked event with every field, applied to the first conversion. It returns them as read
-// back.
+// line, an attempt, with its endpoint's state, the replay of the delivery it killed, a
+// parked event with every field, applied to the first conversion, and a record of the
+// inbound log with every field. It returns them as read back.
 func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	t.Helper()
 	ids := everyTableIDs
@@ -314,6 +315,13 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	want := parked.Normalize()
 	want.ResolvedAt, want.AppliedTo = t0.Add(time.Hour), ids.timed
 	require.Equal(t, want, out.Parked[0], "the parked event reads back with every field")
+
+	in := inboundRecord(t0)
+	in.ID, in.ConversionID, in.Reason = ids.inbound, ids.timed, "a_reason"
+	require.NoError(t, st.LogInbound(ctx, in))
+	out.Inbound, err = st.ListInbound(ctx, store.ListInboundParams{})
+	require.NoError(t, err)
+	require.Equal(t, []store.InboundRecord{in}, out.Inbound, "the inbound record reads back with every field")
 	return out
 }
 

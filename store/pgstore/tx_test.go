@@ -82,6 +82,12 @@ func parkedEvent(txn string) store.ParkedEvent {
 	}}
 }
 
+// inboundRecord returns a record of the inbound log received at at, with a new ID.
+func inboundRecord(at time.Time) store.InboundRecord {
+	return store.InboundRecord{ID: uuid.New(), ReceivedAt: at, Source: "net", Method: "GET", Outcome: "accepted",
+		HTTPStatus: 202, Params: "clickid=x&sig=REDACTED", ConversionID: uuid.New(), Duration: 1500 * time.Microsecond}
+}
+
 // park parks e on st and returns what was stored.
 func park(t *testing.T, st store.Store, e store.ParkedEvent) store.ParkedEvent {
 	t.Helper()
@@ -404,6 +410,50 @@ var txCases = []struct {
 			written: func(t *testing.T, s store.Store) bool {
 				require.False(t, parkedOf(t, s, "tx-3")[0].Resolved(), "a refused resolution left an event resolved")
 				return parkedOf(t, s, "tx-1")[0].Resolved()
+			},
+		}
+	}},
+	{"LogInbound", func(t *testing.T, st store.Store) txCalls {
+		old := inboundRecord(t0)
+		require.NoError(t, st.LogInbound(t.Context(), old))
+		r := inboundRecord(t0.Add(time.Second))
+		other := old
+		other.Outcome = "rejected"
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error { return v.LogInbound(ctx, r) },
+			refused: []refusal{
+				{"Duplicate", func(ctx context.Context, v store.Store) error { return v.LogInbound(ctx, old) }, store.ErrDuplicate},
+				{"Conflict", func(ctx context.Context, v store.Store) error { return v.LogInbound(ctx, other) }, store.ErrConflict},
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					return v.LogInbound(ctx, store.InboundRecord{ID: uuid.New()})
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				rs, err := s.ListInbound(t.Context(), store.ListInboundParams{})
+				require.NoError(t, err)
+				return len(rs) == 2
+			},
+		}
+	}},
+	{"PruneInbound", func(t *testing.T, st store.Store) txCalls {
+		for i := range 3 {
+			require.NoError(t, st.LogInbound(t.Context(), inboundRecord(t0.Add(time.Duration(i)*time.Second))))
+		}
+		return txCalls{
+			write: func(ctx context.Context, v store.Store) error {
+				_, err := v.PruneInbound(ctx, store.PruneInboundParams{Before: t0.Add(2 * time.Second)})
+				return err
+			},
+			refused: []refusal{
+				{"Invalid", func(ctx context.Context, v store.Store) error {
+					_, err := v.PruneInbound(ctx, store.PruneInboundParams{})
+					return err
+				}, store.ErrInvalid},
+			},
+			written: func(t *testing.T, s store.Store) bool {
+				rs, err := s.ListInbound(t.Context(), store.ListInboundParams{})
+				require.NoError(t, err)
+				return len(rs) == 1
 			},
 		}
 	}},

@@ -17,7 +17,9 @@
 // order never deadlock, lookups by foreign click ID racing the inserts of the clicks that
 // carry it find whole clicks, and the latest once they are done, of 64 concurrent parks of
 // one event exactly one writes, and of 24 concurrent calls that resolve one parked event
-// (status changes of as many conversions, and ResolveParked) exactly one applies). Besides:
+// (status changes of as many conversions, and ResolveParked) exactly one applies, of 64
+// concurrent logs of one inbound record exactly one writes, and concurrent logs, listings and
+// prunes of the inbound log lose no record a prune did not delete). Besides:
 //
 //   - Ledger: every history of commission/commissiontest is replayed, its ledger stored and
 //     read back, and commission.Statements over the stored lines must equal Replay's own;
@@ -25,9 +27,10 @@
 //   - Paging: every listing, paged the way go-cloud's blob drivertest pages, at page sizes
 //     1, 2, 3, exactly the number of records and more: the pages together are the whole
 //     listing, in order, with no record twice and only the last page short.
-//   - Limits: listings of 1,100 records (conversions, ledger lines, deliveries) at the limits the contract
-//     names: Limit 0 is the default page (100; 10 for LeaseDeliveries), a limit above 1000
-//     is 1000, and the page after a capped one is the rest, exactly.
+//   - Limits: listings of 1,100 records (conversions, ledger lines, deliveries, parked events,
+//     inbound records) at the limits the contract names: Limit 0 is the default page (100;
+//     10 for LeaseDeliveries), a limit above 1000 is 1000, and the page after a capped one
+//     is the rest, exactly.
 //   - Refusals: every method, with invalid parameters (ErrInvalid, also with a canceled
 //     context: parameters are checked first) and with a canceled context
 //     (context.Canceled); a refused write writes nothing, and the same valid call then

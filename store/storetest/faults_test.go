@@ -243,6 +243,31 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "InboundOldestFirst",
+		subtest: "Paging/ListInbound",
+		rule:    "together are the whole listing, in order",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that lists the inbound log in the order of the other listings, oldest
+			// first: the status page would show the first postbacks ever received.
+			m.EXPECT().ListInbound(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.ListInboundParams) ([]store.InboundRecord, error) {
+				after, limit := p.After, store.ListLimit(p.Limit, 100)
+				p.After, p.Limit = store.Cursor{}, 1000
+				rs, err := real.ListInbound(ctx, p)
+				slices.Reverse(rs)
+				rs = slices.DeleteFunc(rs, func(r store.InboundRecord) bool {
+					if after == (store.Cursor{}) {
+						return false
+					}
+					if c := r.ReceivedAt.Compare(after.At); c != 0 {
+						return c < 0
+					}
+					return slices.Compare(r.ID[:], after.ID[:]) <= 0
+				})
+				return rs[:min(len(rs), limit)], err
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "CursorStartsIn1970",
 		subtest: "Paging/ListDeliveries",
 		rule:    "together are the whole listing, in order",
@@ -304,6 +329,9 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.ParkEvent(gomock.Any(), gomock.Any()).DoAndReturn(real.ParkEvent).AnyTimes()
 	e.ListParked(gomock.Any(), gomock.Any()).DoAndReturn(real.ListParked).AnyTimes()
 	e.ResolveParked(gomock.Any(), gomock.Any()).DoAndReturn(real.ResolveParked).AnyTimes()
+	e.LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.LogInbound).AnyTimes()
+	e.ListInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.ListInbound).AnyTimes()
+	e.PruneInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.PruneInbound).AnyTimes()
 }
 
 // TestConformance_MockStore runs the suite on the mock store. Without a fault it must pass:

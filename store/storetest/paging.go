@@ -221,6 +221,35 @@ func (s suite) paging(t *testing.T) {
 			}, func(e store.ParkedEvent) keyed { return keyed{e.ParkedAt, e.ID} })
 		}
 	})
+	t.Run("ListInbound", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var all, rejected []store.InboundRecord
+		for i, received := range pagingTimes() {
+			r := inboundAt("network-a", []string{"accepted", "rejected"}[i%2], received)
+			logInbound(t, st, r)
+			all = append(all, r)
+			if i%2 == 1 {
+				rejected = append(rejected, r)
+			}
+		}
+		logInbound(t, st, inboundAt("network-b", "rejected", base))
+		for _, tc := range []struct {
+			name string
+			p    store.ListInboundParams
+			want []store.InboundRecord
+		}{
+			{"Source", store.ListInboundParams{Source: "network-a"}, all},
+			{"SourceAndOutcome", store.ListInboundParams{Source: "network-a", Outcome: "rejected"}, rejected},
+			{"Range", store.ListInboundParams{Source: "network-a", From: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), To: at(time.Hour)}, all},
+		} {
+			checkPaging(t, "ListInbound ("+tc.name+")", newestFirst(tc.want...), func(after store.Cursor, limit int) ([]store.InboundRecord, error) {
+				p := tc.p
+				p.After, p.Limit = after, limit
+				return st.ListInbound(ctx(t), p)
+			}, func(r store.InboundRecord) keyed { return keyed{r.ReceivedAt, r.ID} })
+		}
+	})
 }
 
 // limitRecords is how many records the limit tests list: more than the largest page.
@@ -334,6 +363,19 @@ func (s suite) limits(t *testing.T) {
 			return st.ListParked(ctx(t), store.ListParkedParams{Unresolved: true, After: after, Limit: limit})
 		}, func(e store.ParkedEvent) keyed { return keyed{e.ParkedAt, e.ID} })
 	})
+	t.Run("ListInbound", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		var all []store.InboundRecord
+		for i := range limitRecords {
+			r := inboundAt("network-a", "accepted", at(time.Duration(i%97)*time.Second))
+			logInbound(t, st, r)
+			all = append(all, r)
+		}
+		checkLimits(t, "ListInbound", 100, newestFirst(all...), func(after store.Cursor, limit int) ([]store.InboundRecord, error) {
+			return st.ListInbound(ctx(t), store.ListInboundParams{After: after, Limit: limit})
+		}, func(r store.InboundRecord) keyed { return keyed{r.ReceivedAt, r.ID} })
+	})
 }
 
 // refusal is what a refusal test does with one method on a store of its own: calls with
@@ -350,7 +392,7 @@ type refusal struct {
 // succeeds on a live context (so the refusals refused a call that could succeed) and, for a
 // write, its effect becomes visible (so the check that nothing was written can fail).
 func (s suite) refusals(t *testing.T) {
-	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases, foreignRefusalCases, parkedRefusalCases) {
+	for _, tc := range slices.Concat(refusalCases, endpointRefusalCases, foreignRefusalCases, parkedRefusalCases, inboundRefusalCases) {
 		t.Run(tc.method, func(t *testing.T) {
 			t.Parallel()
 			st := s.h.NewStore(t)

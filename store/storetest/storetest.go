@@ -53,6 +53,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Delivery", s.deliveries)
 	t.Run("Endpoint", s.endpoints)
 	t.Run("Parked", s.parked)
+	t.Run("Inbound", s.inbound)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
@@ -1241,6 +1242,7 @@ func (s suite) concurrency(t *testing.T) {
 	t.Run("Endpoints", s.endpointConcurrency)
 	t.Run("ForeignLookupsWhileInserting", s.foreignConcurrency)
 	t.Run("Parked", s.parkedConcurrency)
+	t.Run("Inbound", s.inboundConcurrency)
 	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
 		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
 		// conversion, one set of ledger lines and one set of deliveries each time.
