@@ -156,7 +156,9 @@ type Verdict struct {
 // keeps.
 type Decision struct {
 	// AffiliateID and CampaignID are who is credited; empty if nobody. A rejected decision
-	// (CodeWindowExpired, a fraud rule) names the affiliate who would have been credited.
+	// (CodeWindowExpired, a fraud rule) names the affiliate who would have been credited, and
+	// a status change (Change) the stored conversion's affiliate: Attributed says whether
+	// the affiliate named is credited.
 	AffiliateID, CampaignID string
 	// Model is the model that decided; ModelNone when nobody is credited for lack of a
 	// candidate.
@@ -225,9 +227,17 @@ type Decision struct {
 	now     time.Time
 }
 
-// Attributed reports whether d credits an affiliate: it names one and does not reject.
+// Attributed reports whether the conversion, as d leaves it, is credited to an affiliate:
+// d names one (AffiliateID) and its Status is approved or pending. A decision names an
+// affiliate it does not credit in two cases, and neither is attributed: a rejection names
+// the affiliate who would have been credited (a window expired, a fraud rule, a cap), and a
+// status change that reverses or rejects a stored conversion (Decision.Change) names the
+// affiliate it credited, whose credit it takes back. A status change that leaves the
+// conversion approved or pending (an approval, a duplicate) is attributed, as the stored
+// conversion is; so is an unpaid one (Unpaid): credited, but paid nothing. A parked
+// reversal names nobody.
 func (d Decision) Attributed() bool {
-	return d.AffiliateID != "" && d.Status != event.StatusRejected
+	return d.AffiliateID != "" && (d.Status == event.StatusApproved || d.Status == event.StatusPending)
 }
 
 // Refused reports whether the event cannot be recorded at all: its dedup mode needs a field

@@ -347,3 +347,47 @@ func TestStatus_EveryDialectStatus(t *testing.T) {
 		require.True(t, produced[s], "postback can produce %s: the machine is tested on it", s)
 	}
 }
+
+// TestDecision_Attributed: a decision is attributed when the conversion, as it leaves it, is
+// credited: an affiliate named and a status of approved or pending. Rejections name the
+// affiliate they do not credit; a reversal names the affiliate whose credit it takes back.
+func TestDecision_Attributed(t *testing.T) {
+	t.Parallel()
+	d := decider(t, casino())
+	o := original(t, d)
+	held := o
+	held.Status = event.StatusPending
+	k := click(1, "aff-1", "casino", t0)
+	pendingFTD := ftd(&k, t0.Add(time.Hour))
+	pendingFTD.Conversion.Status = event.StatusPending
+	over, ok := decider(t, capped(dailyFTDs(attribution.CapUnpaid))).Decide(ptr(ftd(&k, t0.Add(time.Hour)))).OverCap("cap:daily_ftd:aff=aff-1:day=2026-03-02")
+	require.True(t, ok)
+	for _, tc := range []struct {
+		name       string
+		dec        attribution.Decision
+		affiliate  string
+		attributed bool
+	}{
+		{"credited by a click", d.Decide(ptr(ftd(&k, t0.Add(time.Hour)))), "aff-1", true},
+		{"credited, pending", d.Decide(&pendingFTD), "aff-1", true},
+		{"over a cap, unpaid", over, "aff-1", true},
+		{"unattributed", d.Decide(ptr(ftd(nil, t0))), "", false},
+		{"out of its window", d.Decide(ptr(ftd(&k, t0.AddDate(0, 2, 0)))), "aff-1", false},
+		{"a reversal of an approved conversion", d.Decide(ptr(update(o, event.StatusReversed))), "aff-1", false},
+		{"a chargeback of a held one (rejected)", d.Decide(ptr(update(held, event.StatusReversed))), "aff-1", false},
+		{"an approval of a held one", d.Decide(ptr(update(held, event.StatusApproved))), "aff-1", true},
+		{"a retry of an approved one", d.Decide(ptr(update(o, event.StatusApproved))), "aff-1", true},
+		{"parked", d.Decide(ptr(update(o, event.StatusReversed), func(in *attribution.Input) { in.Original = nil })), "", false},
+	} {
+		require.Equal(t, tc.affiliate, tc.dec.AffiliateID, tc.name)
+		require.Equal(t, tc.attributed, tc.dec.Attributed(), "%s (%s, %s)", tc.name, tc.dec.Status, tc.dec.Code)
+	}
+}
+
+// ptr returns a pointer to a copy of in, changed by the functions given.
+func ptr(in attribution.Input, change ...func(*attribution.Input)) *attribution.Input {
+	for _, f := range change {
+		f(&in)
+	}
+	return &in
+}
