@@ -123,7 +123,8 @@ type Windows struct {
 	// than this after the binding is not attributed (CodeWindowExpired). Zero is none.
 	RegistrationFTD Span `json:"registration_ftd,omitzero"`
 	// Events are click → event windows for other event types (deposit, trade, a custom
-	// goal...), overriding Default.
+	// goal...), overriding Default. Registration and FTD have their fields above, and are
+	// refused here.
 	Events map[event.Type]Span `json:"events,omitempty"`
 }
 
@@ -508,5 +509,13 @@ func (w *Windows) validate(v *validator, path string) {
 		f := path + ".events." + string(t)
 		v.key(f, string(t), true)
 		v.span(f, w.Events[t])
+		// A registration's and an FTD's windows have fields of their own; one here would be
+		// silently ignored (Windows.click never reads it), a promise dropped.
+		switch t {
+		case event.Registration:
+			v.fail(f, "set the registration window in %s.registration", path)
+		case event.FTD:
+			v.fail(f, "set the FTD window in %s.ftd", path)
+		}
 	}
 }

@@ -131,6 +131,12 @@ func TestConfig_Validate(t *testing.T) {
 		{"campaigns[1].windows.registration", func(c *attribution.Config) { c.Campaigns[1].Windows.Registration = attribution.Days(99999) }},
 		{"campaigns[0].windows.registration_ftd", func(c *attribution.Config) { c.Campaigns[0].Windows.RegistrationFTD = attribution.Days(-3) }},
 		{"campaigns[1].windows.events.trade", func(c *attribution.Config) { c.Campaigns[1].Windows.Events[event.Trade] = attribution.Exactly(-1) }},
+		{"campaigns[1].windows.events.ftd: set the FTD window in campaigns[1].windows.ftd", func(c *attribution.Config) {
+			c.Campaigns[1].Windows.Events[event.FTD] = attribution.Days(7)
+		}},
+		{"default.windows.events.registration: set the registration window", func(c *attribution.Config) {
+			c.Default.Windows.Events = map[event.Type]attribution.Span{event.Registration: attribution.Days(7)}
+		}},
 		{"campaigns[0].reattribute", func(c *attribution.Config) { c.Campaigns[0].Reattribute = attribution.Days(-1) }},
 		{"campaigns[1].zone: unknown IANA zone", func(c *attribution.Config) { c.Campaigns[1].Zone = "Europe/Atlantis" }},
 		{"campaigns[2].id: empty", func(c *attribution.Config) { c.Campaigns[2].ID = "" }},
