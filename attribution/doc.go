@@ -8,8 +8,114 @@
 // status, a machine-readable [Code] with a human sentence, the dedup key, the binding to
 // create, the counter increments and whether the event must be parked.
 //
-// The package is being built (issue 11); its sections on models, windows and dedup come
-// with the code.
+//	decider, err := attribution.New(cfg, nil) // once; safe for concurrent use
+//	...
+//	in := attribution.Input{Conversion: pb.Conversion(), Click: click, Binding: binding, Now: now}
+//	dec := decider.Decide(&in)
+//	dec.Apply(&in.Conversion) // affiliate, campaign, status, dedup key and reason, onto the record
+//
+// "Why did this conversion go to affiliate X, or to nobody?" has its answer on every
+// decision, rejections and refusals included: [Decision.Code] (stable, for reports) and
+// [Decision.Reason] (a sentence with the click, the window, its end and the zone).
+//
+// # Models
+//
+// Who is credited depends first on whether the player is bound (Input.Binding):
+//
+//   - A bound player's events follow the binding ([ModelBinding], CodeBinding): later
+//     deposits, trades and revenue go to the affiliate who acquired the player, whatever
+//     newer click or claim the event carries, and no click window limits them. A campaign
+//     binds for life when its Rules.Lifetime is set: the first attributed event of an
+//     unbound player with a player ID creates the binding ([Decision.Binding], BoundAt the
+//     event time), which the store writes with the conversion. A rejected event binds
+//     nobody; a held one binds, so that approving it later loses nothing.
+//   - Re-attribution, off by default: when the binding's campaign sets Rules.Reattribute and
+//     the player was inactive that long (from Input.LastActivity), a click or timed claim
+//     made after the inactivity, in its window, credits its affiliate instead
+//     ([ModelReattribution], CodeReattributed; [Decision.Rebind] if that campaign binds).
+//     Without a known last activity, nobody is re-attributed.
+//   - An unbound player's clicks and claims compete: the event's click (Input.Click), the
+//     player's other clicks (Input.Clicks) and the claims that came with it (Input.Claims: a
+//     promo code, a signed token, an operator's manual assignment). The best-ranked method
+//     with a candidate in its window wins: Config.Priority, by default promo code, then
+//     signed token (btag), then click, then manual ([DefaultPriority]); so a player who
+//     entered an IB's promo code is that IB's, whatever link they came through. Among the
+//     candidates of that method, Config.Model chooses: the latest ([ModelLastClick], the
+//     default) or the earliest ([ModelFirstClick]), by time to the millisecond, then by click
+//     ID (the larger is the later), then by affiliate and campaign ID, so that ties at the
+//     same millisecond are broken the same way in every store and the order of Clicks and
+//     Claims never matters.
+//   - Nobody: an event with no candidate is recorded unattributed, with the sender's status
+//     and its reason (CodeNoClick; CodeClickNotFound if it named a click nobody knows),
+//     never dropped and never guessed. An event whose every candidate is out of its window
+//     is rejected (CodeWindowExpired), naming the best of them.
+//
+// [Decision.Attributed] says whether the result credits an affiliate.
+//
+// # Windows
+//
+// A campaign's Windows say how long after a click an event may occur and still be credited
+// to it: Registration (click → registration), FTD (click → first-time deposit), Events (click
+// → an event of another type: deposit, trade, a custom goal) and Default (click → any event
+// without a window of its own); RegistrationFTD bounds a bound player's first-time deposit,
+// from the binding (registration → FTD). A window is a [Span]: the zero Span is no window.
+// A claim made with the event (a promo code entered at registration: Claim.At zero) has no
+// window; a token's runs from its click's time.
+//
+// Windows are measured on the event's time, Decision.EventTime: when it occurred
+// (OccurredAt, as the sender says), or when it was received if the sender gave no time
+// (Decision.ReceiptTime). Both stay on the conversion, so a late postback counts in its own
+// day and a report can tell the two apart.
+//
+// Both ends are inclusive. A window opened by a click at C ends at [Decision.WindowEnd] E,
+// the instant C plus the Span: an event at exactly E is credited, one a nanosecond later is
+// CodeWindowExpired. At the other end, an event may precede its click by up to the clock-skew
+// tolerance (Config.Skew, DefaultSkew 5 minutes), exactly that much included: the sender's
+// and our clocks differ. An event claiming to precede the click it carries by more is
+// rejected (CodeEventBeforeClick); another click of the player made that long after the
+// event is no candidate. An event claiming to occur more than the tolerance after its
+// receipt (Input.Now) is rejected too (CodeEventInFuture). Neither is ever clamped to a
+// plausible time.
+//
+// A Span of days ("30d") is calendar days in the campaign's IANA zone (Rules.Zone; empty is
+// UTC), not 24-hour blocks: it ends at the click's wall-clock time that many days later.
+// Across a DST change that is an hour (in Lord Howe, half an hour) more or less than n×24
+// hours: 30 days from 10:00 on 20 March in Europe/Malta end at 10:00 on 19 April, 719 hours
+// later. A wall-clock time
+// the clocks skip that night is pushed forward by the gap, one that exists twice is the
+// later instant, so a window is never shorter than its days. A Span of a duration ("72h")
+// is exact elapsed time. [Span.End] computes an end; New compiles each zone once, so that
+// deciding reads no file and takes no lock.
+//
+// # Dedup
+//
+// Each event is recorded once, under its dedup key ([Decision.DedupKey], set on the record
+// by Apply; [Dedup.Key] makes it alone). Config.Dedup names the mode of every event, with
+// per-type exceptions (Dedup.Events); it is the programme's, not a campaign's, so that an
+// event's key never depends on who wins it. The modes:
+//
+//   - [DedupEventTransaction] (the default): once per source, event and transaction ID; an
+//     event that happens once for a player or a click (a registration, a verification, a
+//     vendor's main conversion) may come without one, and is then once per player, else
+//     per foreign click ID, else per click. Its keys are those postback made before
+//     attribution took the key over, so stored keys still meet their retries;
+//   - [DedupTransaction]: once per source and transaction ID, whatever the event;
+//   - [DedupPlayerEvent]: once per source, event and player, such as one FTD per player;
+//   - [DedupEvery]: every postback, keyed by its conversion ID (store.Conversion.ID).
+//
+// Every key holds the source, so two senders' "T1" never meet. A key never collapses when a
+// field is empty: a mode that needs a field refuses an event without it
+// (CodeMissingTransactionID, CodeMissingPlayerID, CodeMissingConversionID; [Decision.Refused],
+// an empty DedupKey), and the pipeline answers the sender with an error. A key is a version
+// prefix per mode and a SHA-256 in hex of length-prefixed parts, so that no two sets of
+// parts give one key and keys of two modes never meet.
+//
+// The store settles what a key meets (store.Conversion.SameContent): the same content
+// (a retry, however late: the key holds no time) is a duplicate, answered with the stored
+// original; other content under one key is a conflict, never a silent duplicate (under
+// DedupPlayerEvent, a second FTD of a player with another transaction ID); the same content
+// with another status is a status update, decided with the stored conversion as
+// Input.Original (# Status).
 //
 // # Status
 //
@@ -161,4 +267,16 @@
 // changes. Computing the caps' buckets and counter names allocates nothing
 // ([Decision.AppendCapCounts], [CapCount.AppendCounter]); the store.Increments allocate
 // their names.
+//
+// # Concurrency
+//
+// A Decider is immutable once New returns: any number of goroutines may call Decide at once
+// (custom rules must allow it: see [Rule]). Decide allocates nothing unless a rule or a cap
+// speaks; Reason and DedupKey build their strings when asked.
+//
+// # Errors
+//
+// Decide never fails: a refusal, a rejection and an unattributed event are decisions with
+// their Code. A Config that does not decode or validate is an error wrapping
+// [ErrInvalidConfig] that names the field (campaigns[2].windows.ftd).
 package attribution
