@@ -1,6 +1,9 @@
 package attribution_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -317,6 +320,9 @@ func TestDecide_Binding(t *testing.T) {
 	require.Equal(t, "aff-1", dec.AffiliateID)
 	require.Equal(t, cid(1), dec.ClickID)
 	require.Empty(t, dec.Binding.PlayerID, "a bound player is not bound again")
+	promo := in
+	promo.Claims = []attribution.Claim{{Method: store.BindByPromoCode, AffiliateID: "aff-promo", CampaignID: "casino"}}
+	require.Equal(t, "aff-1", d.Decide(&promo).AffiliateID, "rule: a binding outranks a promo code too")
 	require.Contains(t, dec.Reason(), `credited to affiliate "aff-1"`)
 
 	// A deposit months later still follows it: no click window applies to a binding.
@@ -628,6 +634,61 @@ func TestDecide_Deterministic(t *testing.T) {
 				require.Equal(t, view(want), view(got), "rule: the order of independent clicks never matters")
 			}
 		}
+	}
+}
+
+// TestDecide_MapOrder: nothing depends on the order in which a map is walked: deciders
+// compiled again and again from a Config with many per-event windows and dedup modes (each
+// compile copies the maps, so each walks them in another order) decide alike, and an
+// invalid Config with several bad entries in its maps is refused naming the same field
+// every time, as is its JSON.
+func TestDecide_MapOrder(t *testing.T) {
+	t.Parallel()
+	cfg := casino()
+	cfg.Dedup.Events = map[event.Type]attribution.DedupMode{}
+	var types []event.Type
+	for i := range 24 {
+		typ := event.Type(fmt.Sprintf("goal_%02d", i))
+		types = append(types, typ)
+		cfg.Campaigns[0].Windows.Events[typ] = attribution.Days(1 + i)
+		cfg.Dedup.Events[typ] = []attribution.DedupMode{attribution.DedupEventTransaction, attribution.DedupTransaction, attribution.DedupPlayerEvent}[i%3]
+	}
+	k := click(1, "aff-1", "casino", t0)
+	decide := func(d *attribution.Decider) []decisionView {
+		var out []decisionView
+		for i, typ := range types {
+			in := ftd(&k, t0.AddDate(0, 0, i+1).Add(time.Duration(i%2)*time.Hour)) // at its window's end, or an hour past
+			in.Conversion.Event = typ
+			out = append(out, view(d.Decide(&in)))
+		}
+		return out
+	}
+	want := decide(decider(t, cfg))
+	expired := 0
+	for _, v := range want {
+		if v.Code == attribution.CodeWindowExpired {
+			expired++
+		}
+	}
+	require.Equal(t, len(types)/2, expired, "each type has its own window")
+	bad := cfg
+	bad.Dedup.Events = maps.Clone(cfg.Dedup.Events)
+	for _, typ := range types[3:9] {
+		bad.Dedup.Events[typ] = "per_click"
+	}
+	var wantErr string
+	for i := range 30 {
+		require.Equal(t, want, decide(decider(t, cfg)), "compile %d", i)
+		_, err := attribution.New(bad, nil)
+		require.Error(t, err)
+		if i == 0 {
+			wantErr = err.Error()
+			require.Contains(t, wantErr, "dedup.events.goal_03", "the first bad field, in order")
+		}
+		require.Equal(t, wantErr, err.Error(), "compile %d", i)
+		var decoded attribution.Config
+		err = json.Unmarshal([]byte(`{"campaigns":[{"id":"a","windows":{"events":{"g1":"x","g2":"y","g3":"z","g4":"w"}}}]}`), &decoded)
+		require.ErrorContains(t, err, "campaigns[0].windows.events.g1", "decode %d", i)
 	}
 }
 

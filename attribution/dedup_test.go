@@ -140,3 +140,22 @@ func TestDedup_Refusals(t *testing.T) {
 		require.Regexp(t, `^[vtpe]1:[0-9a-f]{64}$`, key, m)
 	}
 }
+
+// TestDedup_Namespaced: in every mode, the source is part of the key, so two senders' "T1"
+// never meet; and keys of two modes never meet either.
+func TestDedup_Namespaced(t *testing.T) {
+	t.Parallel()
+	c := store.Conversion{ID: uuid.New(), Source: "network-a", Event: event.FTD, PlayerID: "P", TransactionID: "T1", ClickID: vectorClick}
+	other := c
+	other.Source = "network-b"
+	seen := map[string]attribution.DedupMode{}
+	for _, m := range []attribution.DedupMode{attribution.DedupEventTransaction, attribution.DedupTransaction, attribution.DedupPlayerEvent, attribution.DedupEvery} {
+		a, _ := attribution.Dedup{Mode: m}.Key(&c)
+		b, _ := attribution.Dedup{Mode: m}.Key(&other)
+		require.NotEqual(t, a, b, "%s: rule: keys are namespaced by source", m)
+		for _, k := range []string{a, b} {
+			require.NotContains(t, seen, k, m)
+			seen[k] = m
+		}
+	}
+}

@@ -348,6 +348,34 @@ func TestStatus_EveryDialectStatus(t *testing.T) {
 	}
 }
 
+// TestDecide_Rebill: a rebill (Keitaro's status) is no status change but a new event of a
+// player who converted before, with a transaction ID of its own: its own dedup key, decided
+// like any event, a bound player's following the binding.
+func TestDecide_Rebill(t *testing.T) {
+	t.Parallel()
+	keitaro, err := postback.Preset("keitaro")
+	require.NoError(t, err)
+	src, err := postback.NewSource("keitaro", postback.Auth{Method: postback.MethodNone},
+		&postback.SourceOptions{Dialect: keitaro, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+	d := decider(t, casino())
+	b := store.PlayerBinding{PlayerID: "P-1", AffiliateID: "aff-1", CampaignID: "casino", Method: store.BindByClick, BoundAt: t0.Add(-time.Hour)}
+	var keys []string
+	for _, q := range []string{"subid=k1&tid=R-1&status=sale&payout=20&currency=usd", "subid=k1&tid=R-2&status=rebill&payout=20&currency=usd"} {
+		pb, err := src.ParseQuery("/postback", q)
+		require.NoError(t, err, q)
+		in := attribution.Input{Conversion: pb.Conversion(), Binding: &b}
+		dec := d.Decide(&in)
+		require.Equal(t, attribution.CodeBinding, dec.Code, q)
+		require.Equal(t, "aff-1", dec.AffiliateID, q)
+		require.Equal(t, event.StatusApproved, dec.Status, q)
+		require.True(t, dec.Change.IsZero(), "%s: rule: a rebill is no status change", q)
+		require.False(t, dec.Park, q)
+		keys = append(keys, dec.DedupKey())
+	}
+	require.NotEqual(t, keys[0], keys[1], "rule: a rebill is a new conversion, with a key of its own")
+}
+
 // TestDecision_Attributed: a decision is attributed when the conversion, as it leaves it, is
 // credited: an affiliate named and a status of approved or pending. Rejections name the
 // affiliate they do not credit; a reversal names the affiliate whose credit it takes back.
