@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"database/sql"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -166,36 +167,87 @@ func BenchmarkBaselineSingleInsert(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
 }
 
-// BenchmarkLeaseDeliveries leases 10 pending deliveries that fall due every 2 minutes (each
-// lease lasts one): the outbound worker's poll. NoBacklog is the baseline; in the others,
-// 100,000 more pending deliveries, due before them, wait for an endpoint that is disabled or
-// that the worker excludes, which the lease's index walk skips row by row.
+// BenchmarkLeaseDeliveries leases 10 pending deliveries of endpoint e that fall due every 2
+// minutes (each lease lasts one): the outbound worker's poll. NoBacklog is the baseline. In
+// the others, 100,000 more pending deliveries, due before e's, wait for endpoints that the
+// lease must not lease from, or are the ones it leases:
+//
+//   - DisabledBacklog: of an endpoint disabled after they were recorded;
+//   - RecordedWhileDisabled: of an endpoint disabled before they were recorded;
+//   - ManyDisabled: of 100 disabled endpoints, 1,000 each;
+//   - ExcludedBacklog: of an endpoint that the worker excludes (at its concurrency or rate
+//     limit), which the lease's walk in leasing order passes row by row;
+//   - EnabledAgain: of an endpoint disabled, then enabled again, whose deliveries are the 10
+//     the lease takes, the oldest due;
+//   - ManyEndpoints: of 200 enabled endpoints, 500 each, of which the lease takes the 10
+//     oldest due: no backlog, but many endpoints with due deliveries.
+//
+// Each runs on a vacuumed table, as autovacuum leaves it.
 //
 //	S2S_TEST_POSTGRES_URL=... go test -run=NONE -bench=LeaseDeliveries -benchmem ./store/pgstore/
 func BenchmarkLeaseDeliveries(b *testing.B) {
 	const backlog, pending = 100_000, 10
-	for _, name := range []string{"NoBacklog", "DisabledBacklog", "ExcludedBacklog"} {
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	// insertBacklog inserts n pending deliveries due from t0 on, a millisecond apart, spread
+	// over endpoints prefix0, prefix1, ... prefix(endpoints-1), as a raw INSERT.
+	insertBacklog := func(b *testing.B, db *sql.DB, schema, prefix string, endpoints, n int) {
+		b.Helper()
+		_, err := db.ExecContext(b.Context(), "INSERT INTO "+schema+`.deliveries (id, endpoint, method, url, status, next_attempt_at, created_at)
+			SELECT gen_random_uuid(), $3 || (i % $4::integer), 'GET', 'https://t.example/pb', 'pending', $1::timestamptz + i * interval '1 millisecond', $1
+			FROM generate_series(1, $2::integer) AS i`, t0, n, prefix, endpoints)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	disable := func(b *testing.B, st store.Store, names ...string) {
+		b.Helper()
+		for _, name := range names {
+			if _, err := st.DisableEndpoint(b.Context(), store.DisableEndpointParams{Name: name, Reason: "410 Gone", At: t0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, name := range []string{"NoBacklog", "DisabledBacklog", "RecordedWhileDisabled", "ManyDisabled", "ExcludedBacklog", "EnabledAgain", "ManyEndpoints"} {
 		b.Run(name, func(b *testing.B) {
 			db := openDB(b)
 			schema := newSchema(b, db)
 			st := newStore(b, db, schema)
-			t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			p := store.LeaseParams{Now: t0.Add(time.Hour), LeaseFor: time.Minute, Limit: pending}
-			if name != "NoBacklog" {
-				_, err := db.ExecContext(b.Context(), "INSERT INTO "+schema+`.deliveries (id, endpoint, method, url, status, next_attempt_at, created_at)
-					SELECT gen_random_uuid(), 'down', 'GET', 'https://t.example/pb', 'pending', $1::timestamptz + i * interval '1 millisecond', $1
-					FROM generate_series(1, $2::integer) AS i`, t0, backlog)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
 			switch name {
 			case "DisabledBacklog":
-				if _, err := st.DisableEndpoint(b.Context(), store.DisableEndpointParams{Name: "down", Reason: "410 Gone", At: t0}); err != nil {
+				insertBacklog(b, db, schema, "down", 1, backlog)
+				disable(b, st, "down0")
+			case "RecordedWhileDisabled":
+				disable(b, st, "down")
+				for i := range backlog / store.MaxLines {
+					rec := benchRecord()
+					rec.Deliveries = make([]store.Delivery, store.MaxLines)
+					for j := range rec.Deliveries {
+						rec.Deliveries[j] = store.Delivery{ID: uuid.Must(uuid.NewV7()), ConversionID: rec.Conversion.ID, Endpoint: "down", Method: http.MethodGet,
+							URL: "https://t.example/pb", Status: store.DeliveryPending, NextAttemptAt: t0.Add(time.Duration(i*store.MaxLines+j) * time.Millisecond), CreatedAt: t0}
+					}
+					if _, err := st.RecordConversion(b.Context(), rec); err != nil {
+						b.Fatal(err)
+					}
+				}
+			case "ManyDisabled":
+				insertBacklog(b, db, schema, "down", 100, backlog)
+				names := make([]string, 100)
+				for i := range names {
+					names[i] = "down" + strconv.Itoa(i)
+				}
+				disable(b, st, names...)
+			case "ExcludedBacklog":
+				insertBacklog(b, db, schema, "busy", 1, backlog)
+				p.Exclude = []string{"busy0"}
+			case "EnabledAgain":
+				insertBacklog(b, db, schema, "down", 1, backlog)
+				disable(b, st, "down0")
+				if _, err := st.EnableEndpoint(b.Context(), store.EnableEndpointParams{Name: "down0", At: t0}); err != nil {
 					b.Fatal(err)
 				}
-			case "ExcludedBacklog":
-				p.Exclude = []string{"down"}
+			case "ManyEndpoints":
+				insertBacklog(b, db, schema, "ep", 200, backlog)
 			}
 			rec := benchRecord()
 			rec.Deliveries = nil
@@ -206,11 +258,10 @@ func BenchmarkLeaseDeliveries(b *testing.B) {
 			if _, err := st.RecordConversion(b.Context(), rec); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := db.ExecContext(b.Context(), "ANALYZE "+schema+".deliveries"); err != nil {
+			if _, err := db.ExecContext(b.Context(), "VACUUM ANALYZE "+schema+".deliveries"); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			b.ResetTimer()
 			for b.Loop() {
 				ls, err := st.LeaseDeliveries(b.Context(), p)
 				if err != nil || len(ls) != pending {

@@ -190,7 +190,7 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	w.sql(" ON CONFLICT (dedup_key) DO NOTHING RETURNING id)")
 	insertCaused(w, s.prefix, "h", history, []historyRow{{ConversionID: c.ID, StatusChange: c.History[0]}}, "c")
 	insertCaused(w, s.prefix, "l", lines, p.Ledger, "c")
-	insertCaused(w, s.prefix, "d", deliveries, p.Deliveries, "c")
+	insertDeliveries(w, s.prefix, "d", p.Deliveries, "c")
 	if len(p.Increments) == 0 {
 		w.sql(" SELECT count(*) FROM c")
 		return w
@@ -277,7 +277,7 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 		var ins stmt
 		insertCaused(&ins, s.prefix, "h", history, []historyRow{{ConversionID: c.ID, Seq: len(c.History), StatusChange: change}}, "")
 		insertCaused(&ins, s.prefix, "l", lines, p.Ledger, "")
-		insertCaused(&ins, s.prefix, "d", deliveries, p.Deliveries, "")
+		insertDeliveries(&ins, s.prefix, "d", p.Deliveries, "")
 		insertIncrements(&ins, s.prefix, "k", p.Increments, "")
 		resolveParked(&ins, s.prefix, "r", p.Resolve, p.At, c.ID, "")
 		var results []string

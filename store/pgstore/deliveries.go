@@ -111,15 +111,51 @@ func (s *Store) readDelivery(ctx context.Context, db dbtx, id uuid.UUID) (store.
 	return d, wrap(s.loadAttempts(ctx, db, []*store.Delivery{&d}), "get delivery %s: attempts", id)
 }
 
-// LeaseDeliveries implements [store.DeliveryStore] with one UPDATE over a FOR UPDATE SKIP
-// LOCKED subquery: concurrent workers, in any number of processes, skip each other's rows
+// insertDeliveries writes, as a data-modifying CTE of w named name, the INSERT of the new
+// deliveries ds, as insertCaused does: when guard names a CTE, only if that CTE has a row.
+// Each is held if its endpoint is disabled (see Held deliveries in endpoints.go), which a
+// probe of the endpoints' primary key tells. It writes nothing for no deliveries.
+func insertDeliveries(w *stmt, p, name string, ds []store.Delivery, guard string) {
+	if len(ds) == 0 {
+		return
+	}
+	w.with(name)
+	w.sql("INSERT INTO ", p, "deliveries (", deliveries.names, ", held) SELECT v.*, ", disabledEndpoint(p, "v.endpoint"), " FROM (")
+	values(w, deliveries, ds)
+	w.sql(") AS v (", deliveries.names, ")")
+	if guard != "" {
+		w.sql(" CROSS JOIN ", guard)
+	}
+	w.sql(")")
+}
+
+// disabledEndpoint returns the SQL condition that the endpoint named by the expression name
+// is disabled: a probe of the endpoints' primary key. An endpoint with no row is enabled.
+func disabledEndpoint(p, name string) string {
+	return "EXISTS (SELECT FROM " + p + "endpoints AS e WHERE e.name = " + name + " AND e.disabled)"
+}
+
+// LeaseDeliveries implements [store.DeliveryStore] with one UPDATE over FOR UPDATE SKIP
+// LOCKED subqueries: concurrent workers, in any number of processes, skip each other's rows
 // instead of waiting for them, and each lease increments the delivery's fencing token.
 //
-// The subquery walks the index deliveries_due in leasing order and skips, row by row, the
-// deliveries of excluded endpoints and, by a probe of the endpoints' primary key, of
-// disabled ones: a lease costs the due deliveries it leases plus the due deliveries of
-// disabled or excluded endpoints that come before them in that order (see
-// BenchmarkLeaseDeliveriesBehindBacklog).
+// The deliveries it may lease are found in two places (see Held deliveries in
+// endpoints.go), each in leasing order, and merged:
+//
+//   - the index deliveries_due, which holds the pending deliveries that are not held, walked
+//     in leasing order: the deliveries of excluded endpoints and, by a probe of the
+//     endpoints' primary key, of disabled ones (which are held, but for a race) are skipped
+//     row by row;
+//   - the index deliveries_held, by endpoint: a loose index scan (one probe per endpoint)
+//     finds the endpoints that have held deliveries, and for each that is enabled and not
+//     excluded, its oldest due ones are taken. An endpoint enabled again is one; a disabled
+//     endpoint is skipped whole.
+//
+// So a lease costs the due deliveries it takes, plus the due deliveries of excluded
+// endpoints that come before them in leasing order, plus a probe per endpoint with held
+// deliveries: a disabled endpoint's backlog costs it nothing (see BenchmarkLeaseDeliveries).
+// Each place locks at most Limit deliveries; those of them that the merge does not take are
+// unlocked, untouched, when the statement commits.
 func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -128,19 +164,9 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	expires := store.NormalizeTime(p.Now.Add(p.LeaseFor))
 	var out []store.Lease
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
-		var w stmt
-		at := w.arg(now, "timestamptz")
-		w.sql("UPDATE ", s.prefix, "deliveries SET lease_token = lease_token + 1, lease_expires_at = ", w.arg(expires, "timestamptz"),
-			" WHERE id IN (SELECT id FROM ", s.prefix, "deliveries",
-			" WHERE status = 'pending' AND next_attempt_at <= ", at, " AND (lease_expires_at IS NULL OR lease_expires_at <= ", at, ")",
-			" AND NOT EXISTS (SELECT FROM ", s.prefix, "endpoints AS e WHERE e.name = deliveries.endpoint AND e.disabled)")
-		if len(p.Exclude) > 0 {
-			w.sql(" AND NOT endpoint = ANY(", w.arg(quotedArray(p.Exclude), "text[]"), ")")
-		}
-		w.sql(" ORDER BY next_attempt_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 10), "integer"), " FOR UPDATE SKIP LOCKED)",
-			" RETURNING ", leases.selected)
+		w := s.leaseStatement(p, now, expires)
 		var err error
-		if out, err = list(ctx, db, leases, &w); err != nil {
+		if out, err = list(ctx, db, leases, w); err != nil {
 			return err
 		}
 		slices.SortFunc(out, func(a, b store.Lease) int {
@@ -157,6 +183,40 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 		return nil, wrap(err, "lease deliveries")
 	}
 	return out, nil
+}
+
+// leaseStatement returns the statement of LeaseDeliveries: leases expiring at expires of the
+// deliveries due at now that p selects.
+func (s *Store) leaseStatement(p store.LeaseParams, now, expires time.Time) *stmt {
+	w := new(stmt)
+	w.b.Grow(1700 + 8*len(s.prefix)) // about the statement's length, so that it grows once
+	at := w.arg(now, "timestamptz")
+	limit := w.arg(store.ListLimit(p.Limit, 10), "integer")
+	excluded := func(string) string { return "" }
+	if len(p.Exclude) > 0 {
+		names := w.arg(quotedArray(p.Exclude), "text[]")
+		excluded = func(col string) string { return " AND NOT " + col + " = ANY(" + names + ")" }
+	}
+	d := s.prefix + "deliveries"
+	due := func(t string) string {
+		return " AND " + t + ".next_attempt_at <= " + at + " AND (" + t + ".lease_expires_at IS NULL OR " + t + ".lease_expires_at <= " + at + ")"
+	}
+	// held_eps is every endpoint with held deliveries, and a NULL that ends the scan.
+	w.sql("WITH RECURSIVE held_eps (endpoint) AS (",
+		"(SELECT endpoint FROM ", d, " WHERE status = 'pending' AND held ORDER BY endpoint LIMIT 1)",
+		" UNION ALL SELECT (SELECT h.endpoint FROM ", d, " AS h WHERE h.status = 'pending' AND h.held AND h.endpoint > held_eps.endpoint",
+		" ORDER BY h.endpoint LIMIT 1) FROM held_eps WHERE held_eps.endpoint IS NOT NULL)")
+	w.sql(" UPDATE ", d, " SET lease_token = lease_token + 1, lease_expires_at = ", w.arg(expires, "timestamptz"),
+		" WHERE id IN (SELECT id FROM (",
+		"SELECT * FROM (SELECT id, next_attempt_at FROM ", d, " AS u WHERE u.status = 'pending' AND NOT u.held", due("u"),
+		" AND NOT ", disabledEndpoint(s.prefix, "u.endpoint"), excluded("u.endpoint"),
+		" ORDER BY u.next_attempt_at, u.id LIMIT ", limit, " FOR UPDATE SKIP LOCKED) AS unheld",
+		" UNION ALL SELECT held.id, held.next_attempt_at FROM held_eps CROSS JOIN LATERAL (SELECT id, next_attempt_at FROM ", d, " AS x",
+		" WHERE x.endpoint = held_eps.endpoint AND x.status = 'pending' AND x.held", due("x"),
+		" ORDER BY x.next_attempt_at, x.id LIMIT ", limit, " FOR UPDATE SKIP LOCKED) AS held",
+		" WHERE held_eps.endpoint IS NOT NULL AND NOT ", disabledEndpoint(s.prefix, "held_eps.endpoint"), excluded("held_eps.endpoint"),
+		") AS due ORDER BY next_attempt_at, id LIMIT ", limit, ") RETURNING ", leases.selected)
+	return w
 }
 
 var leaseStates = newTable("deliveries", []column[leaseState]{
@@ -198,12 +258,14 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 		var w stmt
 		insertCaused(&w, s.prefix, "a", attempts, []attemptRow{{DeliveryID: p.DeliveryID, N: st.Attempts + 1, Attempt: a}}, "")
 		upsertAttempted(&w, s.prefix, "ep", st.Endpoint, a.FinishedAt, p.Status == store.DeliveryDelivered)
-		next := "next_attempt_at" // kept, unless the attempt schedules a retry
+		// A retry is held if its endpoint is disabled now, as its row reads under the lock
+		// that upsertAttempted takes (see Held deliveries in endpoints.go).
+		next, held := "next_attempt_at", "false" // kept, unless the attempt schedules a retry
 		if p.Status == store.DeliveryPending {
-			next = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz")
+			next, held = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz"), "(SELECT disabled FROM ep)"
 		}
 		w.sql(" UPDATE ", s.prefix, "deliveries SET status = ", w.arg(string(p.Status), "text"), ", next_attempt_at = ", next,
-			", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " RETURNING ", deliveries.selected)
+			", held = ", held, ", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " RETURNING ", deliveries.selected)
 		if out, err = getRow(ctx, db, deliveries, &w); err != nil {
 			return wrap(err, "record attempt of %s", p.DeliveryID)
 		}
@@ -261,6 +323,7 @@ func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams
 		var w stmt
 		replayAt := w.arg(store.NormalizeTime(p.At), "timestamptz")
 		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", replayAt, ", replayed_at = ", replayAt,
+			", held = ", disabledEndpoint(s.prefix, "deliveries.endpoint"),
 			", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " AND status = 'dead' RETURNING ", deliveries.selected)
 		d, err := getRow(ctx, db, deliveries, &w)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -290,8 +353,10 @@ func (s *Store) ReplayDeliveries(ctx context.Context, p store.ReplayDeliveriesPa
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var w stmt
 		replayAt := w.arg(store.NormalizeTime(p.At), "timestamptz")
+		endpoint := w.arg(p.Endpoint, "text")
 		w.sql("UPDATE ", s.prefix, "deliveries SET status = 'pending', next_attempt_at = ", replayAt, ", replayed_at = ", replayAt,
-			", lease_expires_at = NULL WHERE endpoint = ", w.arg(p.Endpoint, "text"), " AND status = 'dead'")
+			", held = ", disabledEndpoint(s.prefix, endpoint),
+			", lease_expires_at = NULL WHERE endpoint = ", endpoint, " AND status = 'dead'")
 		if !p.CreatedBefore.IsZero() {
 			w.sql(" AND created_at < ", w.arg(store.NormalizeTime(p.CreatedBefore), "timestamptz"))
 		}

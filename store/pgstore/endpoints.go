@@ -18,6 +18,24 @@ import (
 // (READ COMMITTED): no update is lost, and of concurrent disablings exactly one applies.
 // RecordAttempt updates the row in the statement that records the attempt; LeaseDeliveries
 // reads it, without a lock, to skip the deliveries of disabled endpoints.
+//
+// Held deliveries. So that a disabled endpoint's backlog costs a lease nothing, its pending
+// deliveries are held (deliveries.held): out of the index deliveries_due that a lease walks
+// in leasing order, in deliveries_held, by endpoint. DisableEndpoint holds them; a delivery
+// recorded (RecordConversion, ChangeStatus) or replayed for a disabled endpoint is held as
+// it is written, and a retry takes the state its endpoint's row has under the lock that
+// RecordAttempt takes of it. EnableEndpoint leaves them held: the lease takes the held
+// deliveries of enabled endpoints from deliveries_held, each endpoint's oldest first, merged
+// with its walk of deliveries_due, and each is indexed as due again when its attempt is
+// recorded.
+//
+// The flag is never trusted: it says where a pending delivery is indexed, not whether it may
+// be leased, and the lease checks the endpoint's state wherever it finds a delivery. So the
+// writes that set it take no lock for it, and a race leaves at worst a flag that no longer
+// matches its endpoint: a delivery recorded while its endpoint is being disabled is not held
+// (the lease walks over it, as it walked over every one before), and one recorded while its
+// endpoint is being enabled is held (the lease finds it in deliveries_held). Neither is ever
+// leased wrongly or left unleased.
 
 var endpointStates = newTable("endpoints", []column[store.EndpointState]{
 	plain("name", "text", func(e *store.EndpointState) *string { return &e.Name }),
@@ -32,7 +50,8 @@ var endpointStates = newTable("endpoints", []column[store.EndpointState]{
 // upsertAttempted writes, as a data-modifying CTE of w named name, the update of endpoint's
 // state with an attempt that finished at finished, as [store.DeliveryStore.RecordAttempt]
 // says: by FinishedAt, so that an attempt recorded late never moves the state back. The CTE
-// inserts the endpoint's row if it has none.
+// inserts the endpoint's row if it has none, and returns whether the endpoint is disabled, as
+// its row reads under the lock the upsert takes.
 func upsertAttempted(w *stmt, p, name, endpoint string, finished time.Time, delivered bool) {
 	st := store.EndpointState{Name: endpoint, FailingSince: finished}
 	if delivered {
@@ -44,13 +63,13 @@ func upsertAttempted(w *stmt, p, name, endpoint string, finished time.Time, deli
 	w.sql(" ON CONFLICT (name) DO UPDATE SET ")
 	if delivered {
 		w.sql("last_success_at = CASE WHEN e.last_success_at >= EXCLUDED.last_success_at THEN e.last_success_at ELSE EXCLUDED.last_success_at END,",
-			" failing_since = CASE WHEN e.failing_since > EXCLUDED.last_success_at THEN e.failing_since END)")
+			" failing_since = CASE WHEN e.failing_since > EXCLUDED.last_success_at THEN e.failing_since END RETURNING disabled)")
 		return
 	}
 	w.sql("failing_since = CASE WHEN (e.last_success_at IS NULL OR EXCLUDED.failing_since > e.last_success_at)",
 		" AND (e.enabled_at IS NULL OR EXCLUDED.failing_since >= e.enabled_at)",
 		" AND (e.failing_since IS NULL OR EXCLUDED.failing_since < e.failing_since)",
-		" THEN EXCLUDED.failing_since ELSE e.failing_since END)")
+		" THEN EXCLUDED.failing_since ELSE e.failing_since END RETURNING disabled)")
 }
 
 // readEndpoint reads the state of an endpoint: enabled, with zero times, if it has no row.
@@ -101,13 +120,23 @@ func (s *Store) ListEndpoints(ctx context.Context, p store.ListEndpointsParams) 
 
 // DisableEndpoint implements [store.EndpointStore] with one UPSERT that applies only to an
 // enabled endpoint: of concurrent calls, the first to lock the row applies, and the others,
-// waiting for its lock, then find the endpoint disabled.
+// waiting for its lock, then find the endpoint disabled. Before it, in the same transaction,
+// an UPDATE holds the endpoint's pending deliveries (see Held deliveries above): a cost in the
+// endpoint's backlog, paid once, so that no lease pays it. The deliveries' rows are locked
+// before the endpoint's, in the order RecordAttempt locks them, so that the two never wait
+// for each other in a cycle.
 func (s *Store) DisableEndpoint(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
 	if err := p.Validate(); err != nil {
 		return store.EndpointState{}, err
 	}
 	var out store.EndpointState
-	err := s.run(ctx, oneStatement, func(db dbtx) error {
+	err := s.run(ctx, statements, func(db dbtx) error {
+		var hold stmt
+		hold.sql("UPDATE ", s.prefix, "deliveries SET held = true WHERE endpoint = ", hold.arg(p.Name, "text"),
+			" AND status = 'pending' AND NOT held")
+		if _, err := hold.exec(ctx, db); err != nil {
+			return wrap(err, "disable endpoint %q: hold its deliveries", p.Name)
+		}
 		var w stmt
 		w.sql("INSERT INTO ", s.prefix, "endpoints AS e (", endpointStates.names, ") ")
 		values(&w, endpointStates, []store.EndpointState{{Name: p.Name, Disabled: true, DisabledReason: p.Reason, DisabledAt: store.NormalizeTime(p.At)}})
@@ -127,7 +156,8 @@ func (s *Store) DisableEndpoint(ctx context.Context, p store.DisableEndpointPara
 }
 
 // EnableEndpoint implements [store.EndpointStore] with one UPDATE that applies only to a
-// disabled endpoint.
+// disabled endpoint. Its held deliveries stay held, and are leased from deliveries_held (see
+// Held deliveries above): enabling costs nothing in the endpoint's backlog.
 func (s *Store) EnableEndpoint(ctx context.Context, p store.EnableEndpointParams) (store.EndpointState, error) {
 	if err := p.Validate(); err != nil {
 		return store.EndpointState{}, err

@@ -3,9 +3,11 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +175,51 @@ func (s suite) endpoints(t *testing.T) {
 		ls, err = st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base.Add(time.Minute), LeaseFor: time.Minute, Limit: 10})
 		require.NoError(t, err, "rule: a valid LeaseDeliveries succeeds")
 		require.Equal(t, ids(late[0], down[0], down[1]), leasedIDs(ls), "rule: the deliveries of an enabled endpoint are due again at once, oldest due first")
+	})
+	t.Run("WritesWhileDisabled", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		// Endpoint down: a delivery that will be retried, one that will be replayed alone, two
+		// that will be replayed together, all leased before down is disabled, and one that
+		// waits; endpoint up: one that waits.
+		ds := recordTo(t, st, "k1", "down", base.Add(-5*time.Minute), base.Add(-5*time.Minute), base.Add(-5*time.Minute), base.Add(-5*time.Minute))
+		retried, replayed, bulk := ds[0], ds[1], ds[2:]
+		ls := leaseAll(t, st, base.Add(-5*time.Minute))
+		require.Len(t, ls, len(ds), "rule: every due delivery is leased")
+		waiting := recordTo(t, st, "k2", "down", base.Add(-4*time.Minute))
+		up := recordTo(t, st, "k3", "up", base)
+		for _, d := range ds[1:] {
+			recordOutcome(t, st, ls[d.ID], base.Add(-4*time.Minute), store.DeliveryDead)
+		}
+		_, err := st.DisableEndpoint(ctx(t), store.DisableEndpointParams{Name: "down", Reason: "410 Gone", At: base.Add(-3 * time.Minute)})
+		require.NoError(t, err, "rule: disabling an enabled endpoint succeeds")
+
+		// While down is disabled: an attempt made under a lease taken before schedules a
+		// retry, the dead deliveries are replayed, and a conversion causes a new delivery.
+		_, err = st.RecordAttempt(ctx(t), store.RecordAttemptParams{DeliveryID: retried.ID, Token: ls[retried.ID].Token,
+			Attempt: finishedAt(base.Add(-3*time.Minute), 503), Status: store.DeliveryPending, NextAttemptAt: base.Add(-2 * time.Minute)})
+		require.NoError(t, err, "rule: the lease holder records its attempt, its endpoint disabled since it leased")
+		_, err = st.ReplayDelivery(ctx(t), store.ReplayDeliveryParams{DeliveryID: replayed.ID, At: base.Add(-time.Minute)})
+		require.NoError(t, err, "rule: a dead delivery of a disabled endpoint is replayed")
+		n, err := st.ReplayDeliveries(ctx(t), store.ReplayDeliveriesParams{Endpoint: "down", At: base.Add(-time.Minute)})
+		require.NoError(t, err, "rule: the dead deliveries of a disabled endpoint are replayed")
+		require.Equal(t, len(bulk), n, "rule: ReplayDeliveries replays every dead delivery of the endpoint")
+		late := recordTo(t, st, "k4", "down", base.Add(-6*time.Minute))
+
+		now := base.Add(time.Hour) // every lease before has expired
+		require.ElementsMatch(t, ids(up...), slices.Collect(maps.Keys(leaseAll(t, st, now))),
+			"rule: a disabled endpoint's deliveries are not leased, whatever wrote them since it was disabled: a retry, a replay, a new delivery")
+
+		_, err = st.EnableEndpoint(ctx(t), store.EnableEndpointParams{Name: "down", At: now})
+		require.NoError(t, err, "rule: enabling a disabled endpoint succeeds")
+		require.Empty(t, leaseAll(t, st, now, "down"), "rule: the deliveries of an excluded endpoint are not leased, enabled again or not")
+		got, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: now, LeaseFor: time.Minute, Limit: 100})
+		require.NoError(t, err, "rule: a valid LeaseDeliveries succeeds")
+		want := []uuid.UUID{late[0].ID, waiting[0].ID, retried.ID}
+		rest := ids(append([]store.Delivery{replayed}, bulk...)...)
+		slices.SortFunc(rest, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+		require.Equal(t, append(want, rest...), leasedIDs(got),
+			"rule: once its endpoint is enabled, every delivery written while it was disabled is leased, oldest due first, then by ID")
 	})
 	t.Run("Exclude", func(t *testing.T) {
 		t.Parallel()
@@ -443,6 +490,113 @@ func (s suite) endpointConcurrency(t *testing.T) {
 				return err
 			}, "losing enables are ErrDuplicate", store.ErrDuplicate)
 			require.Equal(t, 1, wins, "rule: of concurrent enables of one endpoint, exactly one succeeds (repeat %d)", r)
+		}
+	})
+	t.Run("DisableAndEnableWhileRecordingAndLeasing", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		handles := handlesOf(t, st)
+		// Each round disables endpoint flip, then enables it, each while 4 recorders record
+		// deliveries to it (and to steady) and 4 leasers lease, each leaser recording a retry,
+		// due at once, of every other flip delivery it leases. Leases are at base, for an
+		// hour, so a delivery is leased again only after a retry.
+		var mu sync.Mutex
+		leasedNow := map[uuid.UUID]bool{} // flip deliveries by whether a lease holds them
+		var disabled atomic.Bool          // set once DisableEndpoint returned, until EnableEndpoint is called
+		var violations, errs []string     // what the goroutines saw
+		lease := func(ls []store.Lease, sawDisabled bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, l := range ls {
+				if l.Delivery.Endpoint != "flip" {
+					continue
+				}
+				if sawDisabled {
+					violations = append(violations, fmt.Sprintf("%s leased by a lease that began after DisableEndpoint returned", l.Delivery.ID))
+				}
+				if leasedNow[l.Delivery.ID] {
+					violations = append(violations, fmt.Sprintf("%s leased while another lease holds it", l.Delivery.ID))
+				}
+				leasedNow[l.Delivery.ID] = true
+			}
+		}
+		work := func(switchState func() error) {
+			var wg sync.WaitGroup
+			fail := func(err error) {
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err.Error())
+					mu.Unlock()
+				}
+			}
+			wg.Go(func() { fail(switchState()) })
+			for g := range 8 {
+				h := handles[g%len(handles)]
+				wg.Go(func() {
+					for i := range 6 {
+						if g < 4 {
+							p := conversionFor(uuid.NewString(), "aff-1", base)
+							p.Deliveries = []store.Delivery{newDelivery(p.Conversion.ID, base), newDelivery(p.Conversion.ID, base), newDelivery(p.Conversion.ID, base)}
+							p.Deliveries[0].Endpoint, p.Deliveries[1].Endpoint, p.Deliveries[2].Endpoint = "flip", "flip", "steady"
+							_, err := h.RecordConversion(t.Context(), p)
+							fail(err)
+							mu.Lock()
+							for _, d := range p.Deliveries[:2] {
+								if _, ok := leasedNow[d.ID]; !ok && err == nil {
+									leasedNow[d.ID] = false // unless a leaser was quicker
+								}
+							}
+							mu.Unlock()
+							continue
+						}
+						sawDisabled := disabled.Load()
+						ls, err := h.LeaseDeliveries(t.Context(), store.LeaseParams{Now: base, LeaseFor: time.Hour, Limit: 5})
+						fail(err)
+						lease(ls, sawDisabled)
+						for j, l := range ls {
+							if l.Delivery.Endpoint != "flip" || (i+j)%2 == 0 {
+								continue
+							}
+							// Recorded under mu, so that a lease of the retry, which can only
+							// follow this commit, is counted after it.
+							mu.Lock()
+							_, err := h.RecordAttempt(t.Context(), store.RecordAttemptParams{DeliveryID: l.Delivery.ID, Token: l.Token,
+								Attempt: finishedAt(base.Add(-2*time.Second), 503), Status: store.DeliveryPending, NextAttemptAt: base.Add(-time.Second)})
+							if err == nil {
+								leasedNow[l.Delivery.ID] = false
+							}
+							mu.Unlock()
+							fail(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+		for r := range 4 {
+			work(func() error {
+				_, err := handles[r%len(handles)].DisableEndpoint(t.Context(), store.DisableEndpointParams{Name: "flip", Reason: "failing", At: base})
+				disabled.Store(err == nil)
+				return err
+			})
+			require.Empty(t, errs, "rule: concurrent records, leases, attempts and a disable succeed (round %d)", r)
+			require.Empty(t, violations, "rule: a delivery of a disabled endpoint is never leased after DisableEndpoint returned, and never by two leases at once (round %d)", r)
+			for id := range leaseAll(t, st, base) {
+				_, ok := leasedNow[id]
+				require.False(t, ok, "rule: a disabled endpoint's deliveries, recorded or retried while it was being disabled, are not leased (round %d)", r)
+			}
+			disabled.Store(false) // before any goroutine of the round starts, and before EnableEndpoint is called
+			work(func() error {
+				_, err := handles[(r+1)%len(handles)].EnableEndpoint(t.Context(), store.EnableEndpointParams{Name: "flip", At: base})
+				return err
+			})
+			require.Empty(t, errs, "rule: concurrent records, leases, attempts and an enable succeed (round %d)", r)
+			require.Empty(t, violations, "rule: a delivery is never leased by two leases at once (round %d)", r)
+			lease(slices.Collect(maps.Values(leaseAll(t, st, base))), false)
+			require.Empty(t, violations, "rule: a delivery is never leased by two leases at once (round %d)", r)
+			for id, held := range leasedNow {
+				require.True(t, held, "rule: after EnableEndpoint returned, every delivery of the endpoint is leasable, whatever was written while it was being enabled or disabled (round %d, %s)", r, id)
+			}
 		}
 	})
 	t.Run("ReplayWhileLeasing", func(t *testing.T) {

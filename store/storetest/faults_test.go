@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +128,43 @@ var faults = []fault{
 			// same: it records the reason and leaves the endpoint enabled.
 			m.EXPECT().DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
 				return store.EndpointState{Name: p.Name, Disabled: true, DisabledReason: p.Reason, DisabledAt: store.NormalizeTime(p.At)}, nil
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "WrittenWhileDisabledLostOnEnable",
+		subtest: "Endpoint/WritesWhileDisabled",
+		rule:    "rule: once its endpoint is enabled, every delivery written while it was disabled is leased",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that keeps the deliveries recorded for a disabled endpoint apart, and
+			// forgets them when the endpoint is enabled: they are never leased again.
+			var mu sync.Mutex
+			disabled, lost := map[string]bool{}, map[uuid.UUID]bool{}
+			m.EXPECT().DisableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.DisableEndpointParams) (store.EndpointState, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				disabled[p.Name] = true
+				return real.DisableEndpoint(ctx, p)
+			}).AnyTimes()
+			m.EXPECT().EnableEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.EnableEndpointParams) (store.EndpointState, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				disabled[p.Name] = false
+				return real.EnableEndpoint(ctx, p)
+			}).AnyTimes()
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, d := range p.Deliveries {
+					lost[d.ID] = lost[d.ID] || disabled[d.Endpoint]
+				}
+				return real.RecordConversion(ctx, p)
+			}).AnyTimes()
+			m.EXPECT().LeaseDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
+				ls, err := real.LeaseDeliveries(ctx, p)
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.DeleteFunc(ls, func(l store.Lease) bool { return lost[l.Delivery.ID] }), err
 			}).AnyTimes()
 		},
 	},
