@@ -26,12 +26,41 @@
 //     ([github.com/s2skit/s2s/store/memstore]) and a PostgreSQL store
 //     ([github.com/s2skit/s2s/store/pgstore]).
 //
-// Not built yet, and not to be relied on: this package's Tracker, which will wire the others
-// into one pipeline: record a click and build its redirect, receive a postback (verify,
-// parse, resolve, attribute, commission, persist atomically with its outbound postbacks),
-// run delivery workers and answer status queries, with http.Handlers that a host mounts on
-// its own mux. Until then a host writes that pipeline itself from the packages above;
-// examples/quickstart shows how.
+// # The Tracker
+//
+// [Tracker] wires them into one pipeline. [New] builds it from a [store.Store] (nil is an
+// in-memory store: the zero-setup default) and a [Config] of data: the attribution rules,
+// the commission programme, the outbound endpoints and the [Route]s that say which
+// affiliate's conversions go to which endpoints. The Config round-trips through JSON, is
+// decoded strictly and is validated by each part's own package, with the field named.
+//
+// The Tracker is a postback.Receiver: a host mounts postback.NewHandler(src, tracker, nil)
+// per source. [Tracker.Receive] resolves the click (ours by ID, or by the foreign ID it
+// carries) and the player's binding, decides with attribution, computes the CPA of a
+// first-time deposit, renders the deliveries to the affiliate's endpoints, and writes the
+// conversion, its ledger line, its counter increments (caps, the CPA's once per player and
+// per-period counts) and its deliveries in one RecordConversion call. A retry answers
+// Duplicate and writes nothing; a chargeback of a stored transaction is applied with
+// ChangeStatus (and its deliveries); a reversal before its original is parked; a cap is
+// exact under concurrency on every store. [Tracker.Worker] builds the outbox worker that
+// sends the deliveries.
+//
+// # Commission
+//
+// Per-event commission at receive time is the CPA of an FTD, paid once per player (by
+// player ID, else click ID), with count tiers and period caps kept exact by store
+// counters. A CPA whose baseline needs player state the store does not hold yet (deposit
+// sums, wagering, verification, country amounts, time since registration) is refused by
+// [Config.Validate]; an FTD in another currency than the plan's is recorded without a CPA
+// (exchange rates are not wired yet).
+//
+// Not built yet, and not to be relied on: sources as configuration; the click path (record
+// a click, build its redirect) and its handler; replacing the configuration while running;
+// applying a parked reversal when its original lands, and the sweep of parked events;
+// reversal and clawback ledger lines for status changes; IB, prop and revenue-report
+// events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker; Run;
+// reports and the status page; the observer hook. Until then a host writes those parts
+// itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.
 package s2s

@@ -1,0 +1,154 @@
+package s2s
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/s2skit/s2s/attribution"
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// pay is what an event earns: its ledger lines, the counters they increment and the payout
+// an outbound postback reports.
+type pay struct {
+	lines      []store.LedgerLine
+	increments []store.Increment
+	payout     money.Amount
+}
+
+// commission computes the per-event lines of conversion c, as decided, from the counters
+// the store holds: today the CPA of a first-time deposit, once per player (a counter with a
+// limit of 1, so that of two concurrent first deposits of one player one is paid), with the
+// period's count and total for tiers and caps (counters of the affiliate and statement
+// period, with limits, so that a tier or cap is exact under concurrency: a write that loses
+// to a concurrent one is refused by the store and computed again).
+func (t *Tracker) commission(ctx context.Context, c *store.Conversion, dec *attribution.Decision, now time.Time) (pay, error) {
+	if t.program == nil || c.Event != event.FTD || !dec.Attributed() || dec.Unpaid {
+		return pay{}, nil
+	}
+	at := c.EventTime()
+	plan, err := t.program.PlanAt(c.AffiliateID, at)
+	if errors.Is(err, commission.ErrNoPlan) || err == nil && plan.CPA == nil {
+		return pay{}, nil
+	}
+	if err != nil {
+		return pay{}, fmt.Errorf("s2s: commission: %w", err)
+	}
+	if c.Amount.Currency() != plan.Currency {
+		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the deposit is not in the plan's currency",
+			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
+		return pay{}, nil
+	}
+	paid := "s2s:cpa_paid:" + playerKey(c)
+	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at, FTD: c.Amount}
+	n, err := t.counter(ctx, paid)
+	if err != nil {
+		return pay{}, err
+	}
+	in.Paid = n > 0
+	cpa := plan.CPA
+	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()
+	var count, total string
+	if periodic && !in.Paid {
+		per := commission.PeriodOf(at, t.program.Period, t.periodLoc)
+		bucket := "aff=" + escape(c.AffiliateID) + ":period=" + per.Start.UTC().Format(time.RFC3339)
+		count, total = "s2s:cpa_count:"+bucket, "s2s:cpa_total:"+bucket+":"+plan.Currency.String()
+		if in.PeriodCount, err = t.counter(ctx, count); err != nil {
+			return pay{}, err
+		}
+		minor, err := t.counter(ctx, total)
+		if err != nil {
+			return pay{}, err
+		}
+		in.PeriodTotal = money.New(minor, plan.Currency)
+	}
+	l, err := plan.CPALine(in)
+	if err != nil {
+		return pay{}, fmt.Errorf("s2s: commission: %w", err)
+	}
+	if l.Reason != "" {
+		return pay{}, nil // no CPA: a line with a Reason belongs in no ledger
+	}
+	id, err := t.newID()
+	if err != nil {
+		return pay{}, err
+	}
+	p := pay{
+		lines:      []store.LedgerLine{{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l}},
+		increments: []store.Increment{{Counter: paid, Delta: 1, Limit: 1}},
+		payout:     l.Amount,
+	}
+	if periodic {
+		// The count's limit is the count read plus one when tiers price by rank (whoever
+		// took the rank first keeps it), else the cap's count.
+		limit := cpa.Cap.Count
+		if len(cpa.Tiers) > 0 {
+			limit = in.PeriodCount + 1
+		}
+		p.increments = append(p.increments, store.Increment{Counter: count, Delta: 1, Limit: limit})
+		if l.Amount.Minor() > 0 {
+			p.increments = append(p.increments, store.Increment{Counter: total, Delta: l.Amount.Minor(), Limit: cpa.Cap.Amount.Minor()})
+		}
+	}
+	return p, nil
+}
+
+func (t *Tracker) counter(ctx context.Context, name string) (int64, error) {
+	n, err := t.st.GetCounter(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("s2s: get counter %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// playerKey names the player a CPA is paid once for: the player ID, or for a sender that
+// names no player, the click.
+func playerKey(c *store.Conversion) string {
+	switch {
+	case c.PlayerID != "":
+		return "player=" + escape(c.PlayerID)
+	case !c.ClickID.IsZero():
+		return "click=" + c.ClickID.String()
+	}
+	return "foreign=" + escape(string(c.ForeignClickID))
+}
+
+// eventID is the commission event ID of c: the sender's transaction ID, which reversals
+// name, else the conversion's ID.
+func eventID(c *store.Conversion) string {
+	if c.TransactionID != "" {
+		return c.TransactionID
+	}
+	return c.ID.String()
+}
+
+// escape writes the bytes that separate a counter name's parts as %XX.
+func escape(s string) string {
+	if !strings.ContainsAny(s, "%:=") {
+		return s
+	}
+	r := strings.NewReplacer("%", "%25", ":", "%3A", "=", "%3D")
+	return r.Replace(s)
+}
+
+// jsonClone returns a deep copy of g, through its JSON form.
+func jsonClone(g *commission.Program) (*commission.Program, error) {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	var out commission.Program
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

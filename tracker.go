@@ -1,0 +1,474 @@
+package s2s
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/s2skit/s2s/attribution"
+	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/outbound"
+	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+)
+
+// Options are the settings of New. The zero Options (or nil) are the defaults.
+type Options struct {
+	// Now is the clock: the receive time of decisions and the time of every record written.
+	// Nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness of the IDs the Tracker gives conversions, ledger lines and
+	// deliveries (UUIDv7); nil means crypto/rand.Reader.
+	Rand io.Reader
+	// Logger gets a record per receiver failure and per event the Tracker records without
+	// a commission it cannot compute; nil discards.
+	Logger *slog.Logger
+	// HTTPClient is the client of the delivery workers that Worker builds, when their own
+	// options set none; nil means outbound.NewClient(nil), which reaches public https
+	// destinations only.
+	HTTPClient *http.Client
+}
+
+// Tracker is the pipeline of a tracker: it receives verified postbacks (it is a
+// postback.Receiver), resolves their click or player binding, decides with attribution,
+// computes the per-event commission, and writes the conversion with its ledger lines,
+// counter increments and outbound deliveries in one store call. A Tracker is safe for
+// concurrent use; New compiles its Config once.
+type Tracker struct {
+	st        store.Store
+	decider   *attribution.Decider
+	dedup     attribution.Dedup
+	skew      time.Duration
+	program   *commission.Program
+	periodLoc *time.Location
+	endpoints outbound.Endpoints
+	routes    []Route
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
+	client    *http.Client
+}
+
+var _ postback.Receiver = (*Tracker)(nil)
+
+// New validates cfg and returns a Tracker that keeps its records in st. A nil st is a new
+// in-memory store (memstore.New(nil)): the zero-setup default, whose records last as long as
+// the process. An invalid cfg is an error wrapping ErrInvalidConfig that names the field.
+// New keeps its own copy of what it compiles from cfg, except the endpoints, which it
+// compiles in place: do not change them afterwards.
+func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if st == nil {
+		st = memstore.New(nil)
+	}
+	d, err := attribution.New(cfg.Attribution, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: attribution: %w", ErrInvalidConfig, err)
+	}
+	t := &Tracker{
+		st: st, decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
+		endpoints: cfg.Endpoints, routes: cloneRoutes(cfg.Routes),
+		now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient,
+	}
+	if t.skew == 0 {
+		t.skew = attribution.DefaultSkew
+	}
+	if cfg.Commission != nil {
+		b, err := jsonClone(cfg.Commission)
+		if err != nil {
+			return nil, fmt.Errorf("%w: commission: %w", ErrInvalidConfig, err)
+		}
+		t.program = b
+		t.periodLoc = time.UTC
+		if z := t.program.Zone; z != "" {
+			if t.periodLoc, err = time.LoadLocation(z); err != nil {
+				return nil, fmt.Errorf("%w: commission.zone: %w", ErrInvalidConfig, err)
+			}
+		}
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.rand == nil {
+		t.rand = rand.Reader
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	return t, nil
+}
+
+// Store returns the store the Tracker writes to.
+func (t *Tracker) Store() store.Store { return t.st }
+
+// Worker returns an outbound delivery worker for the Tracker's store and endpoints. Fields
+// that opts leaves nil (Client, Now, Rand, Logger) are the Tracker's Options; run it with
+// its Run method. opts may be nil.
+func (t *Tracker) Worker(opts *outbound.WorkerOptions) (*outbound.Worker, error) {
+	var o outbound.WorkerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Client == nil {
+		o.Client = t.client
+	}
+	if o.Now == nil {
+		o.Now = t.now
+	}
+	if o.Rand == nil {
+		o.Rand = t.rand
+	}
+	if o.Logger == nil {
+		o.Logger = t.log
+	}
+	return outbound.NewWorker(t.st, t.endpoints.Lookup(), &o)
+}
+
+// maxAttempts bounds the writes of one postback: a write refused for a counter (a cap, the
+// CPA's once-per-player or period counters) is decided again with the counters as they are
+// then, which settles in a few rounds even under heavy contention for one counter.
+const maxAttempts = 64
+
+// Receive implements postback.Receiver: it records pb and answers what became of it.
+//
+//   - Accepted: a new conversion, recorded with its ledger lines, counter increments and
+//     deliveries in one store call; a status update (a chargeback, an approval) of a
+//     stored conversion, applied with ChangeStatus; or a reversal whose original is not
+//     stored yet, parked (store.ParkedStore) to be applied when the original lands.
+//   - Duplicate: a retry of a postback recorded before; nothing is written.
+//   - Conflict: the dedup key of a stored conversion with other content, or a status
+//     update that lost to a concurrent one; nothing is written.
+//   - Rejected: an event attribution refuses to record (no field its dedup mode needs),
+//     or a status change the status machine does not allow; the Reason is attribution's
+//     Code.
+//
+// An event that attribution rejects (out of its window, a fraud rule, a cap that rejects)
+// is still recorded, with its status and reason, and answered Accepted: the sender's
+// postback arrived and was kept. A store failure is returned as an error (the Handler
+// answers 503, and the sender retries).
+func (t *Tracker) Receive(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
+	res, err := t.receive(ctx, pb)
+	if err != nil {
+		t.log.LogAttrs(ctx, slog.LevelError, "s2s: postback not recorded",
+			slog.String("source", pb.Source), slog.String("event", string(pb.Event)), slog.String("error", err.Error()))
+	}
+	return res, err
+}
+
+func (t *Tracker) receive(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
+	id, err := t.newID()
+	if err != nil {
+		return postback.Result{}, err
+	}
+	in := attribution.Input{Conversion: pb.Conversion(), Now: t.now()}
+	in.Conversion.ID = id
+	if err := t.resolve(ctx, pb, &in); err != nil {
+		return postback.Result{}, err
+	}
+	dec := t.decider.Decide(&in)
+	switch {
+	case dec.Refused():
+		return rejected(dec.Code), nil
+	case dec.Park:
+		return t.park(ctx, &in, dec)
+	case !dec.Change.IsZero():
+		return t.change(ctx, in.Original, dec, pb)
+	}
+	return t.record(ctx, &in, dec, pb)
+}
+
+// resolve fills in what the store knows of the event: the click it names (ours, or by the
+// foreign ID it carries), the claim of a signed token, the player's binding, and for a
+// reversal the stored conversion it reverses.
+func (t *Tracker) resolve(ctx context.Context, pb *postback.Postback, in *attribution.Input) error {
+	c := &in.Conversion
+	switch {
+	case pb.ClickID != (clickid.ID{}):
+		k, err := t.st.GetClick(ctx, pb.ClickID)
+		if err == nil {
+			in.Click = &k
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("s2s: get click: %w", err)
+		}
+		if pb.ClickKind == postback.ClickToken && pb.TokenAffiliateID != "" {
+			in.Claims = append(in.Claims, attribution.Claim{Method: store.BindByToken, AffiliateID: pb.TokenAffiliateID,
+				CampaignID: pb.TokenCampaignID, ClickID: pb.ClickID, At: pb.ClickID.Timestamp()})
+		}
+	case pb.ForeignClickID != "":
+		// The latest click carrying the ID as of the event, within the clock-skew tolerance
+		// that attribution grants an event before its click.
+		k, err := t.st.GetClickByForeign(ctx, store.GetClickByForeignParams{ForeignClickID: pb.ForeignClickID, AsOf: c.EventTime().Add(t.skew)})
+		if err == nil {
+			in.Click = &k
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("s2s: get click by foreign id: %w", err)
+		}
+	}
+	if c.PlayerID != "" {
+		b, err := t.st.GetBinding(ctx, c.PlayerID)
+		if err == nil {
+			in.Binding = &b
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("s2s: get binding: %w", err)
+		}
+	}
+	if c.Event == event.Reversal || c.Status == event.StatusReversed {
+		o, err := t.original(ctx, c)
+		if err != nil {
+			return err
+		}
+		in.Original = o
+	}
+	return nil
+}
+
+// original finds the stored conversion a reversal reverses: the one with its own dedup key
+// (a chargeback, which repeats its transaction with a status of reversed), else, for a
+// reversal event, the one conversion of another known event type with its source and
+// transaction ID. Nil if none is stored (or, for a reversal event, more than one is).
+func (t *Tracker) original(ctx context.Context, c *store.Conversion) (*store.Conversion, error) {
+	try := func(k *store.Conversion) (*store.Conversion, error) {
+		key, code := t.dedup.Key(k)
+		if code != "" {
+			return nil, nil
+		}
+		o, err := t.st.GetConversionByKey(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("s2s: get conversion by key: %w", err)
+		}
+		return &o, nil
+	}
+	if o, err := try(c); o != nil || err != nil {
+		return o, err
+	}
+	if c.Event != event.Reversal || c.TransactionID == "" {
+		return nil, nil
+	}
+	var found *store.Conversion
+	for _, ty := range event.Types() {
+		switch ty {
+		case event.Reversal, event.Refund, event.Reset, event.Adjustment:
+			continue
+		}
+		k := *c
+		k.Event = ty
+		o, err := try(&k)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			if found != nil {
+				return nil, nil // ambiguous: which one it reverses is not ours to guess
+			}
+			found = o
+		}
+	}
+	return found, nil
+}
+
+// park keeps a reversal whose original is not stored yet.
+func (t *Tracker) park(ctx context.Context, in *attribution.Input, dec attribution.Decision) (postback.Result, error) {
+	p := store.ParkedEvent{ID: in.Conversion.ID, Conversion: in.Conversion, ParkedAt: t.now()}
+	dec.Apply(&p.Conversion)
+	_, err := t.st.ParkEvent(ctx, p)
+	switch {
+	case err == nil:
+		return postback.Result{Outcome: postback.Accepted}, nil
+	case errors.Is(err, store.ErrDuplicate):
+		return postback.Result{Outcome: postback.Duplicate}, nil
+	case errors.Is(err, store.ErrConflict):
+		return postback.Result{Outcome: postback.Conflict}, nil
+	}
+	return postback.Result{}, fmt.Errorf("s2s: park event: %w", err)
+}
+
+// change applies a status change of the stored conversion o, as dec judged it.
+func (t *Tracker) change(ctx context.Context, o *store.Conversion, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+	switch {
+	case dec.Change.Duplicate():
+		return postback.Result{Outcome: postback.Duplicate}, nil
+	case !dec.Change.Allowed():
+		return rejected(dec.Change.Code), nil
+	}
+	now := t.now()
+	p := store.ChangeStatusParams{ConversionID: o.ID, From: dec.Change.From, To: dec.Change.To, Reason: dec.Reason(), At: now}
+	after := *o
+	after.Status = dec.Change.To
+	ds, err := t.deliveries(after, money.Amount{}, now)
+	if err != nil {
+		return postback.Result{}, err
+	}
+	p.Deliveries = ds
+	_, err = t.st.ChangeStatus(ctx, p)
+	switch {
+	case err == nil:
+		return postback.Result{Outcome: postback.Accepted}, nil
+	case errors.Is(err, store.ErrConflict):
+		return postback.Result{Outcome: postback.Conflict}, nil
+	}
+	return postback.Result{}, fmt.Errorf("s2s: change status of %s %s: %w", pb.Event, pb.TransactionID, err)
+}
+
+// record writes a new conversion with everything it causes, in one store call per attempt.
+func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+	for range maxAttempts {
+		now := t.now()
+		p := store.RecordConversionParams{Conversion: in.Conversion, Increments: dec.Increments(nil)}
+		dec.Apply(&p.Conversion)
+		pay, err := t.commission(ctx, &p.Conversion, &dec, now)
+		if err != nil {
+			return postback.Result{}, err
+		}
+		p.Ledger, p.Increments = pay.lines, append(p.Increments, pay.increments...)
+		if dec.Attributed() {
+			if p.Deliveries, err = t.deliveries(p.Conversion, pay.payout, now); err != nil {
+				return postback.Result{}, err
+			}
+		}
+		stored, err := t.st.RecordConversion(ctx, p)
+		var limit *store.LimitError
+		switch {
+		case err == nil:
+			return postback.Result{Outcome: postback.Accepted}, t.bind(ctx, dec)
+		case errors.As(err, &limit):
+			if over, ok := dec.OverCap(limit.Counter); ok {
+				dec = over
+			}
+			// Else one of the commission's counters moved under us: compute again.
+			continue
+		case errors.Is(err, store.ErrDuplicate):
+			return t.duplicate(ctx, in, dec, &stored, pb)
+		case errors.Is(err, store.ErrConflict):
+			return postback.Result{Outcome: postback.Conflict}, nil
+		}
+		return postback.Result{}, fmt.Errorf("s2s: record conversion: %w", err)
+	}
+	return postback.Result{}, fmt.Errorf("s2s: record conversion: counters still moving after %d attempts", maxAttempts)
+}
+
+// duplicate answers a postback whose dedup key and content a stored conversion has: a
+// retry, or the sender's status update of its transaction.
+func (t *Tracker) duplicate(ctx context.Context, in *attribution.Input, dec attribution.Decision, stored *store.Conversion, pb *postback.Postback) (postback.Result, error) {
+	// The decision of the retry is the original's, but for the counters: the same status,
+	// or one a cap moved the original from, is a retry. A retry binds again, so that a
+	// binding lost to a crash after the record is made by the sender's retry.
+	if dec.Status == stored.Status || capped(stored) && pb.Status != event.StatusRejected && pb.Status != event.StatusReversed {
+		if err := t.bind(ctx, dec); err != nil {
+			return postback.Result{}, err
+		}
+		return postback.Result{Outcome: postback.Duplicate}, nil
+	}
+	in.Original = stored
+	update := t.decider.Decide(in)
+	if update.Change.IsZero() {
+		return postback.Result{Outcome: postback.Duplicate}, nil
+	}
+	return t.change(ctx, stored, update, pb)
+}
+
+// capped reports whether c was recorded with a cap's policy rather than as decided.
+func capped(c *store.Conversion) bool {
+	return c.Decision.Code == string(attribution.CodeCapReached) || c.Decision.Code == string(attribution.CodeCapCurrency)
+}
+
+// bind writes the binding a decision creates.
+//
+// It is written after the conversion, not with it: the store's RecordConversion takes no
+// binding yet. A crash between the two is healed by the sender's retry (answered Duplicate,
+// it binds again); BindPlayer keeps the first binding, so a second write changes nothing.
+func (t *Tracker) bind(ctx context.Context, dec attribution.Decision) error {
+	if dec.Binding.PlayerID == "" || dec.Rebind {
+		return nil // TODO(issue 13): re-attribution needs a store that replaces a binding
+	}
+	_, err := t.st.BindPlayer(ctx, dec.Binding)
+	if err == nil || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrConflict) {
+		return nil // a player is bound once: the first binding wins
+	}
+	return fmt.Errorf("s2s: bind player: %w", err)
+}
+
+// deliveries renders the outbound postbacks of conversion c to the endpoints routed to its
+// affiliate and campaign, each endpoint once.
+func (t *Tracker) deliveries(c store.Conversion, payout money.Amount, now time.Time) ([]store.Delivery, error) {
+	if len(t.routes) == 0 || c.AffiliateID == "" {
+		return nil, nil
+	}
+	var out []store.Delivery
+	seen := map[string]bool{}
+	for _, r := range t.routes {
+		if r.AffiliateID != "" && r.AffiliateID != c.AffiliateID || r.CampaignID != "" && r.CampaignID != c.CampaignID {
+			continue
+		}
+		for _, name := range r.Endpoints {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			e, _ := t.endpoint(name)
+			id, err := t.newID()
+			if err != nil {
+				return nil, err
+			}
+			v := outbound.ValuesOf(c, payout)
+			v.EventID = id
+			d, err := e.Delivery(v, now)
+			if err != nil {
+				return nil, fmt.Errorf("s2s: delivery to %q: %w", name, err)
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (t *Tracker) endpoint(name string) (*outbound.Endpoint, bool) {
+	for _, e := range t.endpoints {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+func (t *Tracker) newID() (uuid.UUID, error) {
+	id, err := uuid.NewV7FromReader(t.rand)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("s2s: new id: %w", err)
+	}
+	return id, nil
+}
+
+// rejected is the answer to an event the Tracker refuses, with attribution's code as the
+// reason.
+func rejected(code attribution.Code) postback.Result {
+	return postback.Result{Outcome: postback.Rejected, Reason: postback.Reason(code)}
+}
+
+func cloneRoutes(rs []Route) []Route {
+	out := make([]Route, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		out[i].Endpoints = append([]string(nil), r.Endpoints...)
+	}
+	return out
+}
