@@ -350,8 +350,10 @@ func (r *run) loop() {
 		now, mono := w.now(), time.Now()
 		r.recheckUnusable()
 		wait := r.startQueued(now, mono)
-		// Leases waiting in queues hold no attempt slot, but are at most Workers in all.
-		free := min(w.workers-r.inflight, w.workers-r.queued)
+		// Leases waiting in queues hold no attempt slot, but are at most Workers in all:
+		// a worker holds up to Workers attempts in flight and as many leased ahead, so that
+		// a slot that frees starts its next attempt at once, without waiting on the store.
+		free := r.free()
 		more := false
 		// Lease when woken, when idle, or for at least a quarter of the slots: not once per
 		// attempt that ends.
@@ -377,7 +379,7 @@ func (r *run) loop() {
 			}
 			more = err == nil && len(leases) == free
 		}
-		if more && min(w.workers-r.inflight, w.workers-r.queued) > 0 {
+		if more && r.free() > 0 {
 			continue // more may be due: lease again before waiting
 		}
 		// Since Go 1.23 a timer's channel holds no stale tick after Stop or Reset (go.mod's
@@ -404,6 +406,12 @@ func (r *run) loop() {
 			woke = true
 		}
 	}
+}
+
+// free returns how many deliveries the worker may lease now: what makes up Workers in
+// flight and Workers leased ahead, within Workers leased ahead.
+func (r *run) free() int {
+	return min(2*r.w.workers-r.inflight-r.queued, r.w.workers-r.queued)
 }
 
 // leaseFailed logs a failure to lease, at most once per logEvery.
@@ -518,7 +526,8 @@ func (r *run) exclude(mono time.Time) ([]string, time.Duration) {
 			continue
 		}
 		switch {
-		case len(s.queue) > 0 || s.inflight >= r.concurrency(name):
+		case len(s.queue) >= r.concurrency(name):
+			// Leased ahead as far as its concurrency: lease its next ones when these start.
 			out = append(out, name)
 		case !r.hasToken(name, s, mono):
 			out = append(out, name)
@@ -760,8 +769,10 @@ func (w *Worker) secretsOf(ep *Endpoint, req *http.Request) []string {
 	if sig := req.Header.Get("Webhook-Signature"); sig != "" {
 		out = append(out, sig)
 	}
-	if sig := req.URL.Query().Get("sig"); sig != "" && ep.Signing.Scheme == SchemeS2SV1 {
-		out = append(out, sig)
+	if ep.Signing.Scheme == SchemeS2SV1 {
+		if sig := req.URL.Query().Get("sig"); sig != "" {
+			out = append(out, sig)
+		}
 	}
 	return out
 }
