@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,4 +309,92 @@ func BenchmarkBaselineInboundInsert(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRecordAttemptParallel16 records, from 16 goroutines at once, attempts of
+// deliveries to one endpoint, each under its own lease: what the outbound worker does at a
+// concurrency of 16 to one receiver. Delivered is a steady stream of successes (each moves
+// the endpoint's LastSuccessAt); Failing a steady stream of retries of an endpoint that is
+// failing already (none changes its FailingSince). Its baseline,
+// BenchmarkBaselineAttemptUpdateParallel16, is a raw autocommit UPDATE of each delivery's
+// status from as many goroutines: one round trip and one commit an attempt.
+func BenchmarkRecordAttemptParallel16(b *testing.B) {
+	for _, name := range []string{"Delivered", "Failing"} {
+		b.Run(name, func(b *testing.B) {
+			db := openDB(b)
+			schema := newSchema(b, db)
+			st := newStore(b, db, schema)
+			ls := leaseBench(b, db, st, schema, b.N)
+			status := store.DeliveryDelivered
+			if name == "Failing" {
+				status = store.DeliveryPending
+			}
+			var next atomic.Int64
+			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					l := ls[next.Add(1)-1]
+					now := time.Now()
+					p := store.RecordAttemptParams{DeliveryID: l.Delivery.ID, Token: l.Token, Status: status, NextAttemptAt: now.Add(time.Hour),
+						Attempt: store.Attempt{StartedAt: now, FinishedAt: now, StatusCode: 200}}
+					if status == store.DeliveryPending {
+						p.Attempt.StatusCode = 503
+					}
+					if _, err := st.RecordAttempt(b.Context(), p); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "attempts/s")
+		})
+	}
+}
+
+// BenchmarkBaselineAttemptUpdateParallel16 is the floor of BenchmarkRecordAttemptParallel16:
+// a raw autocommit UPDATE of each delivery's status, from 16 goroutines at once.
+func BenchmarkBaselineAttemptUpdateParallel16(b *testing.B) {
+	db := openDB(b)
+	schema := newSchema(b, db)
+	st := newStore(b, db, schema)
+	ls := leaseBench(b, db, st, schema, b.N)
+	q := "UPDATE " + schema + ".deliveries SET status = 'delivered', lease_expires_at = NULL WHERE id = $1"
+	var next atomic.Int64
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l := ls[next.Add(1)-1]
+			if _, err := db.ExecContext(b.Context(), q, l.Delivery.ID.String()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "attempts/s")
+}
+
+// leaseBench inserts n pending deliveries to the endpoint e, due now, and leases them all
+// for an hour.
+func leaseBench(b *testing.B, db *sql.DB, st store.Store, schema string, n int) []store.Lease {
+	b.Helper()
+	now := time.Now()
+	_, err := db.ExecContext(b.Context(), "INSERT INTO "+schema+`.deliveries (id, endpoint, method, url, status, next_attempt_at, created_at)
+		SELECT gen_random_uuid(), 'e', 'GET', 'https://t.example/pb', 'pending', $1::timestamptz - interval '1 minute', $1
+		FROM generate_series(1, $2::integer)`, now, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ls []store.Lease
+	for len(ls) < n {
+		got, err := st.LeaseDeliveries(b.Context(), store.LeaseParams{Now: now, LeaseFor: time.Hour, Limit: 1000})
+		if err != nil || len(got) == 0 {
+			b.Fatal(err, len(got))
+		}
+		ls = append(ls, got...)
+	}
+	return ls
 }
