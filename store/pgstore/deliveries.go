@@ -52,16 +52,6 @@ var attempts = newTable("delivery_attempts", []column[attemptRow]{
 	plain("error", "text", func(a *attemptRow) *string { return &a.Error }),
 })
 
-// leaseState is what RecordAttempt checks of a delivery under its row lock, and its
-// endpoint, whose state it updates.
-type leaseState struct {
-	Endpoint string
-	Status   store.DeliveryStatus
-	Token    int64
-	Expires  time.Time
-	Attempts int
-}
-
 // loadAttempts fills the Attempts of each delivery of ds with one query; at points into each
 // element the delivery to fill.
 func (s *Store) loadAttempts(ctx context.Context, db dbtx, ds []*store.Delivery) error {
@@ -219,57 +209,89 @@ func (s *Store) leaseStatement(p store.LeaseParams, now, expires time.Time) *stm
 	return w
 }
 
-var leaseStates = newTable("deliveries", []column[leaseState]{
-	plain("endpoint", "text", func(l *leaseState) *string { return &l.Endpoint }),
-	text("status", func(l *leaseState) *store.DeliveryStatus { return &l.Status }),
-	plain("lease_token", "bigint", func(l *leaseState) *int64 { return &l.Token }),
-	timestamp("lease_expires_at", func(l *leaseState) *time.Time { return &l.Expires }),
-})
+// recorded is a row of RecordAttempt's statement: the delivery as the attempt leaves it, with
+// one of its attempts. The two tables' columns have no name in common.
+type recorded struct {
+	Delivery store.Delivery
+	Attempt  attemptRow
+}
 
-// RecordAttempt implements [store.DeliveryStore]. It locks the delivery's row and checks the
-// fencing token and the lease's expiry under that lock, then writes the attempt, the
-// delivery's new status and its endpoint's state in one statement (see endpoints.go).
+var recordedRows = newTable("deliveries",
+	embedded(deliveries, func(r *recorded) *store.Delivery { return &r.Delivery }),
+	embedded(attempts, func(r *recorded) *attemptRow { return &r.Attempt }))
+
+// RecordAttempt implements [store.DeliveryStore] with one statement, atomic by itself, which
+// costs one round trip:
+//
+//   - an UPDATE of the delivery checks the fencing token, the status and the lease's expiry
+//     in its WHERE, which READ COMMITTED evaluates again on the latest version of the row
+//     once it holds the row's lock, and writes the delivery's new status;
+//   - only if it did, the attempt is inserted, numbered after the attempts the statement's
+//     snapshot holds: an attempt is only recorded under the delivery's row lock, by the
+//     holder of the current lease, and recording one ends the lease, so if the UPDATE matched,
+//     no attempt was recorded since the lease was taken (before the statement began) and the
+//     count is exact;
+//   - only if it did, the endpoint's state is updated (see Endpoint state in endpoints.go),
+//     with a write only when the attempt changes it, and the delivery's row locked first, in
+//     the order DisableEndpoint locks them;
+//   - the statement returns the delivery once for each of its attempts, the new one included.
+//
+// No row is an unknown delivery or a lost lease, which a read of the delivery tells apart. A
+// retry is held if its endpoint is disabled, as the statement's snapshot reads it (see Held
+// deliveries in endpoints.go).
 func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) (store.Delivery, error) {
 	if err := p.Validate(); err != nil {
 		return store.Delivery{}, err
 	}
 	a := p.Attempt.Normalize()
 	var out store.Delivery
-	err := s.run(ctx, statements, func(db dbtx) error {
-		var lock stmt
-		// The attempts are counted under the row lock, in the statement that takes it: an
-		// attempt is only recorded under that lock, by the holder of the current lease, and
-		// recording one ends the lease. So if another attempt committed while this statement
-		// waited for the lock, the lease checked below is gone; if none did, the count is
-		// exact.
-		lock.sql("SELECT ", leaseStates.selected, ", (SELECT count(*) FROM ", s.prefix, "delivery_attempts WHERE delivery_id = d.id)",
-			" FROM ", s.prefix, "deliveries AS d WHERE id = ", lock.arg(p.DeliveryID, "uuid"), " FOR UPDATE OF d")
-		var st leaseState
-		err := lock.queryRow(ctx, db, append(leaseStates.dest(&st), &st.Attempts)...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("pgstore: delivery %s: %w", p.DeliveryID, store.ErrNotFound)
-		}
-		if err != nil {
-			return wrap(err, "lock delivery %s", p.DeliveryID)
-		}
-		if st.Token != p.Token || st.Status != store.DeliveryPending || st.Expires.IsZero() || !a.FinishedAt.Before(st.Expires) {
-			return fmt.Errorf("pgstore: delivery %s, lease %d: %w", p.DeliveryID, p.Token, store.ErrLeaseLost)
-		}
+	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var w stmt
-		insertCaused(&w, s.prefix, "a", attempts, []attemptRow{{DeliveryID: p.DeliveryID, N: st.Attempts + 1, Attempt: a}}, "")
-		upsertAttempted(&w, s.prefix, "ep", st.Endpoint, a.FinishedAt, p.Status == store.DeliveryDelivered)
-		// A retry is held if its endpoint is disabled now, as its row reads under the lock
-		// that upsertAttempted takes (see Held deliveries in endpoints.go).
+		id := w.arg(p.DeliveryID, "uuid")
+		finished := w.arg(a.FinishedAt, "timestamptz")
 		next, held := "next_attempt_at", "false" // kept, unless the attempt schedules a retry
 		if p.Status == store.DeliveryPending {
-			next, held = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz"), "(SELECT disabled FROM ep)"
+			next, held = w.arg(store.NormalizeTime(p.NextAttemptAt), "timestamptz"), disabledEndpoint(s.prefix, "d.endpoint")
 		}
-		w.sql(" UPDATE ", s.prefix, "deliveries SET status = ", w.arg(string(p.Status), "text"), ", next_attempt_at = ", next,
-			", held = ", held, ", lease_expires_at = NULL WHERE id = ", w.arg(p.DeliveryID, "uuid"), " RETURNING ", deliveries.selected)
-		if out, err = getRow(ctx, db, deliveries, &w); err != nil {
+		w.with("u")
+		w.sql("UPDATE ", s.prefix, "deliveries AS d SET status = ", w.arg(string(p.Status), "text"), ", next_attempt_at = ", next,
+			", held = ", held, ", lease_expires_at = NULL WHERE id = ", id, " AND lease_token = ", w.arg(p.Token, "bigint"),
+			" AND status = 'pending' AND lease_expires_at > ", finished, " RETURNING ", deliveries.selected, ")")
+		w.with("a")
+		insertInto(&w, s.prefix, attempts)
+		w.sql("SELECT ")
+		for i, c := range attempts.columns {
+			if i > 0 {
+				w.sql(", ")
+			}
+			if c.name == "n" {
+				w.sql("(SELECT count(*) FROM ", s.prefix, "delivery_attempts AS x WHERE x.delivery_id = u.id) + 1")
+			} else {
+				w.sql("v.", c.name)
+			}
+		}
+		w.sql(" FROM (")
+		values(&w, attempts, []attemptRow{{DeliveryID: p.DeliveryID, Attempt: a}})
+		w.sql(") AS v (", attempts.names, ") CROSS JOIN u RETURNING ", attempts.selected, ")")
+		recordEndpointState(&w, s.prefix, "u", finished, p.Status == store.DeliveryDelivered)
+		w.sql(" SELECT ", recordedRows.selected, " FROM u CROSS JOIN (SELECT ", attempts.selected, " FROM ", s.prefix,
+			"delivery_attempts WHERE delivery_id = ", id, " UNION ALL SELECT ", attempts.selected, " FROM a) AS t ORDER BY t.n")
+		rows, err := list(ctx, db, recordedRows, &w)
+		if err != nil {
 			return wrap(err, "record attempt of %s", p.DeliveryID)
 		}
-		return wrap(s.loadAttempts(ctx, db, []*store.Delivery{&out}), "record attempt of %s: attempts", p.DeliveryID)
+		if len(rows) == 0 {
+			if _, err := s.readDelivery(ctx, db, p.DeliveryID); err != nil {
+				return err
+			}
+			return fmt.Errorf("pgstore: delivery %s, lease %d: %w", p.DeliveryID, p.Token, store.ErrLeaseLost)
+		}
+		out = rows[0].Delivery
+		out.Attempts = make([]store.Attempt, len(rows))
+		for i, r := range rows {
+			out.Attempts[i] = r.Attempt.Attempt
+		}
+		return nil
 	})
 	return out, err
 }

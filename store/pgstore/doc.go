@@ -68,11 +68,14 @@
 // subquery: workers in any number of processes skip each other's rows instead of waiting.
 // Each lease increments the delivery's fencing token, and [Store.RecordAttempt] checks the
 // token and the lease's expiry under the row lock, so a worker whose lease was lost cannot
-// record anything.
+// record anything. RecordAttempt is one statement, one round trip: the check, the attempt,
+// the delivery's new status, its endpoint's state and the attempts it returns.
 //
 // Endpoint state ([store.EndpointStore]) is a row per known endpoint in the table endpoints.
-// RecordAttempt updates it in the statement that records the attempt, with an UPSERT that
-// takes the row's lock, so concurrent attempts of one endpoint lose no update;
+// RecordAttempt updates it in the statement that records the attempt, only when the attempt
+// changes it, with an UPDATE that READ COMMITTED evaluates again under the row's lock, so
+// concurrent attempts of one endpoint lose no update, and those that change nothing (the
+// failures of an endpoint failing already) wait for no other (BenchmarkRecordAttemptParallel16);
 // DisableEndpoint and EnableEndpoint are one conditional statement each, so that of
 // concurrent calls exactly one applies.
 //

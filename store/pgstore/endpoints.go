@@ -16,15 +16,18 @@ import (
 // which takes the row's lock, so that concurrent writers of one endpoint's state (attempts,
 // disablings) wait for each other and each applies its change to the latest committed row
 // (READ COMMITTED): no update is lost, and of concurrent disablings exactly one applies.
-// RecordAttempt updates the row in the statement that records the attempt; LeaseDeliveries
-// reads it, without a lock, to skip the deliveries of disabled endpoints.
+// RecordAttempt updates the row in the statement that records the attempt, and only when the
+// attempt changes it (see recordEndpointState): an attempt that changes nothing takes no lock
+// on it, so attempts of one endpoint that is failing already do not wait for each other, and
+// those that change it hold its lock only for the end of their one statement and its commit.
+// LeaseDeliveries reads it, without a lock, to skip the deliveries of disabled endpoints.
 //
 // Held deliveries. So that a disabled endpoint's backlog costs a lease nothing, its pending
 // deliveries are held (deliveries.held): out of the index deliveries_due that a lease walks
 // in leasing order, in deliveries_held, by endpoint. DisableEndpoint holds them; a delivery
 // recorded (RecordConversion, ChangeStatus) or replayed for a disabled endpoint is held as
-// it is written, and a retry takes the state its endpoint's row has under the lock that
-// RecordAttempt takes of it. EnableEndpoint leaves them held: the lease takes the held
+// it is written, and a retry takes the state its endpoint's row has in the snapshot of
+// RecordAttempt's statement. EnableEndpoint leaves them held: the lease takes the held
 // deliveries of enabled endpoints from deliveries_held, each endpoint's oldest first, merged
 // with its walk of deliveries_due, and each is indexed as due again when its attempt is
 // recorded.
@@ -32,10 +35,10 @@ import (
 // The flag is never trusted: it says where a pending delivery is indexed, not whether it may
 // be leased, and the lease checks the endpoint's state wherever it finds a delivery. So the
 // writes that set it take no lock for it, and a race leaves at worst a flag that no longer
-// matches its endpoint: a delivery recorded while its endpoint is being disabled is not held
-// (the lease walks over it, as it walked over every one before), and one recorded while its
-// endpoint is being enabled is held (the lease finds it in deliveries_held). Neither is ever
-// leased wrongly or left unleased.
+// matches its endpoint: a delivery recorded, or a retry's attempt, while its endpoint is being
+// disabled is not held (the lease walks over it, as it walked over every one before), and one
+// recorded while its endpoint is being enabled is held (the lease finds it in
+// deliveries_held). Neither is ever leased wrongly or left unleased.
 
 var endpointStates = newTable("endpoints", []column[store.EndpointState]{
 	plain("name", "text", func(e *store.EndpointState) *string { return &e.Name }),
@@ -47,29 +50,36 @@ var endpointStates = newTable("endpoints", []column[store.EndpointState]{
 	timestamp("failing_since", func(e *store.EndpointState) *time.Time { return &e.FailingSince }),
 })
 
-// upsertAttempted writes, as a data-modifying CTE of w named name, the update of endpoint's
-// state with an attempt that finished at finished, as [store.DeliveryStore.RecordAttempt]
-// says: by FinishedAt, so that an attempt recorded late never moves the state back. The CTE
-// inserts the endpoint's row if it has none, and returns whether the endpoint is disabled, as
-// its row reads under the lock the upsert takes.
-func upsertAttempted(w *stmt, p, name, endpoint string, finished time.Time, delivered bool) {
-	st := store.EndpointState{Name: endpoint, FailingSince: finished}
+// recordEndpointState writes, as data-modifying CTEs of w, the update of the state of the
+// endpoint of the delivery that the CTE u returns, if it returns one, with an attempt that
+// finished at finished (a placeholder), as [store.DeliveryStore.RecordAttempt] says: by
+// FinishedAt, so that an attempt recorded late never moves the state back.
+//
+// It writes only what the attempt changes: a plain UPDATE whose WHERE says whether it changes
+// the row, so that an attempt that changes nothing (a failure of an endpoint failing already,
+// a success recorded after a later one) takes no lock on the row, and does not wait for the
+// attempts that do. READ COMMITTED evaluates that WHERE again on the latest version of the
+// row once it holds its lock, so no update is lost. An endpoint without a row in the
+// statement's snapshot is inserted instead, with INSERT ... ON CONFLICT DO UPDATE, which
+// applies the same change to the row that a concurrent first attempt inserted.
+func recordEndpointState(w *stmt, p, u, finished string, delivered bool) {
+	// set and changes are the change and the condition that it changes the row e.
+	set := "failing_since = " + finished
+	changes := "(e.last_success_at IS NULL OR " + finished + " > e.last_success_at)" +
+		" AND (e.enabled_at IS NULL OR " + finished + " >= e.enabled_at)" +
+		" AND (e.failing_since IS NULL OR " + finished + " < e.failing_since)"
+	col := "failing_since"
 	if delivered {
-		st = store.EndpointState{Name: endpoint, LastSuccessAt: finished}
+		set = "last_success_at = GREATEST(e.last_success_at, " + finished + "), failing_since = CASE WHEN e.failing_since > " + finished + " THEN e.failing_since END"
+		changes = "(e.last_success_at IS NULL OR e.last_success_at < " + finished + " OR e.failing_since <= " + finished + ")"
+		col = "last_success_at"
 	}
-	w.with(name)
-	w.sql("INSERT INTO ", p, "endpoints AS e (", endpointStates.names, ") ")
-	values(w, endpointStates, []store.EndpointState{st})
-	w.sql(" ON CONFLICT (name) DO UPDATE SET ")
-	if delivered {
-		w.sql("last_success_at = CASE WHEN e.last_success_at >= EXCLUDED.last_success_at THEN e.last_success_at ELSE EXCLUDED.last_success_at END,",
-			" failing_since = CASE WHEN e.failing_since > EXCLUDED.last_success_at THEN e.failing_since END RETURNING disabled)")
-		return
-	}
-	w.sql("failing_since = CASE WHEN (e.last_success_at IS NULL OR EXCLUDED.failing_since > e.last_success_at)",
-		" AND (e.enabled_at IS NULL OR EXCLUDED.failing_since >= e.enabled_at)",
-		" AND (e.failing_since IS NULL OR EXCLUDED.failing_since < e.failing_since)",
-		" THEN EXCLUDED.failing_since ELSE e.failing_since END RETURNING disabled)")
+	w.with("ep_new")
+	w.sql("INSERT INTO ", p, "endpoints AS e (name, disabled, reason, ", col, ") SELECT ", u, ".endpoint, false, '', ", finished,
+		" FROM ", u, " WHERE NOT EXISTS (SELECT FROM ", p, "endpoints AS x WHERE x.name = ", u, ".endpoint)",
+		" ON CONFLICT (name) DO UPDATE SET ", set, " WHERE ", changes, ")")
+	w.with("ep")
+	w.sql("UPDATE ", p, "endpoints AS e SET ", set, " WHERE e.name = (SELECT endpoint FROM ", u, ") AND ", changes, ")")
 }
 
 // readEndpoint reads the state of an endpoint: enabled, with zero times, if it has no row.
