@@ -41,9 +41,13 @@
 // conversion, its ledger line, its counter increments (caps, the CPA's once per player and
 // per-period counts) and its deliveries in one RecordConversion call. A retry answers
 // Duplicate and writes nothing; a chargeback of a stored transaction is applied with
-// ChangeStatus (and its deliveries); a reversal before its original is parked; a cap is
-// exact under concurrency on every store. [Tracker.Worker] builds the outbox worker that
-// sends the deliveries.
+// ChangeStatus (and its deliveries); a reversal before its original is parked, and applied
+// (its status change and its resolution in one write, so exactly once) when Receive records
+// the original; a cap is exact under concurrency on every store. [Tracker.ApplyParked] is
+// the sweep of parked events, for those whose original was recorded while they were being
+// parked or that a store failure left waiting: Run will call it periodically; until then a
+// host calls it on a timer. [Tracker.Worker] builds the outbox worker that sends the
+// deliveries.
 //
 // # Commission
 //
@@ -56,7 +60,6 @@
 //
 // Not built yet, and not to be relied on: sources as configuration; the click path (record
 // a click, build its redirect) and its handler; replacing the configuration while running;
-// applying a parked reversal when its original lands, and the sweep of parked events;
 // reversal and clawback ledger lines for status changes; IB, prop and revenue-report
 // events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker; Run;
 // reports and the status page; the observer hook. Until then a host writes those parts

@@ -31,8 +31,8 @@ type Options struct {
 	// Rand is the randomness of the IDs the Tracker gives conversions, ledger lines and
 	// deliveries (UUIDv7); nil means crypto/rand.Reader.
 	Rand io.Reader
-	// Logger gets a record per receiver failure and per event the Tracker records without
-	// a commission it cannot compute; nil discards.
+	// Logger gets a record per receiver failure, per parked event the Tracker cannot apply
+	// yet, and per event it records without a commission it cannot compute; nil discards.
 	Logger *slog.Logger
 	// HTTPClient is the client of the delivery workers that Worker builds, when their own
 	// options set none; nil means outbound.NewClient(nil), which reaches public https
@@ -151,7 +151,10 @@ const maxAttempts = 64
 //   - Accepted: a new conversion, recorded with its ledger lines, counter increments and
 //     deliveries in one store call; a status update (a chargeback, an approval) of a
 //     stored conversion, applied with ChangeStatus; or a reversal whose original is not
-//     stored yet, parked (store.ParkedStore) to be applied when the original lands.
+//     stored yet, parked (store.ParkedStore) to be applied when the original lands. When
+//     it records a conversion, Receive applies the parked events it is the original of
+//     (see ApplyParked); a failure to apply one is logged, not returned, and left to the
+//     sweep.
 //   - Duplicate: a retry of a postback recorded before; nothing is written.
 //   - Conflict: the dedup key of a stored conversion with other content, or a status
 //     update that lost to a concurrent one; nothing is written.
@@ -349,7 +352,12 @@ func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribu
 		var limit *store.LimitError
 		switch {
 		case err == nil:
-			return postback.Result{Outcome: postback.Accepted}, t.bind(ctx, dec)
+			err := t.bind(ctx, dec)
+			// The reversals that arrived before this conversion wait for it: applied now,
+			// after it is recorded, so that its history shows both in order. This fails
+			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
+			t.resolveParked(ctx, &stored)
+			return postback.Result{Outcome: postback.Accepted}, err
 		case errors.As(err, &limit):
 			if over, ok := dec.OverCap(limit.Counter); ok {
 				dec = over
