@@ -2,25 +2,20 @@ package attribution_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib" // the driver the tests use; production code brings its own
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/internal/pgtest"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
-	"github.com/s2skit/s2s/store/pgstore"
 )
 
 // record is the Tracker's side of the cap protocol: record the decision with its caps'
@@ -153,43 +148,10 @@ func concurrentCap(t *testing.T, st store.Store, over attribution.CapPolicy, ove
 	require.Equal(t, int64(1), counter("cap:daily_ftd:aff=aff-1:day=2026-03-30"))
 }
 
-// pgEnv names the variable that points the tests at a PostgreSQL server, as in pgstore's
-// tests.
-const pgEnv = "S2S_TEST_POSTGRES_URL"
-
-var pgOnce struct {
-	sync.Once
-	db  *sql.DB
-	err error
-}
-
-// newPGStore returns a pgstore.Store on a schema of its own, dropped when t ends, or skips t
+// newPGStore returns a pgstore.Store on a schema of its own (internal/pgtest), or skips t
 // when S2S_TEST_POSTGRES_URL is not set.
 func newPGStore(t *testing.T) store.Store {
 	t.Helper()
-	url := os.Getenv(pgEnv)
-	if url == "" {
-		t.Skipf("PostgreSQL not configured: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the caps on pgstore too", pgEnv)
-	}
-	pgOnce.Do(func() {
-		pgOnce.db, pgOnce.err = sql.Open("pgx", url)
-		if pgOnce.err == nil {
-			pgOnce.db.SetMaxOpenConns(20)
-			pgOnce.err = pgOnce.db.Ping()
-		}
-	})
-	require.NoError(t, pgOnce.err, "cannot reach PostgreSQL at %s", pgEnv)
-	db := pgOnce.db
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "s2s_test_attr_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	require.NoError(t, pgstore.Migrate(t.Context(), db, &pgstore.MigrateOptions{Schema: schema}))
-	st, err := pgstore.New(db, &pgstore.Options{Schema: schema})
-	require.NoError(t, err)
+	st, _ := pgtest.Store(t)
 	return st
 }
