@@ -401,18 +401,27 @@ func ReadBody(resp *http.Response, max int) (text string, truncated bool, err er
 		s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 		if len(s) > max {
 			truncated = true
-			s = s[:max]
-			// s was valid: only its last character can have been cut.
-			for len(s) > 0 {
-				if r, n := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || n > 1 {
-					break
-				}
-				s = s[:len(s)-1]
-			}
+			s = cutValid(s, max)
 		}
 	}
 	if err != nil {
 		return s, truncated, fmt.Errorf("outbound: reading the response: %w", err)
 	}
 	return s, truncated, nil
+}
+
+// cutValid returns s, which is valid UTF-8, cut to at most n bytes at a character's
+// boundary: only the last character can have been cut, and it is dropped whole.
+func cutValid(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size > 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -666,7 +665,7 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outco
 				// is delivered whatever follows its status line: the receiver has accepted.
 				err = rerr
 			}
-			text = cut(RedactSecrets(text, secrets...), w.maxResponse)
+			text = cutValid(RedactSecrets(text, secrets...), w.maxResponse)
 		}
 		a.FinishedAt = w.now()
 		a.Response = text
@@ -784,18 +783,6 @@ func longest(secrets []string) int {
 		n = max(n, len(s), len(url.QueryEscape(s)), len(url.PathEscape(s)))
 	}
 	return n
-}
-
-// cut returns s cut to at most n bytes, at a character's boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s[max(0, len(s)-utf8.UTFMax):]) {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // maybeDisable disables the endpoint after a failed attempt a that was recorded: at once
