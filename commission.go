@@ -30,12 +30,12 @@ type pay struct {
 // period's count and total for tiers and caps (counters of the affiliate and statement
 // period, with limits, so that a tier or cap is exact under concurrency: a write that loses
 // to a concurrent one is refused by the store and computed again).
-func (t *Tracker) commission(ctx context.Context, c *store.Conversion, dec *attribution.Decision, now time.Time) (pay, error) {
-	if t.program == nil || c.Event != event.FTD || !dec.Attributed() || dec.Unpaid {
+func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, now time.Time) (pay, error) {
+	if cc.program == nil || c.Event != event.FTD || !dec.Attributed() || dec.Unpaid {
 		return pay{}, nil
 	}
 	at := c.EventTime()
-	plan, err := t.program.PlanAt(c.AffiliateID, at)
+	plan, err := cc.program.PlanAt(c.AffiliateID, at)
 	if errors.Is(err, commission.ErrNoPlan) || err == nil && plan.CPA == nil {
 		return pay{}, nil
 	}
@@ -59,7 +59,7 @@ func (t *Tracker) commission(ctx context.Context, c *store.Conversion, dec *attr
 	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()
 	var count, total string
 	if periodic && !in.Paid {
-		per := commission.PeriodOf(at, t.program.Period, t.periodLoc)
+		per := commission.PeriodOf(at, cc.program.Period, cc.periodLoc)
 		bucket := "aff=" + escape(c.AffiliateID) + ":period=" + per.Start.UTC().Format(time.RFC3339)
 		count, total = "s2s:cpa_count:"+bucket, "s2s:cpa_total:"+bucket+":"+plan.Currency.String()
 		if in.PeriodCount, err = t.counter(ctx, count); err != nil {
@@ -140,15 +140,15 @@ func escape(s string) string {
 	return r.Replace(s)
 }
 
-// jsonClone returns a deep copy of g, through its JSON form.
-func jsonClone(g *commission.Program) (*commission.Program, error) {
-	b, err := json.Marshal(g)
+// jsonClone returns a deep copy of v, through its JSON form.
+func jsonClone[T any](v *T) (*T, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	var out commission.Program
-	if err := json.Unmarshal(b, &out); err != nil {
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }

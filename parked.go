@@ -30,6 +30,7 @@ const parkedPage = 100
 // apply one event is logged and the sweep goes on; the first such failure is returned, with
 // the count, after the sweep. A failure to list ends the sweep.
 func (t *Tracker) ApplyParked(ctx context.Context) (int, error) {
+	cc := t.cfg.Load()
 	n := 0
 	var first error
 	p := store.ListParkedParams{Unresolved: true, Limit: parkedPage}
@@ -40,10 +41,10 @@ func (t *Tracker) ApplyParked(ctx context.Context) (int, error) {
 		}
 		for i := range page {
 			e := &page[i]
-			o, err := t.original(ctx, &e.Conversion)
+			o, err := t.original(ctx, cc, &e.Conversion)
 			if err == nil && o != nil {
 				var done bool
-				done, err = t.applyParked(ctx, e, o)
+				done, err = t.applyParked(ctx, cc, e, o)
 				if done {
 					n++
 				}
@@ -69,7 +70,7 @@ func (t *Tracker) ApplyParked(ctx context.Context) (int, error) {
 // resolveParked applies the parked events of a conversion just recorded: those of its
 // source and transaction that it is the original of. It fails nothing: the conversion is
 // recorded, and an event it cannot apply now is logged and left to ApplyParked.
-func (t *Tracker) resolveParked(ctx context.Context, c *store.Conversion) {
+func (t *Tracker) resolveParked(ctx context.Context, cc *compiled, c *store.Conversion) {
 	if c.Source == "" || c.TransactionID == "" {
 		return
 	}
@@ -86,9 +87,9 @@ func (t *Tracker) resolveParked(ctx context.Context, c *store.Conversion) {
 			// The original as Receive would find it for this event, not c itself: of a
 			// transaction's events, a reversal event reverses the one it names by its own
 			// dedup key or the only one of its transaction, which need not be c.
-			o, err := t.original(ctx, &e.Conversion)
+			o, err := t.original(ctx, cc, &e.Conversion)
 			if err == nil && o != nil {
-				_, err = t.applyParked(ctx, e, o)
+				_, err = t.applyParked(ctx, cc, e, o)
 			}
 			if err != nil {
 				t.logParked(ctx, e, err)
@@ -109,9 +110,9 @@ func (t *Tracker) resolveParked(ctx context.Context, c *store.Conversion) {
 // apply to o. It reports whether it resolved e. A concurrent applier that resolved e first
 // (or changed o's status first) makes the write ErrConflict or ErrNotFound: not a failure,
 // e is left to whoever won, or to the next sweep.
-func (t *Tracker) applyParked(ctx context.Context, e *store.ParkedEvent, o *store.Conversion) (bool, error) {
+func (t *Tracker) applyParked(ctx context.Context, cc *compiled, e *store.ParkedEvent, o *store.Conversion) (bool, error) {
 	in := attribution.Input{Conversion: e.Conversion, Original: o, Now: t.now()}
-	dec := t.decider.Decide(&in)
+	dec := cc.decider.Decide(&in)
 	now := t.now()
 	if dec.Change.IsZero() || !dec.Change.Allowed() {
 		if !dec.Change.Duplicate() {
@@ -125,7 +126,7 @@ func (t *Tracker) applyParked(ctx context.Context, e *store.ParkedEvent, o *stor
 		At: now, Resolve: []uuid.UUID{e.ID}}
 	after := *o
 	after.Status = dec.Change.To
-	ds, err := t.deliveries(after, money.Amount{}, now)
+	ds, err := t.deliveries(cc, after, money.Amount{}, now)
 	if err != nil {
 		return false, err
 	}

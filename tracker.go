@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,18 +47,25 @@ type Options struct {
 // counter increments and outbound deliveries in one store call. A Tracker is safe for
 // concurrent use; New compiles its Config once.
 type Tracker struct {
-	st        store.Store
+	st     store.Store
+	cfg    atomic.Pointer[compiled] // replaced whole by SetConfig
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	client *http.Client
+}
+
+// compiled is what New and SetConfig make of a Config, immutable once published: a postback
+// loads it once and is decided, paid and routed by one configuration from start to end.
+type compiled struct {
 	decider   *attribution.Decider
 	dedup     attribution.Dedup
 	skew      time.Duration
 	program   *commission.Program
 	periodLoc *time.Location
 	endpoints outbound.Endpoints
+	lookup    func(name string) (*outbound.Endpoint, bool)
 	routes    []Route
-	now       func() time.Time
-	rand      io.Reader
-	log       *slog.Logger
-	client    *http.Client
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -65,10 +73,10 @@ var _ postback.Receiver = (*Tracker)(nil)
 // New validates cfg and returns a Tracker that keeps its records in st. A nil st is a new
 // in-memory store (memstore.New(nil)): the zero-setup default, whose records last as long as
 // the process. An invalid cfg is an error wrapping ErrInvalidConfig that names the field.
-// New keeps its own copy of what it compiles from cfg, except the endpoints, which it
-// compiles in place: do not change them afterwards.
+// New keeps its own copy of what it compiles from cfg.
 func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
-	if err := cfg.Validate(); err != nil {
+	cc, err := compile(cfg)
+	if err != nil {
 		return nil, err
 	}
 	var o Options
@@ -78,31 +86,8 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	if st == nil {
 		st = memstore.New(nil)
 	}
-	d, err := attribution.New(cfg.Attribution, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: attribution: %w", ErrInvalidConfig, err)
-	}
-	t := &Tracker{
-		st: st, decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
-		endpoints: cfg.Endpoints, routes: cloneRoutes(cfg.Routes),
-		now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient,
-	}
-	if t.skew == 0 {
-		t.skew = attribution.DefaultSkew
-	}
-	if cfg.Commission != nil {
-		b, err := jsonClone(cfg.Commission)
-		if err != nil {
-			return nil, fmt.Errorf("%w: commission: %w", ErrInvalidConfig, err)
-		}
-		t.program = b
-		t.periodLoc = time.UTC
-		if z := t.program.Zone; z != "" {
-			if t.periodLoc, err = time.LoadLocation(z); err != nil {
-				return nil, fmt.Errorf("%w: commission.zone: %w", ErrInvalidConfig, err)
-			}
-		}
-	}
+	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient}
+	t.cfg.Store(cc)
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -113,6 +98,58 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 		t.log = slog.New(slog.DiscardHandler)
 	}
 	return t, nil
+}
+
+// SetConfig replaces the Tracker's configuration with cfg, atomically: a postback being
+// received when it is called is finished under the configuration it started with, and every
+// one received after it returns is under cfg; none is dropped. An invalid cfg is an error
+// wrapping ErrInvalidConfig, as New's, and the running configuration stays. The delivery
+// workers built by Worker see cfg's endpoints from then on.
+func (t *Tracker) SetConfig(cfg Config) error {
+	cc, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	t.cfg.Store(cc)
+	return nil
+}
+
+// compile validates cfg and compiles it.
+func compile(cfg Config) (*compiled, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d, err := attribution.New(cfg.Attribution, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: attribution: %w", ErrInvalidConfig, err)
+	}
+	// The endpoints are compiled in place: the Tracker keeps copies of its own, so that the
+	// caller's Config stays theirs to change or to pass again.
+	eps, err := jsonClone(&cfg.Endpoints)
+	if err != nil {
+		return nil, fmt.Errorf("%w: endpoints: %w", ErrInvalidConfig, err)
+	}
+	cc := &compiled{
+		decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
+		endpoints: *eps, lookup: eps.Lookup(), routes: cloneRoutes(cfg.Routes),
+	}
+	if cc.skew == 0 {
+		cc.skew = attribution.DefaultSkew
+	}
+	if cfg.Commission != nil {
+		b, err := jsonClone(cfg.Commission)
+		if err != nil {
+			return nil, fmt.Errorf("%w: commission: %w", ErrInvalidConfig, err)
+		}
+		cc.program = b
+		cc.periodLoc = time.UTC
+		if z := cc.program.Zone; z != "" {
+			if cc.periodLoc, err = time.LoadLocation(z); err != nil {
+				return nil, fmt.Errorf("%w: commission.zone: %w", ErrInvalidConfig, err)
+			}
+		}
+	}
+	return cc, nil
 }
 
 // Store returns the store the Tracker writes to.
@@ -138,7 +175,9 @@ func (t *Tracker) Worker(opts *outbound.WorkerOptions) (*outbound.Worker, error)
 	if o.Logger == nil {
 		o.Logger = t.log
 	}
-	return outbound.NewWorker(t.st, t.endpoints.Lookup(), &o)
+	return outbound.NewWorker(t.st, func(name string) (*outbound.Endpoint, bool) {
+		return t.cfg.Load().lookup(name)
+	}, &o)
 }
 
 // maxAttempts bounds the writes of one postback: a write refused for a counter (a cap, the
@@ -176,31 +215,32 @@ func (t *Tracker) Receive(ctx context.Context, pb *postback.Postback) (postback.
 }
 
 func (t *Tracker) receive(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
+	cc := t.cfg.Load()
 	id, err := t.newID()
 	if err != nil {
 		return postback.Result{}, err
 	}
 	in := attribution.Input{Conversion: pb.Conversion(), Now: t.now()}
 	in.Conversion.ID = id
-	if err := t.resolve(ctx, pb, &in); err != nil {
+	if err := t.resolve(ctx, cc, pb, &in); err != nil {
 		return postback.Result{}, err
 	}
-	dec := t.decider.Decide(&in)
+	dec := cc.decider.Decide(&in)
 	switch {
 	case dec.Refused():
 		return rejected(dec.Code), nil
 	case dec.Park:
 		return t.park(ctx, &in, dec)
 	case !dec.Change.IsZero():
-		return t.change(ctx, in.Original, dec, pb)
+		return t.change(ctx, cc, in.Original, dec, pb)
 	}
-	return t.record(ctx, &in, dec, pb)
+	return t.record(ctx, cc, &in, dec, pb)
 }
 
 // resolve fills in what the store knows of the event: the click it names (ours, or by the
 // foreign ID it carries), the claim of a signed token, the player's binding, and for a
 // reversal the stored conversion it reverses.
-func (t *Tracker) resolve(ctx context.Context, pb *postback.Postback, in *attribution.Input) error {
+func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postback, in *attribution.Input) error {
 	c := &in.Conversion
 	switch {
 	case pb.ClickID != (clickid.ID{}):
@@ -217,7 +257,7 @@ func (t *Tracker) resolve(ctx context.Context, pb *postback.Postback, in *attrib
 	case pb.ForeignClickID != "":
 		// The latest click carrying the ID as of the event, within the clock-skew tolerance
 		// that attribution grants an event before its click.
-		k, err := t.st.GetClickByForeign(ctx, store.GetClickByForeignParams{ForeignClickID: pb.ForeignClickID, AsOf: c.EventTime().Add(t.skew)})
+		k, err := t.st.GetClickByForeign(ctx, store.GetClickByForeignParams{ForeignClickID: pb.ForeignClickID, AsOf: c.EventTime().Add(cc.skew)})
 		if err == nil {
 			in.Click = &k
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -233,7 +273,7 @@ func (t *Tracker) resolve(ctx context.Context, pb *postback.Postback, in *attrib
 		}
 	}
 	if c.Event == event.Reversal || c.Status == event.StatusReversed {
-		o, err := t.original(ctx, c)
+		o, err := t.original(ctx, cc, c)
 		if err != nil {
 			return err
 		}
@@ -246,9 +286,9 @@ func (t *Tracker) resolve(ctx context.Context, pb *postback.Postback, in *attrib
 // (a chargeback, which repeats its transaction with a status of reversed), else, for a
 // reversal event, the one conversion of another known event type with its source and
 // transaction ID. Nil if none is stored (or, for a reversal event, more than one is).
-func (t *Tracker) original(ctx context.Context, c *store.Conversion) (*store.Conversion, error) {
+func (t *Tracker) original(ctx context.Context, cc *compiled, c *store.Conversion) (*store.Conversion, error) {
 	try := func(k *store.Conversion) (*store.Conversion, error) {
-		key, code := t.dedup.Key(k)
+		key, code := cc.dedup.Key(k)
 		if code != "" {
 			return nil, nil
 		}
@@ -306,7 +346,7 @@ func (t *Tracker) park(ctx context.Context, in *attribution.Input, dec attributi
 }
 
 // change applies a status change of the stored conversion o, as dec judged it.
-func (t *Tracker) change(ctx context.Context, o *store.Conversion, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
 	switch {
 	case dec.Change.Duplicate():
 		return postback.Result{Outcome: postback.Duplicate}, nil
@@ -317,7 +357,7 @@ func (t *Tracker) change(ctx context.Context, o *store.Conversion, dec attributi
 	p := store.ChangeStatusParams{ConversionID: o.ID, From: dec.Change.From, To: dec.Change.To, Reason: dec.Reason(), At: now}
 	after := *o
 	after.Status = dec.Change.To
-	ds, err := t.deliveries(after, money.Amount{}, now)
+	ds, err := t.deliveries(cc, after, money.Amount{}, now)
 	if err != nil {
 		return postback.Result{}, err
 	}
@@ -333,18 +373,18 @@ func (t *Tracker) change(ctx context.Context, o *store.Conversion, dec attributi
 }
 
 // record writes a new conversion with everything it causes, in one store call per attempt.
-func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Input, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
 	for range maxAttempts {
 		now := t.now()
 		p := store.RecordConversionParams{Conversion: in.Conversion, Increments: dec.Increments(nil)}
 		dec.Apply(&p.Conversion)
-		pay, err := t.commission(ctx, &p.Conversion, &dec, now)
+		pay, err := t.commission(ctx, cc, &p.Conversion, &dec, now)
 		if err != nil {
 			return postback.Result{}, err
 		}
 		p.Ledger, p.Increments = pay.lines, append(p.Increments, pay.increments...)
 		if dec.Attributed() {
-			if p.Deliveries, err = t.deliveries(p.Conversion, pay.payout, now); err != nil {
+			if p.Deliveries, err = t.deliveries(cc, p.Conversion, pay.payout, now); err != nil {
 				return postback.Result{}, err
 			}
 		}
@@ -356,7 +396,7 @@ func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribu
 			// The reversals that arrived before this conversion wait for it: applied now,
 			// after it is recorded, so that its history shows both in order. This fails
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
-			t.resolveParked(ctx, &stored)
+			t.resolveParked(ctx, cc, &stored)
 			return postback.Result{Outcome: postback.Accepted}, err
 		case errors.As(err, &limit):
 			if over, ok := dec.OverCap(limit.Counter); ok {
@@ -365,7 +405,7 @@ func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribu
 			// Else one of the commission's counters moved under us: compute again.
 			continue
 		case errors.Is(err, store.ErrDuplicate):
-			return t.duplicate(ctx, in, dec, &stored, pb)
+			return t.duplicate(ctx, cc, in, dec, &stored, pb)
 		case errors.Is(err, store.ErrConflict):
 			return postback.Result{Outcome: postback.Conflict}, nil
 		}
@@ -376,7 +416,7 @@ func (t *Tracker) record(ctx context.Context, in *attribution.Input, dec attribu
 
 // duplicate answers a postback whose dedup key and content a stored conversion has: a
 // retry, or the sender's status update of its transaction.
-func (t *Tracker) duplicate(ctx context.Context, in *attribution.Input, dec attribution.Decision, stored *store.Conversion, pb *postback.Postback) (postback.Result, error) {
+func (t *Tracker) duplicate(ctx context.Context, cc *compiled, in *attribution.Input, dec attribution.Decision, stored *store.Conversion, pb *postback.Postback) (postback.Result, error) {
 	// The decision of the retry is the original's, but for the counters: the same status,
 	// or one a cap moved the original from, is a retry. A retry binds again, so that a
 	// binding lost to a crash after the record is made by the sender's retry.
@@ -387,11 +427,11 @@ func (t *Tracker) duplicate(ctx context.Context, in *attribution.Input, dec attr
 		return postback.Result{Outcome: postback.Duplicate}, nil
 	}
 	in.Original = stored
-	update := t.decider.Decide(in)
+	update := cc.decider.Decide(in)
 	if update.Change.IsZero() {
 		return postback.Result{Outcome: postback.Duplicate}, nil
 	}
-	return t.change(ctx, stored, update, pb)
+	return t.change(ctx, cc, stored, update, pb)
 }
 
 // capped reports whether c was recorded with a cap's policy rather than as decided.
@@ -417,13 +457,13 @@ func (t *Tracker) bind(ctx context.Context, dec attribution.Decision) error {
 
 // deliveries renders the outbound postbacks of conversion c to the endpoints routed to its
 // affiliate and campaign, each endpoint once.
-func (t *Tracker) deliveries(c store.Conversion, payout money.Amount, now time.Time) ([]store.Delivery, error) {
-	if len(t.routes) == 0 || c.AffiliateID == "" {
+func (t *Tracker) deliveries(cc *compiled, c store.Conversion, payout money.Amount, now time.Time) ([]store.Delivery, error) {
+	if len(cc.routes) == 0 || c.AffiliateID == "" {
 		return nil, nil
 	}
 	var out []store.Delivery
 	seen := map[string]bool{}
-	for _, r := range t.routes {
+	for _, r := range cc.routes {
 		if r.AffiliateID != "" && r.AffiliateID != c.AffiliateID || r.CampaignID != "" && r.CampaignID != c.CampaignID {
 			continue
 		}
@@ -432,7 +472,7 @@ func (t *Tracker) deliveries(c store.Conversion, payout money.Amount, now time.T
 				continue
 			}
 			seen[name] = true
-			e, _ := t.endpoint(name)
+			e, _ := cc.lookup(name)
 			id, err := t.newID()
 			if err != nil {
 				return nil, err
@@ -447,15 +487,6 @@ func (t *Tracker) deliveries(c store.Conversion, payout money.Amount, now time.T
 		}
 	}
 	return out, nil
-}
-
-func (t *Tracker) endpoint(name string) (*outbound.Endpoint, bool) {
-	for _, e := range t.endpoints {
-		if e.Name == name {
-			return e, true
-		}
-	}
-	return nil, false
 }
 
 func (t *Tracker) newID() (uuid.UUID, error) {
