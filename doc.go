@@ -45,9 +45,11 @@
 // (its status change and its resolution in one write, so exactly once) when Receive records
 // the original; a cap is exact under concurrency on every store. [Tracker.ApplyParked] is
 // the sweep of parked events, for those whose original was recorded while they were being
-// parked or that a store failure left waiting: Run will call it periodically; until then a
-// host calls it on a timer. [Tracker.Worker] builds the outbox worker that sends the
-// deliveries.
+// parked or that a store failure left waiting. [Tracker.Run] runs the background work: the
+// Tracker's outbox worker ([Tracker.Worker]), which Receive wakes as soon as it records a
+// delivery, and the periodic sweep. [Tracker.SetConfig] replaces the configuration
+// atomically while the Tracker runs: each postback is handled under one configuration,
+// whole, and none is dropped.
 //
 // # Commission
 //
@@ -59,9 +61,8 @@
 // (exchange rates are not wired yet).
 //
 // Not built yet, and not to be relied on: sources as configuration; the click path (record
-// a click, build its redirect) and its handler; replacing the configuration while running;
-// reversal and clawback ledger lines for status changes; IB, prop and revenue-report
-// events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker; Run;
+// a click, build its redirect) and its handler; reversal and clawback ledger lines for status changes; IB, prop and revenue-report
+// events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker;
 // reports and the status page; the observer hook. Until then a host writes those parts
 // itself from the packages above; examples/quickstart shows how.
 //

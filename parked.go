@@ -132,6 +132,9 @@ func (t *Tracker) applyParked(ctx context.Context, cc *compiled, e *store.Parked
 	}
 	p.Deliveries = ds
 	_, err = t.st.ChangeStatus(ctx, p)
+	if err == nil && len(p.Deliveries) > 0 {
+		t.worker.Notify()
+	}
 	return t.parkedOutcome(e, err)
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,10 +36,15 @@ type Options struct {
 	// Logger gets a record per receiver failure, per parked event the Tracker cannot apply
 	// yet, and per event it records without a commission it cannot compute; nil discards.
 	Logger *slog.Logger
-	// HTTPClient is the client of the delivery workers that Worker builds, when their own
-	// options set none; nil means outbound.NewClient(nil), which reaches public https
-	// destinations only.
+	// HTTPClient is the client of the Tracker's delivery worker, unless Worker.Client is
+	// set; nil means outbound.NewClient(nil), which reaches public https destinations only.
 	HTTPClient *http.Client
+	// Worker are the options of the Tracker's delivery worker (see [Tracker.Worker]); nil
+	// means the defaults. Its Client, Now, Rand and Logger default to the ones above.
+	Worker *outbound.WorkerOptions
+	// SweepInterval is how often Run does its periodic work (see [Tracker.Run]); zero means
+	// DefaultSweepInterval.
+	SweepInterval time.Duration
 }
 
 // Tracker is the pipeline of a tracker: it receives verified postbacks (it is a
@@ -53,6 +59,9 @@ type Tracker struct {
 	rand   io.Reader
 	log    *slog.Logger
 	client *http.Client
+	worker *outbound.Worker
+	sweep  time.Duration
+	run    sync.Mutex // held by Run
 }
 
 // compiled is what New and SetConfig make of a Config, immutable once published: a postback
@@ -86,7 +95,7 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	if st == nil {
 		st = memstore.New(nil)
 	}
-	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient}
+	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient, sweep: o.SweepInterval}
 	t.cfg.Store(cc)
 	if t.now == nil {
 		t.now = time.Now
@@ -96,6 +105,15 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case t.sweep < 0:
+		return nil, fmt.Errorf("s2s: Options.SweepInterval is %s, want 0 (the default) or more", t.sweep)
+	case t.sweep == 0:
+		t.sweep = DefaultSweepInterval
+	}
+	if t.worker, err = t.newWorker(o.Worker); err != nil {
+		return nil, fmt.Errorf("s2s: Options.Worker: %w", err)
 	}
 	return t, nil
 }
@@ -155,10 +173,13 @@ func compile(cfg Config) (*compiled, error) {
 // Store returns the store the Tracker writes to.
 func (t *Tracker) Store() store.Store { return t.st }
 
-// Worker returns an outbound delivery worker for the Tracker's store and endpoints. Fields
-// that opts leaves nil (Client, Now, Rand, Logger) are the Tracker's Options; run it with
-// its Run method. opts may be nil.
-func (t *Tracker) Worker(opts *outbound.WorkerOptions) (*outbound.Worker, error) {
+// Worker returns the Tracker's delivery worker: the one Run runs, which sends the
+// deliveries of the Tracker's store to its configured endpoints (as SetConfig changes them).
+// Its Replay, ReplayEndpoint and Enable are the operator's actions; a host that sends from
+// other processes too runs more workers of its own with outbound.NewWorker on the same store.
+func (t *Tracker) Worker() *outbound.Worker { return t.worker }
+
+func (t *Tracker) newWorker(opts *outbound.WorkerOptions) (*outbound.Worker, error) {
 	var o outbound.WorkerOptions
 	if opts != nil {
 		o = *opts
@@ -365,6 +386,9 @@ func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion,
 	_, err = t.st.ChangeStatus(ctx, p)
 	switch {
 	case err == nil:
+		if len(p.Deliveries) > 0 {
+			t.worker.Notify()
+		}
 		return postback.Result{Outcome: postback.Accepted}, nil
 	case errors.Is(err, store.ErrConflict):
 		return postback.Result{Outcome: postback.Conflict}, nil
@@ -392,6 +416,9 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		var limit *store.LimitError
 		switch {
 		case err == nil:
+			if len(p.Deliveries) > 0 {
+				t.worker.Notify()
+			}
 			err := t.bind(ctx, dec)
 			// The reversals that arrived before this conversion wait for it: applied now,
 			// after it is recorded, so that its history shows both in order. This fails
