@@ -38,6 +38,9 @@
 //     disable an endpoint that fails for too long ([EndpointStore.DisableEndpoint]): the
 //     deliveries of a disabled endpoint, and of the endpoints a lease excludes
 //     ([LeaseParams].Exclude), stay pending and are not leased until it is enabled again.
+//     A store may record many attempts in one durable write ([AttemptRecorder], an optional
+//     capability that memstore and pgstore have): each under its own lease, leaving the
+//     endpoints' state as if recorded one by one in the order they finished.
 //   - Invalid records are refused with [ErrInvalid] before anything is written: each record
 //     type and each XxxParams has a Validate method, which implementations call, so the rules
 //     live in one place and every store refuses the same things.
@@ -76,6 +79,6 @@
 // # Stability
 //
 // The store package is pre-1.0 and may change in any minor release: methods may be added to
-// these interfaces. New optional capabilities will come as separate interfaces detected by
-// type assertion.
+// these interfaces. Optional capabilities come as separate interfaces detected by type
+// assertion ([AttemptRecorder] is one).
 package store

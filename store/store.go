@@ -281,6 +281,29 @@ type DeliveryStore interface {
 	ReplayDeliveries(ctx context.Context, p ReplayDeliveriesParams) (int, error)
 }
 
+// AttemptRecorder is an optional capability of a [DeliveryStore]: recording many attempts
+// in one durable write, so that a worker with many attempts in flight pays one commit for
+// all of those that finished together instead of one each (package outbound's Worker uses
+// it when its store has it). Callers detect it by type assertion.
+type AttemptRecorder interface {
+	// RecordAttempts records each attempt of ps exactly as [DeliveryStore.RecordAttempt]
+	// would, and returns, at the same index as its parameters, the delivery as that attempt
+	// leaves it or the error RecordAttempt would return for it: each attempt is checked
+	// against its own lease (ErrLeaseLost, ErrNotFound, or ErrInvalid for parameters that
+	// fail [RecordAttemptParams.Validate]), and one refused never refuses the others. The
+	// endpoints' state ([EndpointState]) ends as if the recorded attempts had been recorded
+	// one by one in the order of their FinishedAt. A delivery named twice is recorded as if
+	// its attempts came one after the other in the order of their FinishedAt: the first that
+	// holds the current lease ends it, so the later ones are ErrLeaseLost.
+	//
+	// The caller guarantees nothing more, and may pass up to [MaxLines] attempts: past
+	// that, each is ErrInvalid. What is recorded is durable when RecordAttempts returns, and
+	// an attempt with a nil error is recorded. A failure of the write itself (the
+	// connection, a canceled context) is the error of every attempt it did not record, and
+	// those attempts may then be retried, one by one or together, under the same leases.
+	RecordAttempts(ctx context.Context, ps []RecordAttemptParams) ([]Delivery, []error)
+}
+
 // EndpointStore keeps the delivery state of outbound endpoints: whether each is enabled, why
 // and since when it is disabled, and when it last succeeded. Endpoints are configured by
 // name elsewhere (package outbound); the store knows a name once an attempt was recorded for

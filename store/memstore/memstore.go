@@ -94,6 +94,7 @@ type delivery struct {
 }
 
 var _ store.Store = (*Store)(nil)
+var _ store.AttemptRecorder = (*Store)(nil)
 
 // Options configures a [Store]. It has no settings yet: a memstore needs no clock, no
 // randomness and no logger, and sizes itself as it fills. It exists so that settings can
@@ -844,9 +845,46 @@ func (s *Store) RecordAttempt(ctx context.Context, p store.RecordAttemptParams) 
 	if err := ctx.Err(); err != nil {
 		return store.Delivery{}, err
 	}
-	a := p.Attempt.Normalize()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.recordAttempt(p)
+}
+
+// RecordAttempts implements [store.AttemptRecorder]: the attempts are recorded one by one, in
+// the order of their FinishedAt, under one hold of the store's lock, so that a reader sees
+// all of them recorded or none.
+func (s *Store) RecordAttempts(ctx context.Context, ps []store.RecordAttemptParams) ([]store.Delivery, []error) {
+	out, errs := make([]store.Delivery, len(ps)), make([]error, len(ps))
+	order := make([]int, 0, len(ps))
+	for i, p := range ps {
+		switch {
+		case len(ps) > store.MaxLines:
+			errs[i] = fmt.Errorf("memstore: record attempts: %d attempts, at most %d in one call: %w", len(ps), store.MaxLines, store.ErrInvalid)
+		default:
+			errs[i] = p.Validate()
+		}
+		if errs[i] == nil {
+			order = append(order, i)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		for _, i := range order {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return ps[i].Attempt.FinishedAt.Compare(ps[j].Attempt.FinishedAt) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, i := range order {
+		out[i], errs[i] = s.recordAttempt(ps[i])
+	}
+	return out, errs
+}
+
+// recordAttempt records the attempt of valid parameters p, under s.mu.
+func (s *Store) recordAttempt(p store.RecordAttemptParams) (store.Delivery, error) {
+	a := p.Attempt.Normalize()
 	d, ok := s.deliveries[p.DeliveryID]
 	if !ok {
 		return store.Delivery{}, fmt.Errorf("memstore: delivery %s: %w", p.DeliveryID, store.ErrNotFound)

@@ -70,6 +70,12 @@
 // token and the lease's expiry under the row lock, so a worker whose lease was lost cannot
 // record anything. RecordAttempt is one statement, one round trip: the check, the attempt,
 // the delivery's new status, its endpoint's state and the attempts it returns.
+// [Store.RecordAttempts] ([store.AttemptRecorder]) records a batch of attempts in one
+// transaction of three statements, durable with one commit: one for the checks, the
+// attempts and the deliveries' new status, one that locks their endpoints' rows in the order
+// of their names, and one that writes what the attempts, applied in the order they
+// finished, change there. A worker with many attempts in flight pays one commit per batch
+// instead of one per attempt.
 //
 // Endpoint state ([store.EndpointStore]) is a row per known endpoint in the table endpoints.
 // RecordAttempt updates it in the statement that records the attempt, only when the attempt

@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Ledger", s.ledger)
 	t.Run("Counter", s.counters)
 	t.Run("Delivery", s.deliveries)
+	t.Run("AttemptBatch", s.attemptBatches)
 	t.Run("Endpoint", s.endpoints)
 	t.Run("Parked", s.parked)
 	t.Run("Inbound", s.inbound)
