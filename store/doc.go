@@ -15,8 +15,18 @@
 // Each interface method's documentation is its contract: what the caller may pass, what the
 // implementation must return. The rules that carry money:
 //
-//   - A conversion, its ledger lines and its outbound deliveries commit together or not at all
-//     ([ConversionStore.RecordConversion]). A failure part-way leaves nothing behind.
+//   - A conversion, its ledger lines, its outbound deliveries and the player binding it creates
+//     commit together or not at all ([ConversionStore.RecordConversion]). A failure part-way
+//     leaves nothing behind, no binding either.
+//   - A player is bound once: the first binding wins, among concurrent records too, and a
+//     record whose player is bound already keeps the stored binding and is recorded all the
+//     same. Re-attribution replaces a binding only if it is still the one the caller decided
+//     from ([RecordConversionParams].RebindFrom), else the record is refused with a
+//     [*RebindError] (ErrConflict) carrying the binding stored now, so that of concurrent
+//     rebinds exactly one applies.
+//   - A transaction's conversions, every event type under one transaction ID of one source,
+//     are found with one read ([ConversionStore.ListConversionsByTransaction]): how a
+//     reversal finds its original whatever the dedup mode.
 //   - The dedup key is unique. Among any number of concurrent records with one key exactly one
 //     wins; the others get [ErrDuplicate] (same content, see [Conversion.SameContent]) or
 //     [ErrConflict] (different content), with the stored original.

@@ -153,6 +153,28 @@ func (e *LimitError) Error() string {
 // Unwrap returns ErrLimit.
 func (e *LimitError) Unwrap() error { return ErrLimit }
 
+// RebindError is the error of a record refused because the binding it was to replace
+// ([RecordConversionParams].RebindFrom) is no longer the player's: a concurrent write
+// replaced it, or the player has none. It wraps [ErrConflict] and carries the binding stored
+// now, so that the caller decides again from it (errors.As). Nothing of the record was
+// written, and the conversion returned with it is the zero Conversion.
+type RebindError struct {
+	PlayerID string
+	Stored   *PlayerBinding // the player's binding now; nil if the player has none
+}
+
+// Error implements error.
+func (e *RebindError) Error() string {
+	if e.Stored == nil {
+		return fmt.Sprintf("store: conflict: player %q has no binding to replace", e.PlayerID)
+	}
+	return fmt.Sprintf("store: conflict: the binding of player %q to replace is no longer the stored one (affiliate %q, bound at %s)",
+		e.PlayerID, e.Stored.AffiliateID, e.Stored.BoundAt.Format(time.RFC3339Nano))
+}
+
+// Unwrap returns ErrConflict.
+func (e *RebindError) Unwrap() error { return ErrConflict }
+
 // StatusChange is one entry of a conversion's status history.
 type StatusChange struct {
 	Status event.Status
@@ -453,6 +475,28 @@ type RecordConversionParams struct {
 	Ledger     []LedgerLine // their ConversionID must be Conversion.ID
 	Deliveries []Delivery   // their ConversionID must be Conversion.ID; Status must be pending
 	Increments []Increment  // the counters it increments, each counter at most once, in any order
+	// Binding, when set, is the player binding the conversion creates (a registration's
+	// acquisition), written with it, atomically: its PlayerID must be Conversion.PlayerID.
+	// The first binding of a player wins: a player bound already keeps the stored binding,
+	// and the conversion is recorded all the same (it is not refused for it). Without
+	// RebindFrom, a binding never replaces another.
+	Binding *PlayerBinding
+	// RebindFrom, when set, makes Binding replace the player's binding (re-attribution),
+	// provided that the stored binding is still RebindFrom, field for field
+	// ([PlayerBinding.Equal]): the binding the caller decided from. Else the record is
+	// refused whole with a [*RebindError] wrapping ErrConflict, so that the caller decides
+	// again with the binding as it is now. It needs Binding, of the same player.
+	RebindFrom *PlayerBinding
+}
+
+// ListConversionsByTransactionParams is the argument of
+// ConversionStore.ListConversionsByTransaction: the conversions of one transaction of one
+// source.
+type ListConversionsByTransactionParams struct {
+	Source        string // required: transaction IDs are the senders'
+	TransactionID string // required
+	After         Cursor // the ReceivedAt and ID of the last conversion seen
+	Limit         int    // 0 means 100; at most 1000
 }
 
 // ChangeStatusParams is the argument of ConversionStore.ChangeStatus.
@@ -853,6 +897,13 @@ func (b PlayerBinding) SameBinding(o PlayerBinding) bool {
 	return b.PlayerID == o.PlayerID && b.AffiliateID == o.AffiliateID && b.CampaignID == o.CampaignID && b.ClickID == o.ClickID
 }
 
+// Equal reports whether b and o are the same binding, field by field: SameBinding, and the
+// same method and time. A rebind replaces a binding only if it is still Equal to the one the
+// caller saw (RecordConversionParams.RebindFrom).
+func (b PlayerBinding) Equal(o PlayerBinding) bool {
+	return b.SameBinding(o) && b.Method == o.Method && b.BoundAt.Equal(o.BoundAt)
+}
+
 // Validate checks c against the rules of Conversion.
 func (c Conversion) Validate() error {
 	if c.ID == uuid.Nil {
@@ -1247,7 +1298,29 @@ func (p RecordConversionParams) Validate() error {
 	if err := checkCaused(p.Conversion.ID, p.Ledger, p.Deliveries); err != nil {
 		return err
 	}
-	return checkIncrements("record conversion", p.Increments)
+	if err := checkIncrements("record conversion", p.Increments); err != nil {
+		return err
+	}
+	if p.Binding != nil {
+		if err := p.Binding.Validate(); err != nil {
+			return fmt.Errorf("record conversion: %w", err)
+		}
+		if p.Binding.PlayerID != p.Conversion.PlayerID {
+			return invalid("record conversion: binding: player id %q is not the conversion's player id %q", p.Binding.PlayerID, p.Conversion.PlayerID)
+		}
+	}
+	if p.RebindFrom != nil {
+		if p.Binding == nil {
+			return invalid("record conversion: rebind from: needs the binding that replaces it")
+		}
+		if err := p.RebindFrom.Validate(); err != nil {
+			return fmt.Errorf("record conversion: rebind from: %w", err)
+		}
+		if p.RebindFrom.PlayerID != p.Binding.PlayerID {
+			return invalid("record conversion: rebind from: player id %q is not the binding's player id %q", p.RebindFrom.PlayerID, p.Binding.PlayerID)
+		}
+	}
+	return nil
 }
 
 // Normalize returns p with every record normalised, and its increments in a slice of its own,
@@ -1258,6 +1331,14 @@ func (p RecordConversionParams) Normalize() RecordConversionParams {
 	p.Ledger = normalizeAll(p.Ledger, LedgerLine.Normalize)
 	p.Deliveries = normalizeAll(p.Deliveries, Delivery.Normalize)
 	p.Increments = sortedIncrements(p.Increments)
+	if p.Binding != nil {
+		b := p.Binding.Normalize()
+		p.Binding = &b
+	}
+	if p.RebindFrom != nil {
+		b := p.RebindFrom.Normalize()
+		p.RebindFrom = &b
+	}
 	return p
 }
 
@@ -1434,6 +1515,21 @@ func checkRange(what string, from, to time.Time, limit int) error {
 	}
 	if limit < 0 {
 		return invalid("%s: negative limit", what)
+	}
+	return nil
+}
+
+// Validate checks p: a source and a transaction ID, each passing [CheckKey], and a limit
+// that is not negative.
+func (p ListConversionsByTransactionParams) Validate() error {
+	if err := checkKey("list conversions by transaction: source", p.Source, true); err != nil {
+		return err
+	}
+	if err := checkKey("list conversions by transaction: transaction id", p.TransactionID, true); err != nil {
+		return err
+	}
+	if p.Limit < 0 {
+		return invalid("list conversions by transaction: negative limit")
 	}
 	return nil
 }

@@ -151,6 +151,23 @@ type ConversionStore interface {
 	// sender's chargeback of a transaction it sent before) is ErrDuplicate too, and the
 	// returned original's Status tells the caller that it is a status update, which it
 	// applies with ChangeStatus.
+	//
+	// p.Binding, when set, is written with the conversion, in the same atomic write: a
+	// conversion recorded with a binding never leaves the player unbound, and a refused
+	// record binds no one. The first binding of a player wins, as with
+	// [BindingStore.BindPlayer]: for a player bound already (by an earlier write, or by a
+	// concurrent one that wins), the stored binding stays and the conversion is recorded
+	// all the same, with a nil error; among concurrent records binding one player, exactly
+	// one binding is stored. With p.RebindFrom set (re-attribution), p.Binding replaces the
+	// stored binding instead, only if the stored binding is still p.RebindFrom
+	// ([PlayerBinding.Equal]); otherwise (another write replaced it, or the player has no
+	// binding) nothing is written and the error is a [*RebindError] wrapping ErrConflict,
+	// which carries the binding stored now, so that among concurrent rebinds from one
+	// binding exactly one applies. The rebind is checked after the dedup key (a duplicate
+	// or a conflict is reported as such, so that a retry finds its original) and the IDs,
+	// before the increments. The store keeps a player's current binding only, with the
+	// method and time of the write that made it (the new binding's Method and BoundAt); the
+	// binding it replaced is told by the player's conversions before the rebind.
 	RecordConversion(ctx context.Context, p RecordConversionParams) (Conversion, error)
 
 	// GetConversion returns the conversion with the given ID, or an error wrapping
@@ -161,6 +178,18 @@ type ConversionStore interface {
 	// wrapping ErrNotFound. A key that no conversion can have (empty, or failing
 	// [CheckKey]) is ErrInvalid.
 	GetConversionByKey(ctx context.Context, dedupKey string) (Conversion, error)
+
+	// ListConversionsByTransaction returns the conversions of source p.Source whose
+	// TransactionID is p.TransactionID, with their history, ordered by ReceivedAt then ID,
+	// at most p.Limit of them (0 means 100; at most 1000), starting after p.After (the
+	// ReceivedAt and ID of the last conversion seen) when it is set. A transaction may hold
+	// several conversions, one per event type or dedup key (a registration and its first
+	// deposit under one transaction ID, say), and only the source's: transaction IDs are
+	// the senders', so another source's equal ID is another transaction. None is an empty
+	// list, not an error. Parameters that fail [ListConversionsByTransactionParams.Validate]
+	// are ErrInvalid. It is how a reversal finds the conversion it reverses whatever the
+	// dedup mode, with one read.
+	ListConversionsByTransaction(ctx context.Context, p ListConversionsByTransactionParams) ([]Conversion, error)
 
 	// ChangeStatus appends a status change to a conversion, with the ledger lines and
 	// deliveries it causes (a reversal's negative line, say), atomically. It applies only if

@@ -14,7 +14,10 @@
 // attempt and its endpoint's state too, a status change and the parked events it resolves,
 // and a counter's limit exact. Parked events are indexed by source and transaction, and the
 // unresolved ones kept apart, so that the listing a recorded original needs reads its
-// transaction's events alone.
+// transaction's events alone; conversions are indexed by source and transaction too, in order
+// of receipt, for ListConversionsByTransaction. Player bindings have a lock of their own,
+// which a record that binds takes under the shared one, so that a binding is written with its
+// conversion, atomically.
 //
 // The inbound log has a lock of its own, so that logging a postback never waits for the
 // writes it caused. Its records are allocated 1,024 at a time and kept in order of receipt,

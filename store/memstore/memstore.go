@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -37,6 +38,8 @@ type Store struct {
 	foreign     [foreignShards]foreignShard
 	foreignSeed maphash.Seed
 
+	// bindingsMu guards bindings. RecordConversion takes it while it holds mu, to write a
+	// binding with its conversion; nothing takes mu while it holds bindingsMu.
 	bindingsMu sync.Mutex
 	bindings   map[string]store.PlayerBinding
 
@@ -46,6 +49,7 @@ type Store struct {
 	mu          sync.RWMutex
 	conversions map[uuid.UUID]*store.Conversion
 	byKey       map[string]uuid.UUID
+	byTxn       map[sourceTxn][]*store.Conversion // the conversions of a transaction: by ReceivedAt, then ID
 	ledger      map[uuid.UUID]store.LedgerLine
 	deliveries  map[uuid.UUID]*delivery
 	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
@@ -108,6 +112,7 @@ func New(opts *Options) *Store {
 		bindings:    make(map[string]store.PlayerBinding),
 		conversions: make(map[uuid.UUID]*store.Conversion),
 		byKey:       make(map[string]uuid.UUID),
+		byTxn:       make(map[sourceTxn][]*store.Conversion),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		deliveries:  make(map[uuid.UUID]*delivery),
 		endpoints:   make(map[string]*endpoint),
@@ -398,13 +403,71 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	if err := s.checkNewIDs(c.ID, p.Ledger, p.Deliveries); err != nil {
 		return store.Conversion{}, err
 	}
+	if p.Binding != nil {
+		s.bindingsMu.Lock()
+		defer s.bindingsMu.Unlock()
+	}
+	if from := p.RebindFrom; from != nil {
+		if old, ok := s.bindings[from.PlayerID]; !ok {
+			return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID})
+		} else if !old.Equal(*from) {
+			return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID, Stored: &old})
+		}
+	}
 	if err := s.checkIncrements(p.Increments); err != nil {
 		return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, err)
 	}
 	s.conversions[c.ID] = &c
 	s.byKey[c.DedupKey] = c.ID
+	s.indexTxn(&c)
 	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
+	if b := p.Binding; b != nil {
+		if _, bound := s.bindings[b.PlayerID]; !bound || p.RebindFrom != nil {
+			s.bindings[b.PlayerID] = *b // the first binding wins, unless it is replaced as seen
+		}
+	}
 	return cloneConversion(&c), nil
+}
+
+// indexTxn adds the stored conversion c to the index of its transaction, in order. s.mu is
+// held for writing.
+func (s *Store) indexTxn(c *store.Conversion) {
+	if c.Source == "" || c.TransactionID == "" {
+		return // no lookup can name it: both are required
+	}
+	k := sourceTxn{c.Source, c.TransactionID}
+	cs := s.byTxn[k]
+	i, _ := slices.BinarySearchFunc(cs, c, compareReceived)
+	s.byTxn[k] = slices.Insert(cs, i, c)
+}
+
+// compareReceived orders conversions by ReceivedAt, then ID.
+func compareReceived(a, b *store.Conversion) int {
+	return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), bytes.Compare(a.ID[:], b.ID[:]))
+}
+
+// ListConversionsByTransaction implements [store.ConversionStore].
+func (s *Store) ListConversionsByTransaction(ctx context.Context, p store.ListConversionsByTransactionParams) ([]store.Conversion, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	limit := store.ListLimit(p.Limit, 100)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cs := s.byTxn[sourceTxn{p.Source, p.TransactionID}]
+	i := 0
+	if p.After != (store.Cursor{}) {
+		i = sort.Search(len(cs), func(i int) bool { return after(cs[i].ReceivedAt, cs[i].ID, p.After) })
+	}
+	cs = truncate(cs[i:], limit)
+	var out []store.Conversion
+	for _, c := range cs {
+		out = append(out, cloneConversion(c))
+	}
+	return out, nil
 }
 
 // checkIncrements fails with a *store.LimitError if an increment would take its counter past

@@ -703,6 +703,45 @@ func (c *MockStoreListConversionsCall) DoAndReturn(f func(context.Context, store
 	return c
 }
 
+// ListConversionsByTransaction mocks base method.
+func (m *MockStore) ListConversionsByTransaction(ctx context.Context, p store.ListConversionsByTransactionParams) ([]store.Conversion, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionsByTransaction", ctx, p)
+	ret0, _ := ret[0].([]store.Conversion)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionsByTransaction indicates an expected call of ListConversionsByTransaction.
+func (mr *MockStoreMockRecorder) ListConversionsByTransaction(ctx, p any) *MockStoreListConversionsByTransactionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionsByTransaction", reflect.TypeOf((*MockStore)(nil).ListConversionsByTransaction), ctx, p)
+	return &MockStoreListConversionsByTransactionCall{Call: call}
+}
+
+// MockStoreListConversionsByTransactionCall wrap *gomock.Call
+type MockStoreListConversionsByTransactionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreListConversionsByTransactionCall) Return(arg0 []store.Conversion, arg1 error) *MockStoreListConversionsByTransactionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreListConversionsByTransactionCall) Do(f func(context.Context, store.ListConversionsByTransactionParams) ([]store.Conversion, error)) *MockStoreListConversionsByTransactionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreListConversionsByTransactionCall) DoAndReturn(f func(context.Context, store.ListConversionsByTransactionParams) ([]store.Conversion, error)) *MockStoreListConversionsByTransactionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListDeliveries mocks base method.
 func (m *MockStore) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams) ([]store.Delivery, error) {
 	m.ctrl.T.Helper()
@@ -1664,6 +1703,45 @@ func (c *MockConversionStoreListConversionsCall) Do(f func(context.Context, stor
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockConversionStoreListConversionsCall) DoAndReturn(f func(context.Context, store.ListConversionsParams) ([]store.Conversion, error)) *MockConversionStoreListConversionsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListConversionsByTransaction mocks base method.
+func (m *MockConversionStore) ListConversionsByTransaction(ctx context.Context, p store.ListConversionsByTransactionParams) ([]store.Conversion, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionsByTransaction", ctx, p)
+	ret0, _ := ret[0].([]store.Conversion)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionsByTransaction indicates an expected call of ListConversionsByTransaction.
+func (mr *MockConversionStoreMockRecorder) ListConversionsByTransaction(ctx, p any) *MockConversionStoreListConversionsByTransactionCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionsByTransaction", reflect.TypeOf((*MockConversionStore)(nil).ListConversionsByTransaction), ctx, p)
+	return &MockConversionStoreListConversionsByTransactionCall{Call: call}
+}
+
+// MockConversionStoreListConversionsByTransactionCall wrap *gomock.Call
+type MockConversionStoreListConversionsByTransactionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockConversionStoreListConversionsByTransactionCall) Return(arg0 []store.Conversion, arg1 error) *MockConversionStoreListConversionsByTransactionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockConversionStoreListConversionsByTransactionCall) Do(f func(context.Context, store.ListConversionsByTransactionParams) ([]store.Conversion, error)) *MockConversionStoreListConversionsByTransactionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockConversionStoreListConversionsByTransactionCall) DoAndReturn(f func(context.Context, store.ListConversionsByTransactionParams) ([]store.Conversion, error)) *MockConversionStoreListConversionsByTransactionCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

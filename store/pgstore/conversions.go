@@ -125,7 +125,7 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	p = p.Normalize()
 	c := p.Conversion
 	a := oneStatement
-	if len(p.Increments) > 0 {
+	if len(p.Increments) > 0 || p.RebindFrom != nil {
 		a = statements
 	}
 	var out store.Conversion
@@ -135,6 +135,11 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 			return wrap(err, "record conversion %q", c.DedupKey)
 		}
 		if inserted == 1 {
+			if p.RebindFrom != nil && applied[rebound] != 1 {
+				// The binding to replace was not the stored one (the UPDATE waited for a
+				// concurrent writer of the row and found it changed): roll back the record.
+				return fmt.Errorf("pgstore: conversion %q: %w", c.DedupKey, s.rebindError(ctx, db, p.RebindFrom.PlayerID))
+			}
 			if err := s.checkApplied(ctx, db, p.Increments, applied); err != nil {
 				return fmt.Errorf("pgstore: conversion %q: %w", c.DedupKey, err)
 			}
@@ -154,11 +159,29 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	return out, err
 }
 
+// rebound is the name of the row of recordStatement's results that counts the bindings a
+// rebind replaced: the empty name, which no counter has (store.CheckCounter).
+const rebound = ""
+
+// rebindError returns the *store.RebindError of a rebind of player that found another
+// binding, or none, with the binding stored now.
+func (s *Store) rebindError(ctx context.Context, db dbtx, player string) error {
+	b, err := s.getBinding(ctx, db, player)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &store.RebindError{PlayerID: player}
+	case err != nil:
+		return wrap(err, "read binding of %q", player)
+	}
+	return &store.RebindError{PlayerID: player, Stored: &b}
+}
+
 // record runs the statement of recordStatement, and returns how many conversions it inserted
-// (0 or 1) and the new values of the counters it incremented.
+// (0 or 1) and the new values of the counters it incremented, with, for a rebind, the count
+// of bindings it replaced under the name rebound.
 func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams) (int64, map[string]int64, error) {
 	w := s.recordStatement(p)
-	if len(p.Increments) == 0 {
+	if len(p.Increments) == 0 && p.RebindFrom == nil {
 		var inserted int64
 		err := w.queryRow(ctx, db, &inserted)
 		return inserted, nil, err
@@ -172,10 +195,18 @@ func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionPar
 
 // recordStatement writes the one statement that records a conversion: data-modifying CTEs
 // insert the conversion (or nothing, if its dedup key is taken), then its first history entry,
-// ledger lines, deliveries and increments only for a conversion that was inserted. A single
-// statement is atomic by itself, so recording costs one round trip and one commit. Without
-// increments it returns the count of conversions inserted; with them, rows (name, value): the
-// count under a NULL name, then each counter incremented with its new value.
+// ledger lines, deliveries, binding and increments only for a conversion that was inserted. A
+// single statement is atomic by itself, so recording costs one round trip and one commit.
+// Without increments or a rebind it returns the count of conversions inserted; with them,
+// rows (name, value): the count under a NULL name, the count of bindings replaced under the
+// name rebound, then each counter incremented with its new value.
+//
+// A first binding is an INSERT ... ON CONFLICT (player_id) DO NOTHING: it waits for a
+// concurrent insert of the player's binding to commit, then keeps it, so that of concurrent
+// records binding one player exactly one binding is stored and every record still commits. A
+// rebind is an UPDATE of the player's row conditional on every column of the binding it
+// replaces: a concurrent rebind of the row makes it wait, and then find the row changed and
+// replace nothing, which RecordConversion turns into a rollback and a *store.RebindError.
 func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	c := p.Conversion
 	w := new(stmt)
@@ -191,13 +222,51 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 	insertCaused(w, s.prefix, "h", history, []historyRow{{ConversionID: c.ID, StatusChange: c.History[0]}}, "c")
 	insertCaused(w, s.prefix, "l", lines, p.Ledger, "c")
 	insertDeliveries(w, s.prefix, "d", p.Deliveries, "c")
-	if len(p.Increments) == 0 {
+	if p.Binding != nil {
+		writeBinding(w, s.prefix, "b", *p.Binding, p.RebindFrom, "c")
+	}
+	if len(p.Increments) == 0 && p.RebindFrom == nil {
 		w.sql(" SELECT count(*) FROM c")
 		return w
 	}
 	insertIncrements(w, s.prefix, "k", p.Increments, "c")
-	w.sql(" SELECT NULL::text, count(*) FROM c UNION ALL SELECT name, value FROM k")
+	w.sql(" SELECT NULL::text, count(*) FROM c")
+	if p.RebindFrom != nil {
+		w.sql(" UNION ALL SELECT '", rebound, "'::text, count(*) FROM b")
+	}
+	if len(p.Increments) > 0 {
+		w.sql(" UNION ALL SELECT name, value FROM k")
+	}
 	return w
+}
+
+// writeBinding writes, as a data-modifying CTE of w named name, the binding b of a record,
+// only if the CTE guard has a row: an insert that keeps a player's existing binding, or,
+// with from, the UPDATE that replaces the player's binding only if it is still from, which
+// returns the player of the row it replaced.
+func writeBinding(w *stmt, p, name string, b store.PlayerBinding, from *store.PlayerBinding, guard string) {
+	w.with(name)
+	if from == nil {
+		insertInto(w, p, bindings)
+		w.sql("SELECT v.* FROM (")
+		values(w, bindings, []store.PlayerBinding{b})
+		w.sql(") AS v CROSS JOIN ", guard, " ON CONFLICT (player_id) DO NOTHING)")
+		return
+	}
+	w.sql("UPDATE ", p, "player_bindings AS pb SET ")
+	var set, match []string
+	for _, c := range bindings.columns {
+		if c.name != "player_id" {
+			set = append(set, c.name+" = n."+c.name)
+		}
+		match = append(match, "pb."+c.name+" IS NOT DISTINCT FROM o."+c.name)
+	}
+	w.sql(strings.Join(set, ", "), " FROM (")
+	values(w, bindings, []store.PlayerBinding{b})
+	w.sql(") AS n (", bindings.names, "), (")
+	values(w, bindings, []store.PlayerBinding{*from})
+	w.sql(") AS o (", bindings.names, "), ", guard, " WHERE pb.player_id = n.player_id AND ", strings.Join(match, " AND "),
+		" RETURNING pb.player_id)")
 }
 
 // GetConversion implements [store.ConversionStore].
@@ -232,6 +301,35 @@ func (s *Store) getConversion(ctx context.Context, col string, v any, typ string
 		return err
 	})
 	return c, err
+}
+
+// ListConversionsByTransaction implements [store.ConversionStore], by the index
+// conversions_transaction on (source, transaction_id, received_at, id).
+func (s *Store) ListConversionsByTransaction(ctx context.Context, p store.ListConversionsByTransactionParams) ([]store.Conversion, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var out []store.Conversion
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		// transaction_id <> '' is the index's predicate, spelled in the query so that a generic
+		// plan (a parameter of unknown value) still uses it; Validate refuses an empty ID.
+		w.sql("SELECT ", conversions.selected, " FROM ", s.prefix, "conversions WHERE transaction_id <> '' AND source = ",
+			w.arg(p.Source, "text"), " AND transaction_id = ", w.arg(p.TransactionID, "text"))
+		if p.After != (store.Cursor{}) {
+			w.sql(" AND (received_at, id) > (", w.arg(store.NormalizeTime(p.After.At), "timestamptz"), ", ", w.arg(p.After.ID, "uuid"), ")")
+		}
+		w.sql(" ORDER BY received_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 100), "integer"))
+		var err error
+		if out, err = list(ctx, db, conversions, &w); err != nil {
+			return err
+		}
+		return s.loadHistory(ctx, db, out)
+	})
+	if err != nil {
+		return nil, wrap(err, "list conversions of transaction %q of %q", p.TransactionID, p.Source)
+	}
+	return out, nil
 }
 
 // ChangeStatus implements [store.ConversionStore]. The status is set by a conditional UPDATE

@@ -62,6 +62,14 @@
 // aborts one, which is [store.ErrSerialization]). A write without increments stays one
 // statement and one round trip; one with increments runs in a transaction.
 //
+// A record's player binding is a CTE of the same statement: a first binding is an INSERT ...
+// ON CONFLICT (player_id) DO NOTHING, which waits for a concurrent binding of the player and
+// keeps it, so that exactly one binding is stored and every record commits; a rebind is an
+// UPDATE conditional on every column of the binding it replaces, in a transaction that rolls
+// the record back when the UPDATE found the row changed ([store.RebindError]). A reversal
+// finds the conversions of its transaction on the partial index conversions_transaction
+// (source, transaction_id, received_at, id), with one read.
+//
 // # Outbox
 //
 // [Store.LeaseDeliveries] leases due deliveries with one UPDATE over a FOR UPDATE SKIP LOCKED

@@ -57,6 +57,41 @@ var faults = []fault{
 		},
 	},
 	{
+		name:    "BindingAfterTheRecord",
+		subtest: "Conversion/WithBinding/RefusedRecordBindsNoOne",
+		rule:    "rule: a refused record (ErrLimit) binds no one",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that binds the player first and records the conversion after, as two
+			// writes: a record refused for a limit leaves its binding behind.
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+				if p.Binding != nil && p.RebindFrom == nil {
+					if _, err := real.BindPlayer(ctx, *p.Binding); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrDuplicate) {
+						return store.Conversion{}, err
+					}
+					p.Binding = nil
+				}
+				return real.RecordConversion(ctx, p)
+			}).AnyTimes()
+		},
+	},
+	{
+		name:    "RebindUnconditional",
+		subtest: "Concurrency/RecordedBindings/OneRebindFromOneBinding",
+		rule:    "rule: of concurrent rebinds from one binding exactly one applies",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that replaces whatever binding it finds: a rebind decided from a binding
+			// that another rebind replaced meanwhile applies all the same.
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+				if p.RebindFrom != nil {
+					if b, err := real.GetBinding(ctx, p.RebindFrom.PlayerID); err == nil {
+						p.RebindFrom = &b
+					}
+				}
+				return real.RecordConversion(ctx, p)
+			}).AnyTimes()
+		},
+	},
+	{
 		name:    "LeaseLostAtTheWrongMoment",
 		subtest: "Delivery/LeaseExpiryAndFencing",
 		rule:    "rule: the holder of an expired, re-leased lease cannot record its attempt",
@@ -351,6 +386,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.GetConversionByKey(gomock.Any(), gomock.Any()).DoAndReturn(real.GetConversionByKey).AnyTimes()
 	e.ChangeStatus(gomock.Any(), gomock.Any()).DoAndReturn(real.ChangeStatus).AnyTimes()
 	e.ListConversions(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversions).AnyTimes()
+	e.ListConversionsByTransaction(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionsByTransaction).AnyTimes()
 	e.InsertLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertLedgerLines).AnyTimes()
 	e.ListLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListLedgerLines).AnyTimes()
 	e.LeaseDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.LeaseDeliveries).AnyTimes()

@@ -379,6 +379,8 @@ func (s suite) bindings(t *testing.T) {
 }
 
 func (s suite) conversions(t *testing.T) {
+	t.Run("ByTransaction", s.conversionsByTransaction)
+	t.Run("WithBinding", s.recordedBinding)
 	t.Run("RoundTripWithLedgerAndDeliveries", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
@@ -1244,6 +1246,7 @@ func (s suite) concurrency(t *testing.T) {
 	t.Run("ForeignLookupsWhileInserting", s.foreignConcurrency)
 	t.Run("Parked", s.parkedConcurrency)
 	t.Run("Inbound", s.inboundConcurrency)
+	t.Run("RecordedBindings", s.bindingConcurrency)
 	t.Run("OneDedupKeyExactlyOnce", func(t *testing.T) {
 		// 1,000 records of one dedup key from 16 goroutines, repeated 20 times: exactly one
 		// conversion, one set of ledger lines and one set of deliveries each time.
