@@ -43,6 +43,9 @@ type Config struct {
 	Endpoints outbound.Endpoints `json:"endpoints,omitempty"`
 	// Routes say which endpoints are told of which affiliate's conversions.
 	Routes []Route `json:"routes,omitempty"`
+	// Clicks are the campaigns' tracking links: destinations, click-ID forms, IP privacy
+	// (see the package doc, # Clicks).
+	Clicks ClickConfig `json:"clicks,omitzero"`
 }
 
 // Route sends the conversions credited to an affiliate (or in a campaign) to endpoints. A
@@ -66,6 +69,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		Commission  json.RawMessage `json:"commission"`
 		Endpoints   json.RawMessage `json:"endpoints"`
 		Routes      json.RawMessage `json:"routes"`
+		Clicks      json.RawMessage `json:"clicks"`
 	}
 	if err := strict(b, &raw); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -92,6 +96,11 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: routes: %w", ErrInvalidConfig, err)
 		}
 	}
+	if len(raw.Clicks) > 0 {
+		if err := strict(raw.Clicks, &out.Clicks); err != nil {
+			return fmt.Errorf("%w: clicks: %w", ErrInvalidConfig, err)
+		}
+	}
 	*c = out
 	return nil
 }
@@ -110,8 +119,9 @@ func strict(b []byte, v any) error {
 }
 
 // Validate checks c: each part by its own package (compiling the endpoints), then what ties
-// them together: every route names configured endpoints, and the commission programme asks
-// for nothing the Tracker cannot compute exactly yet. The error wraps ErrInvalidConfig and
+// them together: every route names configured endpoints, the commission programme asks
+// for nothing the Tracker cannot compute exactly yet, and the click campaigns' destinations
+// compile. The error wraps ErrInvalidConfig and
 // names the field.
 func (c *Config) Validate() error {
 	if err := c.Attribution.Validate(); err != nil {
@@ -152,6 +162,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%w: %s.endpoints[%d]: no endpoint %q in endpoints", ErrInvalidConfig, path, j, n)
 			}
 		}
+	}
+	if _, err := c.Clicks.compile(); err != nil {
+		return err
 	}
 	return nil
 }

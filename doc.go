@@ -51,6 +51,29 @@
 // atomically while the Tracker runs: each postback is handled under one configuration,
 // whole, and none is dropped.
 //
+// # Clicks
+//
+// A campaign's tracking link is configuration ([ClickConfig], the Config's "clicks"): its
+// destination is a URL template of package outbound's engine ([outbound.Link]), such as
+// "https://casino.example/land?cid={click_id}&s1={sub1}", whose scheme and host are literal
+// text, so that no value of a request can send the visitor elsewhere, and whose values are
+// escaped for their position. [Tracker.Click] mints the click ID (plain, signed, or a signed
+// token that carries the affiliate and campaign, per [ClickIDForm]), records the click with
+// the visitor's address kept whole, truncated (/24, /48: the default) or hashed (HMAC-SHA256
+// under a configured key, see [IPMode]) and the user agent cleaned (never refused), and
+// returns the destination rendered for it. [Tracker.ClickHandler] is the tracking link over
+// HTTP: a GET is a click and a 302 to the destination, with Cache-Control: no-store; HEAD
+// requests, browser prefetches and chat apps' link previewers are answered without being
+// counted, and say so in the X-S2S-Click header. No request can choose a destination: there
+// is no open redirect, whatever a parameter or the path spells.
+//
+// Clicks are written synchronously by default. With [Options].ClickBatch they are queued in
+// a bounded buffer and written with InsertClicks when it is full, every interval (the loop
+// that Run will start) and by [Tracker.FlushClicks]; a crash loses at most the buffer (see
+// [ClickBatch] for the window).
+//
+//	mux.Handle("GET /click/{campaign}", tracker.ClickHandler())
+//
 // # Commission
 //
 // Per-event commission at receive time is the CPA of an FTD, paid once per player (by
@@ -60,8 +83,8 @@
 // [Config.Validate]; an FTD in another currency than the plan's is recorded without a CPA
 // (exchange rates are not wired yet).
 //
-// Not built yet, and not to be relied on: sources as configuration; the click path (record
-// a click, build its redirect) and its handler; reversal and clawback ledger lines for status changes; IB, prop and revenue-report
+// Not built yet, and not to be relied on: sources as configuration; reversal and
+// clawback ledger lines for status changes; IB, prop and revenue-report
 // events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker;
 // reports and the status page; the observer hook. Until then a host writes those parts
 // itself from the packages above; examples/quickstart shows how.

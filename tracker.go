@@ -45,6 +45,9 @@ type Options struct {
 	// SweepInterval is how often Run does its periodic work (see [Tracker.Run]); zero means
 	// DefaultSweepInterval.
 	SweepInterval time.Duration
+	// ClickBatch, when its Size is set, makes Click queue clicks and write them in batches
+	// (see ClickBatch); the zero value writes each click before Click returns.
+	ClickBatch ClickBatch
 }
 
 // Tracker is the pipeline of a tracker: it receives verified postbacks (it is a
@@ -62,6 +65,7 @@ type Tracker struct {
 	worker *outbound.Worker
 	sweep  time.Duration
 	run    sync.Mutex // held by Run
+	clicks clickState
 }
 
 // compiled is what New and SetConfig make of a Config, immutable once published: a postback
@@ -75,6 +79,7 @@ type compiled struct {
 	endpoints outbound.Endpoints
 	lookup    func(name string) (*outbound.Endpoint, bool)
 	routes    []Route
+	clicks    *compiledClicks
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -97,6 +102,9 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	}
 	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient, sweep: o.SweepInterval}
 	t.cfg.Store(cc)
+	if err := t.clicks.init(&o); err != nil {
+		return nil, err
+	}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -153,6 +161,9 @@ func compile(cfg Config) (*compiled, error) {
 	}
 	if cc.skew == 0 {
 		cc.skew = attribution.DefaultSkew
+	}
+	if cc.clicks, err = cfg.Clicks.compile(); err != nil {
+		return nil, err
 	}
 	if cfg.Commission != nil {
 		b, err := jsonClone(cfg.Commission)

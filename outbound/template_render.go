@@ -18,6 +18,7 @@ type renderer struct {
 	now    time.Time // the sent_at time: when the delivery is made
 	loc    *time.Location
 	status map[event.Status]string // the endpoint's words for statuses
+	click  string                  // when set, the text of {click_id} in place of v.ClickID (a Link's ClickRef)
 }
 
 // render appends t rendered with r's values to dst. Secrets go out as their placeholders.
@@ -107,6 +108,10 @@ func rawOK[T string | []byte](v T) bool {
 func (r *renderer) text(s *seg) (string, bool) {
 	v := &r.v
 	switch s.field {
+	case fClickID:
+		if r.click != "" {
+			return r.click, true
+		}
 	case fEvent:
 		return string(v.Event), true
 	case fStatus:
