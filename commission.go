@@ -25,15 +25,28 @@ type pay struct {
 }
 
 // commission computes the per-event lines of conversion c, as decided, from the counters
-// the store holds: today the CPA of a first-time deposit, once per player (a counter with a
-// limit of 1, so that of two concurrent first deposits of one player one is paid), with the
-// period's count and total for tiers and caps (counters of the affiliate and statement
-// period, with limits, so that a tier or cap is exact under concurrency: a write that loses
-// to a concurrent one is refused by the store and computed again).
+// and lines the store holds: the CPA of a first-time deposit (cpa), and the clawback of a
+// refunded or reset challenge purchase (refund). An event that is not attributed, or that
+// attribution records unpaid, earns nothing.
 func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, now time.Time) (pay, error) {
-	if cc.program == nil || c.Event != event.FTD || !dec.Attributed() || dec.Unpaid {
+	if cc.program == nil || !dec.Attributed() || dec.Unpaid {
 		return pay{}, nil
 	}
+	switch c.Event {
+	case event.FTD:
+		return t.cpa(ctx, cc, c, now)
+	case event.Refund, event.Reset:
+		return t.refund(ctx, cc, c, now)
+	}
+	return pay{}, nil
+}
+
+// cpa computes the CPA of a first-time deposit, once per player (a counter with a limit of
+// 1, so that of two concurrent first deposits of one player one is paid), with the period's
+// count and total for tiers and caps (counters of the affiliate and statement period, with
+// limits, so that a tier or cap is exact under concurrency: a write that loses to a
+// concurrent one is refused by the store and computed again).
+func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, now time.Time) (pay, error) {
 	at := c.EventTime()
 	plan, err := cc.program.PlanAt(c.AffiliateID, at)
 	if errors.Is(err, commission.ErrNoPlan) || err == nil && plan.CPA == nil {
@@ -123,12 +136,18 @@ func playerKey(c *store.Conversion) string {
 }
 
 // eventID is the commission event ID of c: the sender's transaction ID, which reversals
-// name, else the conversion's ID.
+// name, else the conversion's ID. A refund or reset names its purchase by the purchase's
+// transaction ID, so its own ID is that transaction's with "/refund" or "/reset": each
+// event of a history has an ID of its own, as commission.Replay requires.
 func eventID(c *store.Conversion) string {
-	if c.TransactionID != "" {
-		return c.TransactionID
+	id := c.TransactionID
+	if id == "" {
+		id = c.ID.String()
 	}
-	return c.ID.String()
+	if c.Event == event.Refund || c.Event == event.Reset {
+		id += "/" + string(c.Event)
+	}
+	return id
 }
 
 // escape writes the bytes that separate a counter name's parts as %XX.

@@ -83,10 +83,23 @@
 // [Config.Validate]; an FTD in another currency than the plan's is recorded without a CPA
 // (exchange rates are not wired yet).
 //
-// Not built yet, and not to be relied on: sources as configuration; reversal and
-// clawback ledger lines for status changes; IB, prop and revenue-report
-// events (RevShare, periods: ClosePeriod); the inbound log written by the Tracker;
-// reports and the status page; the observer hook. Until then a host writes those parts
+// What a conversion earned is taken back in the write that takes the conversion back: a
+// status change to reversed or rejected (a chargeback, a reversal event, a rejection of a
+// conversion on hold, a parked reversal applied when its original lands) writes, in its
+// ChangeStatus call, the negation of every accrual line stored for the conversion (kind
+// reversal, linked to the conversion, at and payable at the time of the event that asks
+// for it), and a refund or reset of a challenge purchase, when the plan claws back on it,
+// is recorded with the negation of the purchase's lines (kind clawback). These are the lines
+// [commission.Replay] writes for the same history, in which a reversal is an event of its
+// own with the ID of what it reverses and "/reversal", and a refund or reset has its
+// transaction's ID and "/refund" or "/reset". A conversion's lines are taken back once,
+// whichever comes first (a store counter with a limit of 1). As in Replay, nothing else is
+// undone: a player whose CPA was reversed has had his CPA, and a period's CPA count and
+// total (tiers, caps) keep it.
+//
+// Not built yet, and not to be relied on: sources as configuration; IB and prop lines of
+// trades and purchases; revenue-report events (RevShare, periods: ClosePeriod); the inbound
+// log written by the Tracker; reports and the status page; the observer hook. Until then a host writes those parts
 // itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/s2skit/s2s/attribution"
-	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/store"
 )
 
@@ -104,8 +103,9 @@ func (t *Tracker) resolveParked(ctx context.Context, cc *compiled, c *store.Conv
 }
 
 // applyParked decides the parked event e again with o as its original and applies it: an
-// allowed change with ChangeStatus, which resolves e in the same write, so that it is
-// applied once or not at all; a change that is a duplicate (o is reversed already) or that
+// allowed change with ChangeStatus (changeStatus: with the reversal lines of what o earned,
+// at e's event time), which resolves e in the same write, so that it is applied once or not
+// at all; a change that is a duplicate (o is reversed already) or that
 // the status machine refuses with ResolveParked, settled against o, since it will never
 // apply to o. It reports whether it resolved e. A concurrent applier that resolved e first
 // (or changed o's status first) makes the write ErrConflict or ErrNotFound: not a failure,
@@ -122,19 +122,7 @@ func (t *Tracker) applyParked(ctx context.Context, cc *compiled, e *store.Parked
 		err := t.st.ResolveParked(ctx, store.ResolveParkedParams{IDs: []uuid.UUID{e.ID}, AppliedTo: o.ID, At: now})
 		return t.parkedOutcome(e, err)
 	}
-	p := store.ChangeStatusParams{ConversionID: o.ID, From: dec.Change.From, To: dec.Change.To, Reason: dec.Reason(),
-		At: now, Resolve: []uuid.UUID{e.ID}}
-	after := *o
-	after.Status = dec.Change.To
-	ds, err := t.deliveries(cc, after, money.Amount{}, now)
-	if err != nil {
-		return false, err
-	}
-	p.Deliveries = ds
-	_, err = t.st.ChangeStatus(ctx, p)
-	if err == nil && len(p.Deliveries) > 0 {
-		t.worker.Notify()
-	}
+	err := t.changeStatus(ctx, cc, o, dec, e.Conversion.EventTime(), []uuid.UUID{e.ID})
 	return t.parkedOutcome(e, err)
 }
 

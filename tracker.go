@@ -377,7 +377,8 @@ func (t *Tracker) park(ctx context.Context, in *attribution.Input, dec attributi
 	return postback.Result{}, fmt.Errorf("s2s: park event: %w", err)
 }
 
-// change applies a status change of the stored conversion o, as dec judged it.
+// change applies a status change of the stored conversion o, as dec judged it, with the
+// reversal lines of what o earned when the change gives it back (see changeStatus).
 func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
 	switch {
 	case dec.Change.Duplicate():
@@ -385,21 +386,9 @@ func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion,
 	case !dec.Change.Allowed():
 		return rejected(dec.Change.Code), nil
 	}
-	now := t.now()
-	p := store.ChangeStatusParams{ConversionID: o.ID, From: dec.Change.From, To: dec.Change.To, Reason: dec.Reason(), At: now}
-	after := *o
-	after.Status = dec.Change.To
-	ds, err := t.deliveries(cc, after, money.Amount{}, now)
-	if err != nil {
-		return postback.Result{}, err
-	}
-	p.Deliveries = ds
-	_, err = t.st.ChangeStatus(ctx, p)
+	err := t.changeStatus(ctx, cc, o, dec, eventTime(pb), nil)
 	switch {
 	case err == nil:
-		if len(p.Deliveries) > 0 {
-			t.worker.Notify()
-		}
 		return postback.Result{Outcome: postback.Accepted}, nil
 	case errors.Is(err, store.ErrConflict):
 		return postback.Result{Outcome: postback.Conflict}, nil

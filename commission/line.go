@@ -217,6 +217,20 @@ func sameTerms(a, b *RevShare) bool {
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
+// Negate returns the line that undoes l, as Replay writes it when the event that produced l
+// is reversed (k is KindReversal) or a refund or reset claws a purchase back (KindClawback):
+// kind k, Amount and Base negated, Reverses set to l's event, EventID to the undoing event,
+// and At and Payable to its time at. Every other field is l's. A kind other than KindReversal
+// or KindClawback is an error wrapping ErrInvalidLine, an amount that cannot be negated one
+// wrapping ErrOverflow. A pipeline that writes clawbacks as they happen calls it on the lines
+// it stored, so that its lines are the lines Replay computes.
+func (l Line) Negate(k Kind, event string, at time.Time) (Line, error) {
+	if k != KindReversal && k != KindClawback {
+		return Line{}, fmt.Errorf("%w: negate into kind %s, want reversal or clawback", ErrInvalidLine, k)
+	}
+	return l.negate(k, event, at)
+}
+
 // negate returns the line reversed: kind k, every amount negated, the event set.
 func (l Line) negate(k Kind, event string, at time.Time) (Line, error) {
 	var err error

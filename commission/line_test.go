@@ -113,3 +113,28 @@ func TestLine_Equal(t *testing.T) {
 		require.False(t, c.Equal(l), name)
 	}
 }
+
+// TestLine_Negate: the negation of every line of a history is the line Replay writes when
+// the event is reversed; a kind other than reversal or clawback is refused.
+func TestLine_Negate(t *testing.T) {
+	t.Parallel()
+	eur := func(v string) money.Amount { return money.MustParse(v, money.EUR) }
+	prog := &commission.Program{Default: []commission.Version{{Plan: commission.Plan{ID: "cpa", Currency: money.EUR,
+		CPA: &commission.CPA{Amount: eur("50.00"), Hold: commission.Duration(7 * 24 * time.Hour)}}}}}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	back := at.Add(48 * time.Hour)
+	events := []commission.Event{
+		{ID: "d1", Type: event.FTD, At: at, AffiliateID: "a", PlayerID: "p", Amount: eur("150.00")},
+		{ID: "r1", Type: event.Reversal, At: back, AffiliateID: "a", PlayerID: "p", Reverses: "d1"},
+	}
+	res, err := commission.Replay(prog, events, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Ledger, 2)
+	got, err := res.Ledger[0].Negate(commission.KindReversal, "r1", back)
+	require.NoError(t, err)
+	require.True(t, got.Equal(res.Ledger[1]), "rule: Negate is Replay's reversal line\nwant %s\ngot  %s", res.Ledger[1].Explain(), got.Explain())
+	require.True(t, got.Payable.Equal(back), "rule: a reversal is payable when it happens, whatever the original's hold")
+
+	_, err = res.Ledger[0].Negate(commission.KindAccrual, "r1", back)
+	require.ErrorIs(t, err, commission.ErrInvalidLine, "rule: only a reversal or a clawback negates a line")
+}

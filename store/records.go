@@ -590,6 +590,25 @@ type ListLedgerLinesParams struct {
 	Limit       int
 }
 
+// ListConversionLinesParams is the argument of LedgerStore.ListConversionLines.
+type ListConversionLinesParams struct {
+	ConversionID uuid.UUID // required, not zero
+	After        Cursor    // the CreatedAt and ID of the last line seen
+	Limit        int       // 0 means 100; at most 1000
+}
+
+// Validate checks p: a conversion ID, and a limit that is not negative. The error wraps
+// ErrInvalid.
+func (p ListConversionLinesParams) Validate() error {
+	if p.ConversionID == uuid.Nil {
+		return invalid("list conversion lines: conversion id is required")
+	}
+	if p.Limit < 0 {
+		return invalid("list conversion lines: negative limit")
+	}
+	return nil
+}
+
 // ListTime returns the time of l that a listing by b selects and orders by.
 func (b LedgerTime) ListTime(l LedgerLine) time.Time {
 	if b == ByStatementTime {

@@ -238,6 +238,16 @@ type LedgerStore interface {
 	// when it is set. Listed ByStatementTime over a period, they are the lines of the
 	// affiliate's statement for that period.
 	ListLedgerLines(ctx context.Context, p ListLedgerLinesParams) ([]LedgerLine, error)
+
+	// ListConversionLines returns the ledger lines that refer to conversion p.ConversionID
+	// (their ConversionID), whichever call wrote them (RecordConversion, ChangeStatus,
+	// InsertLedgerLines), ordered by CreatedAt then ID, at most p.Limit of them (0 means 100;
+	// at most 1000), starting after p.After (the CreatedAt and ID of the last line seen) when
+	// it is set: what a reversal reads to negate what the conversion earned. A conversion
+	// without lines, or one not recorded, has none (an empty result, not ErrNotFound).
+	// Parameters that fail [ListConversionLinesParams.Validate] (the zero conversion ID) are
+	// ErrInvalid.
+	ListConversionLines(ctx context.Context, p ListConversionLinesParams) ([]LedgerLine, error)
 }
 
 // CounterStore reads the named counters that writes increment ([Increment]): caps, tier

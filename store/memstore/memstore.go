@@ -51,6 +51,7 @@ type Store struct {
 	byKey       map[string]uuid.UUID
 	byTxn       map[sourceTxn][]*store.Conversion // the conversions of a transaction: by ReceivedAt, then ID
 	ledger      map[uuid.UUID]store.LedgerLine
+	lineOf      map[uuid.UUID][]uuid.UUID // the IDs of each conversion's ledger lines, by conversion
 	deliveries  map[uuid.UUID]*delivery
 	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
 	due         dueIndex             // the pending deliveries, by when they are due (see due.go)
@@ -114,6 +115,7 @@ func New(opts *Options) *Store {
 		byKey:       make(map[string]uuid.UUID),
 		byTxn:       make(map[sourceTxn][]*store.Conversion),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
+		lineOf:      make(map[uuid.UUID][]uuid.UUID),
 		deliveries:  make(map[uuid.UUID]*delivery),
 		endpoints:   make(map[string]*endpoint),
 		due:         newDueIndex(),
@@ -508,7 +510,7 @@ func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery
 		s.counters[inc.Counter] += inc.Delta
 	}
 	for _, l := range ledger {
-		s.ledger[l.ID] = l
+		s.addLine(l)
 	}
 	for _, d := range deliveries {
 		sd := &delivery{d: d, ep: s.endpoint(d.Endpoint)}
@@ -836,9 +838,39 @@ func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLines
 		return exists
 	}
 	for _, l := range p.Lines {
-		s.ledger[l.ID] = l
+		s.addLine(l)
 	}
 	return nil
+}
+
+// addLine stores a new ledger line. s.mu is held.
+func (s *Store) addLine(l store.LedgerLine) {
+	s.ledger[l.ID] = l
+	if l.ConversionID != uuid.Nil {
+		s.lineOf[l.ConversionID] = append(s.lineOf[l.ConversionID], l.ID)
+	}
+}
+
+// ListConversionLines implements [store.LedgerStore].
+func (s *Store) ListConversionLines(ctx context.Context, p store.ListConversionLinesParams) ([]store.LedgerLine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var out []store.LedgerLine
+	for _, id := range s.lineOf[p.ConversionID] {
+		if l := s.ledger[id]; after(l.CreatedAt, l.ID, p.After) {
+			out = append(out, l.Normalize()) // a copy that shares nothing with the store
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.LedgerLine) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), slices.Compare(a.ID[:], b.ID[:]))
+	})
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
 }
 
 // ListLedgerLines implements [store.LedgerStore].

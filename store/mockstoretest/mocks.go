@@ -664,6 +664,45 @@ func (c *MockStoreLeaseDeliveriesCall) DoAndReturn(f func(context.Context, store
 	return c
 }
 
+// ListConversionLines mocks base method.
+func (m *MockStore) ListConversionLines(ctx context.Context, p store.ListConversionLinesParams) ([]store.LedgerLine, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionLines", ctx, p)
+	ret0, _ := ret[0].([]store.LedgerLine)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionLines indicates an expected call of ListConversionLines.
+func (mr *MockStoreMockRecorder) ListConversionLines(ctx, p any) *MockStoreListConversionLinesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionLines", reflect.TypeOf((*MockStore)(nil).ListConversionLines), ctx, p)
+	return &MockStoreListConversionLinesCall{Call: call}
+}
+
+// MockStoreListConversionLinesCall wrap *gomock.Call
+type MockStoreListConversionLinesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreListConversionLinesCall) Return(arg0 []store.LedgerLine, arg1 error) *MockStoreListConversionLinesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreListConversionLinesCall) Do(f func(context.Context, store.ListConversionLinesParams) ([]store.LedgerLine, error)) *MockStoreListConversionLinesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreListConversionLinesCall) DoAndReturn(f func(context.Context, store.ListConversionLinesParams) ([]store.LedgerLine, error)) *MockStoreListConversionLinesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListConversions mocks base method.
 func (m *MockStore) ListConversions(ctx context.Context, p store.ListConversionsParams) ([]store.Conversion, error) {
 	m.ctrl.T.Helper()
@@ -1843,6 +1882,45 @@ func (c *MockLedgerStoreInsertLedgerLinesCall) Do(f func(context.Context, store.
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockLedgerStoreInsertLedgerLinesCall) DoAndReturn(f func(context.Context, store.InsertLedgerLinesParams) error) *MockLedgerStoreInsertLedgerLinesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListConversionLines mocks base method.
+func (m *MockLedgerStore) ListConversionLines(ctx context.Context, p store.ListConversionLinesParams) ([]store.LedgerLine, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionLines", ctx, p)
+	ret0, _ := ret[0].([]store.LedgerLine)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionLines indicates an expected call of ListConversionLines.
+func (mr *MockLedgerStoreMockRecorder) ListConversionLines(ctx, p any) *MockLedgerStoreListConversionLinesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionLines", reflect.TypeOf((*MockLedgerStore)(nil).ListConversionLines), ctx, p)
+	return &MockLedgerStoreListConversionLinesCall{Call: call}
+}
+
+// MockLedgerStoreListConversionLinesCall wrap *gomock.Call
+type MockLedgerStoreListConversionLinesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockLedgerStoreListConversionLinesCall) Return(arg0 []store.LedgerLine, arg1 error) *MockLedgerStoreListConversionLinesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockLedgerStoreListConversionLinesCall) Do(f func(context.Context, store.ListConversionLinesParams) ([]store.LedgerLine, error)) *MockLedgerStoreListConversionLinesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockLedgerStoreListConversionLinesCall) DoAndReturn(f func(context.Context, store.ListConversionLinesParams) ([]store.LedgerLine, error)) *MockLedgerStoreListConversionLinesCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -105,3 +105,26 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 	}
 	return out, nil
 }
+
+// ListConversionLines implements [store.LedgerStore] with the index ledger_lines_conversion.
+func (s *Store) ListConversionLines(ctx context.Context, p store.ListConversionLinesParams) ([]store.LedgerLine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var out []store.LedgerLine
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		w.sql("SELECT ", lines.selected, " FROM ", s.prefix, lines.name, " WHERE conversion_id = ", w.arg(p.ConversionID, "uuid"))
+		if p.After != (store.Cursor{}) {
+			w.sql(" AND (created_at, id) > (", w.arg(store.NormalizeTime(p.After.At), "timestamptz"), ", ", w.arg(p.After.ID, "uuid"), ")")
+		}
+		w.sql(" ORDER BY created_at, id LIMIT ", w.arg(store.ListLimit(p.Limit, 100), "integer"))
+		var err error
+		out, err = list(ctx, db, lines, &w)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "list conversion lines")
+	}
+	return out, nil
+}

@@ -389,6 +389,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.ListConversionsByTransaction(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionsByTransaction).AnyTimes()
 	e.InsertLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertLedgerLines).AnyTimes()
 	e.ListLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListLedgerLines).AnyTimes()
+	e.ListConversionLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionLines).AnyTimes()
 	e.LeaseDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.LeaseDeliveries).AnyTimes()
 	e.RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordAttempt).AnyTimes()
 	e.GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.GetDelivery).AnyTimes()

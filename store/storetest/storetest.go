@@ -752,6 +752,49 @@ func (s suite) ledger(t *testing.T) {
 	lines := func(ls ...store.LedgerLine) store.InsertLedgerLinesParams {
 		return store.InsertLedgerLinesParams{Lines: ls}
 	}
+	t.Run("ListConversionLines", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		p := conversionFor("k1", "aff-1", base)
+		second := cpaLine(p.Conversion.ID, "aff-1", "player-k1", base) // created before the first line
+		p.Ledger = append(p.Ledger, second)
+		_, err := st.RecordConversion(ctx(t), p)
+		require.NoError(t, err, "rule: a valid RecordConversion succeeds")
+		other := conversionFor("k2", "aff-1", base)
+		_, err = st.RecordConversion(ctx(t), other)
+		require.NoError(t, err, "rule: a valid RecordConversion succeeds")
+
+		reversal := reversalOf(p.Ledger[0], base.Add(time.Hour))
+		_, err = st.ChangeStatus(ctx(t), store.ChangeStatusParams{ConversionID: p.Conversion.ID, From: event.StatusPending,
+			To: event.StatusRejected, At: base.Add(time.Hour), Ledger: []store.LedgerLine{reversal}})
+		require.NoError(t, err, "rule: a valid ChangeStatus succeeds")
+		adj := adjustment("aff-1", -100, money.EUR, base.Add(2*time.Hour))
+		adj.ConversionID = p.Conversion.ID
+		require.NoError(t, st.InsertLedgerLines(ctx(t), lines(adj)), "rule: a line of a recorded conversion is stored")
+
+		got, err := st.ListConversionLines(ctx(t), store.ListConversionLinesParams{ConversionID: p.Conversion.ID})
+		require.NoError(t, err, "rule: a valid ListConversionLines succeeds")
+		requireSameLines(t, []store.LedgerLine{second, p.Ledger[0], reversal, adj}, got,
+			"ListConversionLines returns the conversion's lines, whichever call wrote them, by CreatedAt, and no other conversion's")
+
+		page, err := st.ListConversionLines(ctx(t), store.ListConversionLinesParams{ConversionID: p.Conversion.ID, Limit: 2})
+		require.NoError(t, err, "rule: a valid ListConversionLines succeeds")
+		requireSameLines(t, []store.LedgerLine{second, p.Ledger[0]}, page, "a page holds at most Limit lines, in order")
+		last := page[len(page)-1]
+		rest, err := st.ListConversionLines(ctx(t), store.ListConversionLinesParams{ConversionID: p.Conversion.ID,
+			After: store.Cursor{At: last.CreatedAt, ID: last.ID}})
+		require.NoError(t, err, "rule: a valid ListConversionLines succeeds")
+		requireSameLines(t, []store.LedgerLine{reversal, adj}, rest, "the next page starts after the cursor")
+
+		none, err := st.ListConversionLines(ctx(t), store.ListConversionLinesParams{ConversionID: uuid.New()})
+		require.NoError(t, err, "rule: a conversion not recorded has no lines, and that is not an error")
+		require.Empty(t, none, "rule: a conversion not recorded has no lines")
+
+		_, err = st.ListConversionLines(ctx(t), store.ListConversionLinesParams{})
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: the zero conversion ID is ErrInvalid")
+		_, err = st.ListConversionLines(ctx(t), store.ListConversionLinesParams{ConversionID: p.Conversion.ID, Limit: -1})
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: a negative limit is ErrInvalid")
+	})
 	t.Run("PeriodLines", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
