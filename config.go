@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/commission"
@@ -25,9 +27,8 @@ var ErrInvalidConfig = errors.New("s2s: invalid config")
 // names the field of the first problem. Each part is the owning package's own type, decoded
 // and validated by that package.
 //
-// Sources (the senders of inbound postbacks, with their secrets and dialects) are not part
-// of it yet: a host builds each postback.Source and mounts postback.NewHandler(src, tracker,
-// nil), the Tracker being the handler's postback.Receiver.
+// Sources (the senders of inbound postbacks, with their secrets) make the Config secret: its
+// JSON carries them, as outbound endpoints' secrets; fmt and slog of a Source never show them.
 type Config struct {
 	// Attribution are the programme's attribution rules: windows, models, dedup policy,
 	// caps and fraud bounds per campaign.
@@ -46,6 +47,11 @@ type Config struct {
 	// Clicks are the campaigns' tracking links: destinations, click-ID forms, IP privacy
 	// (see the package doc, # Clicks).
 	Clicks ClickConfig `json:"clicks,omitzero"`
+	// Sources are the senders of inbound postbacks, by unique name, each served at its own
+	// path by [Tracker.PostbackHandler].
+	Sources Sources `json:"sources,omitempty"`
+	// Inbound configures the inbound log: its retention.
+	Inbound InboundConfig `json:"inbound,omitzero"`
 }
 
 // Route sends the conversions credited to an affiliate (or in a campaign) to endpoints. A
@@ -65,11 +71,13 @@ type Route struct {
 // the part's name in front of the sub-package's field path.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Attribution json.RawMessage `json:"attribution"`
-		Commission  json.RawMessage `json:"commission"`
-		Endpoints   json.RawMessage `json:"endpoints"`
-		Routes      json.RawMessage `json:"routes"`
-		Clicks      json.RawMessage `json:"clicks"`
+		Attribution json.RawMessage   `json:"attribution"`
+		Commission  json.RawMessage   `json:"commission"`
+		Endpoints   json.RawMessage   `json:"endpoints"`
+		Routes      json.RawMessage   `json:"routes"`
+		Sources     []json.RawMessage `json:"sources"`
+		Inbound     json.RawMessage   `json:"inbound"`
+		Clicks      json.RawMessage   `json:"clicks"`
 	}
 	if err := strict(b, &raw); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -94,6 +102,18 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if len(raw.Routes) > 0 {
 		if err := strict(raw.Routes, &out.Routes); err != nil {
 			return fmt.Errorf("%w: routes: %w", ErrInvalidConfig, err)
+		}
+	}
+	for i, r := range raw.Sources {
+		var s Source
+		if err := s.UnmarshalJSON(r); err != nil {
+			return fmt.Errorf("%w: sources[%d]: %w", ErrInvalidConfig, i, err)
+		}
+		out.Sources = append(out.Sources, s)
+	}
+	if len(raw.Inbound) > 0 {
+		if err := strict(raw.Inbound, &out.Inbound); err != nil {
+			return fmt.Errorf("%w: inbound: %w", ErrInvalidConfig, err)
 		}
 	}
 	if len(raw.Clicks) > 0 {
@@ -163,8 +183,15 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if _, err := c.Clicks.compile(); err != nil {
+	clicks, err := c.Clicks.compile()
+	if err != nil {
 		return err
+	}
+	if _, err := buildSources(c.Sources, sourceEnv{now: time.Now, log: slog.New(slog.DiscardHandler), signer: clicks.signer}); err != nil {
+		return err
+	}
+	if !c.Inbound.Retention.Valid() {
+		return fmt.Errorf("%w: inbound.retention: invalid", ErrInvalidConfig)
 	}
 	return nil
 }

@@ -34,8 +34,8 @@
 // affiliate's conversions go to which endpoints. The Config round-trips through JSON, is
 // decoded strictly and is validated by each part's own package, with the field named.
 //
-// The Tracker is a postback.Receiver: a host mounts postback.NewHandler(src, tracker, nil)
-// per source. [Tracker.Receive] resolves the click (ours by ID, or by the foreign ID it
+// The Tracker is a postback.Receiver, and serves the postbacks of its sources itself
+// ([Tracker.PostbackHandler], see # Postbacks). [Tracker.Receive] resolves the click (ours by ID, or by the foreign ID it
 // carries) and the player's binding, decides with attribution, computes the CPA of a
 // first-time deposit, renders the deliveries to the affiliate's endpoints, and writes the
 // conversion, its ledger line, its counter increments (caps, the CPA's once per player and
@@ -97,9 +97,43 @@
 // undone: a player whose CPA was reversed has had his CPA, and a period's CPA count and
 // total (tiers, caps) keep it.
 //
-// Not built yet, and not to be relied on: sources as configuration; IB and prop lines of
-// trades and purchases; revenue-report events (RevShare, periods: ClosePeriod); the inbound
-// log written by the Tracker; reports and the status page; the observer hook. Until then a host writes those parts
+// # Postbacks
+//
+// The senders of postbacks are [Config.Sources]: each a [Source] with a name, an
+// authentication (a signed query, Standard Webhooks, a token, or none, chosen explicitly),
+// a dialect (native, a preset, or inline), the click IDs it accepts and the keys that verify
+// signed ones, and its IP allowlist. [Tracker.PostbackHandler] serves them all, one source
+// per path:
+//
+//	mux.Handle("/postback/{source}", tracker.PostbackHandler())
+//
+// and answers each postback as postback.Handler does (202 accepted, 200 duplicate, 409
+// conflict, 4xx with a reason for a rejection, 503 when the store fails so that the sender
+// retries; 404 for a source not configured). After the answer is flushed it writes the
+// postback to the inbound log (store.InboundStore): source, outcome, reason, the status
+// sent, the parameters with secrets blanked, timing and the conversion, and tells
+// [Options.Observer]. The log is written synchronously after the answer, in the request's
+// goroutine: the sender does not wait for it, the number in flight is bounded by the
+// server's, and nothing is queued that a crash could lose. [Tracker.PruneInbound] keeps it
+// to Config.Inbound.Retention (30 days by default).
+//
+// # Troubleshooting
+//
+// "Why was my postback rejected?" The inbound log has the answer: list it with the store's
+// ListInbound by source, outcome and time. Its Reason is postback's machine-readable reason
+// (bad_signature, timestamp_out_of_tolerance, missing_transaction_id...), attribution's code
+// for a postback that parsed but was refused (status_transition...), or unknown_source for a
+// URL whose {source} is not configured (the record keeps the name asked for). Its
+// HTTPStatus is what the sender got; Params are the query and body as sent, signature and
+// token blanked, so that a sender's missing macro ("{clickid}" sent as is: unfilled_macro)
+// or a wrong parameter name is visible. An outcome of "error" (503) is a store failure on
+// our side: the Tracker's logger has its cause, and the sender's retry will be received.
+// A postback that never appears in the log never reached the handler: look at the host's
+// mux, proxy and TLS.
+//
+// Not built yet, and not to be relied on: IB and prop lines of trades and purchases;
+// revenue-report events (RevShare, periods: ClosePeriod); reports; the observer's delivery
+// and click events. Until then a host writes those parts
 // itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.

@@ -48,6 +48,9 @@ type Options struct {
 	// ClickBatch, when its Size is set, makes Click queue clicks and write them in batches
 	// (see ClickBatch); the zero value writes each click before Click returns.
 	ClickBatch ClickBatch
+	// Observer is told of every postback the PostbackHandler answers; its nil functions are
+	// not called.
+	Observer Observer
 }
 
 // Tracker is the pipeline of a tracker: it receives verified postbacks (it is a
@@ -66,6 +69,7 @@ type Tracker struct {
 	sweep  time.Duration
 	run    sync.Mutex // held by Run
 	clicks clickState
+	obs    Observer
 }
 
 // compiled is what New and SetConfig make of a Config, immutable once published: a postback
@@ -80,6 +84,8 @@ type compiled struct {
 	lookup    func(name string) (*outbound.Endpoint, bool)
 	routes    []Route
 	clicks    *compiledClicks
+	sources   map[string]*builtSource // by name, served by PostbackHandler
+	retention time.Duration           // of the inbound log
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -89,10 +95,6 @@ var _ postback.Receiver = (*Tracker)(nil)
 // the process. An invalid cfg is an error wrapping ErrInvalidConfig that names the field.
 // New keeps its own copy of what it compiles from cfg.
 func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
-	cc, err := compile(cfg)
-	if err != nil {
-		return nil, err
-	}
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -100,8 +102,7 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	if st == nil {
 		st = memstore.New(nil)
 	}
-	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient, sweep: o.SweepInterval}
-	t.cfg.Store(cc)
+	t := &Tracker{st: st, now: o.Now, rand: o.Rand, log: o.Logger, client: o.HTTPClient, sweep: o.SweepInterval, obs: o.Observer}
 	if err := t.clicks.init(&o); err != nil {
 		return nil, err
 	}
@@ -114,6 +115,11 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	cc, err := t.compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.cfg.Store(cc)
 	switch {
 	case t.sweep < 0:
 		return nil, fmt.Errorf("s2s: Options.SweepInterval is %s, want 0 (the default) or more", t.sweep)
@@ -132,7 +138,7 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 // wrapping ErrInvalidConfig, as New's, and the running configuration stays. The delivery
 // workers built by Worker see cfg's endpoints from then on.
 func (t *Tracker) SetConfig(cfg Config) error {
-	cc, err := compile(cfg)
+	cc, err := t.compile(cfg)
 	if err != nil {
 		return err
 	}
@@ -141,7 +147,7 @@ func (t *Tracker) SetConfig(cfg Config) error {
 }
 
 // compile validates cfg and compiles it.
-func compile(cfg Config) (*compiled, error) {
+func (t *Tracker) compile(cfg Config) (*compiled, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -165,6 +171,10 @@ func compile(cfg Config) (*compiled, error) {
 	if cc.clicks, err = cfg.Clicks.compile(); err != nil {
 		return nil, err
 	}
+	if cc.sources, err = t.compileSources(cfg.Sources, cc.clicks.signer); err != nil {
+		return nil, err
+	}
+	cc.retention = cfg.Inbound.retention()
 	if cfg.Commission != nil {
 		b, err := jsonClone(cfg.Commission)
 		if err != nil {
@@ -382,16 +392,16 @@ func (t *Tracker) park(ctx context.Context, in *attribution.Input, dec attributi
 func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
 	switch {
 	case dec.Change.Duplicate():
-		return postback.Result{Outcome: postback.Duplicate}, nil
+		return postback.Result{Outcome: postback.Duplicate, ConversionID: o.ID}, nil
 	case !dec.Change.Allowed():
 		return rejected(dec.Change.Code), nil
 	}
 	err := t.changeStatus(ctx, cc, o, dec, eventTime(pb), nil)
 	switch {
 	case err == nil:
-		return postback.Result{Outcome: postback.Accepted}, nil
+		return postback.Result{Outcome: postback.Accepted, ConversionID: o.ID}, nil
 	case errors.Is(err, store.ErrConflict):
-		return postback.Result{Outcome: postback.Conflict}, nil
+		return postback.Result{Outcome: postback.Conflict, ConversionID: o.ID}, nil
 	}
 	return postback.Result{}, fmt.Errorf("s2s: change status of %s %s: %w", pb.Event, pb.TransactionID, err)
 }
@@ -424,7 +434,7 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			// after it is recorded, so that its history shows both in order. This fails
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
 			t.resolveParked(ctx, cc, &stored)
-			return postback.Result{Outcome: postback.Accepted}, err
+			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, err
 		case errors.As(err, &limit):
 			if over, ok := dec.OverCap(limit.Counter); ok {
 				dec = over
@@ -451,12 +461,12 @@ func (t *Tracker) duplicate(ctx context.Context, cc *compiled, in *attribution.I
 		if err := t.bind(ctx, dec); err != nil {
 			return postback.Result{}, err
 		}
-		return postback.Result{Outcome: postback.Duplicate}, nil
+		return postback.Result{Outcome: postback.Duplicate, ConversionID: stored.ID}, nil
 	}
 	in.Original = stored
 	update := cc.decider.Decide(in)
 	if update.Change.IsZero() {
-		return postback.Result{Outcome: postback.Duplicate}, nil
+		return postback.Result{Outcome: postback.Duplicate, ConversionID: stored.ID}, nil
 	}
 	return t.change(ctx, cc, stored, update, pb)
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"github.com/google/uuid"
 )
 
 // Outcome is what became of a postback.
@@ -45,6 +47,10 @@ type Result struct {
 	Outcome Outcome
 	// Reason says why, for Rejected; for other outcomes it is empty.
 	Reason Reason
+	// ConversionID is the stored conversion that the postback recorded, changed or repeats,
+	// when the Receiver knows it; zero otherwise. The Handler does not answer with it: it is
+	// for the receiving side, such as an inbound log (see Handler.Serve).
+	ConversionID uuid.UUID
 }
 
 // Receiver is what happens to a verified postback: deduplication, attribution, commission,
@@ -130,33 +136,73 @@ var (
 	bodyError     = []byte(`{"result":"error"}` + "\n")
 )
 
-// ServeHTTP implements http.Handler.
+// Answer is how a Handler answered one request, as [Handler.Serve] returns it: for the host
+// that logs every postback it receives (an inbound log) or counts outcomes.
+type Answer struct {
+	// Status is the HTTP status the sender was answered.
+	Status int
+	// Result is the outcome and the reason answered. Its Outcome is zero when the sender was
+	// answered 503: the Receiver failed (Err), or returned no outcome.
+	Result Result
+	// Field names the parameter or header that a rejection by the Source concerns, if any
+	// (never its value).
+	Field string
+	// Received reports whether the request parsed and verified, so that the Receiver was
+	// called with Postback.
+	Received bool
+	// Postback is the postback handed to the Receiver, if Received.
+	Postback Postback
+	// Err is the Receiver's error, if it failed.
+	Err error
+}
+
+// ServeHTTP implements http.Handler: it is [Handler.Serve] without its Answer.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var a Answer
+	h.serve(w, r, &a)
+}
+
+// Serve handles the request as ServeHTTP does, and returns how it answered. The answer has
+// been written to w when Serve returns, but not flushed.
+func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) Answer {
+	var a Answer
+	h.serve(w, r, &a)
+	return a
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a *Answer) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes+1)
 	}
-	var pb Postback
-	if rej := h.src.parseRequest(&pb, r); rej != nil {
+	pb := &a.Postback
+	if rej := h.src.parseRequest(pb, r); rej != nil {
+		*pb = Postback{}
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "postback rejected",
 			slog.String("source", h.src.name), slog.String("reason", string(rej.reason)),
 			slog.String("field", rej.field), slog.String("remote", r.RemoteAddr))
-		h.reject(w, rej.reason)
+		a.Result, a.Field = Result{Outcome: Rejected, Reason: rej.reason}, rej.field
+		a.Status = h.reject(w, rej.reason)
 		return
 	}
-	res, err := h.recv.Receive(r.Context(), &pb)
+	a.Received = true
+	res, err := h.recv.Receive(r.Context(), pb)
 	if err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "postback receiver failed",
 			slog.String("source", h.src.name), slog.String("error", err.Error()))
-		h.write(w, http.StatusServiceUnavailable, bodyError)
+		a.Err = err
+		a.Status = h.write(w, http.StatusServiceUnavailable, bodyError)
 		return
 	}
 	switch res.Outcome {
 	case Accepted:
-		h.ok(w, http.StatusAccepted, bodyAccepted)
+		a.Result = res
+		a.Status = h.ok(w, http.StatusAccepted, bodyAccepted)
 	case Duplicate:
-		h.ok(w, http.StatusOK, bodyDuplicate)
+		a.Result = res
+		a.Status = h.ok(w, http.StatusOK, bodyDuplicate)
 	case Conflict:
-		h.write(w, http.StatusConflict, bodyConflict)
+		a.Result = res
+		a.Status = h.write(w, http.StatusConflict, bodyConflict)
 	case Rejected:
 		reason := res.Reason
 		if reason == "" {
@@ -164,38 +210,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "postback rejected downstream",
 			slog.String("source", h.src.name), slog.String("reason", string(reason)))
-		h.reject(w, reason)
+		a.Result = Result{Outcome: Rejected, Reason: reason, ConversionID: res.ConversionID}
+		a.Status = h.reject(w, reason)
 	default:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "postback receiver returned no outcome",
 			slog.String("source", h.src.name))
-		h.write(w, http.StatusServiceUnavailable, bodyError)
+		a.Status = h.write(w, http.StatusServiceUnavailable, bodyError)
 	}
 }
 
-func (h *Handler) ok(w http.ResponseWriter, code int, body []byte) {
+func (h *Handler) ok(w http.ResponseWriter, code int, body []byte) int {
 	if h.okBody != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(h.okBody)))
 		w.WriteHeader(code)
 		_, _ = w.Write([]byte(h.okBody))
-		return
+		return code
 	}
-	h.write(w, code, body)
+	return h.write(w, code, body)
 }
 
-func (h *Handler) write(w http.ResponseWriter, code int, body []byte) {
+func (h *Handler) write(w http.ResponseWriter, code int, body []byte) int {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
+	return code
 }
 
-func (h *Handler) reject(w http.ResponseWriter, reason Reason) {
+func (h *Handler) reject(w http.ResponseWriter, reason Reason) int {
 	body, _ := json.Marshal(struct {
 		Result string `json:"result"`
 		Reason Reason `json:"reason"`
 	}{"rejected", reason})
-	h.write(w, StatusCode(reason), append(body, '\n'))
+	return h.write(w, StatusCode(reason), append(body, '\n'))
 }
 
 // StatusCode returns the HTTP status with which the Handler answers a rejection for reason:

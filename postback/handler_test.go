@@ -274,3 +274,65 @@ func TestNewHandler_Required(t *testing.T) {
 		require.Nil(t, h, name)
 	}
 }
+
+// TestHandler_Serve: Serve answers as ServeHTTP does and says how: the status sent, the
+// result (with the receiver's conversion ID), the field of a rejection, whether the receiver
+// got the postback, and its error.
+func TestHandler_Serve(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: t0}
+	key := postback.Key{ID: "k1", Secret: secret}
+	src := signedSource(t, c, key)
+	conv := [16]byte{7}
+	failing := errors.New("store down")
+	for _, tc := range []struct {
+		name     string
+		recv     postback.ReceiverFunc
+		query    string
+		status   int
+		result   postback.Result
+		field    string
+		received bool
+		err      error
+	}{
+		{"accepted", func(context.Context, *postback.Postback) (postback.Result, error) {
+			return postback.Result{Outcome: postback.Accepted, ConversionID: conv}, nil
+		}, "", http.StatusAccepted, postback.Result{Outcome: postback.Accepted, ConversionID: conv}, "", true, nil},
+		{"duplicate", func(context.Context, *postback.Postback) (postback.Result, error) {
+			return postback.Result{Outcome: postback.Duplicate, ConversionID: conv}, nil
+		}, "", http.StatusOK, postback.Result{Outcome: postback.Duplicate, ConversionID: conv}, "", true, nil},
+		{"downstream rejection", func(context.Context, *postback.Postback) (postback.Result, error) {
+			return postback.Result{Outcome: postback.Rejected}, nil
+		}, "", http.StatusUnprocessableEntity, postback.Result{Outcome: postback.Rejected, Reason: postback.ReasonRejectedDownstream}, "", true, nil},
+		{"receiver error", func(context.Context, *postback.Postback) (postback.Result, error) {
+			return postback.Result{}, failing
+		}, "", http.StatusServiceUnavailable, postback.Result{}, "", true, failing},
+		{"rejected by the source", nil, "&sub1=%00", http.StatusUnprocessableEntity,
+			postback.Result{Outcome: postback.Rejected, Reason: postback.ReasonBadValue}, "sub1", false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			recv := tc.recv
+			if recv == nil {
+				recv = func(context.Context, *postback.Postback) (postback.Result, error) {
+					t.Error("rule: a rejected postback reaches no receiver")
+					return postback.Result{}, nil
+				}
+			}
+			h := newHandler(t, src, recv, nil)
+			w := httptest.NewRecorder()
+			a := h.Serve(w, postbacktest.SignedRequest(t, "/postback?"+pbQuery+tc.query, key, t0))
+			require.Equal(t, tc.status, w.Code)
+			require.Equal(t, tc.status, a.Status, "rule: the status answered is the one sent")
+			require.Equal(t, tc.result, a.Result)
+			require.Equal(t, tc.field, a.Field)
+			require.Equal(t, tc.received, a.Received)
+			require.Equal(t, tc.err, a.Err)
+			if tc.received {
+				require.Equal(t, "test", a.Postback.Source)
+			} else {
+				require.Zero(t, a.Postback)
+			}
+		})
+	}
+}

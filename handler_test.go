@@ -1,0 +1,353 @@
+package s2s_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
+
+	"github.com/s2skit/s2s"
+	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+	"github.com/s2skit/s2s/store/mockstoretest"
+)
+
+// sourcesConfig is trackerConfig with one source, casino-x, that signs its queries with
+// seamKey.
+func sourcesConfig(t testing.TB, sources string) s2s.Config {
+	t.Helper()
+	js := strings.TrimSuffix(strings.TrimSpace(trackerConfig), "}") + `, "sources": ` + sources + `}`
+	var cfg s2s.Config
+	require.NoError(t, json.Unmarshal([]byte(js), &cfg))
+	return cfg
+}
+
+const casinoX = `[{"name": "casino-x", "auth": {"method": "signed_query", "keys": [{"id": "k1", "secret": "a-secret-of-at-least-24-bytes!!"}]}}]`
+
+// hfixture is a Tracker on one store, its PostbackHandler mounted at /postback/{source}.
+type hfixture struct {
+	*fixture
+	mux *http.ServeMux
+}
+
+func newHandlerFixture(t testing.TB, st store.Store, opts *s2s.Options) *hfixture {
+	t.Helper()
+	f := &fixture{st: st, now: seamNow}
+	var o s2s.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Now = func() time.Time { return f.now }
+	tr, err := s2s.New(st, sourcesConfig(t, casinoX), &o)
+	require.NoError(t, err)
+	f.tr = tr
+	mux := http.NewServeMux()
+	mux.Handle("/postback/{source}", tr.PostbackHandler())
+	return &hfixture{fixture: f, mux: mux}
+}
+
+// get signs q for path as casino-x's operator would, sends it and returns the answer.
+func (f *hfixture) get(t testing.TB, path string, q url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	signed, err := postback.SignQuery(path, q.Encode(), seamKey, seamNow)
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	f.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path+"?"+signed, nil))
+	return rec
+}
+
+func (f *hfixture) inbound(t testing.TB) []store.InboundRecord {
+	t.Helper()
+	rs, err := f.st.ListInbound(t.Context(), store.ListInboundParams{Limit: 1000})
+	require.NoError(t, err)
+	return rs
+}
+
+// byStatus returns the one record answered with status code.
+func byStatus(t testing.TB, rs []store.InboundRecord, code int) store.InboundRecord {
+	t.Helper()
+	var found []store.InboundRecord
+	for _, r := range rs {
+		if r.HTTPStatus == code {
+			found = append(found, r)
+		}
+	}
+	require.Len(t, found, 1, "rule: one inbound record per postback answered %d", code)
+	return found[0]
+}
+
+// TestTracker_PostbackHandler: through the handler mounted at /postback/{source}, on both
+// stores: a signed FTD is accepted (202), its retry a duplicate (200), a forged one refused
+// (401), one for a source not configured 404; each of the four is in the inbound log with
+// its source, outcome, reason, status, redacted parameters and conversion.
+func TestTracker_PostbackHandler(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f := newHandlerFixture(t, st, nil)
+		click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+		q := ftd(click, "p-1", "t-1")
+
+		rec := f.get(t, "/postback/casino-x", q)
+		require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+		require.JSONEq(t, `{"result":"accepted"}`, rec.Body.String())
+		require.Equal(t, http.StatusOK, f.get(t, "/postback/casino-x", q).Code, "rule: a retry answers Duplicate")
+
+		forged := httptest.NewRecorder()
+		f.mux.ServeHTTP(forged, httptest.NewRequest(http.MethodGet, "/postback/casino-x?"+q.Encode()+"&ts=1773144000&sig="+strings.Repeat("ab", 32), nil))
+		require.Equal(t, http.StatusUnauthorized, forged.Code)
+
+		unknown := f.get(t, "/postback/casino-y", q)
+		require.Equal(t, http.StatusNotFound, unknown.Code)
+		require.JSONEq(t, `{"result":"rejected","reason":"unknown_source"}`, unknown.Body.String())
+		require.Equal(t, "application/json", unknown.Header().Get("Content-Type"))
+
+		stored := f.conversion(t, q)
+		rs := f.inbound(t)
+		require.Len(t, rs, 4, "rule: every postback answered is logged once, rejected ones included")
+		for _, r := range rs {
+			require.NoError(t, r.Validate())
+			require.Equal(t, seamNow, r.ReceivedAt.UTC(), "rule: received at, by the Tracker's clock")
+			require.Equal(t, http.MethodGet, r.Method)
+			require.GreaterOrEqual(t, r.Duration, time.Duration(0))
+			require.Contains(t, r.Params, "sig="+"[redacted]", "rule: the signature is blanked")
+			require.NotContains(t, r.Params, strings.Repeat("ab", 32), "rule: no signature in the log")
+			require.Contains(t, r.Params, "player_id=p-1", "rule: the other parameters are kept as sent")
+		}
+		acc := byStatus(t, rs, http.StatusAccepted)
+		require.Equal(t, "casino-x", acc.Source)
+		require.Equal(t, "accepted", acc.Outcome)
+		require.Empty(t, acc.Reason)
+		require.Equal(t, stored.ID, acc.ConversionID, "rule: the record names the conversion it recorded")
+		dup := byStatus(t, rs, http.StatusOK)
+		require.Equal(t, "duplicate", dup.Outcome)
+		require.Equal(t, stored.ID, dup.ConversionID, "rule: a duplicate names the conversion it repeats")
+		bad := byStatus(t, rs, http.StatusUnauthorized)
+		require.Equal(t, "rejected", bad.Outcome)
+		require.Equal(t, string(postback.ReasonBadSignature), bad.Reason)
+		require.Zero(t, bad.ConversionID)
+		nf := byStatus(t, rs, http.StatusNotFound)
+		require.Equal(t, "casino-y", nf.Source, "rule: the source asked for, for the operator who mistyped it")
+		require.Equal(t, string(s2s.ReasonUnknownSource), nf.Reason)
+	})
+}
+
+// TestTracker_PostbackHandler_StripPrefix: mounted with http.StripPrefix, the handler finds
+// the source in the path's last segment, and verifies the signature over the path as sent;
+// a path of two segments is no source.
+func TestTracker_PostbackHandler_StripPrefix(t *testing.T) {
+	t.Parallel()
+	f := newHandlerFixture(t, memstore.New(nil), nil)
+	f.mux = http.NewServeMux()
+	f.mux.Handle("/pb/", http.StripPrefix("/pb/", f.tr.PostbackHandler()))
+	click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+	require.Equal(t, http.StatusAccepted, f.get(t, "/pb/casino-x", ftd(click, "p-1", "t-1")).Code)
+	require.Equal(t, http.StatusNotFound, f.get(t, "/pb/x/casino-x", ftd(click, "p-1", "t-1")).Code)
+
+	// Behind no mux at all, the path is the name.
+	rec := httptest.NewRecorder()
+	signed, err := postback.SignQuery("/casino-x", ftd(click, "p-2", "t-2").Encode(), seamKey, seamNow)
+	require.NoError(t, err)
+	f.tr.PostbackHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/casino-x?"+signed, nil))
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+}
+
+// TestTracker_PostbackHandler_SetConfig: the sources are read at each request: a source
+// added by SetConfig is served at the next request, a key rotated away refuses the next one.
+func TestTracker_PostbackHandler_SetConfig(t *testing.T) {
+	t.Parallel()
+	f := newHandlerFixture(t, memstore.New(nil), nil)
+	click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+	q := ftd(click, "p-1", "t-1")
+	require.Equal(t, http.StatusNotFound, f.get(t, "/postback/casino-z", q).Code)
+	require.NoError(t, f.tr.SetConfig(sourcesConfig(t, `[
+		{"name": "casino-z", "auth": {"method": "signed_query", "keys": [{"id": "k1", "secret": "a-secret-of-at-least-24-bytes!!"}]}},
+		{"name": "casino-x", "auth": {"method": "signed_query", "keys": [{"id": "k2", "secret": "another-secret-of-24-bytes-or-more"}]}}]`)))
+	require.Equal(t, http.StatusAccepted, f.get(t, "/postback/casino-z", q).Code, "rule: a new source is served at once")
+	rec := f.get(t, "/postback/casino-x", ftd(click, "p-2", "t-2"))
+	require.Equal(t, http.StatusUnauthorized, rec.Code, "rule: a key rotated away verifies nothing")
+}
+
+// TestTracker_PostbackHandler_Observer: the Observer is told of every answered postback,
+// with the source (empty for an unknown one), outcome, reason and status.
+func TestTracker_PostbackHandler_Observer(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []s2s.PostbackObservation
+	f := newHandlerFixture(t, memstore.New(nil), &s2s.Options{Observer: s2s.Observer{Postback: func(o s2s.PostbackObservation) {
+		mu.Lock()
+		defer mu.Unlock()
+		require.GreaterOrEqual(t, o.Latency, time.Duration(0))
+		o.Latency = 0
+		got = append(got, o)
+	}}})
+	click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+	q := ftd(click, "p-1", "t-1")
+	f.get(t, "/postback/casino-x", q)
+	f.get(t, "/postback/casino-x", q)
+	f.get(t, "/postback/nope", q)
+	q.Set("amount", "1.2.3")
+	f.get(t, "/postback/casino-x", q)
+	require.Equal(t, []s2s.PostbackObservation{
+		{Source: "casino-x", Outcome: "accepted", Status: 202},
+		{Source: "casino-x", Outcome: "duplicate", Status: 200},
+		{Source: "", Outcome: "rejected", Reason: s2s.ReasonUnknownSource, Status: 404},
+		{Source: "casino-x", Outcome: "rejected", Reason: postback.ReasonBadAmount, Status: 422},
+	}, got)
+}
+
+// TestTracker_PostbackHandler_Concurrent: 200 concurrent postbacks, half of them retries
+// of the other half, on both stores: one conversion each, and exactly one inbound record
+// per request.
+func TestTracker_PostbackHandler_Concurrent(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f := newHandlerFixture(t, st, nil)
+		const n = 100
+		qs := make([]url.Values, n)
+		for i := range qs {
+			qs[i] = ftd(f.click(t, "aff-2", seamNow.Add(-2*time.Hour)), fmt.Sprintf("p-%d", i), fmt.Sprintf("t-%d", i))
+		}
+		codes := make([]int, 2*n)
+		var wg sync.WaitGroup
+		for i := range 2 * n {
+			wg.Go(func() { codes[i] = f.get(t, "/postback/casino-x", qs[i%n]).Code })
+		}
+		wg.Wait()
+		for i := range n {
+			require.ElementsMatch(t, []int{http.StatusAccepted, http.StatusOK}, []int{codes[i], codes[i+n]}, "postback %d", i)
+		}
+		rs := f.inbound(t)
+		require.Len(t, rs, 2*n, "rule: one inbound record per request, under concurrency")
+		ids := map[string]int{}
+		for _, r := range rs {
+			ids[r.ConversionID.String()]++
+		}
+		require.Len(t, ids, n, "rule: each pair of records names one conversion")
+	})
+}
+
+// faultyStore returns a mock store that forwards every call to st, for a test to override
+// some.
+func faultyStore(t *testing.T, st store.Store, except ...string) *mockstoretest.MockStore {
+	ctrl := gomock.NewController(t)
+	m := mockstoretest.NewMockStore(ctrl)
+	skip := map[string]bool{}
+	for _, e := range except {
+		skip[e] = true
+	}
+	m.EXPECT().InsertClick(gomock.Any(), gomock.Any()).DoAndReturn(st.InsertClick).AnyTimes()
+	if !skip["GetClick"] {
+		m.EXPECT().GetClick(gomock.Any(), gomock.Any()).DoAndReturn(st.GetClick).AnyTimes()
+	}
+	if !skip["GetBinding"] {
+		m.EXPECT().GetBinding(gomock.Any(), gomock.Any()).DoAndReturn(st.GetBinding).AnyTimes()
+	}
+	if !skip["GetCounter"] {
+		m.EXPECT().GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(st.GetCounter).AnyTimes()
+	}
+	if !skip["RecordConversion"] {
+		m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(st.RecordConversion).AnyTimes()
+	}
+	if !skip["BindPlayer"] {
+		m.EXPECT().BindPlayer(gomock.Any(), gomock.Any()).DoAndReturn(st.BindPlayer).AnyTimes()
+	}
+	if !skip["ListParked"] {
+		m.EXPECT().ListParked(gomock.Any(), gomock.Any()).DoAndReturn(st.ListParked).AnyTimes()
+	}
+	if !skip["GetConversionByKey"] {
+		m.EXPECT().GetConversionByKey(gomock.Any(), gomock.Any()).DoAndReturn(st.GetConversionByKey).AnyTimes()
+	}
+	if !skip["LogInbound"] {
+		m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(st.LogInbound).AnyTimes()
+	}
+	return m
+}
+
+// TestTracker_PostbackHandler_Faults: with the store failing on cue: a conversion's write
+// that fails answers 503 and leaves nothing written (no conversion, binding, line or
+// delivery), and is logged as an error in the inbound log; a failure to log answers as if
+// the log had been written, and is reported with slog.
+func TestTracker_PostbackHandler_Faults(t *testing.T) {
+	t.Parallel()
+	t.Run("write fails", func(t *testing.T) {
+		t.Parallel()
+		mem := memstore.New(nil)
+		m := faultyStore(t, mem, "RecordConversion")
+		m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).Return(store.Conversion{}, errors.New("connection reset")).Times(1)
+		f := newHandlerFixture(t, m, nil)
+		f.st = mem
+		click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+		rec := f.get(t, "/postback/casino-x", ftd(click, "p-1", "t-1"))
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "rule: a store failure is 503, so the sender retries")
+		require.JSONEq(t, `{"result":"error"}`, rec.Body.String())
+		_, err := mem.GetBinding(t.Context(), "p-1")
+		require.ErrorIs(t, err, store.ErrNotFound, "rule: nothing half-written: no binding")
+		require.Empty(t, f.pending(t), "rule: nothing half-written: no delivery")
+		require.Empty(t, f.ledger(t, "aff-1"), "rule: nothing half-written: no ledger line")
+		r := byStatus(t, f.inbound(t), http.StatusServiceUnavailable)
+		require.Equal(t, "error", r.Outcome)
+		require.Zero(t, r.ConversionID)
+	})
+	t.Run("log fails", func(t *testing.T) {
+		t.Parallel()
+		answers := func(st store.Store, logs *bytes.Buffer) []string {
+			f := newHandlerFixture(t, st, &s2s.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			var out []string
+			for i, path := range []string{"/postback/casino-x", "/postback/casino-x", "/postback/nope"} {
+				q := ftd(f.click(t, "aff-1", seamNow.Add(-2*time.Hour)), "p-1", "t-1")
+				if i == 1 {
+					q.Set("amount", "x")
+				}
+				rec := f.get(t, path, q)
+				out = append(out, fmt.Sprint(rec.Code, " ", rec.Header().Get("Content-Type"), " ", rec.Body.String()))
+			}
+			return out
+		}
+		var healthyLogs, failingLogs bytes.Buffer
+		want := answers(memstore.New(nil), &healthyLogs)
+		mem := memstore.New(nil)
+		m := faultyStore(t, mem, "LogInbound")
+		m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).Return(errors.New("disk full")).Times(3)
+		require.Equal(t, want, answers(m, &failingLogs), "rule: a failure to log never changes the answer")
+		require.NotContains(t, healthyLogs.String(), "inbound log not written")
+		require.Equal(t, 3, strings.Count(failingLogs.String(), "inbound log not written"), "rule: each failure to log is logged")
+		require.Contains(t, failingLogs.String(), "disk full")
+	})
+}
+
+// TestTracker_PostbackHandler_SlowLog: the answer is flushed to the sender before the
+// inbound log is written, so a slow log does not delay it.
+func TestTracker_PostbackHandler_SlowLog(t *testing.T) {
+	t.Parallel()
+	mem := memstore.New(nil)
+	m := faultyStore(t, mem, "LogInbound")
+	release := make(chan struct{})
+	m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, r store.InboundRecord) error {
+		<-release
+		return mem.LogInbound(ctx, r)
+	}).Times(1)
+	f := newHandlerFixture(t, m, nil)
+	srv := httptest.NewServer(f.mux)
+	defer srv.Close()
+	defer close(release)
+	click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+	signed, err := postback.SignQuery("/postback/casino-x", ftd(click, "p-1", "t-1").Encode(), seamKey, seamNow)
+	require.NoError(t, err)
+	resp, err := srv.Client().Get(srv.URL + "/postback/casino-x?" + signed)
+	require.NoError(t, err, "rule: the answer arrives while the log is still being written")
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+}
