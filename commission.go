@@ -13,6 +13,7 @@ import (
 	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 )
 
@@ -24,21 +25,63 @@ type pay struct {
 	payout     money.Amount
 }
 
-// commission computes the per-event lines of conversion c, as decided, from the counters
-// and lines the store holds: the CPA of a first-time deposit (cpa), and the clawback of a
-// refunded or reset challenge purchase (refund). An event that is not attributed, or that
-// attribution records unpaid, earns nothing.
-func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, now time.Time) (pay, error) {
+// commission computes the per-event lines of conversion c (received as pb), as decided,
+// from the counters and lines the store holds: the CPA of a first-time deposit (cpa), the
+// IB lines of a trade (trade), the prop CPA of a challenge purchase (purchase), the payment
+// of a funded account (funded), and the clawback of a refunded or reset purchase (refund).
+// An event that is not attributed, or that attribution records unpaid, earns nothing.
+func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, pb *postback.Postback, now time.Time) (pay, error) {
 	if cc.program == nil || !dec.Attributed() || dec.Unpaid {
 		return pay{}, nil
 	}
 	switch c.Event {
 	case event.FTD:
 		return t.cpa(ctx, cc, c, now)
+	case event.Trade:
+		return t.trade(ctx, cc, c, pb, now)
+	case event.Purchase:
+		return t.purchase(ctx, cc, c, pb, now)
+	case event.Funded:
+		return t.funded(ctx, cc, c, now)
 	case event.Refund, event.Reset:
 		return t.refund(ctx, cc, c, now)
 	}
 	return pay{}, nil
+}
+
+// planAt returns the plan in force for c's affiliate at c's event time; nil (and no error)
+// when the affiliate has none yet.
+func planAt(cc *compiled, c *store.Conversion) (*commission.Plan, error) {
+	plan, err := cc.program.PlanAt(c.AffiliateID, c.EventTime())
+	switch {
+	case errors.Is(err, commission.ErrNoPlan):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("s2s: commission: %w", err)
+	}
+	return plan, nil
+}
+
+// lines returns ls as ledger lines of conversion c, created at now, with the payout of
+// those that pay c's own affiliate.
+func (t *Tracker) lines(c *store.Conversion, ls []commission.Line, now time.Time) (pay, error) {
+	var p pay
+	for _, l := range ls {
+		id, err := t.newID()
+		if err != nil {
+			return pay{}, err
+		}
+		p.lines = append(p.lines, store.LedgerLine{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l})
+		if l.AffiliateID != c.AffiliateID {
+			continue
+		}
+		if p.payout.IsZero() && p.payout.Currency() == 0 {
+			p.payout = l.Amount
+		} else if p.payout, err = p.payout.Add(l.Amount); err != nil {
+			return pay{}, fmt.Errorf("s2s: commission: payout: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // cpa computes the CPA of a first-time deposit, once per player (a counter with a limit of

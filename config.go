@@ -37,7 +37,9 @@ type Config struct {
 	// per-event CPA line at receive time (see the package doc, # Commission); a CPA whose
 	// baseline needs player state the store does not hold yet (min_deposits,
 	// deposit_window, min_wager, min_rounds, verified, within) or country amounts is refused
-	// by Validate rather than computed wrongly.
+	// by Validate rather than computed wrongly; so is an IB plan that needs trade data a
+	// postback does not carry (min_hold, spread, symbol classes) or the period's volume
+	// (tiers).
 	Commission *commission.Program `json:"commission,omitempty"`
 	// Endpoints are the outbound endpoints (the affiliates' trackers), by unique name.
 	// Decoding compiles them; Validate compiles them too.
@@ -196,11 +198,42 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// supportedIB refuses the IB terms that need more of a trade than a postback carries (its
+// lots and symbol): its open and close times, spread and instrument class; or the period's
+// traded volume, which the store does not count yet.
+func supportedIB(name string, i int, ib *commission.IB) error {
+	if ib == nil {
+		return nil
+	}
+	path := fmt.Sprintf("commission: %s[%d].plan.ib", name, i)
+	for _, f := range []struct {
+		field string
+		set   bool
+	}{
+		{"min_hold", ib.MinHold != 0},
+		{"spread", ib.Spread != nil},
+		{"tiers", len(ib.Tiers) > 0},
+	} {
+		if f.set {
+			return fmt.Errorf("%w: %s.%s: not supported by the Tracker yet (it needs trade data or period volume the store does not keep)", ErrInvalidConfig, path, f.field)
+		}
+	}
+	for j, sr := range ib.Symbols {
+		if sr.Class != "" {
+			return fmt.Errorf("%w: %s.symbols[%d].class: not supported by the Tracker yet (a postback carries no instrument class)", ErrInvalidConfig, path, j)
+		}
+	}
+	return nil
+}
+
 // supported refuses the CPA terms that need player state the store does not hold yet, so
 // that the Tracker never pays a CPA that commission.Replay over the same history would not.
 func supported(g *commission.Program) error {
 	check := func(name string, h []commission.Version) error {
 		for i := range h {
+			if err := supportedIB(name, i, h[i].Plan.IB); err != nil {
+				return err
+			}
 			cpa := h[i].Plan.CPA
 			if cpa == nil {
 				continue

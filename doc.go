@@ -78,7 +78,14 @@
 //
 // Per-event commission at receive time is the CPA of an FTD, paid once per player (by
 // player ID, else click ID), with count tiers and period caps kept exact by store
-// counters. A CPA whose baseline needs player state the store does not hold yet (deposit
+// counters; the IB rebate of a trade (its lots and symbol, the postback's lots and symbol
+// parameters), shared up the IB tree of the programme's parents by the plan's levels, one
+// line per IB; the prop CPA of a challenge purchase (its price and account_size; the
+// first purchase of a player by a store counter, unless the plan pays every one); and the
+// payment of a funded account, once per player. Each is computed by the same commission
+// function that [commission.Replay] calls, so the lines are Replay's. An IB plan that
+// needs what a postback does not carry (open and close times for min_hold, spreads,
+// instrument classes) or the period's volume (lot tiers) is refused by [Config.Validate]. A CPA whose baseline needs player state the store does not hold yet (deposit
 // sums, wagering, verification, country amounts, time since registration) is refused by
 // [Config.Validate]; an FTD in another currency than the plan's is recorded without a CPA
 // (exchange rates are not wired yet).
@@ -131,10 +138,9 @@
 // A postback that never appears in the log never reached the handler: look at the host's
 // mux, proxy and TLS.
 //
-// Not built yet, and not to be relied on: IB and prop lines of trades and purchases;
-// revenue-report events (RevShare, periods: ClosePeriod); reports; the observer's delivery
-// and click events. Until then a host writes those parts
-// itself from the packages above; examples/quickstart shows how.
+// Not built yet, and not to be relied on: revenue-report events (RevShare, periods:
+// ClosePeriod); reports; the observer's delivery and click events. Until then a host writes
+// those parts itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.
 package s2s

@@ -412,7 +412,7 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		now := t.now()
 		p := store.RecordConversionParams{Conversion: in.Conversion, Increments: dec.Increments(nil)}
 		dec.Apply(&p.Conversion)
-		pay, err := t.commission(ctx, cc, &p.Conversion, &dec, now)
+		pay, err := t.commission(ctx, cc, &p.Conversion, &dec, pb, now)
 		if err != nil {
 			return postback.Result{}, err
 		}

@@ -478,8 +478,7 @@ func (r *replay) funded(p *Plan, e *Event, ps *player) error {
 		return nil
 	}
 	ps.funded = true
-	r.add(Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, AffiliateID: e.AffiliateID, PlayerID: e.PlayerID,
-		EventID: e.ID, At: e.At, Payable: e.At, Amount: p.Prop.Funded, Base: p.Prop.Funded, Mode: p.Rounding})
+	r.add(p.FundedLine(e.AffiliateID, e.PlayerID, e.ID, e.At))
 	return nil
 }
 

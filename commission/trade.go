@@ -192,6 +192,24 @@ func (p *Plan) TreeLines(l Line, chain []string) ([]Line, error) {
 	return out, nil
 }
 
+// FundedLine returns the payment of the prop-firm account of player, brought by affiliate,
+// funded at at by the event eventID: the plan's Prop.Funded, payable at once. A player is
+// paid once (Replay pays the first funded event of a player; a pipeline keeps its own
+// count). A plan that pays nothing on funding gives a line with a zero Amount and a Reason.
+func (p *Plan) FundedLine(affiliate, player, eventID string, at time.Time) Line {
+	l := Line{Kind: KindAccrual, Rule: RulePropFunded, Plan: p.ID, AffiliateID: affiliate, PlayerID: player,
+		EventID: eventID, At: at, Payable: at, Mode: p.Rounding, Amount: money.New(0, p.Currency), Base: money.New(0, p.Currency)}
+	switch {
+	case p.Prop == nil:
+		l.Reason = "plan.no_prop"
+	case p.Prop.Funded.IsZero():
+		l.Reason = "prop.no_funded"
+	default:
+		l.Amount, l.Base = p.Prop.Funded, p.Prop.Funded
+	}
+	return l
+}
+
 // PurchaseInput is a prop-firm challenge purchase.
 type PurchaseInput struct {
 	AffiliateID string

@@ -37,6 +37,13 @@ type Dialect struct {
 	OccurredAt []string `json:"occurred_at,omitempty"`
 	// Subs[i] is the parameter that carries sub ID i+1; at most MaxSubs.
 	Subs []string `json:"subs,omitempty"`
+	// Lots carries the volume of a trade in lots ("0.5"), positive, with the grammar of
+	// money.ParseRate without a unit; Symbol its instrument ("EURUSD"), an identifier.
+	Lots   []string `json:"lots,omitempty"`
+	Symbol []string `json:"symbol,omitempty"`
+	// AccountSize carries the account size of a prop-firm challenge purchase, in the
+	// currency of the amount, not negative.
+	AccountSize []string `json:"account_size,omitempty"`
 
 	// Events maps sent event values to events; a value not in it is kept as a custom event.
 	Events map[string]event.Type `json:"events,omitempty"`
@@ -98,6 +105,9 @@ const (
 	fCurrency
 	fTxn
 	fOccurred
+	fLots
+	fSymbol
+	fAccountSize
 	fSub    // + sub index 0..MaxSubs-1
 	nFields = fSub + MaxSubs
 )
@@ -176,6 +186,7 @@ func (d *Dialect) names() (map[string]fieldKind, error) {
 	}{
 		{fClick, d.ClickID}, {fPlayer, d.PlayerID}, {fEvent, d.Event}, {fStatus, d.Status},
 		{fAmount, d.Amount}, {fCurrency, d.Currency}, {fTxn, d.TransactionID}, {fOccurred, d.OccurredAt},
+		{fLots, d.Lots}, {fSymbol, d.Symbol}, {fAccountSize, d.AccountSize},
 	} {
 		if err := add(f.k, f.names...); err != nil {
 			return nil, err
@@ -263,7 +274,8 @@ func (t *fieldTable) lookup(k string, pfx uint64) (fieldKind, bool) {
 }
 
 // Native returns the library's own dialect, the one the s2s v1 examples use: click_id,
-// player_id, event, status, amount, currency, txn_id, occurred_at and sub1 to sub15, with the
+// player_id, event, status, amount, currency, txn_id, occurred_at, lots, symbol,
+// account_size and sub1 to sub15, with the
 // names of package event's constants as values ("ftd", "revenue", "approved"...). A postback
 // must send an event.
 func Native() *Dialect {
@@ -277,6 +289,9 @@ func Native() *Dialect {
 		Currency:      []string{"currency"},
 		TransactionID: []string{"txn_id"},
 		OccurredAt:    []string{"occurred_at"},
+		Lots:          []string{"lots"},
+		Symbol:        []string{"symbol"},
+		AccountSize:   []string{"account_size"},
 		Subs:          numbered("sub", 1, MaxSubs),
 	}
 }

@@ -52,6 +52,21 @@ func TestParseQuery_Fields(t *testing.T) {
 	require.Equal(t, []postback.Param{{Key: "landing", Value: "lp 2"}}, pb.Extra)
 }
 
+// TestParseQuery_TradeFields: a trade's lots and symbol, and a purchase's account size in the
+// amount's currency.
+func TestParseQuery_TradeFields(t *testing.T) {
+	t.Parallel()
+	src := openSource(t, nil)
+	pb, err := src.ParseQuery("/postback", "player_id=P-7&event=trade&txn_id=T-1&lots=0.25&symbol=EURUSD")
+	require.NoError(t, err)
+	require.Equal(t, money.MustParseRate("0.25"), pb.Lots)
+	require.Equal(t, "EURUSD", pb.Symbol)
+	pb, err = src.ParseQuery("/postback", "player_id=P-7&event=purchase&txn_id=T-2&amount=99.00&currency=usd&account_size=50000")
+	require.NoError(t, err)
+	require.Equal(t, money.MustParse("50000", money.USD), pb.AccountSize)
+	require.True(t, pb.Lots.IsZero(), "rule: no lots sent is zero lots")
+}
+
 func TestParseQuery_ClickKinds(t *testing.T) {
 	t.Parallel()
 	signer, err := clickid.NewSigner(clickid.SignerKey{ID: 1, Secret: secret})
@@ -234,6 +249,13 @@ func TestParseQuery_Reject(t *testing.T) {
 		{"unknown status", "click_id=a&event=ftd&txn_id=T1&status=ok", postback.ReasonUnknownStatus, "status"},
 		{"amount without currency", "click_id=a&event=ftd&txn_id=T1&amount=1.00", postback.ReasonMissingCurrency, ""},
 		{"bad currency", "click_id=a&event=ftd&txn_id=T1&amount=1.00&currency=XXY", postback.ReasonBadCurrency, "currency"},
+		{"bad lots", "click_id=a&event=trade&txn_id=T1&lots=1.2.3", postback.ReasonBadLots, "lots"},
+		{"zero lots", "click_id=a&event=trade&txn_id=T1&lots=0", postback.ReasonBadLots, "lots"},
+		{"negative lots", "click_id=a&event=trade&txn_id=T1&lots=-1", postback.ReasonBadLots, "lots"},
+		{"lots with a unit", "click_id=a&event=trade&txn_id=T1&lots=50%25", postback.ReasonBadLots, "lots"},
+		{"negative account size", "click_id=a&event=purchase&txn_id=T1&amount=99.00&currency=USD&account_size=-1", postback.ReasonBadAmount, "account_size"},
+		{"account size without currency", "click_id=a&event=purchase&txn_id=T1&account_size=50000", postback.ReasonMissingCurrency, ""},
+		{"bad symbol", "click_id=a&event=trade&txn_id=T1&lots=1&symbol=EUR%00USD", postback.ReasonBadValue, "symbol"},
 		{"too long player id", "player_id=" + strings.Repeat("p", store.MaxKeyLen+1) + "&event=ftd&txn_id=T1", postback.ReasonValueTooLong, "player_id"},
 		{"bad occurred_at", "click_id=a&event=ftd&txn_id=T1&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},
 		{"occurred_at zero", "click_id=a&event=ftd&txn_id=T1&occurred_at=0", postback.ReasonBadOccurredAt, "occurred_at"},

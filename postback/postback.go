@@ -109,6 +109,13 @@ type Postback struct {
 	OccurredAt time.Time
 	// ReceivedAt is when the postback was parsed, by the source's clock.
 	ReceivedAt time.Time
+	// Lots and Symbol are a trade's volume in lots (positive; zero if not sent) and its
+	// instrument; AccountSize is a challenge purchase's account size (zero if not sent), in
+	// the amount's currency. Package commission reads them as a Trade and a purchase's
+	// AccountSize.
+	Lots        money.Rate
+	Symbol      string
+	AccountSize money.Amount
 	// Subs are sub IDs 1 to MaxSubs: Subs[0] is sub1.
 	Subs [MaxSubs]string
 	// Extra holds the parameters the dialect does not map, in the order sent.

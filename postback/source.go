@@ -350,7 +350,7 @@ type fieldValues struct {
 
 // The fields whose values follow the store's rules: identifiers, and sub IDs.
 const (
-	identifierFields = 1<<fPlayer | 1<<fTxn | 1<<fEvent | 1<<fStatus
+	identifierFields = 1<<fPlayer | 1<<fTxn | 1<<fEvent | 1<<fStatus | 1<<fSymbol
 	subFields        = (1<<nFields - 1) &^ (1<<fSub - 1)
 )
 
@@ -397,6 +397,9 @@ func (s *Source) build(pb *Postback, w *work, now time.Time) *RejectError {
 		return rej
 	}
 	if rej := s.d.setAmount(pb, &fv); rej != nil {
+		return rej
+	}
+	if rej := s.d.setTrade(pb, &fv); rej != nil {
 		return rej
 	}
 	if t := fv.v[fOccurred]; t != "" {
@@ -552,6 +555,46 @@ func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
 		}
 	}
 	pb.Amount, pb.HasAmount = amt, true
+	return nil
+}
+
+// setTrade sets the trade's lots and symbol and the purchase's account size of pb. Lots are
+// positive, in the rate grammar without a unit; an account size is an amount in the currency
+// of the amount (or the dialect's default), not negative. setAmount must have run.
+func (d *compiled) setTrade(pb *Postback, fv *fieldValues) *RejectError {
+	pb.Symbol = fv.v[fSymbol]
+	if l := fv.v[fLots]; l != "" {
+		r, err := money.ParseRate(l)
+		switch {
+		case err != nil:
+			return fv.reject(ReasonBadLots, fLots, "", err)
+		case strings.HasSuffix(l, "%") || strings.HasSuffix(l, "bp") || strings.HasSuffix(l, "bps"):
+			return fv.reject(ReasonBadLots, fLots, "lots take no unit", nil)
+		case r.Sign() <= 0:
+			return fv.reject(ReasonBadLots, fLots, "lots not positive", nil)
+		}
+		pb.Lots = r
+	}
+	if a := fv.v[fAccountSize]; a != "" {
+		cur := pb.Amount.Currency()
+		if !pb.HasAmount {
+			cur = d.currency
+			if c := fv.v[fCurrency]; c != "" {
+				cur, _ = money.ParseCurrency(c) // setAmount checked it
+			}
+		}
+		if cur == 0 {
+			return errMissingCurrency
+		}
+		amt, err := money.Parse(a, cur, &d.amountOpts)
+		if err != nil {
+			return fv.reject(ReasonBadAmount, fAccountSize, "", err)
+		}
+		if amt.Sign() < 0 {
+			return fv.reject(ReasonBadAmount, fAccountSize, "negative account size", nil)
+		}
+		pb.AccountSize = amt
+	}
 	return nil
 }
 

@@ -1,0 +1,115 @@
+package s2s
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/postback"
+	"github.com/s2skit/s2s/store"
+)
+
+// trade computes the IB lines of a closed trade c, of pb.Lots lots of pb.Symbol: the
+// per-lot rebate of the plan in force at c (commission.Plan.TradeLines), shared up the IB
+// tree of Program.Parents by the plan's levels (TreeLines), one line per IB paid, as
+// commission.Replay computes them. The terms that need more of the trade than a postback
+// carries, or the period's volume, are refused by Config.Validate (see supported).
+func (t *Tracker) trade(ctx context.Context, cc *compiled, c *store.Conversion, pb *postback.Postback, now time.Time) (pay, error) {
+	plan, err := planAt(cc, c)
+	if err != nil || plan == nil || plan.IB == nil {
+		return pay{}, err
+	}
+	if pb.Lots.Sign() <= 0 {
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no IB commission: the trade carries no lots",
+			slog.String("transaction", c.TransactionID), slog.String("affiliate", c.AffiliateID))
+		return pay{}, nil
+	}
+	lot, spread, err := plan.TradeLines(commission.TradeInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID,
+		EventID: eventID(c), At: c.EventTime(), Trade: tradeOf(pb)})
+	if err != nil {
+		return pay{}, fmt.Errorf("s2s: commission: %w", err)
+	}
+	chain := []string{c.AffiliateID}
+	for a := cc.program.Parents[c.AffiliateID]; a != "" && len(chain) <= len(cc.program.Parents); a = cc.program.Parents[a] {
+		chain = append(chain, a)
+	}
+	var out []commission.Line
+	for _, l := range [...]commission.Line{lot, spread} {
+		if l.Reason != "" {
+			continue
+		}
+		parts, err := plan.TreeLines(l, chain)
+		if err != nil {
+			return pay{}, fmt.Errorf("s2s: commission: %w", err)
+		}
+		out = append(out, parts...)
+	}
+	return t.lines(c, out, now)
+}
+
+// tradeOf is the trade a postback reports, as commission reads it.
+func tradeOf(pb *postback.Postback) commission.Trade {
+	return commission.Trade{Symbol: pb.Symbol, Lots: pb.Lots}
+}
+
+// purchase computes the prop CPA of a challenge purchase c, at price c.Amount for an account
+// of pb.AccountSize (commission.Plan.PurchaseLine), as Replay computes it. Whether it is
+// the player's first purchase is a counter of the player's purchases, incremented by each
+// with a limit of the count read plus one, so that of concurrent purchases one is first.
+func (t *Tracker) purchase(ctx context.Context, cc *compiled, c *store.Conversion, pb *postback.Postback, now time.Time) (pay, error) {
+	plan, err := planAt(cc, c)
+	if err != nil || plan == nil {
+		return pay{}, err
+	}
+	count := "s2s:purchases:" + playerKey(c)
+	n, err := t.counter(ctx, count)
+	if err != nil {
+		return pay{}, err
+	}
+	inc := store.Increment{Counter: count, Delta: 1, Limit: n + 1}
+	if plan.Prop == nil {
+		return pay{increments: []store.Increment{inc}}, nil
+	}
+	if c.Amount.Currency() != plan.Currency && !c.Amount.IsZero() || pb.AccountSize.Currency() != plan.Currency && !pb.AccountSize.IsZero() {
+		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no prop CPA computed: the purchase is not in the plan's currency",
+			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
+		return pay{increments: []store.Increment{inc}}, nil
+	}
+	l, err := plan.PurchaseLine(commission.PurchaseInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c),
+		At: c.EventTime(), Price: c.Amount, AccountSize: pb.AccountSize, First: n == 0})
+	if err != nil {
+		return pay{}, fmt.Errorf("s2s: commission: %w", err)
+	}
+	var p pay
+	if l.Reason == "" {
+		if p, err = t.lines(c, []commission.Line{l}, now); err != nil {
+			return pay{}, err
+		}
+	}
+	p.increments = append(p.increments, inc)
+	return p, nil
+}
+
+// funded computes the payment of a funded prop-firm account c: the plan's Prop.Funded, once
+// per player (a counter with a limit of 1), as Replay computes it.
+func (t *Tracker) funded(ctx context.Context, cc *compiled, c *store.Conversion, now time.Time) (pay, error) {
+	plan, err := planAt(cc, c)
+	if err != nil || plan == nil || plan.Prop == nil || plan.Prop.Funded.IsZero() {
+		return pay{}, err
+	}
+	once := "s2s:funded:" + playerKey(c)
+	n, err := t.counter(ctx, once)
+	if err != nil || n > 0 {
+		return pay{}, err
+	}
+	l := plan.FundedLine(c.AffiliateID, c.PlayerID, eventID(c), c.EventTime())
+	p, err := t.lines(c, []commission.Line{l}, now)
+	if err != nil {
+		return pay{}, err
+	}
+	p.increments = []store.Increment{{Counter: once, Delta: 1, Limit: 1}}
+	return p, nil
+}
