@@ -26,7 +26,7 @@ type pay struct {
 }
 
 // commission computes the per-event lines of conversion c (received as pb), as decided,
-// from the counters and lines the store holds: the CPA of a first-time deposit (cpa), the
+// from the counters and lines the store holds: the CPA, checked where Replay checks it (cpa), the
 // IB lines of a trade (trade), the prop CPA of a challenge purchase (purchase), the payment
 // of a funded account (funded), and the clawback of a refunded or reset purchase (refund).
 // An event that is not attributed, or that attribution records unpaid, earns nothing.
@@ -35,7 +35,7 @@ func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Convers
 		return pay{}, nil
 	}
 	switch c.Event {
-	case event.FTD:
+	case event.FTD, event.Deposit, event.Registration, event.Verification, event.Wager:
 		return t.cpa(ctx, cc, c, now)
 	case event.Trade:
 		return t.trade(ctx, cc, c, pb, now)
@@ -84,37 +84,63 @@ func (t *Tracker) lines(c *store.Conversion, ls []commission.Line, now time.Time
 	return p, nil
 }
 
-// cpa computes the CPA of a first-time deposit, once per player (a counter with a limit of
-// 1, so that of two concurrent first deposits of one player one is paid), with the period's
-// count and total for tiers and caps (counters of the affiliate and statement period, with
-// limits, so that a tier or cap is exact under concurrency: a write that loses to a
-// concurrent one is refused by the store and computed again).
+// cpa checks the CPA at conversion c, as commission.Replay checks it: at every deposit (an
+// FTD or a deposit: the sender's word "first" is not trusted), registration, verification
+// and wager of a player not paid yet, with the player's first deposit as the FTD. The first
+// deposit is the first one recorded in the plan's currency: its amount is a counter of the
+// player's, incremented once, by that deposit, with a limit of its own amount, so that of
+// two concurrent first deposits one is first and the other is computed again. The CPA is
+// paid once per player (a counter with a limit of 1), with the period's count and total
+// for tiers and caps (counters of the affiliate and statement period, with limits, so that
+// a tier or cap is exact under concurrency: a write that loses to a concurrent one is
+// refused by the store and computed again). A CPA a cap refuses is checked again at the
+// player's next event, which may fall in a period with room, as in Replay.
 func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, now time.Time) (pay, error) {
 	at := c.EventTime()
-	plan, err := cc.program.PlanAt(c.AffiliateID, at)
-	if errors.Is(err, commission.ErrNoPlan) || err == nil && plan.CPA == nil {
-		return pay{}, nil
+	plan, err := planAt(cc, c)
+	if err != nil || plan == nil {
+		return pay{}, err
 	}
-	if err != nil {
-		return pay{}, fmt.Errorf("s2s: commission: %w", err)
+	deposit := c.Event == event.FTD || c.Event == event.Deposit
+	if !deposit && plan.CPA == nil {
+		return pay{}, nil // only deposits change what a CPA is checked with
 	}
-	if c.Amount.Currency() != plan.Currency {
+	if deposit && c.Amount.Currency() != plan.Currency {
 		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
 		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the deposit is not in the plan's currency",
 			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
 		return pay{}, nil
 	}
+	if deposit && c.Amount.Sign() <= 0 {
+		return pay{}, nil // commission counts no deposit of nothing
+	}
 	paid := "s2s:cpa_paid:" + playerKey(c)
-	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at, FTD: c.Amount}
 	n, err := t.counter(ctx, paid)
+	if err != nil || n > 0 {
+		return pay{}, err // a player paid once is never checked again
+	}
+	first := "s2s:ftd:" + playerKey(c) + ":" + plan.Currency.String()
+	ftd, err := t.counter(ctx, first)
 	if err != nil {
 		return pay{}, err
 	}
-	in.Paid = n > 0
+	var p pay
+	if ftd == 0 {
+		if !deposit {
+			return pay{}, nil // no deposit yet: no CPA
+		}
+		ftd = c.Amount.Minor()
+		p.increments = []store.Increment{{Counter: first, Delta: ftd, Limit: ftd}}
+	}
 	cpa := plan.CPA
+	if cpa == nil {
+		return p, nil
+	}
+	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at,
+		FTD: money.New(ftd, plan.Currency)}
 	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()
 	var count, total string
-	if periodic && !in.Paid {
+	if periodic {
 		per := commission.PeriodOf(at, cc.program.Period, cc.periodLoc)
 		bucket := "aff=" + escape(c.AffiliateID) + ":period=" + per.Start.UTC().Format(time.RFC3339)
 		count, total = "s2s:cpa_count:"+bucket, "s2s:cpa_total:"+bucket+":"+plan.Currency.String()
@@ -132,17 +158,13 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 		return pay{}, fmt.Errorf("s2s: commission: %w", err)
 	}
 	if l.Reason != "" {
-		return pay{}, nil // no CPA: a line with a Reason belongs in no ledger
+		return p, nil // no CPA: a line with a Reason belongs in no ledger
 	}
-	id, err := t.newID()
-	if err != nil {
+	if p.lines, err = t.lineOf(c, l, now); err != nil {
 		return pay{}, err
 	}
-	p := pay{
-		lines:      []store.LedgerLine{{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l}},
-		increments: []store.Increment{{Counter: paid, Delta: 1, Limit: 1}},
-		payout:     l.Amount,
-	}
+	p.payout = l.Amount
+	p.increments = append(p.increments, store.Increment{Counter: paid, Delta: 1, Limit: 1})
 	if periodic {
 		// The count's limit is the count read plus one when tiers price by rank (whoever
 		// took the rank first keeps it), else the cap's count.
@@ -156,6 +178,15 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 		}
 	}
 	return p, nil
+}
+
+// lineOf returns l as the one ledger line of conversion c, created at now.
+func (t *Tracker) lineOf(c *store.Conversion, l commission.Line, now time.Time) ([]store.LedgerLine, error) {
+	id, err := t.newID()
+	if err != nil {
+		return nil, err
+	}
+	return []store.LedgerLine{{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l}}, nil
 }
 
 func (t *Tracker) counter(ctx context.Context, name string) (int64, error) {

@@ -76,19 +76,29 @@
 //
 // # Commission
 //
-// Per-event commission at receive time is the CPA of an FTD, paid once per player (by
-// player ID, else click ID), with count tiers and period caps kept exact by store
-// counters; the IB rebate of a trade (its lots and symbol, the postback's lots and symbol
-// parameters), shared up the IB tree of the programme's parents by the plan's levels, one
-// line per IB; the prop CPA of a challenge purchase (its price and account_size; the
-// first purchase of a player by a store counter, unless the plan pays every one); and the
-// payment of a funded account, once per player. Each is computed by the same commission
-// function that [commission.Replay] calls, so the lines are Replay's. An IB plan that
-// needs what a postback does not carry (open and close times for min_hold, spreads,
-// instrument classes) or the period's volume (lot tiers) is refused by [Config.Validate]. A CPA whose baseline needs player state the store does not hold yet (deposit
+// Per-event commission at receive time is the CPA, paid once per player (by player ID,
+// else click ID), with count tiers and period caps kept exact by store counters. It is
+// checked where [commission.Replay] checks it: at every deposit (ftd or deposit), and at a
+// registration, verification or wager of a player with a deposit and no CPA yet (one a
+// period's cap refused is paid at a later event in a period with room). The FTD is the
+// player's first deposit recorded, whatever the sender calls it: a sender's "ftd" after a
+// deposit is a further deposit, as in Replay. One difference remains: a first deposit that
+// earned no CPA and is then reversed stays the player's FTD for the Tracker, where Replay
+// takes the next deposit (store counters only grow); a reversed CPA is never paid again in
+// either. A CPA whose baseline needs player state the store does not hold yet (deposit
 // sums, wagering, verification, country amounts, time since registration) is refused by
-// [Config.Validate]; an FTD in another currency than the plan's is recorded without a CPA
-// (exchange rates are not wired yet).
+// [Config.Validate]; a deposit in another currency than the plan's is recorded without a
+// CPA and does not count as the first (exchange rates are not wired yet).
+//
+// Besides the CPA, a trade earns the IB rebate of its lots and symbol (the postback's lots
+// and symbol parameters), shared up the IB tree of the programme's parents by the plan's
+// levels, one line per IB; a challenge purchase earns the prop CPA of its price and
+// account_size (the first purchase of a player told by a store counter, unless the plan
+// pays every one); a funded account earns its payment, once per player. Each line comes
+// from the commission function that [commission.Replay] calls, so the lines are Replay's.
+// An IB plan that needs what a postback does not carry (open and close times for
+// min_hold, spreads, instrument classes) or the period's volume (lot tiers) is refused by
+// [Config.Validate].
 //
 // What a conversion earned is taken back in the write that takes the conversion back: a
 // status change to reversed or rejected (a chargeback, a reversal event, a rejection of a

@@ -1,0 +1,83 @@
+package s2s_test
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// cappedCPAConfig pays a 50 EUR CPA on a first deposit of at least 100 EUR, at most one CPA
+// a month (the programme's default period).
+const cappedCPAConfig = `{
+	"attribution": {"default": {"lifetime": true, "windows": {"default": "90d"}}},
+	"commission": {"default": [{"from": "2025-01-01T00:00:00Z", "plan": {"id": "cpa", "currency": "EUR", "rounding": "half_even",
+		"cpa": {"amount": {"amount": "50.00", "currency": "EUR"}, "baseline": {"min_ftd": {"amount": "100.00", "currency": "EUR"}},
+			"cap": {"count": 1}}}}]}
+}`
+
+// TestTracker_CPAFirstDeposit: the Tracker checks the CPA where Replay does, with the
+// player's first deposit as the FTD whatever the sender calls it: a player who sends only
+// deposits is paid on the first; a first deposit below the minimum is the FTD even when a
+// larger one comes labelled ftd; a CPA the monthly cap refused is paid at the player's next
+// deposit in a month with room. Each history's ledger is Replay's.
+func TestTracker_CPAFirstDeposit(t *testing.T) {
+	t.Parallel()
+	eur := func(v string) money.Amount { return money.MustParse(v, money.EUR) }
+	type dep struct {
+		id     string
+		ty     event.Type
+		amount string
+		at     time.Duration // before seamNow
+	}
+	for _, tc := range []struct {
+		name  string
+		deps  []dep
+		other bool // another player takes the month's one CPA first
+		want  int  // CPA lines of the player
+	}{
+		{"deposits only", []dep{{"D-1", event.Deposit, "150.00", 50}, {"D-2", event.Deposit, "300.00", 40}}, false, 1},
+		{"first deposit below the minimum", []dep{{"D-1", event.Deposit, "50.00", 50}, {"D-2", event.FTD, "150.00", 40}}, false, 0},
+		{"capped, then paid next month", []dep{{"D-1", event.FTD, "150.00", 40 * 24}, {"D-2", event.Deposit, "20.00", 5 * 24}}, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			stores(t, func(t *testing.T, st store.Store) {
+				f, prog := newFixtureWith(t, st, cappedCPAConfig)
+				l := &life{f: f}
+				start := seamNow.Add(-60 * 24 * time.Hour) // in January; the deposits run into March
+				for _, p := range []string{"p-other", "p-1"} {
+					if p == "p-other" && !tc.other {
+						continue
+					}
+					click := f.click(t, "aff-1", start.Add(-time.Hour))
+					l.send(t, url.Values{"click_id": {click.String()}},
+						&commission.Event{ID: "REG-" + p, Type: event.Registration, At: start, AffiliateID: "aff-1", PlayerID: p})
+				}
+				if tc.other {
+					l.send(t, url.Values{"amount": {"500.00"}, "currency": {"EUR"}}, &commission.Event{ID: "O-1", Type: event.FTD,
+						At: seamNow.Add(-41 * 24 * time.Hour), AffiliateID: "aff-1", PlayerID: "p-other", Amount: eur("500.00")})
+				}
+				for _, d := range tc.deps {
+					l.send(t, url.Values{"amount": {d.amount}, "currency": {"EUR"}}, &commission.Event{ID: d.id, Type: d.ty,
+						At: seamNow.Add(-d.at * time.Hour), AffiliateID: "aff-1", PlayerID: "p-1", Amount: eur(d.amount)})
+				}
+				lines := l.ledger(t, "aff-1")
+				n := 0
+				for _, ln := range lines {
+					if ln.PlayerID == "p-1" {
+						n++
+					}
+				}
+				require.Equal(t, tc.want, n, "rule: the player's CPA lines")
+				requireReplayed(t, prog, lines, l.events)
+			})
+		})
+	}
+}
