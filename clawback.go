@@ -111,7 +111,7 @@ func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conve
 			if err != nil {
 				return err
 			}
-			p.Ledger, p.Increments = u.lines, u.increments
+			p.Ledger, p.Increments = u.lines, append(u.increments, unwind(cc, o)...)
 		}
 		after := *o
 		after.Status = dec.Change.To

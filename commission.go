@@ -105,9 +105,9 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 	if !deposit && plan.CPA == nil {
 		return pay{}, nil // only deposits change what a CPA is checked with
 	}
-	if deposit && c.Amount.Currency() != plan.Currency {
+	if (deposit || c.Event == event.Wager && !c.Amount.IsZero()) && c.Amount.Currency() != plan.Currency {
 		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
-		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the deposit is not in the plan's currency",
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the amount is not in the plan's currency",
 			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
 		return pay{}, nil
 	}
@@ -124,20 +124,24 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 	if err != nil {
 		return pay{}, err
 	}
-	var p pay
+	f := factsOf(c, plan.Currency)
+	p := pay{increments: f.increments(c)}
 	if ftd == 0 {
 		if !deposit {
-			return pay{}, nil // no deposit yet: no CPA
+			return p, nil // no deposit yet: no CPA
 		}
 		ftd = c.Amount.Minor()
-		p.increments = []store.Increment{{Counter: first, Delta: ftd, Limit: ftd}}
+		p.increments = append(p.increments, store.Increment{Counter: first, Delta: ftd, Limit: ftd})
 	}
 	cpa := plan.CPA
 	if cpa == nil {
 		return p, nil
 	}
 	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at,
-		FTD: money.New(ftd, plan.Currency)}
+		FTD: money.New(ftd, plan.Currency), Deposits: money.New(0, plan.Currency), Wagered: money.New(0, plan.Currency)}
+	if err := t.readFacts(ctx, f, &cpa.Baseline, c, plan.Currency, &in); err != nil {
+		return pay{}, err
+	}
 	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()
 	var count, total string
 	if periodic {

@@ -85,9 +85,13 @@
 // deposit is a further deposit, as in Replay. One difference remains: a first deposit that
 // earned no CPA and is then reversed stays the player's FTD for the Tracker, where Replay
 // takes the next deposit (store counters only grow); a reversed CPA is never paid again in
-// either. A CPA whose baseline needs player state the store does not hold yet (deposit
-// sums, wagering, verification, country amounts, time since registration) is refused by
-// [Config.Validate]; a deposit in another currency than the plan's is recorded without a
+// either. The baseline's deposits (min_deposits), wagering (min_wager) and verification
+// (verified) are the player's facts, which store counters keep with each record that
+// changes them (a reversed deposit or wager is taken out again, in its reversal's write);
+// a verification is final for the Tracker, where Replay lets a later registration that
+// says otherwise undo it. A CPA whose baseline needs player state the store does not hold
+// yet (a deposit window, rounds played, country amounts, time since registration) is
+// refused by [Config.Validate]; a deposit in another currency than the plan's is recorded without a
 // CPA and does not count as the first (exchange rates are not wired yet).
 //
 // Besides the CPA, a trade earns the IB rebate of its lots and symbol (the postback's lots

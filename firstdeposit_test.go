@@ -81,3 +81,69 @@ func TestTracker_CPAFirstDeposit(t *testing.T) {
 		})
 	}
 }
+
+// baselineConfig pays a 50 EUR CPA to a player who deposited 200 EUR in all, wagered 100
+// EUR and passed verification, at the event that completes it.
+const baselineConfig = `{
+	"attribution": {"default": {"lifetime": true, "windows": {"default": "90d"}}},
+	"commission": {"default": [{"from": "2025-01-01T00:00:00Z", "plan": {"id": "cpa", "currency": "EUR", "rounding": "half_even",
+		"cpa": {"amount": {"amount": "50.00", "currency": "EUR"}, "baseline": {"min_ftd": {"amount": "10.00", "currency": "EUR"},
+			"min_deposits": {"amount": "200.00", "currency": "EUR"}, "min_wager": {"amount": "100.00", "currency": "EUR"}, "verified": true}}}}]}
+}`
+
+// TestTracker_CPABaseline: a baseline of deposits, wagering and verification is computed
+// from the player's facts the store counts with each record, a reversed deposit taken out
+// of them, and the CPA is paid at the event that completes it, as Replay pays it.
+func TestTracker_CPABaseline(t *testing.T) {
+	t.Parallel()
+	eur := func(v string) money.Amount { return money.MustParse(v, money.EUR) }
+	type step struct {
+		id     string
+		ty     event.Type
+		amount string // also sent
+		undoes string // a reversal of this event
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		paid  string // the event that earns the CPA
+	}{
+		{"verification completes it", []step{
+			{"D-1", event.FTD, "100.00", ""}, {"D-2", event.Deposit, "150.00", ""}, {"W-1", event.Wager, "120.00", ""},
+			{"V-1", event.Verification, "", ""},
+		}, "V-1"},
+		{"a reversed deposit no longer counts", []step{
+			{"D-1", event.FTD, "100.00", ""}, {"D-2", event.Deposit, "150.00", ""}, {"D-2/reversal", event.Reversal, "", "D-2"},
+			{"W-1", event.Wager, "200.00", ""}, {"V-1", event.Verification, "", ""}, {"D-3", event.Deposit, "120.00", ""},
+		}, "D-3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			stores(t, func(t *testing.T, st store.Store) {
+				f, prog := newFixtureWith(t, st, baselineConfig)
+				l := &life{f: f}
+				start := seamNow.Add(-30 * 24 * time.Hour)
+				click := f.click(t, "aff-1", start.Add(-time.Hour))
+				l.send(t, url.Values{"click_id": {click.String()}},
+					&commission.Event{ID: "REG-1", Type: event.Registration, At: start, AffiliateID: "aff-1", PlayerID: "p-1"})
+				for i, s := range tc.steps {
+					e := &commission.Event{ID: s.id, Type: s.ty, At: start.Add(time.Duration(i+1) * time.Hour), AffiliateID: "aff-1",
+						PlayerID: "p-1", Reverses: s.undoes}
+					q := url.Values{}
+					if s.amount != "" {
+						e.Amount = eur(s.amount)
+						q = url.Values{"amount": {s.amount}, "currency": {"EUR"}}
+					}
+					if s.undoes != "" {
+						q.Set("txn_id", s.undoes)
+					}
+					l.send(t, q, e)
+				}
+				lines := l.ledger(t, "aff-1")
+				require.Len(t, lines, 1, "rule: one CPA")
+				require.Equal(t, tc.paid, lines[0].EventID, "rule: the CPA is paid at the event that completes the baseline")
+				requireReplayed(t, prog, lines, l.events)
+			})
+		})
+	}
+}

@@ -287,9 +287,9 @@ func TestConfig_JSON(t *testing.T) {
 	require.ErrorContains(t, err, "routes[0].endpoints[0]")
 
 	bad = back
-	bad.Commission.Default[0].Plan.CPA.Baseline.Verified = true
+	bad.Commission.Default[0].Plan.CPA.Baseline.MinRounds = 10
 	_, err = s2s.New(nil, bad, nil)
-	require.ErrorContains(t, err, "default[0].plan.cpa.baseline.verified", "rule: what the Tracker cannot compute exactly is refused, by field")
+	require.ErrorContains(t, err, "default[0].plan.cpa.baseline.min_rounds", "rule: what the Tracker cannot compute exactly is refused, by field")
 }
 
 func postbackHandler(tr *s2s.Tracker) (http.Handler, error) {

@@ -1,0 +1,103 @@
+package s2s
+
+import (
+	"context"
+
+	"github.com/s2skit/s2s/commission"
+	"github.com/s2skit/s2s/event"
+	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/store"
+)
+
+// facts are the names of the counters that keep what a CPA baseline reads of a player, in
+// the plan's currency: the sum of the deposits and of the wagers, each with the sum of those
+// reversed since (counters only grow, so a reversal adds to a counter of its own, and the
+// player's figure is the difference), and whether the player passed verification. Each is
+// incremented with the record that causes it.
+type facts struct {
+	deposits, depositsBack, wagered, wageredBack, verified string
+}
+
+// factsOf returns the counters of the player of c, in currency cur.
+func factsOf(c *store.Conversion, cur money.Currency) facts {
+	k := playerKey(c) + ":" + cur.String()
+	return facts{
+		deposits: "s2s:deposits:" + k, depositsBack: "s2s:deposits_back:" + k,
+		wagered: "s2s:wagered:" + k, wageredBack: "s2s:wagered_back:" + k,
+		verified: "s2s:verified:" + playerKey(c),
+	}
+}
+
+// increments returns what conversion c adds to the facts f: its deposit or wager amount (in
+// the plan's currency, which the caller checked), or the verification it reports.
+func (f facts) increments(c *store.Conversion) []store.Increment {
+	switch {
+	case (c.Event == event.FTD || c.Event == event.Deposit) && c.Amount.Minor() > 0:
+		return []store.Increment{{Counter: f.deposits, Delta: c.Amount.Minor()}}
+	case c.Event == event.Wager && c.Amount.Minor() > 0:
+		return []store.Increment{{Counter: f.wagered, Delta: c.Amount.Minor()}}
+	case c.Event == event.Verification:
+		return []store.Increment{{Counter: f.verified, Delta: 1}}
+	}
+	return nil
+}
+
+// read fills in the player's facts that the baseline b needs, as they are with conversion c
+// (read before c is recorded, so c's own deposit or wager is added).
+func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline, c *store.Conversion, cur money.Currency, in *commission.CPAInput) error {
+	diff := func(sum, back string, own event.Type, own2 event.Type) (money.Amount, error) {
+		s, err := t.counter(ctx, sum)
+		if err != nil {
+			return money.Amount{}, err
+		}
+		r, err := t.counter(ctx, back)
+		if err != nil {
+			return money.Amount{}, err
+		}
+		if c.Event == own || c.Event == own2 {
+			s += c.Amount.Minor()
+		}
+		return money.New(s-r, cur), nil
+	}
+	var err error
+	if !b.MinDeposits.IsZero() {
+		if in.Deposits, err = diff(f.deposits, f.depositsBack, event.FTD, event.Deposit); err != nil {
+			return err
+		}
+	}
+	if !b.MinWager.IsZero() {
+		if in.Wagered, err = diff(f.wagered, f.wageredBack, event.Wager, event.Wager); err != nil {
+			return err
+		}
+	}
+	if b.Verified {
+		n, err := t.counter(ctx, f.verified)
+		if err != nil {
+			return err
+		}
+		in.Verified = n > 0 || c.Event == event.Verification
+	}
+	return nil
+}
+
+// unwind returns the increments that take the reversed conversion o out of its player's
+// facts, as Replay's reversal takes a deposit or a wager out of the player's totals: its
+// amount added to the reversed sum, when o was counted (attributed, paid by attribution, in
+// the plan's currency).
+func unwind(cc *compiled, o *store.Conversion) []store.Increment {
+	if cc.program == nil || o.AffiliateID == "" || capped(o) || o.Amount.Minor() <= 0 {
+		return nil
+	}
+	plan, err := planAt(cc, o)
+	if err != nil || plan == nil || o.Amount.Currency() != plan.Currency {
+		return nil
+	}
+	f := factsOf(o, plan.Currency)
+	switch o.Event {
+	case event.FTD, event.Deposit:
+		return []store.Increment{{Counter: f.depositsBack, Delta: o.Amount.Minor()}}
+	case event.Wager:
+		return []store.Increment{{Counter: f.wageredBack, Delta: o.Amount.Minor()}}
+	}
+	return nil
+}
