@@ -351,3 +351,46 @@ func TestTracker_PostbackHandler_SlowLog(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
+
+// TestTracker_PostbackHandler_SignedClicks: a source verifies the click path's signed IDs
+// and tokens with Config.Clicks.Keys: the signed ID of a click the Tracker minted is
+// accepted and credited, a tampered one refused before any lookup, and a plain ID refused
+// (with keys, the default accepts only signed IDs and tokens).
+func TestTracker_PostbackHandler_SignedClicks(t *testing.T) {
+	t.Parallel()
+	cfg := sourcesConfig(t, casinoX+`, "clicks": {"keys": [{"id": 1, "secret": "dGhlLWNsaWNrLXNpZ25pbmctc2VjcmV0LTMyLWJ5dGVz"}],
+		"campaigns": [{"id": "c1", "destination": "https://casino.example/?cid={click_id}", "click_id": "signed"},
+			{"id": "c2", "destination": "https://casino.example/?btag={click_id}", "click_id": "token"}]}`)
+	st := memstore.New(nil)
+	tr, err := s2s.New(st, cfg, &s2s.Options{Now: func() time.Time { return seamNow }})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/postback/{source}", tr.PostbackHandler())
+	f := &hfixture{fixture: &fixture{st: st, tr: tr, now: seamNow}, mux: mux}
+
+	for _, campaign := range []string{"c1", "c2"} {
+		click, err := tr.Click(t.Context(), s2s.ClickRequest{CampaignID: campaign, AffiliateID: "aff-7"})
+		require.NoError(t, err)
+		q := ftd(click.ID, "p-"+campaign, "t-"+campaign)
+		q.Set("click_id", click.Ref)
+		rec := f.get(t, "/postback/casino-x", q)
+		require.Equal(t, http.StatusAccepted, rec.Code, "rule: the click path's %s ID verifies: %s", campaign, rec.Body)
+		require.Equal(t, "aff-7", f.conversion(t, ftd(click.ID, "p-"+campaign, "t-"+campaign)).AffiliateID)
+
+		tampered := []byte(click.Ref)
+		if last := &tampered[len(tampered)-1]; *last == '0' { // another character of the alphabet
+			*last = '1'
+		} else {
+			*last = '0'
+		}
+		q.Set("click_id", string(tampered))
+		q.Set("txn_id", "t-x-"+campaign)
+		rec = f.get(t, "/postback/casino-x", q)
+		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, "rule: a tampered %s ID is refused", campaign)
+		if campaign == "c1" {
+			require.Contains(t, rec.Body.String(), string(postback.ReasonBadClickIDSig), "rule: a tampered signed ID fails its signature")
+		}
+	}
+	rec := f.get(t, "/postback/casino-x", ftd(f.click(t, "aff-7", seamNow.Add(-time.Hour)), "p-9", "t-9"))
+	require.Contains(t, rec.Body.String(), string(postback.ReasonNativeClickID), "rule: with keys, a plain ID is refused by default")
+}
