@@ -105,13 +105,17 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 	if !deposit && plan.CPA == nil {
 		return pay{}, nil // only deposits change what a CPA is checked with
 	}
-	if (deposit || c.Event == event.Wager && !c.Amount.IsZero()) && c.Amount.Currency() != plan.Currency {
-		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
-		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the amount is not in the plan's currency",
+	amount, fx, ok, err := cc.inPlan(plan, c.Amount)
+	if err != nil {
+		return pay{}, err
+	}
+	if !ok {
+		// Never paid at a guessed rate: Config.Rates has none from this currency.
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no CPA computed: the amount is not in the plan's currency, and no rate converts it",
 			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
 		return pay{}, nil
 	}
-	if deposit && c.Amount.Sign() <= 0 {
+	if deposit && amount.Sign() <= 0 {
 		return pay{}, nil // commission counts no deposit of nothing
 	}
 	paid := "s2s:cpa_paid:" + playerKey(c)
@@ -125,12 +129,12 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 		return pay{}, err
 	}
 	f := factsOf(c, plan.Currency)
-	p := pay{increments: f.increments(c)}
+	p := pay{increments: f.increments(c.Event, amount)}
 	if ftd == 0 {
 		if !deposit {
 			return p, nil // no deposit yet: no CPA
 		}
-		ftd = c.Amount.Minor()
+		ftd = amount.Minor()
 		p.increments = append(p.increments, store.Increment{Counter: first, Delta: ftd, Limit: ftd})
 	}
 	cpa := plan.CPA
@@ -138,8 +142,8 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 		return p, nil
 	}
 	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at,
-		FTD: money.New(ftd, plan.Currency), Deposits: money.New(0, plan.Currency), Wagered: money.New(0, plan.Currency)}
-	if err := t.readFacts(ctx, f, &cpa.Baseline, c, plan.Currency, &in); err != nil {
+		FTD: money.New(ftd, plan.Currency), Deposits: money.New(0, plan.Currency), Wagered: money.New(0, plan.Currency), FX: fx}
+	if err := t.readFacts(ctx, f, &cpa.Baseline, c.Event, amount, &in); err != nil {
 		return pay{}, err
 	}
 	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()

@@ -49,6 +49,10 @@ type Config struct {
 	// Clicks are the campaigns' tracking links: destinations, click-ID forms, IP privacy
 	// (see the package doc, # Clicks).
 	Clicks ClickConfig `json:"clicks,omitzero"`
+	// Rates are the recorded exchange rates the Tracker converts an event's amount into its
+	// plan's currency with (see Rates); none means that an amount in another currency than
+	// its plan's earns nothing.
+	Rates Rates `json:"rates,omitempty"`
 	// Sources are the senders of inbound postbacks, by unique name, each served at its own
 	// path by [Tracker.PostbackHandler].
 	Sources Sources `json:"sources,omitempty"`
@@ -80,6 +84,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		Sources     []json.RawMessage `json:"sources"`
 		Inbound     json.RawMessage   `json:"inbound"`
 		Clicks      json.RawMessage   `json:"clicks"`
+		Rates       json.RawMessage   `json:"rates"`
 	}
 	if err := strict(b, &raw); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -123,6 +128,11 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: clicks: %w", ErrInvalidConfig, err)
 		}
 	}
+	if len(raw.Rates) > 0 {
+		if err := strict(raw.Rates, &out.Rates); err != nil {
+			return fmt.Errorf("%w: rates: %w", ErrInvalidConfig, err)
+		}
+	}
 	*c = out
 	return nil
 }
@@ -156,6 +166,9 @@ func (c *Config) Validate() error {
 		if err := supported(c.Commission); err != nil {
 			return err
 		}
+	}
+	if err := c.Rates.Validate(); err != nil {
+		return err
 	}
 	if err := c.Endpoints.Compile(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)

@@ -91,8 +91,10 @@
 // a verification is final for the Tracker, where Replay lets a later registration that
 // says otherwise undo it. A CPA whose baseline needs player state the store does not hold
 // yet (a deposit window, rounds played, country amounts, time since registration) is
-// refused by [Config.Validate]; a deposit in another currency than the plan's is recorded without a
-// CPA and does not count as the first (exchange rates are not wired yet).
+// refused by [Config.Validate]. An amount in another currency than its plan's is converted
+// with the recorded rate of [Config.Rates] from its currency to the plan's, which the lines
+// record (Line.FX), as Replay converts an event with its FX; with no such rate the event is
+// recorded, logged, and earns and counts nothing: a rate is never guessed.
 //
 // Besides the CPA, a trade earns the IB rebate of its lots and symbol (the postback's lots
 // and symbol parameters), shared up the IB tree of the programme's parents by the plan's

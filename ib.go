@@ -72,14 +72,25 @@ func (t *Tracker) purchase(ctx context.Context, cc *compiled, c *store.Conversio
 	if plan.Prop == nil {
 		return pay{increments: []store.Increment{inc}}, nil
 	}
-	if c.Amount.Currency() != plan.Currency && !c.Amount.IsZero() || pb.AccountSize.Currency() != plan.Currency && !pb.AccountSize.IsZero() {
-		// TODO(issue 13): exchange rates. Logged, never paid at a guessed rate.
-		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no prop CPA computed: the purchase is not in the plan's currency",
+	price, fx, ok, err := cc.inPlan(plan, c.Amount)
+	if err != nil {
+		return pay{}, err
+	}
+	size, fx2, ok2, err := cc.inPlan(plan, pb.AccountSize)
+	if err != nil {
+		return pay{}, err
+	}
+	if !ok || !ok2 {
+		// Never paid at a guessed rate: Config.Rates has none from this currency.
+		t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no prop CPA computed: the purchase is not in the plan's currency, and no rate converts it",
 			slog.String("plan", plan.ID), slog.String("amount", c.Amount.String()), slog.String("affiliate", c.AffiliateID))
 		return pay{increments: []store.Increment{inc}}, nil
 	}
+	if fx == nil {
+		fx = fx2 // both amounts are in one currency: one rate
+	}
 	l, err := plan.PurchaseLine(commission.PurchaseInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c),
-		At: c.EventTime(), Price: c.Amount, AccountSize: pb.AccountSize, First: n == 0})
+		At: c.EventTime(), Price: price, AccountSize: size, First: n == 0, FX: fx})
 	if err != nil {
 		return pay{}, fmt.Errorf("s2s: commission: %w", err)
 	}

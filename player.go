@@ -28,23 +28,25 @@ func factsOf(c *store.Conversion, cur money.Currency) facts {
 	}
 }
 
-// increments returns what conversion c adds to the facts f: its deposit or wager amount (in
-// the plan's currency, which the caller checked), or the verification it reports.
-func (f facts) increments(c *store.Conversion) []store.Increment {
+// increments returns what an event of type ty adds to the facts f: its deposit or wager
+// amount (in the plan's currency), or the verification it reports.
+func (f facts) increments(ty event.Type, amount money.Amount) []store.Increment {
 	switch {
-	case (c.Event == event.FTD || c.Event == event.Deposit) && c.Amount.Minor() > 0:
-		return []store.Increment{{Counter: f.deposits, Delta: c.Amount.Minor()}}
-	case c.Event == event.Wager && c.Amount.Minor() > 0:
-		return []store.Increment{{Counter: f.wagered, Delta: c.Amount.Minor()}}
-	case c.Event == event.Verification:
+	case (ty == event.FTD || ty == event.Deposit) && amount.Minor() > 0:
+		return []store.Increment{{Counter: f.deposits, Delta: amount.Minor()}}
+	case ty == event.Wager && amount.Minor() > 0:
+		return []store.Increment{{Counter: f.wagered, Delta: amount.Minor()}}
+	case ty == event.Verification:
 		return []store.Increment{{Counter: f.verified, Delta: 1}}
 	}
 	return nil
 }
 
-// read fills in the player's facts that the baseline b needs, as they are with conversion c
-// (read before c is recorded, so c's own deposit or wager is added).
-func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline, c *store.Conversion, cur money.Currency, in *commission.CPAInput) error {
+// readFacts fills in the player's facts that the baseline b needs, as they are with the
+// event of type ty and amount (in the plan's currency) being recorded: the counters are read
+// before it is, so its own deposit or wager is added.
+func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline, ty event.Type, amount money.Amount, in *commission.CPAInput) error {
+	cur := amount.Currency()
 	diff := func(sum, back string, own event.Type, own2 event.Type) (money.Amount, error) {
 		s, err := t.counter(ctx, sum)
 		if err != nil {
@@ -54,8 +56,8 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 		if err != nil {
 			return money.Amount{}, err
 		}
-		if c.Event == own || c.Event == own2 {
-			s += c.Amount.Minor()
+		if ty == own || ty == own2 {
+			s += amount.Minor()
 		}
 		return money.New(s-r, cur), nil
 	}
@@ -75,7 +77,7 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 		if err != nil {
 			return err
 		}
-		in.Verified = n > 0 || c.Event == event.Verification
+		in.Verified = n > 0 || ty == event.Verification
 	}
 	return nil
 }
@@ -83,21 +85,26 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 // unwind returns the increments that take the reversed conversion o out of its player's
 // facts, as Replay's reversal takes a deposit or a wager out of the player's totals: its
 // amount added to the reversed sum, when o was counted (attributed, paid by attribution, in
-// the plan's currency).
+// the plan's currency, or converted by a configured rate: the rate configured now, which
+// is the one it was counted with unless SetConfig changed it since).
 func unwind(cc *compiled, o *store.Conversion) []store.Increment {
 	if cc.program == nil || o.AffiliateID == "" || capped(o) || o.Amount.Minor() <= 0 {
 		return nil
 	}
 	plan, err := planAt(cc, o)
-	if err != nil || plan == nil || o.Amount.Currency() != plan.Currency {
+	if err != nil || plan == nil {
+		return nil
+	}
+	amount, _, ok, err := cc.inPlan(plan, o.Amount)
+	if err != nil || !ok || amount.Minor() <= 0 {
 		return nil
 	}
 	f := factsOf(o, plan.Currency)
 	switch o.Event {
 	case event.FTD, event.Deposit:
-		return []store.Increment{{Counter: f.depositsBack, Delta: o.Amount.Minor()}}
+		return []store.Increment{{Counter: f.depositsBack, Delta: amount.Minor()}}
 	case event.Wager:
-		return []store.Increment{{Counter: f.wageredBack, Delta: o.Amount.Minor()}}
+		return []store.Increment{{Counter: f.wageredBack, Delta: amount.Minor()}}
 	}
 	return nil
 }

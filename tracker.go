@@ -84,8 +84,9 @@ type compiled struct {
 	lookup    func(name string) (*outbound.Endpoint, bool)
 	routes    []Route
 	clicks    *compiledClicks
-	sources   map[string]*builtSource // by name, served by PostbackHandler
-	retention time.Duration           // of the inbound log
+	sources   map[string]*builtSource                  // by name, served by PostbackHandler
+	retention time.Duration                            // of the inbound log
+	rates     map[[2]money.Currency]money.ExchangeRate // Config.Rates, by (From, To)
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -164,6 +165,7 @@ func (t *Tracker) compile(cfg Config) (*compiled, error) {
 	cc := &compiled{
 		decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
 		endpoints: *eps, lookup: eps.Lookup(), routes: cloneRoutes(cfg.Routes),
+		rates: cfg.Rates.index(),
 	}
 	if cc.skew == 0 {
 		cc.skew = attribution.DefaultSkew
