@@ -112,6 +112,13 @@ func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conve
 				return err
 			}
 			p.Ledger, p.Increments = u.lines, append(u.increments, unwind(cc, o)...)
+			if o.Event == event.Trade && cc.program != nil {
+				back, err := t.unwindTrade(ctx, cc, o)
+				if err != nil {
+					return err
+				}
+				p.Increments = append(p.Increments, back...)
+			}
 		}
 		after := *o
 		after.Status = dec.Change.To

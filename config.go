@@ -38,8 +38,7 @@ type Config struct {
 	// baseline needs player state the store does not hold yet (deposit_window, min_rounds,
 	// within) or country amounts is refused
 	// by Validate rather than computed wrongly; so is an IB plan that needs trade data a
-	// postback does not carry (min_hold, spread, symbol classes) or the period's volume
-	// (tiers).
+	// postback does not carry (min_hold, spread, symbol classes).
 	Commission *commission.Program `json:"commission,omitempty"`
 	// Endpoints are the outbound endpoints (the affiliates' trackers), by unique name.
 	// Decoding compiles them; Validate compiles them too.
@@ -212,8 +211,7 @@ func (c *Config) Validate() error {
 }
 
 // supportedIB refuses the IB terms that need more of a trade than a postback carries (its
-// lots and symbol): its open and close times, spread and instrument class; or the period's
-// traded volume, which the store does not count yet.
+// lots and symbol): its open and close times, spread and instrument class.
 func supportedIB(name string, i int, ib *commission.IB) error {
 	if ib == nil {
 		return nil
@@ -225,10 +223,9 @@ func supportedIB(name string, i int, ib *commission.IB) error {
 	}{
 		{"min_hold", ib.MinHold != 0},
 		{"spread", ib.Spread != nil},
-		{"tiers", len(ib.Tiers) > 0},
 	} {
 		if f.set {
-			return fmt.Errorf("%w: %s.%s: not supported by the Tracker yet (it needs trade data or period volume the store does not keep)", ErrInvalidConfig, path, f.field)
+			return fmt.Errorf("%w: %s.%s: not supported by the Tracker yet (it needs trade data a postback does not carry)", ErrInvalidConfig, path, f.field)
 		}
 	}
 	for j, sr := range ib.Symbols {

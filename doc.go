@@ -97,14 +97,15 @@
 // recorded, logged, and earns and counts nothing: a rate is never guessed.
 //
 // Besides the CPA, a trade earns the IB rebate of its lots and symbol (the postback's lots
-// and symbol parameters), shared up the IB tree of the programme's parents by the plan's
+// and symbol parameters), at the lot tier of the volume the affiliate's clients traded
+// before it in the period (a store counter, exact under concurrency, from which a reversed
+// trade is taken out), shared up the IB tree of the programme's parents by the plan's
 // levels, one line per IB; a challenge purchase earns the prop CPA of its price and
 // account_size (the first purchase of a player told by a store counter, unless the plan
 // pays every one); a funded account earns its payment, once per player. Each line comes
 // from the commission function that [commission.Replay] calls, so the lines are Replay's.
 // An IB plan that needs what a postback does not carry (open and close times for
-// min_hold, spreads, instrument classes) or the period's volume (lot tiers) is refused by
-// [Config.Validate].
+// min_hold, spreads, instrument classes) is refused by [Config.Validate].
 //
 // What a conversion earned is taken back in the write that takes the conversion back: a
 // status change to reversed or rejected (a chargeback, a reversal event, a rejection of a

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s"
@@ -157,14 +160,13 @@ func TestTracker_PropLife(t *testing.T) {
 	})
 }
 
-// TestConfig_IBNotSupported: an IB plan that needs trade data a postback does not carry, or
-// the period's volume, is refused with its field named.
+// TestConfig_IBNotSupported: an IB plan that needs trade data a postback does not carry is
+// refused with its field named.
 func TestConfig_IBNotSupported(t *testing.T) {
 	t.Parallel()
 	for field, ib := range map[string]string{
 		"ib.min_hold":         `"min_hold": "1m", "symbols": [{"per_lot": {"amount": "5.00", "currency": "USD"}}]`,
 		"ib.spread":           `"spread": {"rate": "10%", "contract_size": 100000}, "symbols": [{"per_lot": {"amount": "5.00", "currency": "USD"}}]`,
-		"ib.tiers":            `"tiers": [{"from": "0", "multiplier": "1"}, {"from": "100", "multiplier": "1.2"}], "symbols": [{"per_lot": {"amount": "5.00", "currency": "USD"}}]`,
 		"ib.symbols[0].class": `"symbols": [{"class": "metals", "per_lot": {"amount": "5.00", "currency": "USD"}}]`,
 	} {
 		cfg := `{"commission": {"default": [{"from": "2025-01-01T00:00:00Z", "plan": {"id": "ib", "currency": "USD", "ib": {` + ib + `}}}]}}`
@@ -174,4 +176,77 @@ func TestConfig_IBNotSupported(t *testing.T) {
 		require.ErrorIs(t, err, s2s.ErrInvalidConfig, field)
 		require.ErrorContains(t, err, "default[0].plan."+field, "rule: the refusal names the field")
 	}
+}
+
+// tieredIBConfig pays 10 USD a lot, 1.5 times that once the IB's clients traded 3 lots in
+// the month.
+const tieredIBConfig = `{
+	"attribution": {"default": {"lifetime": true, "windows": {"default": "30d"}}},
+	"commission": {"default": [{"from": "2025-01-01T00:00:00Z", "plan": {"id": "ib", "currency": "USD", "rounding": "half_even",
+		"ib": {"symbols": [{"per_lot": {"amount": "10.00", "currency": "USD"}}],
+			"tiers": [{"from": "0", "multiplier": "1"}, {"from": "3", "multiplier": "1.5"}]}}}]}
+}`
+
+// TestTracker_IBLotTiers: the lot tier of a trade is set by the volume the IB's clients
+// traded before it in the period, which the store counts with each trade and from which a
+// reversed trade is taken out, as Replay prices it.
+func TestTracker_IBLotTiers(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f, prog := newFixtureWith(t, st, tieredIBConfig)
+		l := &life{f: f}
+		day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		click := f.click(t, "ib-1", day.Add(-time.Hour))
+		ev := func(id string, ty event.Type, at time.Time) *commission.Event {
+			return &commission.Event{ID: id, Type: ty, At: at, AffiliateID: "ib-1", PlayerID: "trader-3"}
+		}
+		l.send(t, url.Values{"click_id": {click.String()}}, ev("REG-3", event.Registration, day))
+		trade := func(id, lots string, h int) {
+			e := ev(id, event.Trade, day.Add(time.Duration(h)*time.Hour))
+			e.Trade = commission.Trade{Symbol: "EURUSD", Lots: money.MustParseRate(lots)}
+			l.send(t, url.Values{"symbol": {"EURUSD"}, "lots": {lots}}, e)
+		}
+		trade("T-1", "2", 1)   // 0 before: ×1
+		trade("T-2", "1.5", 2) // 2 before: ×1
+		trade("T-3", "1", 3)   // 3.5 before: ×1.5
+		rev := ev("T-1/reversal", event.Reversal, day.Add(4*time.Hour))
+		rev.Reverses = "T-1"
+		l.send(t, url.Values{"txn_id": {"T-1"}}, rev)
+		trade("T-4", "1", 5) // 2.5 before, T-1 taken out: ×1
+
+		lines := l.ledger(t, "ib-1")
+		require.Len(t, lines, 5)
+		require.Equal(t, money.MustParse("15.00", money.USD), lines[2].Amount, "rule: the third trade is priced by the tier of 3.5 lots")
+		require.Equal(t, money.MustParse("10.00", money.USD), lines[4].Amount, "rule: a reversed trade no longer counts towards the tier")
+		requireReplayed(t, prog, lines, l.events)
+	})
+}
+
+// TestTracker_IBLotTiersConcurrent: 20 concurrent trades of one lot each, with a tier that
+// doubles the rebate from 10 lots: each is priced by the volume before it, so the first 10
+// pay 10 USD and the next 10 pay 20 USD, whatever the order.
+func TestTracker_IBLotTiersConcurrent(t *testing.T) {
+	t.Parallel()
+	cfg := strings.Replace(tieredIBConfig, `{"from": "3", "multiplier": "1.5"}`, `{"from": "10", "multiplier": "2"}`, 1)
+	stores(t, func(t *testing.T, st store.Store) {
+		f, _ := newFixtureWith(t, st, cfg)
+		day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		click := f.click(t, "ib-1", day.Add(-time.Hour))
+		(&life{f: f}).send(t, url.Values{"click_id": {click.String()}},
+			&commission.Event{ID: "REG-4", Type: event.Registration, At: day, AffiliateID: "ib-1", PlayerID: "trader-4"})
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				q := url.Values{"event": {"trade"}, "player_id": {"trader-4"}, "txn_id": {fmt.Sprintf("T-%d", i)},
+					"symbol": {"EURUSD"}, "lots": {"1"}, "occurred_at": {fmt.Sprint(day.Add(time.Hour).Unix())}}
+				assert.Equal(t, http.StatusAccepted, f.send(t, q))
+			})
+		}
+		wg.Wait()
+		counts := map[string]int{}
+		for _, l := range f.ledger(t, "ib-1") {
+			counts[l.Amount.String()]++
+		}
+		require.Equal(t, map[string]int{"10.00 USD": 10, "20.00 USD": 10}, counts, "rule: each trade is priced by the volume before it")
+	})
 }
