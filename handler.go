@@ -46,7 +46,8 @@ var bodyUnknownSource = []byte(`{"result":"rejected","reason":"unknown_source"}`
 // and writes one record to the inbound log (store.InboundStore.LogInbound): the source, the
 // outcome ("accepted", "duplicate", "rejected", "conflict", or "error" for a 503), the
 // reason, the status the sender got, the parameters (query and body) with their secrets
-// blanked, when it was received and how long it took to answer, and the conversion it
+// blanked, the address it came from (Request.RemoteAddr), when it was received and how long
+// it took to answer, and the conversion it
 // recorded or found, when the Tracker knows it. A failure to log changes nothing of the
 // answer: it is logged with slog, at level Error.
 func (t *Tracker) PostbackHandler() http.Handler { return postbackHandler{t} }

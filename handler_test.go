@@ -13,8 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/mock/gomock"
 
@@ -121,6 +123,7 @@ func TestTracker_PostbackHandler(t *testing.T) {
 			require.NoError(t, r.Validate())
 			require.Equal(t, seamNow, r.ReceivedAt.UTC(), "rule: received at, by the Tracker's clock")
 			require.Equal(t, http.MethodGet, r.Method)
+			require.Equal(t, "192.0.2.1:1234", r.RemoteAddr, "rule: the address it came from")
 			require.GreaterOrEqual(t, r.Duration, time.Duration(0))
 			require.Contains(t, r.Params, "sig="+"[redacted]", "rule: the signature is blanked")
 			require.NotContains(t, r.Params, strings.Repeat("ab", 32), "rule: no signature in the log")
@@ -393,4 +396,35 @@ func TestTracker_PostbackHandler_SignedClicks(t *testing.T) {
 	}
 	rec := f.get(t, "/postback/casino-x", ftd(f.click(t, "aff-7", seamNow.Add(-time.Hour)), "p-9", "t-9"))
 	require.Contains(t, rec.Body.String(), string(postback.ReasonNativeClickID), "rule: with keys, a plain ID is refused by default")
+}
+
+// TestTracker_PruneInbound: PruneInbound deletes the records older than the configured
+// retention, and Run does it every SweepInterval (on synctest's clock).
+func TestTracker_PruneInbound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New(nil)
+		cfg := sourcesConfig(t, casinoX+`, "inbound": {"retention": "2d"}`)
+		tr, err := s2s.New(st, cfg, &s2s.Options{SweepInterval: time.Hour})
+		require.NoError(t, err)
+		now := time.Now()
+		for i, age := range []time.Duration{72 * time.Hour, 49 * time.Hour, 47 * time.Hour, time.Minute} {
+			require.NoError(t, st.LogInbound(t.Context(), store.InboundRecord{ID: uuid.Must(uuid.NewV7()),
+				ReceivedAt: now.Add(-age), Outcome: "accepted", Params: fmt.Sprint(i)}))
+		}
+		n, err := tr.PruneInbound(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "rule: the records older than the retention are deleted")
+
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- tr.Run(ctx) }()
+		time.Sleep(2 * time.Hour) // two sweeps: the record of 47h is older than 2d after the first
+		synctest.Wait()
+		rs, err := st.ListInbound(t.Context(), store.ListInboundParams{})
+		require.NoError(t, err)
+		require.Len(t, rs, 1, "rule: Run prunes the inbound log every SweepInterval")
+		require.Equal(t, "3", rs[0].Params)
+		cancel()
+		<-done
+	})
 }

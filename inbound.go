@@ -45,7 +45,7 @@ func (t *Tracker) answered(r *http.Request, name string, b *builtSource, a *post
 		return
 	}
 	rec := store.InboundRecord{
-		ID: id, ReceivedAt: start, Source: keep(name), Method: keep(r.Method), Outcome: outcome,
+		ID: id, ReceivedAt: start, Source: keep(name), Method: keep(r.Method), RemoteAddr: keep(r.RemoteAddr), Outcome: outcome,
 		Reason: keep(string(a.Result.Reason)), HTTPStatus: a.Status, Params: inboundParams(r, body, extra),
 		ConversionID: a.Result.ConversionID, Duration: elapsed,
 	}

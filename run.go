@@ -20,7 +20,8 @@ var ErrRunning = errors.New("s2s: the tracker is running already")
 //   - the delivery worker ([Tracker.Worker]), which Receive wakes as soon as it records a
 //     delivery, so that an outbound postback leaves at once rather than at the worker's
 //     next poll;
-//   - every SweepInterval (Options), the sweep of parked events ([Tracker.ApplyParked]).
+//   - every SweepInterval (Options), the sweep of parked events ([Tracker.ApplyParked])
+//     and the pruning of the inbound log to its retention ([Tracker.PruneInbound]).
 //
 // A failure of the periodic work is logged and tried again at the next interval, never a
 // reason to stop. When ctx is done, Run stops the sweeps, waits for the worker to finish the
@@ -67,6 +68,10 @@ func (t *Tracker) sweeps(ctx context.Context) {
 		}
 		if _, err := t.ApplyParked(ctx); err != nil && ctx.Err() == nil {
 			t.log.LogAttrs(ctx, slog.LevelError, "s2s: sweep of parked events failed; it runs again at the next interval",
+				slog.String("error", err.Error()))
+		}
+		if _, err := t.PruneInbound(ctx); err != nil && ctx.Err() == nil {
+			t.log.LogAttrs(ctx, slog.LevelError, "s2s: pruning of the inbound log failed; it runs again at the next interval",
 				slog.String("error", err.Error()))
 		}
 	}

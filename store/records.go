@@ -338,6 +338,9 @@ type InboundRecord struct {
 	ReceivedAt time.Time // required
 	Source     string    // the source (sender) it was received for; optional
 	Method     string    // the HTTP method it came with; empty if it came by other means
+	// RemoteAddr is the network address it came from, as the receiving server saw it (net/http's
+	// Request.RemoteAddr, "host:port"), under CheckKey's rules; empty if unknown.
+	RemoteAddr string
 	// Outcome is what became of it, as package postback names it (its Outcome's String:
 	// "accepted", "duplicate", "rejected", "conflict"). Required.
 	Outcome string
@@ -369,6 +372,7 @@ func (r InboundRecord) Validate() error {
 	}{
 		{"inbound record: source", r.Source, false},
 		{"inbound record: method", r.Method, false},
+		{"inbound record: remote address", r.RemoteAddr, false},
 		{"inbound record: outcome", r.Outcome, true},
 		{"inbound record: reason", r.Reason, false},
 	} {
@@ -396,7 +400,7 @@ func (r InboundRecord) Normalize() InboundRecord {
 
 // Equal reports whether r and o are the same record, field by field.
 func (r InboundRecord) Equal(o InboundRecord) bool {
-	return r.ID == o.ID && r.ReceivedAt.Equal(o.ReceivedAt) && r.Source == o.Source && r.Method == o.Method &&
+	return r.ID == o.ID && r.ReceivedAt.Equal(o.ReceivedAt) && r.Source == o.Source && r.Method == o.Method && r.RemoteAddr == o.RemoteAddr &&
 		r.Outcome == o.Outcome && r.Reason == o.Reason && r.HTTPStatus == o.HTTPStatus && r.Params == o.Params &&
 		r.ConversionID == o.ConversionID && r.Duration == o.Duration
 }

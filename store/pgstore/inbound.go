@@ -24,6 +24,7 @@ var inbound = newTable("inbound_log", []column[store.InboundRecord]{
 	plain("params", "text", func(r *store.InboundRecord) *string { return &r.Params }),
 	uuidCol("conversion_id", true, func(r *store.InboundRecord) *uuid.UUID { return &r.ConversionID }),
 	duration("duration_ns", func(r *store.InboundRecord) *time.Duration { return &r.Duration }),
+	plain("remote_addr", "text", func(r *store.InboundRecord) *string { return &r.RemoteAddr }),
 })
 
 // duration is a bigint column of a duration, in nanoseconds.

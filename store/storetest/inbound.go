@@ -19,7 +19,7 @@ import (
 // with outcome, with a new ID.
 func inboundAt(source, outcome string, at time.Time) store.InboundRecord {
 	r := store.InboundRecord{
-		ID: uuid.New(), ReceivedAt: at, Source: source, Method: "GET", Outcome: outcome, HTTPStatus: 202,
+		ID: uuid.New(), ReceivedAt: at, Source: source, Method: "GET", RemoteAddr: "[2001:db8::1]:50412", Outcome: outcome, HTTPStatus: 202,
 		Params: "clickid=06enwx3m8zc6w83y6r5qzq2c3r&amount=150.00&currency=EUR&sig=REDACTED", ConversionID: uuid.New(),
 		Duration: 1234567 * time.Nanosecond,
 	}
@@ -144,6 +144,8 @@ func (s suite) inbound(t *testing.T) {
 			"ControlInSource":   func(r *store.InboundRecord) { r.Source = "net\x7fwork" },
 			"LongReason":        func(r *store.InboundRecord) { r.Reason = strings.Repeat("r", store.MaxKeyLen+1) },
 			"C1ControlInReason": func(r *store.InboundRecord) { r.Reason = "bad\u0085" },
+			"NewlineInRemote":   func(r *store.InboundRecord) { r.RemoteAddr = "192.0.2.1:80\n" },
+			"LongRemote":        func(r *store.InboundRecord) { r.RemoteAddr = strings.Repeat("1", store.MaxKeyLen+1) },
 		} {
 			r := inboundAt("network-a", "rejected", base)
 			mutate(&r)
