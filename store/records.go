@@ -407,11 +407,14 @@ func (r InboundRecord) Equal(o InboundRecord) bool {
 
 // ListInboundParams is the argument of InboundStore.ListInbound.
 type ListInboundParams struct {
-	Source   string    // only the records of this source; empty means every source
-	Outcome  string    // only the records of this outcome; empty means every outcome
-	From, To time.Time // range [From, To) of ReceivedAt; a zero From or To is no bound
-	After    Cursor    // the ReceivedAt and ID of the last record seen; the page after it is older
-	Limit    int       // 0 means 100; at most 1000
+	Source  string // only the records of this source; empty means every source
+	Outcome string // only the records of this outcome; empty means every outcome
+	// ConversionID, when set, keeps only the records of this conversion: those that
+	// recorded or found it (a conversion's postback and its retries).
+	ConversionID uuid.UUID
+	From, To     time.Time // range [From, To) of ReceivedAt; a zero From or To is no bound
+	After        Cursor    // the ReceivedAt and ID of the last record seen; the page after it is older
+	Limit        int       // 0 means 100; at most 1000
 }
 
 // Validate checks p.
@@ -643,6 +646,25 @@ type RecordAttemptParams struct {
 	// NextAttemptAt).
 	Status        DeliveryStatus
 	NextAttemptAt time.Time // required for a retry (Status DeliveryPending), after the attempt; ignored otherwise
+}
+
+// ListConversionDeliveriesParams is the argument of DeliveryStore.ListConversionDeliveries.
+type ListConversionDeliveriesParams struct {
+	ConversionID uuid.UUID // required, not zero
+	After        Cursor    // the CreatedAt and ID of the last delivery seen
+	Limit        int       // 0 means 100; at most 1000
+}
+
+// Validate checks p: a conversion ID, and a limit that is not negative. The error wraps
+// ErrInvalid.
+func (p ListConversionDeliveriesParams) Validate() error {
+	if p.ConversionID == uuid.Nil {
+		return invalid("list conversion deliveries: conversion id is required")
+	}
+	if p.Limit < 0 {
+		return invalid("list conversion deliveries: negative limit")
+	}
+	return nil
 }
 
 // ListDeliveriesParams is the argument of DeliveryStore.ListDeliveries.

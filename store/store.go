@@ -305,6 +305,15 @@ type DeliveryStore interface {
 	// p.After when it is set.
 	ListDeliveries(ctx context.Context, p ListDeliveriesParams) ([]Delivery, error)
 
+	// ListConversionDeliveries returns the deliveries caused by conversion p.ConversionID
+	// (their ConversionID), in every status and to every endpoint, with their attempts,
+	// ordered by creation then ID, at most p.Limit of them (0 means 100; at most 1000),
+	// starting after p.After (the CreatedAt and ID of the last delivery seen) when it is set:
+	// what a timeline of one event shows. A conversion without deliveries, or one not
+	// recorded, has none (an empty result, not ErrNotFound). Parameters that fail
+	// [ListConversionDeliveriesParams.Validate] (the zero conversion ID) are ErrInvalid.
+	ListConversionDeliveries(ctx context.Context, p ListConversionDeliveriesParams) ([]Delivery, error)
+
 	// ReplayDelivery makes a dead delivery pending again, due at p.At, keeping its ID (the
 	// event ID receivers dedup on) and its attempt history, and sets its ReplayedAt to p.At
 	// (a later replay moves it), which the attempts after it keep: where the history of
@@ -425,8 +434,9 @@ type InboundStore interface {
 	LogInbound(ctx context.Context, r InboundRecord) error
 
 	// ListInbound returns records of the inbound log, newest first: by ReceivedAt, then ID,
-	// both descending. Only those of source p.Source and of outcome p.Outcome, each when it
-	// is set, received in [p.From, p.To) (a zero From or To is no bound); at most p.Limit of
+	// both descending. Only those of source p.Source, of outcome p.Outcome and of
+	// conversion p.ConversionID (the conversion a record recorded or found), each when it is
+	// set, received in [p.From, p.To) (a zero From or To is no bound); at most p.Limit of
 	// them (0 means 100; at most 1000), starting after p.After (the ReceivedAt and ID of the
 	// last record seen: the next page holds older records) when it is set.
 	ListInbound(ctx context.Context, p ListInboundParams) ([]InboundRecord, error)

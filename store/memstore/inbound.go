@@ -29,7 +29,10 @@ type inboundLog struct {
 	all       []*store.InboundRecord
 	bySource  map[string][]*store.InboundRecord
 	byOutcome map[string][]*store.InboundRecord
-	slab      []store.InboundRecord
+	// byConversion holds the records of each conversion (those with a ConversionID),
+	// oldest first too: a conversion's postback and its retries.
+	byConversion map[uuid.UUID][]*store.InboundRecord
+	slab         []store.InboundRecord
 }
 
 func newInboundLog() inboundLog {
@@ -37,6 +40,8 @@ func newInboundLog() inboundLog {
 		byID:      make(map[uuid.UUID]*store.InboundRecord),
 		bySource:  make(map[string][]*store.InboundRecord),
 		byOutcome: make(map[string][]*store.InboundRecord),
+
+		byConversion: make(map[uuid.UUID][]*store.InboundRecord),
 	}
 }
 
@@ -83,11 +88,14 @@ func (s *Store) LogInbound(ctx context.Context, r store.InboundRecord) error {
 	l.all = insertOrdered(l.all, p)
 	l.bySource[p.Source] = insertOrdered(l.bySource[p.Source], p)
 	l.byOutcome[p.Outcome] = insertOrdered(l.byOutcome[p.Outcome], p)
+	if p.ConversionID != uuid.Nil {
+		l.byConversion[p.ConversionID] = insertOrdered(l.byConversion[p.ConversionID], p)
+	}
 	return nil
 }
 
-// ListInbound implements [store.InboundStore]: it walks back the records of the source (or
-// else of the outcome, or else all of them) from where its page starts, found by binary
+// ListInbound implements [store.InboundStore]: it walks back the records of the conversion
+// (or else of the source, or else of the outcome, or else all of them) from where its page starts, found by binary
 // search, skipping those of another outcome: O(log n + k) for the k records it walks.
 func (s *Store) ListInbound(ctx context.Context, p store.ListInboundParams) ([]store.InboundRecord, error) {
 	if err := p.Validate(); err != nil {
@@ -103,6 +111,8 @@ func (s *Store) ListInbound(ctx context.Context, p store.ListInboundParams) ([]s
 	defer l.mu.RUnlock()
 	rs := l.all
 	switch {
+	case p.ConversionID != uuid.Nil:
+		rs = l.byConversion[p.ConversionID]
 	case p.Source != "":
 		rs = l.bySource[p.Source]
 	case p.Outcome != "":
@@ -130,7 +140,8 @@ func (s *Store) ListInbound(ctx context.Context, p store.ListInboundParams) ([]s
 		if !from.IsZero() && r.ReceivedAt.Before(from) {
 			break
 		}
-		if (p.Source == "" || r.Source == p.Source) && (p.Outcome == "" || r.Outcome == p.Outcome) {
+		if (p.Source == "" || r.Source == p.Source) && (p.Outcome == "" || r.Outcome == p.Outcome) &&
+			(p.ConversionID == uuid.Nil || r.ConversionID == p.ConversionID) {
 			out = append(out, *r)
 		}
 	}
@@ -154,6 +165,17 @@ func (s *Store) PruneInbound(ctx context.Context, p store.PruneInboundParams) (i
 	n := prefixBefore(l.all, before)
 	for _, r := range l.all[:n] {
 		delete(l.byID, r.ID)
+		// The records of a conversion are cut as they are met: a prune costs nothing for
+		// the conversions it does not touch.
+		if cid := r.ConversionID; cid != uuid.Nil {
+			if rs, ok := l.byConversion[cid]; ok {
+				if rs = cutPrefix(rs, prefixBefore(rs, before)); len(rs) == 0 {
+					delete(l.byConversion, cid)
+				} else {
+					l.byConversion[cid] = rs
+				}
+			}
+		}
 	}
 	l.all = cutPrefix(l.all, n)
 	for _, m := range []map[string][]*store.InboundRecord{l.bySource, l.byOutcome} {

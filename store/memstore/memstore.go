@@ -52,6 +52,7 @@ type Store struct {
 	byTxn       map[sourceTxn][]*store.Conversion // the conversions of a transaction: by ReceivedAt, then ID
 	ledger      map[uuid.UUID]store.LedgerLine
 	lineOf      map[uuid.UUID][]uuid.UUID // the IDs of each conversion's ledger lines, by conversion
+	deliveryOf  map[uuid.UUID][]*delivery // each conversion's deliveries, by conversion
 	deliveries  map[uuid.UUID]*delivery
 	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
 	due         dueIndex             // the pending deliveries, by when they are due (see due.go)
@@ -116,6 +117,7 @@ func New(opts *Options) *Store {
 		byTxn:       make(map[sourceTxn][]*store.Conversion),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		lineOf:      make(map[uuid.UUID][]uuid.UUID),
+		deliveryOf:  make(map[uuid.UUID][]*delivery),
 		deliveries:  make(map[uuid.UUID]*delivery),
 		endpoints:   make(map[string]*endpoint),
 		due:         newDueIndex(),
@@ -516,6 +518,7 @@ func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery
 		sd := &delivery{d: d, ep: s.endpoint(d.Endpoint)}
 		s.deliveries[d.ID] = sd
 		s.due.ready(sd)
+		s.deliveryOf[d.ConversionID] = append(s.deliveryOf[d.ConversionID], sd)
 	}
 }
 
@@ -1052,6 +1055,29 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	var out []store.Delivery
 	for _, d := range s.deliveries {
 		if d.d.Status == p.Status && (p.Endpoint == "" || d.d.Endpoint == p.Endpoint) && after(d.d.CreatedAt, d.d.ID, p.After) {
+			out = append(out, cloneDelivery(&d.d))
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.Delivery) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), slices.Compare(a.ID[:], b.ID[:]))
+	})
+	return truncate(out, store.ListLimit(p.Limit, 100)), nil
+}
+
+// ListConversionDeliveries implements [store.DeliveryStore]: O(k log k) for the
+// conversion's k deliveries.
+func (s *Store) ListConversionDeliveries(ctx context.Context, p store.ListConversionDeliveriesParams) ([]store.Delivery, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var out []store.Delivery
+	for _, d := range s.deliveryOf[p.ConversionID] {
+		if after(d.d.CreatedAt, d.d.ID, p.After) {
 			out = append(out, cloneDelivery(&d.d))
 		}
 	}

@@ -664,6 +664,45 @@ func (c *MockStoreLeaseDeliveriesCall) DoAndReturn(f func(context.Context, store
 	return c
 }
 
+// ListConversionDeliveries mocks base method.
+func (m *MockStore) ListConversionDeliveries(ctx context.Context, p store.ListConversionDeliveriesParams) ([]store.Delivery, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionDeliveries", ctx, p)
+	ret0, _ := ret[0].([]store.Delivery)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionDeliveries indicates an expected call of ListConversionDeliveries.
+func (mr *MockStoreMockRecorder) ListConversionDeliveries(ctx, p any) *MockStoreListConversionDeliveriesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionDeliveries", reflect.TypeOf((*MockStore)(nil).ListConversionDeliveries), ctx, p)
+	return &MockStoreListConversionDeliveriesCall{Call: call}
+}
+
+// MockStoreListConversionDeliveriesCall wrap *gomock.Call
+type MockStoreListConversionDeliveriesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreListConversionDeliveriesCall) Return(arg0 []store.Delivery, arg1 error) *MockStoreListConversionDeliveriesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreListConversionDeliveriesCall) Do(f func(context.Context, store.ListConversionDeliveriesParams) ([]store.Delivery, error)) *MockStoreListConversionDeliveriesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreListConversionDeliveriesCall) DoAndReturn(f func(context.Context, store.ListConversionDeliveriesParams) ([]store.Delivery, error)) *MockStoreListConversionDeliveriesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListConversionLines mocks base method.
 func (m *MockStore) ListConversionLines(ctx context.Context, p store.ListConversionLinesParams) ([]store.LedgerLine, error) {
 	m.ctrl.T.Helper()
@@ -2062,6 +2101,45 @@ func (c *MockDeliveryStoreLeaseDeliveriesCall) Do(f func(context.Context, store.
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockDeliveryStoreLeaseDeliveriesCall) DoAndReturn(f func(context.Context, store.LeaseParams) ([]store.Lease, error)) *MockDeliveryStoreLeaseDeliveriesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListConversionDeliveries mocks base method.
+func (m *MockDeliveryStore) ListConversionDeliveries(ctx context.Context, p store.ListConversionDeliveriesParams) ([]store.Delivery, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListConversionDeliveries", ctx, p)
+	ret0, _ := ret[0].([]store.Delivery)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListConversionDeliveries indicates an expected call of ListConversionDeliveries.
+func (mr *MockDeliveryStoreMockRecorder) ListConversionDeliveries(ctx, p any) *MockDeliveryStoreListConversionDeliveriesCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListConversionDeliveries", reflect.TypeOf((*MockDeliveryStore)(nil).ListConversionDeliveries), ctx, p)
+	return &MockDeliveryStoreListConversionDeliveriesCall{Call: call}
+}
+
+// MockDeliveryStoreListConversionDeliveriesCall wrap *gomock.Call
+type MockDeliveryStoreListConversionDeliveriesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockDeliveryStoreListConversionDeliveriesCall) Return(arg0 []store.Delivery, arg1 error) *MockDeliveryStoreListConversionDeliveriesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockDeliveryStoreListConversionDeliveriesCall) Do(f func(context.Context, store.ListConversionDeliveriesParams) ([]store.Delivery, error)) *MockDeliveryStoreListConversionDeliveriesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockDeliveryStoreListConversionDeliveriesCall) DoAndReturn(f func(context.Context, store.ListConversionDeliveriesParams) ([]store.Delivery, error)) *MockDeliveryStoreListConversionDeliveriesCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

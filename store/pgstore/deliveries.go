@@ -335,6 +335,29 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	return out, nil
 }
 
+// ListConversionDeliveries implements [store.DeliveryStore] on the index
+// deliveries_conversion (conversion_id, created_at, id).
+func (s *Store) ListConversionDeliveries(ctx context.Context, p store.ListConversionDeliveriesParams) ([]store.Delivery, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var out []store.Delivery
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		w.sql("SELECT ", deliveries.selected, " FROM ", s.prefix, "deliveries WHERE conversion_id = ", w.arg(p.ConversionID, "uuid"))
+		w.page("created_at", p.After, time.Time{}, store.ListLimit(p.Limit, 100))
+		var err error
+		if out, err = list(ctx, db, deliveries, &w); err != nil {
+			return err
+		}
+		return s.withAttempts(ctx, db, out)
+	})
+	if err != nil {
+		return nil, wrap(err, "list deliveries of conversion %s", p.ConversionID)
+	}
+	return out, nil
+}
+
 // ReplayDelivery implements [store.DeliveryStore].
 func (s *Store) ReplayDelivery(ctx context.Context, p store.ReplayDeliveryParams) (store.Delivery, error) {
 	if err := p.Validate(); err != nil {

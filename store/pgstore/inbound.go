@@ -76,7 +76,7 @@ func (s *Store) LogInbound(ctx context.Context, r store.InboundRecord) error {
 }
 
 // ListInbound implements [store.InboundStore], newest first, walking back an index: of the
-// source (inbound_log_source: source, received_at, id), else of the outcome
+// conversion (inbound_log_conversion: conversion_id, received_at, id), else of the source (inbound_log_source: source, received_at, id), else of the outcome
 // (inbound_log_outcome), else of them all (inbound_log_received: received_at, id), as the
 // planner chooses.
 func (s *Store) ListInbound(ctx context.Context, p store.ListInboundParams) ([]store.InboundRecord, error) {
@@ -92,6 +92,9 @@ func (s *Store) ListInbound(ctx context.Context, p store.ListInboundParams) ([]s
 		}
 		if p.Outcome != "" {
 			w.sql(" AND outcome = ", w.arg(p.Outcome, "text"))
+		}
+		if p.ConversionID != uuid.Nil {
+			w.sql(" AND conversion_id = ", w.arg(p.ConversionID, "uuid"))
 		}
 		if !p.From.IsZero() {
 			w.sql(" AND received_at >= ", w.arg(store.NormalizeTime(p.From), "timestamptz"))

@@ -352,6 +352,22 @@ var faults = []fault{
 			}).AnyTimes()
 		},
 	},
+	{
+		name:    "ConversionDeliveriesWithoutAttempts",
+		subtest: "ByConversion/LinesAndDeliveries",
+		rule:    "a listed delivery has its attempts",
+		install: func(m *mockstoretest.MockStore, real store.Store) {
+			// A store that lists a conversion's deliveries from their own table alone: the
+			// timeline would show a dead delivery with no attempt to say why.
+			m.EXPECT().ListConversionDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, p store.ListConversionDeliveriesParams) ([]store.Delivery, error) {
+				ds, err := real.ListConversionDeliveries(ctx, p)
+				for i := range ds {
+					ds[i].Attempts = nil
+				}
+				return ds, err
+			}).AnyTimes()
+		},
+	},
 }
 
 // faultEnv names the fault that TestConformance_MockStore installs when it runs as the
@@ -394,6 +410,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.RecordAttempt(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordAttempt).AnyTimes()
 	e.GetDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.GetDelivery).AnyTimes()
 	e.ListDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ListDeliveries).AnyTimes()
+	e.ListConversionDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionDeliveries).AnyTimes()
 	e.ReplayDelivery(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDelivery).AnyTimes()
 	e.ReplayDeliveries(gomock.Any(), gomock.Any()).DoAndReturn(real.ReplayDeliveries).AnyTimes()
 	e.GetEndpoint(gomock.Any(), gomock.Any()).DoAndReturn(real.GetEndpoint).AnyTimes()

@@ -55,6 +55,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Endpoint", s.endpoints)
 	t.Run("Parked", s.parked)
 	t.Run("Inbound", s.inbound)
+	t.Run("ByConversion", s.byConversion)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
