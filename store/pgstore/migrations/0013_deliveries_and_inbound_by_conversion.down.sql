@@ -1,4 +1,4 @@
--- Back to version 11, exactly: the indexes of deliveries and inbound records by conversion
+-- Back to version 12, exactly: the indexes of deliveries and inbound records by conversion
 -- are dropped; no row is lost.
 
 DROP INDEX inbound_log_conversion;

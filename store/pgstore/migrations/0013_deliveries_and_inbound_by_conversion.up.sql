@@ -1,4 +1,4 @@
--- s2s schema, version 12, from version 11:
+-- s2s schema, version 13, from version 12:
 --   - deliveries_conversion indexes the deliveries of each conversion in the order
 --     ListConversionDeliveries returns them, and inbound_log_conversion the inbound log's
 --     records of each conversion (ListInboundParams.ConversionID), newest first when walked
@@ -13,7 +13,7 @@
 --     CREATE INDEX CONCURRENTLY IF NOT EXISTS inbound_log_conversion
 --         ON inbound_log (conversion_id, received_at, id) WHERE conversion_id IS NOT NULL;
 -- and then migrate: IF NOT EXISTS keeps the indexes you built.
--- Rows of version 11 are kept as they are.
+-- Rows of version 12 are kept as they are.
 
 CREATE INDEX IF NOT EXISTS deliveries_conversion ON deliveries (conversion_id, created_at, id) WHERE conversion_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS inbound_log_conversion ON inbound_log (conversion_id, received_at, id) WHERE conversion_id IS NOT NULL;
