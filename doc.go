@@ -31,12 +31,13 @@
 // [Tracker] wires them into one pipeline. [New] builds it from a [store.Store] (nil is an
 // in-memory store: the zero-setup default) and a [Config] of data: the attribution rules,
 // the commission programme, the outbound endpoints and the [Route]s that say which
-// affiliate's conversions go to which endpoints. The Config round-trips through JSON, is
+// affiliate's conversions go to which endpoints, the senders of postbacks ([Source]s) and
+// the click path's campaigns, among others. The Config round-trips through JSON, is
 // decoded strictly and is validated by each part's own package, with the field named.
 //
 // The Tracker is a postback.Receiver, and serves the postbacks of its sources itself
-// ([Tracker.PostbackHandler], see # Postbacks). [Tracker.Receive] resolves the click (ours by ID, or by the foreign ID it
-// carries) and the player's binding, decides with attribution, computes the CPA of a
+// ([Tracker.PostbackHandler], see # Postbacks). [Tracker.Receive] resolves the click (ours
+// by ID, or by the foreign ID it carries) and the player's binding, decides with attribution, computes the CPA of a
 // first-time deposit, renders the deliveries to the affiliate's endpoints, and writes the
 // conversion, its ledger line, its counter increments (caps, the CPA's once per player and
 // per-period counts) and its deliveries in one RecordConversion call. A retry answers
@@ -125,9 +126,9 @@
 //
 // The senders of postbacks are [Config.Sources]: each a [Source] with a name, an
 // authentication (a signed query, Standard Webhooks, a token, or none, chosen explicitly),
-// a dialect (native, a preset, or inline), the click IDs it accepts and the keys that verify
-// signed ones, and its IP allowlist. [Tracker.PostbackHandler] serves them all, one source
-// per path:
+// a dialect (native, a preset, or inline), the click IDs it accepts (signed ones verified
+// with the click path's keys, Config.Clicks.Keys), and its IP allowlist.
+// [Tracker.PostbackHandler] serves them all, one source per path:
 //
 //	mux.Handle("/postback/{source}", tracker.PostbackHandler())
 //
@@ -135,11 +136,13 @@
 // conflict, 4xx with a reason for a rejection, 503 when the store fails so that the sender
 // retries; 404 for a source not configured). After the answer is flushed it writes the
 // postback to the inbound log (store.InboundStore): source, outcome, reason, the status
-// sent, the parameters with secrets blanked, timing and the conversion, and tells
-// [Options.Observer]. The log is written synchronously after the answer, in the request's
-// goroutine: the sender does not wait for it, the number in flight is bounded by the
-// server's, and nothing is queued that a crash could lose. [Tracker.PruneInbound] keeps it
-// to Config.Inbound.Retention (30 days by default).
+// sent, the parameters with secrets blanked, the sender's address, timing and the
+// conversion; and it tells [Options.Observer]. The log is written synchronously after the
+// answer, in the request's goroutine: the sender does not wait for it, the number in
+// flight is bounded by the server's, and nothing is queued that a crash could lose (it
+// costs about 10 allocations and a few microseconds on memstore, one INSERT on pgstore:
+// BenchmarkPostbackHandler). [Tracker.PruneInbound], which Run calls every SweepInterval,
+// keeps it to Config.Inbound.Retention (30 days by default).
 //
 // # Troubleshooting
 //

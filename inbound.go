@@ -75,6 +75,7 @@ func (t *Tracker) PruneInbound(ctx context.Context) (int, error) {
 // store.MaxTextLen bytes at a character's boundary.
 func inboundParams(r *http.Request, body []byte, extra []string) string {
 	var b strings.Builder
+	b.Grow(len(r.URL.RawQuery) + len(body) + 16) // a redacted value is seldom longer than the value
 	redactQuery(&b, r.URL.RawQuery, extra)
 	if len(body) > 0 {
 		b.WriteByte('\n')
