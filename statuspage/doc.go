@@ -16,7 +16,11 @@
 //     was disabled, its last success and since when it has been failing;
 //   - per-affiliate statements: the ledger lines of a period by statement time, each
 //     explained, with totals per currency;
-//   - find by any ID: a conversion, delivery (event) or click ID, a dedup key, a player.
+//   - a timeline per event: the postbacks that recorded or found the conversion (with the
+//     status each sender got), its attribution decision and status history, its ledger
+//     lines, and its deliveries with every attempt;
+//   - find by any ID: a conversion, delivery (event) or click ID, a dedup key, a player, or
+//     a sender's transaction ID with its source.
 //
 // Pages are html/template, embedded, with no script and no build step; every listing pages
 // with cursor links, tables have real headers, rows hold links rather than being clickable,

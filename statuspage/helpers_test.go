@@ -122,7 +122,7 @@ func newFixture(t *testing.T) *fixture {
 
 	f.rejected = store.InboundRecord{
 		ID: uuid.New(), ReceivedAt: t0.Add(-2 * time.Minute), Source: "src-" + hostileAttr, Method: http.MethodGet,
-		Outcome: "rejected", Reason: "bad_signature", HTTPStatus: 401,
+		Outcome: "rejected", Reason: "bad_signature", HTTPStatus: 401, RemoteAddr: "203.0.113.9:4711",
 		Params: "clickid=" + url.QueryEscape(hostileScript) + "&sub1=" + hostileAttr + "&token=" + secretToken + "&sig=" + secretSig, Duration: 3 * time.Millisecond,
 	}
 	f.accepted = store.InboundRecord{

@@ -3,6 +3,7 @@ package statuspage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -651,17 +652,25 @@ type found struct {
 }
 
 type findData struct {
-	Q     string
-	Found []found
-	TODO  string
+	Q      string
+	Source string // the source of a transaction ID; optional
+	Found  []found
+	TODO   string
 }
+
+// maxFound bounds the conversions find lists for one transaction.
+const maxFound = 20
 
 // maxQuery bounds the text find accepts.
 const maxQuery = store.MaxKeyLen
 
 func (h *Handler) find(w http.ResponseWriter, r *http.Request, v *view) {
-	d := &findData{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	d := &findData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Source: strings.TrimSpace(r.URL.Query().Get("source"))}
 	v.Title, v.Data = "Find", d
+	if store.CheckKey(d.Source) != nil {
+		h.badRequest(w, r, "find", v, "source: at most 255 bytes, no control characters")
+		return
+	}
 	if d.Q == "" {
 		h.render(w, r, http.StatusOK, "find", v)
 		return
@@ -712,17 +721,40 @@ func (h *Handler) find(w http.ResponseWriter, r *http.Request, v *view) {
 		h.storeFailed(w, r, "find", v, err)
 		return
 	}
-	// TODO(issue 14): find a conversion by its sender's transaction ID, once the store can
-	// look one up by (source, transaction).
-	d.TODO = "A transaction ID is not looked up yet."
+	if d.Source == "" {
+		d.TODO = "Transaction IDs are the senders': give the source to find one."
+	} else {
+		cs, err := h.st.ListConversionsByTransaction(ctx, store.ListConversionsByTransactionParams{Source: d.Source, TransactionID: d.Q, Limit: maxFound + 1})
+		if err != nil && !miss(err) {
+			h.storeFailed(w, r, "find", v, err)
+			return
+		}
+		if len(cs) > maxFound {
+			cs = cs[:maxFound]
+			d.TODO = fmt.Sprintf("The transaction has more than %d conversions: the first %d are shown.", maxFound, maxFound)
+		}
+		for _, c := range cs {
+			d.Found = append(d.Found, found{Kind: "conversion (transaction of " + d.Source + ")", Link: link("timeline", url.Values{"id": {c.ID.String()}}), Text: string(c.Event) + " of affiliate " + c.AffiliateID + ", " + string(c.Status)})
+		}
+	}
 	h.render(w, r, http.StatusOK, "find", v)
 }
 
-// Timeline of a conversion.
+// Timeline of a conversion: the postbacks that recorded or found it, the conversion with
+// its decision and status history, its ledger lines, and its deliveries with every attempt.
+
+type timelineDelivery struct {
+	deliveryData
+}
 
 type timelineData struct {
 	ID         string
 	Conversion store.Conversion
+	Inbound    []inboundRow
+	Lines      []store.LedgerLine
+	Deliveries []timelineDelivery
+	// More names the sections cut at the page size, with where to see the rest.
+	More []string
 }
 
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, v *view) {
@@ -733,7 +765,8 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, v *view) {
 		h.badRequest(w, r, "timeline", v, "id: want a conversion's UUID")
 		return
 	}
-	c, err := h.st.GetConversion(r.Context(), id)
+	ctx := r.Context()
+	c, err := h.st.GetConversion(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		v.Error = "No conversion has this ID."
 		h.render(w, r, http.StatusNotFound, "timeline", v)
@@ -744,6 +777,44 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d.Conversion = c
+	recs, err := h.st.ListInbound(ctx, store.ListInboundParams{ConversionID: id, Limit: h.pageSize + 1})
+	if err != nil {
+		h.storeFailed(w, r, "timeline", v, err)
+		return
+	}
+	if len(recs) > h.pageSize {
+		recs = recs[:h.pageSize]
+		d.More = append(d.More, "postbacks: the newest shown")
+	}
+	rd := h.redactor()
+	for _, rec := range slices.Backward(recs) { // oldest first, as a timeline reads
+		d.Inbound = append(d.Inbound, inboundRow{InboundRecord: rec, Shown: clip(rd.params(rec.Params))})
+	}
+	lines, err := h.st.ListConversionLines(ctx, store.ListConversionLinesParams{ConversionID: id, Limit: h.pageSize + 1})
+	if err != nil {
+		h.storeFailed(w, r, "timeline", v, err)
+		return
+	}
+	if len(lines) > h.pageSize {
+		lines = lines[:h.pageSize]
+		d.More = append(d.More, "ledger lines: the first shown; the affiliate's statements list them all")
+	}
+	d.Lines = lines
+	ds, err := h.st.ListConversionDeliveries(ctx, store.ListConversionDeliveriesParams{ConversionID: id, Limit: h.pageSize + 1})
+	if err != nil {
+		h.storeFailed(w, r, "timeline", v, err)
+		return
+	}
+	if len(ds) > h.pageSize {
+		ds = ds[:h.pageSize]
+		d.More = append(d.More, "deliveries: the first shown")
+	}
+	for _, dl := range ds {
+		var td timelineDelivery
+		h.fillDelivery(&td.deliveryData, dl)
+		td.ID = dl.ID.String()
+		d.Deliveries = append(d.Deliveries, td)
+	}
 	h.render(w, r, http.StatusOK, "timeline", v)
 }
 

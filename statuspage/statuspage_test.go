@@ -103,6 +103,7 @@ func TestHandler_Pages(t *testing.T) {
 		row := rowWith(t, p.body, "bad_signature")
 		assert.Contains(t, row, "rejected", "the outcome is a word")
 		assert.Contains(t, row, "401", "the status the sender was answered")
+		assert.Contains(t, row, "203.0.113.9:4711", "where it came from")
 		assert.Contains(t, row, "2026-12-01 11:58:00.000 UTC", "received at, in UTC")
 		assert.NotContains(t, p.body, f.accepted.ID.String())
 		assert.NotContains(t, p.body, "src-1<", "rule: the outcome filter leaves the accepted one out")
@@ -201,6 +202,14 @@ func TestHandler_Pages(t *testing.T) {
 		rowWith(t, p.body, "player binding")
 		p = c.get("/find?q=" + uuid.NewString())
 		rowWith(t, p.body, "Nothing has this ID.")
+		p = c.get("/find?source=src-1&q=" + url.QueryEscape(f.conv.TransactionID))
+		require.Equal(t, http.StatusOK, p.code)
+		assert.Contains(t, hrefs(p.body), "timeline?id="+f.conv.ID.String(), "find by (source, transaction ID)")
+		rowWith(t, p.body, "conversion (transaction of src-1)")
+		p = c.get("/find?source=src-2&q=" + url.QueryEscape(f.conv.TransactionID))
+		assert.NotContains(t, hrefs(p.body), "timeline?id="+f.conv.ID.String(), "rule: a transaction ID is the source's")
+		p = c.get("/find?q=" + url.QueryEscape(f.conv.TransactionID))
+		assert.Contains(t, p.body, "give the source", "without a source, the page says what it needs")
 	})
 
 	t.Run("Timeline", func(t *testing.T) {
@@ -208,6 +217,23 @@ func TestHandler_Pages(t *testing.T) {
 		require.Equal(t, http.StatusOK, p.code)
 		row := rowWith(t, p.body, "attribution decision")
 		assert.Contains(t, row[1], "model last_click, code in_window")
+		in := rowWith(t, p.body, "accepted")
+		assert.Equal(t, "2026-12-01 12:00:00.000 UTC", in[0], "the postback that recorded it")
+		assert.Equal(t, "200", in[5], "with the status the sender got")
+		assert.NotContains(t, p.body, "bad_signature", "rule: another postback is not in the timeline")
+		line := rowWith(t, p.body, "cpa.country")
+		assert.Equal(t, "50.00 EUR", line[5], "its ledger line")
+		att := rowWith(t, p.body, "http_5xx")
+		assert.Equal(t, "500", att[4], "its dead delivery's attempt")
+		assert.Contains(t, hrefs(p.body), "delivery?id="+f.pending.ID.String(), "its pending delivery too")
+		assert.Contains(t, hrefs(p.body), "delivery?id="+f.dead.ID.String())
+		order := []string{"1. Received", "2. Attributed", "3. Paid", "4. Notified"}
+		last := -1
+		for _, h := range order {
+			i := strings.Index(p.body, h)
+			require.Greater(t, i, last, "rule: the timeline reads in order: %s", h)
+			last = i
+		}
 		assert.Equal(t, http.StatusNotFound, c.get("/timeline?id="+uuid.NewString()).code)
 	})
 
