@@ -50,7 +50,7 @@ func (c *clock) Now() time.Time { return c.t }
 
 // fixture is a store with one of everything the page shows, hostile values included.
 type fixture struct {
-	st        *memstore.Store
+	st        store.Store
 	clk       *clock
 	conv      store.Conversion
 	click     clickid.ID
@@ -64,8 +64,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, memstore.New(nil))
+}
+
+// newFixtureOn fills st with the fixture's records.
+func newFixtureOn(t *testing.T, st store.Store) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	f := &fixture{st: memstore.New(nil), clk: &clock{t: t0.Add(time.Hour)}, endpoint: "aff-tracker"}
+	f := &fixture{st: st, clk: &clock{t: t0.Add(time.Hour)}, endpoint: "aff-tracker"}
 	e := &outbound.Endpoint{
 		Name: f.endpoint, URL: "https://tracker.example/hook/{secret:path}?cid={click_id}&token={query_secret:token}",
 		Secrets: map[string]string{"path": secretPath, "token": secretToken},
