@@ -397,6 +397,10 @@ type replayAllData struct {
 	BeforeUS string // Before in Unix microseconds, for the form
 	Count    int
 	AtLeast  bool // Count reached maxCount: there are at least that many
+	// Disabled reports that the endpoint is disabled, with why: replayed deliveries wait
+	// until it is enabled again.
+	Disabled       bool
+	DisabledReason string
 }
 
 func (h *Handler) replayAllConfirm(w http.ResponseWriter, r *http.Request, v *view) {
@@ -420,6 +424,12 @@ func (h *Handler) replayAllConfirm(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	d.Count, d.AtLeast = n, n >= maxCount
+	ep, err := h.st.GetEndpoint(r.Context(), d.Endpoint)
+	if err != nil {
+		h.storeFailed(w, r, "replayall", v, err)
+		return
+	}
+	d.Disabled, d.DisabledReason = ep.Disabled, ep.DisabledReason
 	h.render(w, r, http.StatusOK, "replayall", v)
 }
 

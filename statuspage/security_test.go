@@ -221,6 +221,7 @@ func TestHandler_ReplayAllActsOnWhatItCounted(t *testing.T) {
 	c, token := postSetup(t, h, "/replay-all?endpoint="+f.endpoint)
 	confirm := c.get("/replay-all?endpoint=" + f.endpoint)
 	require.Contains(t, confirm.body, "<strong>3</strong> of them now", "rule: the confirmation shows the count")
+	assert.NotContains(t, confirm.body, "stay pending, and are not sent", "kill enabled the endpoint: no warning")
 	before := regexpField(t, confirm.body, "before")
 
 	// A delivery that dies after the page was shown is not in what the page counted.

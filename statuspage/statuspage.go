@@ -199,7 +199,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if h.auth != nil {
 		if err := h.auth(r); err != nil {
-			h.log.LogAttrs(r.Context(), slog.LevelInfo, "statuspage: request refused by Authorize", slog.String("error", err.Error()))
+			// The hook's error is not logged: the host wrote it, and it may quote a credential.
+			h.log.LogAttrs(r.Context(), slog.LevelInfo, "statuspage: request refused by Authorize", slog.String("remote_addr", r.RemoteAddr), slog.String("path", r.URL.Path))
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -46,9 +47,10 @@ func TestHandler_Authorize(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	allow := false
-	h := f.handler(t, &statuspage.Options{Authorize: func(r *http.Request) error {
+	var logs strings.Builder
+	h := f.handler(t, &statuspage.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Authorize: func(r *http.Request) error {
 		if !allow {
-			return errors.New("no session")
+			return errors.New("no session for token cred-0123456789")
 		}
 		return nil
 	}})
@@ -63,6 +65,8 @@ func TestHandler_Authorize(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, p.code)
 	allow = true
 	require.Equal(t, http.StatusOK, c.get("/").code)
+	require.Contains(t, logs.String(), "refused by Authorize", "a refusal is logged")
+	require.NotContains(t, logs.String(), "cred-0123456789", "rule: the hook's error, which may quote a credential, is not logged")
 }
 
 func TestHandler_SecurityHeaders(t *testing.T) {
@@ -173,6 +177,13 @@ func TestHandler_Pages(t *testing.T) {
 		assert.Equal(t, "2026-12-01 12:00:01.250 UTC", row[5], "failing since")
 		assert.Contains(t, row[6], "GET https://tracker.example/hook/", "the configuration is shown")
 		assert.Contains(t, row[6], "signed s2s-v1 (key k1)")
+	})
+
+	t.Run("ReplayAllWarnsOfADisabledEndpoint", func(t *testing.T) {
+		p := c.get("/replay-all?endpoint=" + f.endpoint)
+		require.Equal(t, http.StatusOK, p.code)
+		assert.Contains(t, p.body, "<strong>1</strong> of them now")
+		assert.Contains(t, p.body, "stay pending, and are not sent, until it is", "rule: a bulk replay to a disabled endpoint says its deliveries wait")
 	})
 
 	t.Run("Statements", func(t *testing.T) {
