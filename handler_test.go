@@ -242,68 +242,75 @@ func TestTracker_PostbackHandler_Concurrent(t *testing.T) {
 	})
 }
 
-// faultyStore returns a mock store that forwards every call to st, for a test to override
-// some.
-func faultyStore(t *testing.T, st store.Store, except ...string) *mockstoretest.MockStore {
+// faultyStore returns a mock store that forwards every call of the postback path to st,
+// after the expectations that fail installs (a failure on cue comes first, then the
+// forwarding).
+func faultyStore(t *testing.T, st store.Store, fail func(m *mockstoretest.MockStore)) *mockstoretest.MockStore {
 	ctrl := gomock.NewController(t)
 	m := mockstoretest.NewMockStore(ctrl)
-	skip := map[string]bool{}
-	for _, e := range except {
-		skip[e] = true
+	if fail != nil {
+		fail(m)
 	}
 	m.EXPECT().InsertClick(gomock.Any(), gomock.Any()).DoAndReturn(st.InsertClick).AnyTimes()
-	if !skip["GetClick"] {
-		m.EXPECT().GetClick(gomock.Any(), gomock.Any()).DoAndReturn(st.GetClick).AnyTimes()
-	}
-	if !skip["GetBinding"] {
-		m.EXPECT().GetBinding(gomock.Any(), gomock.Any()).DoAndReturn(st.GetBinding).AnyTimes()
-	}
-	if !skip["GetCounter"] {
-		m.EXPECT().GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(st.GetCounter).AnyTimes()
-	}
-	if !skip["RecordConversion"] {
-		m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(st.RecordConversion).AnyTimes()
-	}
-	if !skip["BindPlayer"] {
-		m.EXPECT().BindPlayer(gomock.Any(), gomock.Any()).DoAndReturn(st.BindPlayer).AnyTimes()
-	}
-	if !skip["ListParked"] {
-		m.EXPECT().ListParked(gomock.Any(), gomock.Any()).DoAndReturn(st.ListParked).AnyTimes()
-	}
-	if !skip["GetConversionByKey"] {
-		m.EXPECT().GetConversionByKey(gomock.Any(), gomock.Any()).DoAndReturn(st.GetConversionByKey).AnyTimes()
-	}
-	if !skip["LogInbound"] {
-		m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(st.LogInbound).AnyTimes()
-	}
+	m.EXPECT().GetClick(gomock.Any(), gomock.Any()).DoAndReturn(st.GetClick).AnyTimes()
+	m.EXPECT().GetBinding(gomock.Any(), gomock.Any()).DoAndReturn(st.GetBinding).AnyTimes()
+	m.EXPECT().GetCounter(gomock.Any(), gomock.Any()).DoAndReturn(st.GetCounter).AnyTimes()
+	m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).DoAndReturn(st.RecordConversion).AnyTimes()
+	m.EXPECT().BindPlayer(gomock.Any(), gomock.Any()).DoAndReturn(st.BindPlayer).AnyTimes()
+	m.EXPECT().ListParked(gomock.Any(), gomock.Any()).DoAndReturn(st.ListParked).AnyTimes()
+	m.EXPECT().GetConversionByKey(gomock.Any(), gomock.Any()).DoAndReturn(st.GetConversionByKey).AnyTimes()
+	m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(st.LogInbound).AnyTimes()
 	return m
 }
 
-// TestTracker_PostbackHandler_Faults: with the store failing on cue: a conversion's write
-// that fails answers 503 and leaves nothing written (no conversion, binding, line or
-// delivery), and is logged as an error in the inbound log; a failure to log answers as if
-// the log had been written, and is reported with slog.
+// TestTracker_PostbackHandler_Faults: with the store failing on cue at each step of an
+// FTD (the click's lookup, the binding's, a counter's, the conversion's write): the postback
+// is answered 503 and leaves nothing written (no binding, line or delivery), it is logged as
+// an error in the inbound log, and the sender's retry is received whole; a failure to log
+// answers as if the log had been written, and is reported with slog.
 func TestTracker_PostbackHandler_Faults(t *testing.T) {
 	t.Parallel()
-	t.Run("write fails", func(t *testing.T) {
-		t.Parallel()
-		mem := memstore.New(nil)
-		m := faultyStore(t, mem, "RecordConversion")
-		m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).Return(store.Conversion{}, errors.New("connection reset")).Times(1)
-		f := newHandlerFixture(t, m, nil)
-		f.st = mem
-		click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
-		rec := f.get(t, "/postback/casino-x", ftd(click, "p-1", "t-1"))
-		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "rule: a store failure is 503, so the sender retries")
-		require.JSONEq(t, `{"result":"error"}`, rec.Body.String())
-		_, err := mem.GetBinding(t.Context(), "p-1")
-		require.ErrorIs(t, err, store.ErrNotFound, "rule: nothing half-written: no binding")
-		require.Empty(t, f.pending(t), "rule: nothing half-written: no delivery")
-		require.Empty(t, f.ledger(t, "aff-1"), "rule: nothing half-written: no ledger line")
-		r := byStatus(t, f.inbound(t), http.StatusServiceUnavailable)
-		require.Equal(t, "error", r.Outcome)
-		require.Zero(t, r.ConversionID)
-	})
+	down := errors.New("connection reset")
+	for _, step := range []struct {
+		name string
+		fail func(m *mockstoretest.MockStore)
+	}{
+		{"GetClick", func(m *mockstoretest.MockStore) {
+			m.EXPECT().GetClick(gomock.Any(), gomock.Any()).Return(store.Click{}, down).Times(1)
+		}},
+		{"GetBinding", func(m *mockstoretest.MockStore) {
+			m.EXPECT().GetBinding(gomock.Any(), gomock.Any()).Return(store.PlayerBinding{}, down).Times(1)
+		}},
+		{"GetCounter", func(m *mockstoretest.MockStore) {
+			m.EXPECT().GetCounter(gomock.Any(), gomock.Any()).Return(int64(0), down).Times(1)
+		}},
+		{"RecordConversion", func(m *mockstoretest.MockStore) {
+			m.EXPECT().RecordConversion(gomock.Any(), gomock.Any()).Return(store.Conversion{}, down).Times(1)
+		}},
+	} {
+		t.Run(step.name+" fails", func(t *testing.T) {
+			t.Parallel()
+			mem := memstore.New(nil)
+			f := newHandlerFixture(t, faultyStore(t, mem, step.fail), nil)
+			f.st = mem
+			click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+			q := ftd(click, "p-1", "t-1")
+			rec := f.get(t, "/postback/casino-x", q)
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code, "rule: a store failure is 503, so that the sender retries")
+			require.JSONEq(t, `{"result":"error"}`, rec.Body.String())
+			_, err := mem.GetBinding(t.Context(), "p-1")
+			require.ErrorIs(t, err, store.ErrNotFound, "rule: nothing half-written: no binding")
+			require.Empty(t, f.pending(t), "rule: nothing half-written: no delivery")
+			require.Empty(t, f.ledger(t, "aff-1"), "rule: nothing half-written: no ledger line")
+			r := byStatus(t, f.inbound(t), http.StatusServiceUnavailable)
+			require.Equal(t, "error", r.Outcome)
+			require.Zero(t, r.ConversionID)
+
+			require.Equal(t, http.StatusAccepted, f.get(t, "/postback/casino-x", q).Code, "rule: the sender's retry is received whole")
+			require.Len(t, f.pending(t), 1)
+			require.Len(t, f.ledger(t, "aff-1"), 1)
+		})
+	}
 	t.Run("log fails", func(t *testing.T) {
 		t.Parallel()
 		answers := func(st store.Store, logs *bytes.Buffer) []string {
@@ -322,8 +329,9 @@ func TestTracker_PostbackHandler_Faults(t *testing.T) {
 		var healthyLogs, failingLogs bytes.Buffer
 		want := answers(memstore.New(nil), &healthyLogs)
 		mem := memstore.New(nil)
-		m := faultyStore(t, mem, "LogInbound")
-		m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).Return(errors.New("disk full")).Times(3)
+		m := faultyStore(t, mem, func(m *mockstoretest.MockStore) {
+			m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).Return(errors.New("disk full")).Times(3)
+		})
 		require.Equal(t, want, answers(m, &failingLogs), "rule: a failure to log never changes the answer")
 		require.NotContains(t, healthyLogs.String(), "inbound log not written")
 		require.Equal(t, 3, strings.Count(failingLogs.String(), "inbound log not written"), "rule: each failure to log is logged")
@@ -336,12 +344,13 @@ func TestTracker_PostbackHandler_Faults(t *testing.T) {
 func TestTracker_PostbackHandler_SlowLog(t *testing.T) {
 	t.Parallel()
 	mem := memstore.New(nil)
-	m := faultyStore(t, mem, "LogInbound")
 	release := make(chan struct{})
-	m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, r store.InboundRecord) error {
-		<-release
-		return mem.LogInbound(ctx, r)
-	}).Times(1)
+	m := faultyStore(t, mem, func(m *mockstoretest.MockStore) {
+		m.EXPECT().LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, r store.InboundRecord) error {
+			<-release
+			return mem.LogInbound(ctx, r)
+		}).Times(1)
+	})
 	f := newHandlerFixture(t, m, nil)
 	srv := httptest.NewServer(f.mux)
 	defer srv.Close()
