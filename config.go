@@ -276,3 +276,18 @@ func supported(g *commission.Program) error {
 	}
 	return nil
 }
+
+// LogValue implements slog.LogValuer: the names of the parts that hold secrets (the
+// sources, the endpoints, the click path's keys) and how many routes there are, never a
+// secret, so that a Config given to a logger (a JSON handler would encode its secrets) shows
+// what it configures and nothing that would let a reader sign a postback.
+func (c Config) LogValue() slog.Value {
+	eps := make([]string, 0, len(c.Endpoints))
+	for _, e := range c.Endpoints {
+		if e != nil {
+			eps = append(eps, e.Name)
+		}
+	}
+	return slog.GroupValue(slog.Any("sources", c.Sources), slog.Any("endpoints", eps),
+		slog.Int("routes", len(c.Routes)), slog.Any("clicks", c.Clicks))
+}

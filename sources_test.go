@@ -73,6 +73,7 @@ func TestSource_NoSecretShown(t *testing.T) {
 		}
 		log.Info("source", "v", v)
 	}
+	log.Info("config", "config", cfg) // the whole Config too: its JSON would carry every secret
 	shown = append(shown, fmt.Sprintf("%v %+v", cfg.Sources, &cfg.Sources[2]), logs.String())
 	for _, s := range shown {
 		for _, secret := range []string{secretA, secretB, whsec, clickK, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
@@ -81,6 +82,7 @@ func TestSource_NoSecretShown(t *testing.T) {
 	}
 	require.Contains(t, fmt.Sprint(cfg.Sources[0]), "casino-a")
 	require.Contains(t, logs.String(), `"key_ids":["k1","k2"]`)
+	require.Contains(t, logs.String(), `"endpoints":["aff-1-tracker"]`, "rule: a logged Config names its parts")
 }
 
 // TestConfig_Sources_Invalid: each broken rule of a source is refused, naming the field,
