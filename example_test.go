@@ -54,3 +54,25 @@ func ExampleTracker_Receive() {
 	// duplicate <nil>
 	// cpa 50.00 EUR for p-1
 }
+
+// A tracking link: Click records the click and returns where to send the visitor.
+func ExampleTracker_Click() {
+	var cfg s2s.Config
+	err := json.Unmarshal([]byte(`{"clicks": {"campaigns": [
+		{"id": "summer", "destination": "https://casino.example/land?cid={click_id}&s1={sub1}"}]}}`), &cfg)
+	if err != nil {
+		panic(err)
+	}
+	tr, err := s2s.New(nil, cfg, nil)
+	if err != nil {
+		panic(err)
+	}
+	res, err := tr.Click(context.Background(), s2s.ClickRequest{CampaignID: "summer", AffiliateID: "aff-42", SubIDs: []string{"//evil.example"}})
+	if err != nil {
+		panic(err)
+	}
+	c, _ := tr.Store().GetClick(context.Background(), res.ID)
+	fmt.Println(res.URL == "https://casino.example/land?cid="+res.ID.String()+"&s1=%2F%2Fevil.example", c.AffiliateID)
+	// Output:
+	// true aff-42
+}
