@@ -1,10 +1,10 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
 // their attempts, the state of outbound endpoints, counters, parked events, the inbound
-// log), small role interfaces ([ClickStore], [BindingStore], [ConversionStore],
-// [LedgerStore], [DeliveryStore], [EndpointStore], [CounterStore], [ParkedStore],
-// [InboundStore]) and the aggregate [Store], and the sentinel errors every implementation
-// returns.
+// log, revenue facts), small role interfaces ([ClickStore], [BindingStore],
+// [ConversionStore], [LedgerStore], [DeliveryStore], [EndpointStore], [CounterStore],
+// [ParkedStore], [InboundStore], [RevenueStore]) and the aggregate [Store], and the sentinel
+// errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
 // [github.com/s2skit/s2s/store/pgstore] (PostgreSQL). Every implementation, ours or a third
@@ -69,6 +69,11 @@
 //   - Every postback received, rejected ones included, is logged with what became of it
 //     ([InboundStore]): one cheap write per postback, listed newest first by source, outcome
 //     and time, and pruned by age for bounded retention.
+//   - Revenue reports (iGaming RevShare) are kept as revenue facts ([RevenueStore]), signed
+//     (a player's winnings make GGR negative), once per sender's report ID; a correction is
+//     a new fact that names the one it corrects, never an edit. They are listed by the time
+//     the revenue is of, for a period's close, and by the time they were received, to find
+//     those that came after their period was closed.
 //   - A click is found by its ID, or by the foreign click ID it carries
 //     ([ClickStore.GetClickByForeign]): foreign IDs are not unique, so the latest click that
 //     carries one, as of the event's time, is the one a postback names.

@@ -77,6 +77,7 @@ type Store interface {
 	CounterStore
 	ParkedStore
 	InboundStore
+	RevenueStore
 }
 
 // ClickStore keeps clicks.
@@ -446,4 +447,34 @@ type InboundStore interface {
 	// may delete in steps, so that a concurrent listing sees part of a prune, and a call
 	// that fails part-way returns, with its error, how many it deleted before.
 	PruneInbound(ctx context.Context, p PruneInboundParams) (int, error)
+}
+
+// RevenueStore keeps revenue facts ([RevenueFact]): the per-player revenue reports that
+// RevShare is computed from when a period is closed. Facts are immutable: a correction is a
+// new fact that names the one it corrects.
+type RevenueStore interface {
+	// RecordRevenue stores a revenue fact and returns it as stored. Its identity is its
+	// Source and TransactionID: if a fact has them already, it writes nothing and returns the
+	// stored one with an error wrapping ErrDuplicate (the same report, see
+	// [RevenueFact.SameContent]: a sender's retry) or ErrConflict (other content under that
+	// identity). Among concurrent calls with one identity exactly one writes. An ID taken
+	// under another identity is ErrConflict, and writes nothing.
+	//
+	// A correction (Corrects set) must name a fact of its Source that is recorded, else the
+	// call is ErrInvalid (as a ledger line's ConversionID is); a fact is corrected once at
+	// most: a second correction of one fact is ErrConflict, with the stored correction, and
+	// among concurrent corrections of one fact exactly one is recorded. A fact that fails
+	// [RevenueFact.Validate] is ErrInvalid.
+	RecordRevenue(ctx context.Context, f RevenueFact) (RevenueFact, error)
+
+	// GetRevenue returns the fact with the given identity, or an error wrapping ErrNotFound.
+	// Parameters that fail [GetRevenueParams.Validate] are ErrInvalid.
+	GetRevenue(ctx context.Context, p GetRevenueParams) (RevenueFact, error)
+
+	// ListRevenue returns the facts of affiliate p.AffiliateID (of every affiliate, when it
+	// is empty) whose p.By time (OccurredAt or ReceivedAt) is in [p.From, p.To), ordered by
+	// that time then ID ([CompareRevenue]), at most p.Limit of them (0 means 100; at most
+	// 1000), starting after p.After (the By time and ID of the last fact seen) when it is set.
+	// Parameters that fail [ListRevenueParams.Validate] are ErrInvalid.
+	ListRevenue(ctx context.Context, p ListRevenueParams) ([]RevenueFact, error)
 }

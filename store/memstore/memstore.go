@@ -65,6 +65,8 @@ type Store struct {
 	parkedWaiting map[*store.ParkedEvent]struct{}    // the unresolved ones
 
 	inbound inboundLog // under a lock of its own (see inbound.go)
+
+	revenue revenueFacts // under a lock of its own (see revenue.go)
 }
 
 // sourceTxn is a transaction of a source: what a parked event is found again by.
@@ -129,6 +131,7 @@ func New(opts *Options) *Store {
 		parkedWaiting: make(map[*store.ParkedEvent]struct{}),
 
 		inbound: newInboundLog(),
+		revenue: newRevenueFacts(),
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)

@@ -141,6 +141,17 @@
 // day, partition the table by received_at and drop whole partitions instead, as for clicks
 // below (the primary key then has to include received_at).
 //
+// # Revenue facts
+//
+// Revenue facts ([store.RevenueStore]) are the table revenue_facts, one row per report, its
+// amounts BIGINT minor units beside one currency column. [Store.RecordRevenue] is one INSERT
+// ... ON CONFLICT DO NOTHING: the unique constraints on the identity (source,
+// transaction_id), the ID and the corrected fact (source, corrects) decide among concurrent
+// records, and a foreign key from (source, corrects) to the identity refuses a correction of
+// a fact not recorded ([store.ErrInvalid]). A period's revenue is listed on
+// revenue_facts_affiliate_occurred (affiliate_id, occurred_at, id) or revenue_facts_occurred
+// (occurred_at, id), and what came late on revenue_facts_received (received_at, id).
+//
 // # High click volume and partitioning
 //
 // [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one

@@ -161,7 +161,7 @@ func TestMigrations_UpDownUpWithData(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events", "inbound_log"}
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events", "inbound_log", "revenue_facts"}
 	// counts returns the rows of each table, leaving out the tables that do not exist.
 	counts := func() map[string]int {
 		n := map[string]int{}
@@ -222,6 +222,7 @@ type everyTable struct {
 	Endpoint    store.EndpointState
 	Parked      []store.ParkedEvent
 	Inbound     []store.InboundRecord
+	Revenue     []store.RevenueFact
 }
 
 // everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
@@ -229,7 +230,8 @@ var everyTableIDs = struct {
 	click                                  clickid.ID
 	timed, untimed, line, period, delivery uuid.UUID
 	parked, parkedEvent, inbound           uuid.UUID
-}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+	revenue, correction                    uuid.UUID
+}{clickid.MustParse("06enwx3m8zc6w83y6r5qzq2c3r"), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 
 // writeEveryTable writes a row into every table of st's schema, through st, with the same
 // IDs on every call: a click, a player binding, a conversion with its history, ledger line
@@ -322,6 +324,22 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	out.Inbound, err = st.ListInbound(ctx, store.ListInboundParams{})
 	require.NoError(t, err)
 	require.Equal(t, []store.InboundRecord{in}, out.Inbound, "the inbound record reads back with every field")
+
+	rev := store.RevenueFact{ID: ids.revenue, Source: "casino", TransactionID: "rep-1", AffiliateID: "aff-1", PlayerID: "p-1",
+		CampaignID: "camp-1", OccurredAt: t0, ReceivedAt: t0.Add(time.Hour), GGR: money.New(-5000, money.EUR),
+		Bonuses: money.New(100, money.EUR), Fees: money.New(20, money.EUR), Taxes: money.New(-3, money.EUR),
+		Deposits: money.New(9000, money.EUR), Withdrawals: money.New(1, money.EUR)}
+	fix := rev
+	fix.ID, fix.TransactionID, fix.Corrects, fix.GGR = ids.correction, "rep-2", "rep-1", money.New(-4000, money.EUR)
+	fix.ReceivedAt = t0.Add(2 * time.Hour)
+	for _, f := range []store.RevenueFact{rev, fix} {
+		_, err := st.RecordRevenue(ctx, f)
+		require.NoError(t, err)
+	}
+	out.Revenue, err = st.ListRevenue(ctx, store.ListRevenueParams{AffiliateID: "aff-1", By: store.ByReceivedAt, From: t0, To: end})
+	require.NoError(t, err)
+	require.Len(t, out.Revenue, 2)
+	require.True(t, out.Revenue[0].Equal(rev) && out.Revenue[1].Equal(fix), "the revenue facts read back with every field")
 	return out
 }
 

@@ -424,6 +424,9 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.LogInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.LogInbound).AnyTimes()
 	e.ListInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.ListInbound).AnyTimes()
 	e.PruneInbound(gomock.Any(), gomock.Any()).DoAndReturn(real.PruneInbound).AnyTimes()
+	e.RecordRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordRevenue).AnyTimes()
+	e.GetRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.GetRevenue).AnyTimes()
+	e.ListRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.ListRevenue).AnyTimes()
 }
 
 // TestConformance_MockStore runs the suite on the mock store. Without a fault it must pass:
