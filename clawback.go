@@ -112,13 +112,17 @@ func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conve
 				return err
 			}
 			p.Ledger, p.Increments = u.lines, append(u.increments, unwind(cc, o)...)
-			if o.Event == event.Trade && cc.program != nil {
-				back, err := t.unwindTrade(ctx, cc, o)
-				if err != nil {
-					return err
-				}
-				p.Increments = append(p.Increments, back...)
+			var back []store.Increment
+			switch {
+			case o.Event == event.Trade && cc.program != nil:
+				back, err = t.unwindTrade(ctx, cc, o)
+			case o.Event == event.Wager:
+				back, err = t.unwindRounds(ctx, o)
 			}
+			if err != nil {
+				return err
+			}
+			p.Increments = append(p.Increments, back...)
 		}
 		after := *o
 		after.Status = dec.Change.To

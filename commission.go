@@ -36,7 +36,7 @@ func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Convers
 	}
 	switch c.Event {
 	case event.FTD, event.Deposit, event.Registration, event.Verification, event.Wager:
-		return t.cpa(ctx, cc, c, now)
+		return t.cpa(ctx, cc, c, pb.Rounds, now)
 	case event.Trade:
 		return t.trade(ctx, cc, c, pb, now)
 	case event.Purchase:
@@ -95,7 +95,7 @@ func (t *Tracker) lines(c *store.Conversion, ls []commission.Line, now time.Time
 // a tier or cap is exact under concurrency: a write that loses to a concurrent one is
 // refused by the store and computed again). A CPA a cap refuses is checked again at the
 // player's next event, which may fall in a period with room, as in Replay.
-func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, now time.Time) (pay, error) {
+func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, rounds int64, now time.Time) (pay, error) {
 	at := c.EventTime()
 	plan, err := planAt(cc, c)
 	if err != nil || plan == nil {
@@ -129,7 +129,7 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 		return pay{}, err
 	}
 	f := factsOf(c, plan.Currency)
-	p := pay{increments: f.increments(c.Event, amount)}
+	p := pay{increments: f.increments(c, amount, rounds)}
 	if ftd == 0 {
 		if !deposit {
 			return p, nil // no deposit yet: no CPA
@@ -143,7 +143,7 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, no
 	}
 	in := commission.CPAInput{AffiliateID: c.AffiliateID, PlayerID: c.PlayerID, EventID: eventID(c), At: at,
 		FTD: money.New(ftd, plan.Currency), Deposits: money.New(0, plan.Currency), Wagered: money.New(0, plan.Currency), FX: fx}
-	if err := t.readFacts(ctx, f, &cpa.Baseline, c.Event, amount, &in); err != nil {
+	if err := t.readFacts(ctx, f, &cpa.Baseline, c.Event, amount, rounds, &in); err != nil {
 		return pay{}, err
 	}
 	periodic := len(cpa.Tiers) > 0 || cpa.Cap.Count > 0 || !cpa.Cap.Amount.IsZero()

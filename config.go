@@ -35,8 +35,8 @@ type Config struct {
 	Attribution attribution.Config `json:"attribution"`
 	// Commission is the commission programme; nil pays nothing. The Tracker computes the
 	// per-event CPA line at receive time (see the package doc, # Commission); a CPA whose
-	// baseline needs player state the store does not hold yet (deposit_window, min_rounds,
-	// within) or country amounts is refused
+	// baseline needs player state the store does not hold yet (deposit_window, within) or
+	// country amounts is refused
 	// by Validate rather than computed wrongly; so is an IB plan that needs trade data a
 	// postback does not carry (min_hold, spread, symbol classes).
 	Commission *commission.Program `json:"commission,omitempty"`
@@ -256,7 +256,6 @@ func supported(g *commission.Program) error {
 			}{
 				{"countries", len(cpa.Countries) > 0},
 				{"baseline.deposit_window", b.DepositWindow != 0},
-				{"baseline.min_rounds", b.MinRounds != 0},
 				{"baseline.within", b.Within != 0},
 			} {
 				if f.set {

@@ -86,12 +86,12 @@
 // deposit is a further deposit, as in Replay. One difference remains: a first deposit that
 // earned no CPA and is then reversed stays the player's FTD for the Tracker, where Replay
 // takes the next deposit (store counters only grow); a reversed CPA is never paid again in
-// either. The baseline's deposits (min_deposits), wagering (min_wager) and verification
-// (verified) are the player's facts, which store counters keep with each record that
+// either. The baseline's deposits (min_deposits), wagering (min_wager, and min_rounds of
+// the postback's rounds parameter) and verification (verified) are the player's facts, which store counters keep with each record that
 // changes them (a reversed deposit or wager is taken out again, in its reversal's write);
 // a verification is final for the Tracker, where Replay lets a later registration that
 // says otherwise undo it. A CPA whose baseline needs player state the store does not hold
-// yet (a deposit window, rounds played, country amounts, time since registration) is
+// yet (a deposit window, country amounts, time since registration) is
 // refused by [Config.Validate]. An amount in another currency than its plan's is converted
 // with the recorded rate of [Config.Rates] from its currency to the plan's, which the lines
 // record (Line.FX), as Replay converts an event with its FX; with no such rate the event is

@@ -2,6 +2,7 @@ package s2s_test
 
 import (
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -146,4 +147,46 @@ func TestTracker_CPABaseline(t *testing.T) {
 			})
 		})
 	}
+}
+
+// roundsConfig pays a 50 EUR CPA to a player with a first deposit of 10 EUR who played 100
+// rounds.
+const roundsConfig = `{
+	"attribution": {"default": {"lifetime": true, "windows": {"default": "90d"}}},
+	"commission": {"default": [{"from": "2025-01-01T00:00:00Z", "plan": {"id": "cpa", "currency": "EUR", "rounding": "half_even",
+		"cpa": {"amount": {"amount": "50.00", "currency": "EUR"}, "baseline": {"min_ftd": {"amount": "10.00", "currency": "EUR"}, "min_rounds": 100}}}}]}
+}`
+
+// TestTracker_CPARounds: min_rounds counts the rounds of the player's wagers (the postback's
+// rounds), a reversed wager's taken out, as Replay counts them.
+func TestTracker_CPARounds(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f, prog := newFixtureWith(t, st, roundsConfig)
+		l := &life{f: f}
+		start := seamNow.Add(-30 * 24 * time.Hour)
+		click := f.click(t, "aff-1", start.Add(-time.Hour))
+		ev := func(id string, ty event.Type, h int) *commission.Event {
+			return &commission.Event{ID: id, Type: ty, At: start.Add(time.Duration(h) * time.Hour), AffiliateID: "aff-1", PlayerID: "p-1"}
+		}
+		l.send(t, url.Values{"click_id": {click.String()}}, ev("REG-1", event.Registration, 0))
+		d := ev("D-1", event.FTD, 1)
+		d.Amount = money.MustParse("20.00", money.EUR)
+		l.send(t, url.Values{"amount": {"20.00"}, "currency": {"EUR"}}, d)
+		wager := func(id string, rounds int64, h int) {
+			w := ev(id, event.Wager, h)
+			w.Amount, w.Rounds = money.MustParse("5.00", money.EUR), rounds
+			l.send(t, url.Values{"amount": {"5.00"}, "currency": {"EUR"}, "rounds": {strconv.FormatInt(rounds, 10)}}, w)
+		}
+		wager("W-1", 80, 2)
+		r := ev("W-1/reversal", event.Reversal, 3)
+		r.Reverses = "W-1"
+		l.send(t, url.Values{"txn_id": {"W-1"}}, r)
+		wager("W-2", 30, 4) // 30 rounds counted, not 110
+		wager("W-3", 70, 5) // 100: paid
+		lines := l.ledger(t, "aff-1")
+		require.Len(t, lines, 1)
+		require.Equal(t, "W-3", lines[0].EventID, "rule: the reversed wager's rounds no longer count")
+		requireReplayed(t, prog, lines, l.events)
+	})
 }

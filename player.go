@@ -3,6 +3,8 @@ package s2s
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
@@ -10,13 +12,17 @@ import (
 )
 
 // facts are the names of the counters that keep what a CPA baseline reads of a player, in
-// the plan's currency: the sum of the deposits and of the wagers, each with the sum of those
-// reversed since (counters only grow, so a reversal adds to a counter of its own, and the
+// the plan's currency: the sum of the deposits and of the wagers, and the rounds wagered,
+// each with the sum of those reversed since (counters only grow, so a reversal adds to a counter of its own, and the
 // player's figure is the difference), and whether the player passed verification. Each is
 // incremented with the record that causes it.
 type facts struct {
-	deposits, depositsBack, wagered, wageredBack, verified string
+	deposits, depositsBack, wagered, wageredBack, rounds, roundsBack, verified string
 }
+
+// wagerRounds names the counter that keeps the rounds of wager conversion id, for its
+// reversal.
+func wagerRounds(id uuid.UUID) string { return "s2s:wager_rounds:conv=" + id.String() }
 
 // factsOf returns the counters of the player of c, in currency cur.
 func factsOf(c *store.Conversion, cur money.Currency) facts {
@@ -24,28 +30,36 @@ func factsOf(c *store.Conversion, cur money.Currency) facts {
 	return facts{
 		deposits: "s2s:deposits:" + k, depositsBack: "s2s:deposits_back:" + k,
 		wagered: "s2s:wagered:" + k, wageredBack: "s2s:wagered_back:" + k,
+		rounds: "s2s:rounds:" + playerKey(c), roundsBack: "s2s:rounds_back:" + playerKey(c),
 		verified: "s2s:verified:" + playerKey(c),
 	}
 }
 
-// increments returns what an event of type ty adds to the facts f: its deposit or wager
-// amount (in the plan's currency), or the verification it reports.
-func (f facts) increments(ty event.Type, amount money.Amount) []store.Increment {
-	switch {
+// increments returns what conversion c adds to the facts f: its deposit or wager amount
+// (in the plan's currency) and a wager's rounds (kept for its reversal too), or the
+// verification it reports.
+func (f facts) increments(c *store.Conversion, amount money.Amount, rounds int64) []store.Increment {
+	var out []store.Increment
+	switch ty := c.Event; {
 	case (ty == event.FTD || ty == event.Deposit) && amount.Minor() > 0:
-		return []store.Increment{{Counter: f.deposits, Delta: amount.Minor()}}
-	case ty == event.Wager && amount.Minor() > 0:
-		return []store.Increment{{Counter: f.wagered, Delta: amount.Minor()}}
+		out = append(out, store.Increment{Counter: f.deposits, Delta: amount.Minor()})
+	case ty == event.Wager:
+		if amount.Minor() > 0 {
+			out = append(out, store.Increment{Counter: f.wagered, Delta: amount.Minor()})
+		}
+		if rounds > 0 {
+			out = append(out, store.Increment{Counter: f.rounds, Delta: rounds}, store.Increment{Counter: wagerRounds(c.ID), Delta: rounds})
+		}
 	case ty == event.Verification:
-		return []store.Increment{{Counter: f.verified, Delta: 1}}
+		out = append(out, store.Increment{Counter: f.verified, Delta: 1})
 	}
-	return nil
+	return out
 }
 
 // readFacts fills in the player's facts that the baseline b needs, as they are with the
 // event of type ty and amount (in the plan's currency) being recorded: the counters are read
 // before it is, so its own deposit or wager is added.
-func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline, ty event.Type, amount money.Amount, in *commission.CPAInput) error {
+func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline, ty event.Type, amount money.Amount, rounds int64, in *commission.CPAInput) error {
 	cur := amount.Currency()
 	diff := func(sum, back string, own event.Type, own2 event.Type) (money.Amount, error) {
 		s, err := t.counter(ctx, sum)
@@ -70,6 +84,20 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 	if !b.MinWager.IsZero() {
 		if in.Wagered, err = diff(f.wagered, f.wageredBack, event.Wager, event.Wager); err != nil {
 			return err
+		}
+	}
+	if b.MinRounds > 0 {
+		n, err := t.counter(ctx, f.rounds)
+		if err != nil {
+			return err
+		}
+		r, err := t.counter(ctx, f.roundsBack)
+		if err != nil {
+			return err
+		}
+		in.Rounds = n - r
+		if ty == event.Wager {
+			in.Rounds += rounds
 		}
 	}
 	if b.Verified {
@@ -107,4 +135,14 @@ func unwind(cc *compiled, o *store.Conversion) []store.Increment {
 		return []store.Increment{{Counter: f.wageredBack, Delta: amount.Minor()}}
 	}
 	return nil
+}
+
+// unwindRounds returns the increment that takes the rounds of the reversed wager o out of
+// its player's facts, the rounds it added, kept in its own counter.
+func (t *Tracker) unwindRounds(ctx context.Context, o *store.Conversion) ([]store.Increment, error) {
+	n, err := t.counter(ctx, wagerRounds(o.ID))
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return []store.Increment{{Counter: factsOf(o, 0).roundsBack, Delta: n}}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/s2skit/s2s"
 	"github.com/s2skit/s2s/attribution"
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/internal/pgtest"
 	"github.com/s2skit/s2s/postback"
@@ -287,9 +288,9 @@ func TestConfig_JSON(t *testing.T) {
 	require.ErrorContains(t, err, "routes[0].endpoints[0]")
 
 	bad = back
-	bad.Commission.Default[0].Plan.CPA.Baseline.MinRounds = 10
+	bad.Commission.Default[0].Plan.CPA.Baseline.Within = commission.Duration(24 * time.Hour)
 	_, err = s2s.New(nil, bad, nil)
-	require.ErrorContains(t, err, "default[0].plan.cpa.baseline.min_rounds", "rule: what the Tracker cannot compute exactly is refused, by field")
+	require.ErrorContains(t, err, "default[0].plan.cpa.baseline.within", "rule: what the Tracker cannot compute exactly is refused, by field")
 }
 
 func postbackHandler(tr *s2s.Tracker) (http.Handler, error) {

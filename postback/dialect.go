@@ -44,6 +44,8 @@ type Dialect struct {
 	// AccountSize carries the account size of a prop-firm challenge purchase, in the
 	// currency of the amount, not negative.
 	AccountSize []string `json:"account_size,omitempty"`
+	// Rounds carries the number of rounds of a wager: decimal digits, at most MaxRounds.
+	Rounds []string `json:"rounds,omitempty"`
 
 	// Events maps sent event values to events; a value not in it is kept as a custom event.
 	Events map[string]event.Type `json:"events,omitempty"`
@@ -108,6 +110,7 @@ const (
 	fLots
 	fSymbol
 	fAccountSize
+	fRounds
 	fSub    // + sub index 0..MaxSubs-1
 	nFields = fSub + MaxSubs
 )
@@ -186,7 +189,7 @@ func (d *Dialect) names() (map[string]fieldKind, error) {
 	}{
 		{fClick, d.ClickID}, {fPlayer, d.PlayerID}, {fEvent, d.Event}, {fStatus, d.Status},
 		{fAmount, d.Amount}, {fCurrency, d.Currency}, {fTxn, d.TransactionID}, {fOccurred, d.OccurredAt},
-		{fLots, d.Lots}, {fSymbol, d.Symbol}, {fAccountSize, d.AccountSize},
+		{fLots, d.Lots}, {fSymbol, d.Symbol}, {fAccountSize, d.AccountSize}, {fRounds, d.Rounds},
 	} {
 		if err := add(f.k, f.names...); err != nil {
 			return nil, err
@@ -275,7 +278,7 @@ func (t *fieldTable) lookup(k string, pfx uint64) (fieldKind, bool) {
 
 // Native returns the library's own dialect, the one the s2s v1 examples use: click_id,
 // player_id, event, status, amount, currency, txn_id, occurred_at, lots, symbol,
-// account_size and sub1 to sub15, with the
+// account_size, rounds and sub1 to sub15, with the
 // names of package event's constants as values ("ftd", "revenue", "approved"...). A postback
 // must send an event.
 func Native() *Dialect {
@@ -292,6 +295,7 @@ func Native() *Dialect {
 		Lots:          []string{"lots"},
 		Symbol:        []string{"symbol"},
 		AccountSize:   []string{"account_size"},
+		Rounds:        []string{"rounds"},
 		Subs:          numbered("sub", 1, MaxSubs),
 	}
 }

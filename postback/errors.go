@@ -39,6 +39,7 @@ const (
 	ReasonBadCurrency     Reason = "bad_currency"                  // a currency that is not ISO 4217
 	ReasonMissingCurrency Reason = "missing_currency"              // an amount without currency and no Dialect.DefaultCurrency
 	ReasonBadLots         Reason = "bad_lots"                      // lots outside the rate grammar, with a unit, or not positive
+	ReasonBadRounds       Reason = "bad_rounds"                    // rounds that are not decimal digits, or more than MaxRounds
 	ReasonBadOccurredAt   Reason = "bad_occurred_at"               // an event time that is neither Unix seconds nor RFC 3339, or not after 1970 and before 10000
 	ReasonValueTooLong    Reason = "value_too_long"                // an identifier (player or transaction ID, event, status) over store.MaxKeyLen bytes, a sub ID over store.MaxSubIDLen
 	ReasonBadValue        Reason = "bad_value"                     // an identifier with invalid UTF-8 or a control character, a sub ID with invalid UTF-8 or a NUL

@@ -196,7 +196,7 @@ func TestStatusCode(t *testing.T) {
 		postback.ReasonForeignClickID: content, postback.ReasonSignedClickID: content, postback.ReasonTokenClickID: content,
 		postback.ReasonMissingEvent: content, postback.ReasonMissingTxnID: content, postback.ReasonUnknownStatus: content,
 		postback.ReasonBadAmount: content, postback.ReasonBadCurrency: content, postback.ReasonMissingCurrency: content,
-		postback.ReasonBadOccurredAt: content, postback.ReasonBadLots: content, postback.ReasonValueTooLong: content, postback.ReasonBadValue: content,
+		postback.ReasonBadOccurredAt: content, postback.ReasonBadLots: content, postback.ReasonBadRounds: content, postback.ReasonValueTooLong: content, postback.ReasonBadValue: content,
 		postback.ReasonRejectedDownstream: content, "outside_window": content,
 	}
 	for r, code := range want {

@@ -65,6 +65,9 @@ func TestParseQuery_TradeFields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, money.MustParse("50000", money.USD), pb.AccountSize)
 	require.True(t, pb.Lots.IsZero(), "rule: no lots sent is zero lots")
+	pb, err = src.ParseQuery("/postback", "player_id=P-7&event=wager&txn_id=T-3&amount=10.00&currency=usd&rounds=42")
+	require.NoError(t, err)
+	require.Equal(t, int64(42), pb.Rounds)
 }
 
 func TestParseQuery_ClickKinds(t *testing.T) {
@@ -255,6 +258,8 @@ func TestParseQuery_Reject(t *testing.T) {
 		{"lots with a unit", "click_id=a&event=trade&txn_id=T1&lots=50%25", postback.ReasonBadLots, "lots"},
 		{"negative account size", "click_id=a&event=purchase&txn_id=T1&amount=99.00&currency=USD&account_size=-1", postback.ReasonBadAmount, "account_size"},
 		{"account size without currency", "click_id=a&event=purchase&txn_id=T1&account_size=50000", postback.ReasonMissingCurrency, ""},
+		{"bad rounds", "click_id=a&event=wager&txn_id=T1&rounds=-3", postback.ReasonBadRounds, "rounds"},
+		{"too many rounds", "click_id=a&event=wager&txn_id=T1&rounds=1000000001", postback.ReasonBadRounds, "rounds"},
 		{"bad symbol", "click_id=a&event=trade&txn_id=T1&lots=1&symbol=EUR%00USD", postback.ReasonBadValue, "symbol"},
 		{"too long player id", "player_id=" + strings.Repeat("p", store.MaxKeyLen+1) + "&event=ftd&txn_id=T1", postback.ReasonValueTooLong, "player_id"},
 		{"bad occurred_at", "click_id=a&event=ftd&txn_id=T1&occurred_at=yesterday", postback.ReasonBadOccurredAt, "occurred_at"},

@@ -21,6 +21,8 @@ const (
 	MaxParams = 100
 	// MaxBodyBytes is the largest body accepted (ReasonBodyTooLarge); no more is read.
 	MaxBodyBytes = 64 << 10
+	// MaxRounds is the most rounds a postback's wager may report.
+	MaxRounds = 1_000_000_000
 	// MaxSubs is the number of sub ID slots of a Postback (sub1 to sub15).
 	MaxSubs = 15
 )
@@ -116,6 +118,8 @@ type Postback struct {
 	Lots        money.Rate
 	Symbol      string
 	AccountSize money.Amount
+	// Rounds is the number of rounds of a wager (zero if not sent).
+	Rounds int64
 	// Subs are sub IDs 1 to MaxSubs: Subs[0] is sub1.
 	Subs [MaxSubs]string
 	// Extra holds the parameters the dialect does not map, in the order sent.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -558,7 +559,8 @@ func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
 	return nil
 }
 
-// setTrade sets the trade's lots and symbol and the purchase's account size of pb. Lots are
+// setTrade sets the trade's lots and symbol, the wager's rounds and the purchase's account
+// size of pb. Lots are
 // positive, in the rate grammar without a unit; an account size is an amount in the currency
 // of the amount (or the dialect's default), not negative. setAmount must have run.
 func (d *compiled) setTrade(pb *Postback, fv *fieldValues) *RejectError {
@@ -574,6 +576,13 @@ func (d *compiled) setTrade(pb *Postback, fv *fieldValues) *RejectError {
 			return fv.reject(ReasonBadLots, fLots, "lots not positive", nil)
 		}
 		pb.Lots = r
+	}
+	if r := fv.v[fRounds]; r != "" {
+		n, err := strconv.ParseUint(r, 10, 64)
+		if err != nil || n > MaxRounds {
+			return fv.reject(ReasonBadRounds, fRounds, "decimal digits, at most 1000000000", nil)
+		}
+		pb.Rounds = int64(n)
 	}
 	if a := fv.v[fAccountSize]; a != "" {
 		cur := pb.Amount.Currency()
