@@ -145,6 +145,8 @@ func TestWorker_SlowReceiverCut(t *testing.T) {
 	r := <-results
 	require.Equal(t, outbound.ClassTimeout, r.Class)
 	require.Equal(t, store.DeliveryPending, r.Delivery.Status, "rule: a timeout is retried")
-	require.GreaterOrEqual(t, r.Attempt.Latency(), timeout)
+	// The timeout runs on the monotonic clock, the recorded times are wall-clock readings
+	// kept to the microsecond: they may show the attempt a little shorter than the timeout.
+	require.GreaterOrEqual(t, r.Attempt.Latency(), timeout-20*time.Millisecond)
 	require.Less(t, r.Attempt.Latency(), 10*time.Second, "rule: the attempt is cut at the timeout")
 }
