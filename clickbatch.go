@@ -136,14 +136,17 @@ func (t *Tracker) FlushClicks(ctx context.Context) error {
 }
 
 // insertClicks writes a batch, and returns the clicks it did not store with the error. A
-// batch refused whole for one click (a conflict, which no retry fixes) is written click by
-// click, so that the others are stored.
+// batch refused whole for some of its clicks is written click by click, so that the others
+// are stored: one that conflicts (no retry fixes it), and one that is a duplicate, since
+// ErrDuplicate says only that some of its clicks are stored already and none of the batch
+// was written. That is the batch of a retry after a write whose answer was lost (it
+// committed, and said it failed): the clicks queued since are behind it in one batch.
 func (t *Tracker) insertClicks(ctx context.Context, batch []store.Click) ([]store.Click, error) {
 	err := t.st.InsertClicks(ctx, store.InsertClicksParams{Clicks: batch})
 	switch {
-	case err == nil, errors.Is(err, store.ErrDuplicate):
-		return nil, nil // a duplicate batch is all stored: a retry of a write whose answer was lost
-	case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrInvalid):
+	case err == nil:
+		return nil, nil
+	case !errors.Is(err, store.ErrDuplicate) && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrInvalid):
 		return batch, fmt.Errorf("s2s: insert clicks: %w", err)
 	}
 	for i := range batch {
@@ -161,8 +164,12 @@ func (t *Tracker) insertClicks(ctx context.Context, batch []store.Click) ([]stor
 }
 
 // runClicks flushes batched clicks every ClickBatch.Interval until ctx is done, then once
-// more with ctx's values but not its cancellation, so that a clean stop loses nothing. It
-// returns the last flush's error. Run starts it; without batched clicks it returns at once.
+// more, so that a clean stop loses nothing. It returns the last flush's error. Run starts
+// it; without batched clicks it returns at once.
+//
+// Every flush runs with ctx's values but not its cancellation: a stop never cuts a write
+// in flight, whose answer would be lost while the store may have committed it (the write
+// is then finished, and the last flush writes what remains).
 func (t *Tracker) runClicks(ctx context.Context) error {
 	b := t.clicks.batch
 	if b == nil {
@@ -170,12 +177,13 @@ func (t *Tracker) runClicks(ctx context.Context) error {
 	}
 	tick := time.NewTicker(b.interval)
 	defer tick.Stop()
+	flush := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-ctx.Done():
-			return t.FlushClicks(context.WithoutCancel(ctx))
+			return t.FlushClicks(flush)
 		case <-tick.C:
-			if err := t.FlushClicks(ctx); err != nil && ctx.Err() == nil {
+			if err := t.FlushClicks(flush); err != nil {
 				t.log.LogAttrs(ctx, slog.LevelError, "s2s: click batch not written, kept for the next flush", slog.String("error", err.Error()))
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -67,13 +68,15 @@ func TestTracker_ClickBatchConcurrent(t *testing.T) {
 		wg.Wait()
 		cancel()
 		require.NoError(t, <-done, "rule: the loop's last flush on stop succeeds")
-		require.EqualValues(t, goroutines*each, fs.inserts.Load(), "rule: every click is stored once")
-		require.Positive(t, fs.batches.Load(), "rule: clicks are written in batches")
 		for g := range ids {
 			for _, id := range ids[g] {
 				require.True(t, stored(t, st, id), "rule: no click is lost: %s", id)
 			}
 		}
+		// A stop does not cut a write in flight, so that no write's answer is lost: every
+		// click is counted by the write that stored it.
+		require.EqualValues(t, goroutines*each, fs.inserts.Load(), "rule: every click is stored once")
+		require.Positive(t, fs.batches.Load(), "rule: clicks are written in batches")
 	})
 }
 
@@ -160,4 +163,42 @@ func TestTracker_ClickBatchOptions(t *testing.T) {
 	tr := clickTracker(t, nil, nil)
 	require.NoError(t, tr.FlushClicks(t.Context()), "rule: without batching, FlushClicks does nothing")
 	require.NoError(t, s2s.RunClicks(tr, t.Context()), "rule: without batching, the loop returns at once")
+}
+
+// lostAnswer is a store whose next InsertClicks stores its batch and then fails, as a write
+// whose commit landed but whose answer was lost (a cut connection, a cancelled context).
+type lostAnswer struct {
+	store.Store
+	lose atomic.Bool
+}
+
+func (s *lostAnswer) InsertClicks(ctx context.Context, p store.InsertClicksParams) error {
+	err := s.Store.InsertClicks(ctx, p)
+	if err == nil && s.lose.CompareAndSwap(true, false) {
+		return errStoreDown
+	}
+	return err
+}
+
+// TestTracker_ClickBatchLostAnswer: a batch whose write committed but answered a failure is
+// kept and written again with the clicks queued since, in one batch that the store refuses
+// as a duplicate (some of its clicks exist, so none is written): the clicks queued since are
+// still stored, on both stores. (TestTracker_ClickBatchConcurrent once lost clicks so, when
+// a stop cancelled a flush in flight on PostgreSQL.)
+func TestTracker_ClickBatchLostAnswer(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		ls := &lostAnswer{Store: st}
+		tr := batchTracker(t, ls, 10, time.Hour)
+		a := click(t, tr, t.Context(), "a")
+		b := click(t, tr, t.Context(), "b")
+		ls.lose.Store(true)
+		require.ErrorIs(t, tr.FlushClicks(t.Context()), errStoreDown, "the write landed, and answered a failure")
+		require.True(t, stored(t, st, a.ID), "the write landed")
+		c := click(t, tr, t.Context(), "c") // queued behind the kept batch
+		require.NoError(t, tr.FlushClicks(t.Context()), "rule: a batch that is partly a retry is written")
+		for _, res := range []s2s.ClickResult{a, b, c} {
+			require.True(t, stored(t, st, res.ID), "rule: no click is lost behind a retried batch: %s", res.ID)
+		}
+	})
 }
