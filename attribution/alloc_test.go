@@ -39,3 +39,18 @@ func TestDecide_Allocs(t *testing.T) {
 	require.Equal(t, 2.0, testing.AllocsPerRun(100, func() { sinkIncs = dc.Decide(&last).Increments(incs[:0]) }),
 		"one allocation per increment: its counter's name")
 }
+
+// TestDecision_ReasonAllocs: the sentence of a decision is rendered in one allocation, its
+// string, whatever the path (click, binding); Apply, which stores it with the dedup key,
+// allocates those two strings only.
+func TestDecision_ReasonAllocs(t *testing.T) {
+	last, life := benchInputs()
+	d := decider(t, casino())
+	for name, in := range map[string]*attribution.Input{"last-click FTD": &last, "lifetime deposit": &life} {
+		dec := d.Decide(in)
+		require.NotEmpty(t, dec.Reason())
+		require.Equal(t, 1.0, testing.AllocsPerRun(100, func() { sinkString = dec.Reason() }), "%s: Reason", name)
+		var c store.Conversion
+		require.Equal(t, 2.0, testing.AllocsPerRun(100, func() { dec.Apply(&c) }), "%s: Apply", name)
+	}
+}

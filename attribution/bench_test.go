@@ -14,6 +14,7 @@ var (
 	sinkBool     bool
 	sinkDecision attribution.Decision
 	sinkBytes    []byte
+	sinkString   string
 	sinkIncs     []store.Increment
 )
 

@@ -1,8 +1,7 @@
 package attribution
 
 import (
-	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/s2skit/s2s/store"
@@ -10,132 +9,238 @@ import (
 
 // Reason returns the decision's human sentence: who was credited (or nobody), by which model,
 // through which click or claim and window, and why, with the instants involved. It is built
-// when asked for, so that Decide allocates nothing. It is at most store.MaxTextLen bytes.
+// when asked for, so that Decide allocates nothing, and built in one allocation (the
+// string): a receiver renders it once, for the record it stores. It is at most
+// store.MaxTextLen bytes.
 func (d Decision) Reason() string {
-	var b strings.Builder
-	d.writeWho(&b)
-	d.writeWhy(&b)
+	var buf [512]byte
+	return string(d.appendReason(buf[:0]))
+}
+
+// appendReason appends Reason's sentence to b and returns the extended buffer.
+func (d *Decision) appendReason(b []byte) []byte {
+	n := len(b)
+	b = d.appendWho(b)
+	b = d.appendWhy(b)
 	for _, v := range d.Verdicts {
-		fmt.Fprintf(&b, "; %s (%s): %s", v.Action, v.Code, v.Reason)
+		b = append(b, "; "...)
+		b = append(b, v.Action.String()...)
+		b = append(b, " ("...)
+		b = append(b, v.Code...)
+		b = append(b, "): "...)
+		b = append(b, v.Reason...)
 	}
-	s := b.String()
-	if len(s) > store.MaxTextLen {
-		s = s[:store.MaxTextLen]
-		for len(s) > 0 && !isRuneStart(s[len(s)-1]) {
+	if len(b)-n > store.MaxTextLen {
+		s := b[:n+store.MaxTextLen]
+		for len(s) > n && !isRuneStart(s[len(s)-1]) {
 			s = s[:len(s)-1]
 		}
-		if len(s) > 0 {
+		if len(s) > n {
 			s = s[:len(s)-1]
 		}
+		b = s
 	}
-	return s
+	return b
 }
 
 func isRuneStart(c byte) bool { return c&0xc0 != 0x80 }
 
-// at formats an instant for a reason: RFC 3339 in UTC, to the millisecond.
-func at(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
-// eventAt describes the event time.
-func (d *Decision) eventAt() string {
-	if d.ReceiptTime {
-		return "received at " + at(d.EventTime) + " (the sender gave no event time)"
-	}
-	return "occurred at " + at(d.EventTime)
+// appendAt appends an instant as a reason gives it: RFC 3339 in UTC, to the millisecond.
+func appendAt(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 }
 
-func (d *Decision) writeWho(b *strings.Builder) {
+// appendEventAt describes the event time.
+func (d *Decision) appendEventAt(b []byte) []byte {
+	if d.ReceiptTime {
+		b = append(b, "received at "...)
+		b = appendAt(b, d.EventTime)
+		return append(b, " (the sender gave no event time)"...)
+	}
+	b = append(b, "occurred at "...)
+	return appendAt(b, d.EventTime)
+}
+
+// appendAffiliate appends `affiliate "a"`, and ` (campaign "c")` when there is one.
+func (d *Decision) appendAffiliate(b []byte) []byte {
+	b = append(b, "affiliate "...)
+	b = strconv.AppendQuote(b, d.AffiliateID)
+	if d.CampaignID != "" {
+		b = append(b, " (campaign "...)
+		b = strconv.AppendQuote(b, d.CampaignID)
+		b = append(b, ')')
+	}
+	return b
+}
+
+func (d *Decision) appendWho(b []byte) []byte {
 	switch {
 	case d.Park || !d.Change.IsZero():
-		d.writeSubject(b)
+		b = d.appendSubject(b)
 	case d.AffiliateID == "":
-		b.WriteString("nobody credited")
+		b = append(b, "nobody credited"...)
 	case d.Status == "rejected":
-		fmt.Fprintf(b, "affiliate %q", d.AffiliateID)
-		if d.CampaignID != "" {
-			fmt.Fprintf(b, " (campaign %q)", d.CampaignID)
-		}
-		b.WriteString(" not credited")
+		b = d.appendAffiliate(b)
+		b = append(b, " not credited"...)
 	default:
-		fmt.Fprintf(b, "credited to affiliate %q", d.AffiliateID)
-		if d.CampaignID != "" {
-			fmt.Fprintf(b, " (campaign %q)", d.CampaignID)
-		}
-		fmt.Fprintf(b, " by %s", d.Model)
+		b = append(b, "credited to "...)
+		b = d.appendAffiliate(b)
+		b = append(b, " by "...)
+		b = append(b, d.Model...)
 		if d.Unpaid {
-			b.WriteString(", unpaid")
+			b = append(b, ", unpaid"...)
 		}
 	}
-	b.WriteString(": ")
+	return append(b, ": "...)
 }
 
-func (d *Decision) via() string {
+// appendMethod appends a claim's method as words: "promo code" for promo_code.
+func appendMethod(b []byte, m store.BindingMethod) []byte {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c == '_' {
+			b = append(b, ' ')
+		} else {
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func (d *Decision) appendVia(b []byte) []byte {
 	switch {
 	case d.Method == store.BindByClick || d.Method == "":
 		if d.ClickID.IsZero() {
-			return "a click"
+			return append(b, "a click"...)
 		}
-		return fmt.Sprintf("click %s at %s", d.ClickID, at(d.ClickAt))
+		b = append(b, "click "...)
+		b, _ = d.ClickID.AppendText(b)
+		b = append(b, " at "...)
+		return appendAt(b, d.ClickAt)
 	case d.ClickAt.IsZero():
-		return fmt.Sprintf("a %s claim", strings.ReplaceAll(string(d.Method), "_", " "))
+		b = append(b, "a "...)
+		b = appendMethod(b, d.Method)
+		return append(b, " claim"...)
 	}
-	return fmt.Sprintf("a %s claim at %s", strings.ReplaceAll(string(d.Method), "_", " "), at(d.ClickAt))
+	b = append(b, "a "...)
+	b = appendMethod(b, d.Method)
+	b = append(b, " claim at "...)
+	return appendAt(b, d.ClickAt)
 }
 
-func (d *Decision) window() string {
+func (d *Decision) appendWindow(b []byte) []byte {
 	if d.Window == "" {
-		return "no window applies"
+		return append(b, "no window applies"...)
 	}
 	zone := "UTC"
 	if d.rules != nil && d.rules.loc != nil {
 		zone = d.rules.loc.String()
 	}
-	return fmt.Sprintf("the %s window of %s ends at %s (inclusive; zone %s)", d.Window, d.Span, at(d.WindowEnd), zone)
+	b = append(b, "the "...)
+	b = append(b, d.Window...)
+	b = append(b, " window of "...)
+	b = d.Span.appendText(b)
+	b = append(b, " ends at "...)
+	b = appendAt(b, d.WindowEnd)
+	b = append(b, " (inclusive; zone "...)
+	b = append(b, zone...)
+	return append(b, ')')
 }
 
-func (d *Decision) writeWhy(b *strings.Builder) {
+func (d *Decision) appendWhy(b []byte) []byte {
 	code := d.Code
 	if d.basis != "" { // a verdict (a rule's, a cap's) replaced the code: the sentence says how the attribution went first
 		code = d.basis
 	}
 	switch code {
 	case CodeStatusChanged, CodeStatusUnchanged, CodeAlreadyReversed, CodeInvalidTransition, CodeParkedReversal:
-		d.writeStatus(b)
+		return d.appendStatus(b)
 	case CodeClick:
-		fmt.Fprintf(b, "%s %s is in its window, event %s; %s", d.Model, d.via(), d.eventAt(), d.window())
+		b = append(b, d.Model...)
+		b = append(b, ' ')
+		b = d.appendVia(b)
+		b = append(b, " is in its window, event "...)
+		b = d.appendEventAt(b)
+		b = append(b, "; "...)
+		return d.appendWindow(b)
 	case CodeClaim:
-		fmt.Fprintf(b, "%s outranks the other claims and clicks, event %s; %s", d.via(), d.eventAt(), d.window())
+		b = d.appendVia(b)
+		b = append(b, " outranks the other claims and clicks, event "...)
+		b = d.appendEventAt(b)
+		b = append(b, "; "...)
+		return d.appendWindow(b)
 	case CodeBinding:
-		fmt.Fprintf(b, "the player has been bound since %s (by %s), event %s", at(d.BoundAt), d.Method, d.eventAt())
+		b = append(b, "the player has been bound since "...)
+		b = appendAt(b, d.BoundAt)
+		b = append(b, " (by "...)
+		b = append(b, d.Method...)
+		b = append(b, "), event "...)
+		b = d.appendEventAt(b)
 		if d.Window != "" {
-			b.WriteString("; " + d.window())
+			b = append(b, "; "...)
+			b = d.appendWindow(b)
 		}
+		return b
 	case CodeReattributed:
-		fmt.Fprintf(b, "the player, bound since %s, was inactive long enough to be re-attributed to %s; event %s; %s",
-			at(d.BoundAt), d.via(), d.eventAt(), d.window())
+		b = append(b, "the player, bound since "...)
+		b = appendAt(b, d.BoundAt)
+		b = append(b, ", was inactive long enough to be re-attributed to "...)
+		b = d.appendVia(b)
+		b = append(b, "; event "...)
+		b = d.appendEventAt(b)
+		b = append(b, "; "...)
+		return d.appendWindow(b)
 	case CodeNoClick:
-		fmt.Fprintf(b, "the event (%s) carries no click, the player has no binding and nothing claims them; recorded unattributed", d.eventAt())
+		b = append(b, "the event ("...)
+		b = d.appendEventAt(b)
+		return append(b, ") carries no click, the player has no binding and nothing claims them; recorded unattributed"...)
 	case CodeClickNotFound:
-		fmt.Fprintf(b, "the event (%s) names a click that is not known and nothing else claims the player; recorded unattributed", d.eventAt())
+		b = append(b, "the event ("...)
+		b = d.appendEventAt(b)
+		return append(b, ") names a click that is not known and nothing else claims the player; recorded unattributed"...)
 	case CodeWindowExpired:
 		if d.Window == WindowRegistrationFTD {
-			fmt.Fprintf(b, "the player was bound at %s, the FTD %s is past the window: %s", at(d.BoundAt), d.eventAt(), d.window())
-		} else {
-			fmt.Fprintf(b, "the best candidate, %s, is out of its window: event %s, %s", d.via(), d.eventAt(), d.window())
+			b = append(b, "the player was bound at "...)
+			b = appendAt(b, d.BoundAt)
+			b = append(b, ", the FTD "...)
+			b = d.appendEventAt(b)
+			b = append(b, " is past the window: "...)
+			return d.appendWindow(b)
 		}
+		b = append(b, "the best candidate, "...)
+		b = d.appendVia(b)
+		b = append(b, ", is out of its window: event "...)
+		b = d.appendEventAt(b)
+		b = append(b, ", "...)
+		return d.appendWindow(b)
 	case CodeEventInFuture:
-		fmt.Fprintf(b, "the event claims to have %s, %s after its receipt at %s, beyond the clock-skew tolerance of %s; rejected, not clamped",
-			d.eventAt(), d.EventTime.Sub(d.now), at(d.now), d.skew)
+		b = append(b, "the event claims to have "...)
+		b = d.appendEventAt(b)
+		b = append(b, ", "...)
+		b = append(b, d.EventTime.Sub(d.now).String()...)
+		b = append(b, " after its receipt at "...)
+		b = appendAt(b, d.now)
+		b = append(b, ", beyond the clock-skew tolerance of "...)
+		b = append(b, d.skew.String()...)
+		return append(b, "; rejected, not clamped"...)
 	case CodeEventBeforeClick:
-		fmt.Fprintf(b, "the event claims to have %s, %s before its %s, beyond the clock-skew tolerance of %s; rejected, not clamped",
-			d.eventAt(), d.ClickAt.Sub(d.EventTime), d.via(), d.skew)
+		b = append(b, "the event claims to have "...)
+		b = d.appendEventAt(b)
+		b = append(b, ", "...)
+		b = append(b, d.ClickAt.Sub(d.EventTime).String()...)
+		b = append(b, " before its "...)
+		b = d.appendVia(b)
+		b = append(b, ", beyond the clock-skew tolerance of "...)
+		b = append(b, d.skew.String()...)
+		return append(b, "; rejected, not clamped"...)
 	case CodeMissingTransactionID:
-		b.WriteString("refused: the dedup mode needs a transaction ID and the event has none")
+		return append(b, "refused: the dedup mode needs a transaction ID and the event has none"...)
 	case CodeMissingPlayerID:
-		b.WriteString("refused: the dedup mode needs a player ID (or, for an event without a transaction ID, a player or click ID) and the event has none")
+		return append(b, "refused: the dedup mode needs a player ID (or, for an event without a transaction ID, a player or click ID) and the event has none"...)
 	case CodeMissingConversionID:
-		b.WriteString("refused: the dedup mode \"every\" needs the conversion's ID and it has none")
-	default:
-		fmt.Fprintf(b, "%s", d.Code)
+		return append(b, "refused: the dedup mode \"every\" needs the conversion's ID and it has none"...)
 	}
+	return append(b, d.Code...)
 }
+
+// at formats an instant as a reason gives it.
+func at(t time.Time) string { return string(appendAt(nil, t)) }

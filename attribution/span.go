@@ -196,3 +196,11 @@ func parseSpan(t string) (Span, bool) {
 	}
 	return Span{dur: d}, true
 }
+
+// appendText appends the form String returns.
+func (s Span) appendText(b []byte) []byte {
+	if s.days != 0 {
+		return append(strconv.AppendInt(b, int64(s.days), 10), 'd')
+	}
+	return append(b, s.String()...)
+}

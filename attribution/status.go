@@ -1,8 +1,7 @@
 package attribution
 
 import (
-	"fmt"
-	"strings"
+	"strconv"
 
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/store"
@@ -136,50 +135,75 @@ func (d *Decider) decideChange(in *Input, dec *Decision) {
 	dec.ClickID, dec.rules = o.ClickID, d.rulesOf(o.CampaignID)
 }
 
-// writeSubject writes who a status decision is about, for Reason.
-func (d *Decision) writeSubject(b *strings.Builder) {
+// appendSubject appends who a status decision is about, for Reason.
+func (d *Decision) appendSubject(b []byte) []byte {
 	switch {
 	case d.Park:
-		b.WriteString("parked")
+		return append(b, "parked"...)
 	case d.AffiliateID == "":
-		b.WriteString("the unattributed conversion")
-	default:
-		fmt.Fprintf(b, "the conversion of affiliate %q", d.AffiliateID)
-		if d.CampaignID != "" {
-			fmt.Fprintf(b, " (campaign %q)", d.CampaignID)
-		}
+		return append(b, "the unattributed conversion"...)
 	}
+	b = append(b, "the conversion of "...)
+	return d.appendAffiliate(b)
 }
 
-// writeStatus writes why of a status decision, for Reason.
-func (d *Decision) writeStatus(b *strings.Builder) {
+// appendStatus appends the why of a status decision, for Reason.
+func (d *Decision) appendStatus(b []byte) []byte {
 	s := &d.Change
 	switch d.Code {
 	case CodeParkedReversal:
-		fmt.Fprintf(b, "a reversal (event %s) arrived before the conversion it reverses; it is kept and applied when its original is recorded", d.eventAt())
+		b = append(b, "a reversal (event "...)
+		b = d.appendEventAt(b)
+		b = append(b, ") arrived before the conversion it reverses; it is kept and applied when its original is recorded"...)
 	case CodeStatusChanged:
-		fmt.Fprintf(b, "moves from %s to %s, event %s", s.From, s.To, d.eventAt())
+		b = append(b, "moves from "...)
+		b = append(b, s.From...)
+		b = append(b, " to "...)
+		b = append(b, s.To...)
+		b = append(b, ", event "...)
+		b = d.appendEventAt(b)
 		if s.To != s.Requested {
+			b = append(b, "; the sender asked for "...)
+			b = append(b, s.Requested...)
 			if s.To == event.StatusReversed {
-				fmt.Fprintf(b, "; the sender asked for %s, and a conversion that counted is reversed", s.Requested)
+				b = append(b, ", and a conversion that counted is reversed"...)
 			} else {
-				fmt.Fprintf(b, "; the sender asked for %s, and a conversion that never counted is rejected", s.Requested)
+				b = append(b, ", and a conversion that never counted is rejected"...)
 			}
 		}
 	case CodeStatusUnchanged:
-		fmt.Fprintf(b, "is %s already, as the event (asking for %s) would have it; a duplicate, nothing changes", s.From, s.Requested)
+		b = append(b, "is "...)
+		b = append(b, s.From...)
+		b = append(b, " already, as the event (asking for "...)
+		b = append(b, s.Requested...)
+		b = append(b, ") would have it; a duplicate, nothing changes"...)
 	case CodeAlreadyReversed:
-		fmt.Fprintf(b, "was reversed already; a second reversal (asking for %s) is a duplicate, nothing changes", s.Requested)
+		b = append(b, "was reversed already; a second reversal (asking for "...)
+		b = append(b, s.Requested...)
+		b = append(b, ") is a duplicate, nothing changes"...)
 	case CodeInvalidTransition:
 		switch {
 		case !s.From.Valid():
-			fmt.Fprintf(b, "has the status %q, which is not one of event's; refused, nothing changes", s.From)
+			b = append(b, "has the status "...)
+			b = strconv.AppendQuote(b, string(s.From))
+			b = append(b, ", which is not one of event's; refused, nothing changes"...)
 		case !s.Requested.Valid():
-			fmt.Fprintf(b, "cannot take the status %q, which is not one of event's; refused, nothing changes", s.Requested)
+			b = append(b, "cannot take the status "...)
+			b = strconv.AppendQuote(b, string(s.Requested))
+			b = append(b, ", which is not one of event's; refused, nothing changes"...)
 		case s.From == event.StatusRejected || s.From == event.StatusReversed:
-			fmt.Fprintf(b, "is %s, a final status, and cannot become %s; refused, nothing changes", s.From, s.Requested)
+			b = append(b, "is "...)
+			b = append(b, s.From...)
+			b = append(b, ", a final status, and cannot become "...)
+			b = append(b, s.Requested...)
+			b = append(b, "; refused, nothing changes"...)
 		default:
-			fmt.Fprintf(b, "is %s and cannot go back to %s; refused, nothing changes", s.From, s.Requested)
+			b = append(b, "is "...)
+			b = append(b, s.From...)
+			b = append(b, " and cannot go back to "...)
+			b = append(b, s.Requested...)
+			b = append(b, "; refused, nothing changes"...)
 		}
 	}
+	return b
 }
