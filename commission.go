@@ -118,18 +118,20 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, ro
 	if deposit && amount.Sign() <= 0 {
 		return pay{}, nil // commission counts no deposit of nothing
 	}
-	paid := "s2s:cpa_paid:" + playerKey(c)
+	f := factsOf(c, plan.Currency)
+	paid := "s2s:cpa_paid:" + f.player
 	n, err := t.counter(ctx, paid)
 	if err != nil || n > 0 {
 		return pay{}, err // a player paid once is never checked again
 	}
-	first := "s2s:ftd:" + playerKey(c) + ":" + plan.Currency.String()
+	first := "s2s:ftd:" + f.player + ":" + f.cur
 	ftd, err := t.counter(ctx, first)
 	if err != nil {
 		return pay{}, err
 	}
-	f := factsOf(c, plan.Currency)
-	p := pay{increments: f.increments(c, amount, rounds)}
+	// An FTD's increments: its deposit, the first deposit, the CPA paid, the period's
+	// count and total.
+	p := pay{increments: f.increments(make([]store.Increment, 0, 5), c, amount, rounds)}
 	if ftd == 0 {
 		if !deposit {
 			return p, nil // no deposit yet: no CPA

@@ -17,41 +17,44 @@ import (
 // player's figure is the difference), and whether the player passed verification. Each is
 // incremented with the record that causes it.
 type facts struct {
-	deposits, depositsBack, wagered, wageredBack, rounds, roundsBack, verified string
+	player string // playerKey of the conversion
+	cur    string // the plan's currency, for the sums
 }
+
+func (f facts) deposits() string     { return "s2s:deposits:" + f.player + ":" + f.cur }
+func (f facts) depositsBack() string { return "s2s:deposits_back:" + f.player + ":" + f.cur }
+func (f facts) wagered() string      { return "s2s:wagered:" + f.player + ":" + f.cur }
+func (f facts) wageredBack() string  { return "s2s:wagered_back:" + f.player + ":" + f.cur }
+func (f facts) rounds() string       { return "s2s:rounds:" + f.player }
+func (f facts) roundsBack() string   { return "s2s:rounds_back:" + f.player }
+func (f facts) verified() string     { return "s2s:verified:" + f.player }
 
 // wagerRounds names the counter that keeps the rounds of wager conversion id, for its
 // reversal.
 func wagerRounds(id uuid.UUID) string { return "s2s:wager_rounds:conv=" + id.String() }
 
-// factsOf returns the counters of the player of c, in currency cur.
+// factsOf returns the counters of the player of c, in currency cur. Their names are made
+// when asked for, so that an event pays only for the counters it reads or increments.
 func factsOf(c *store.Conversion, cur money.Currency) facts {
-	k := playerKey(c) + ":" + cur.String()
-	return facts{
-		deposits: "s2s:deposits:" + k, depositsBack: "s2s:deposits_back:" + k,
-		wagered: "s2s:wagered:" + k, wageredBack: "s2s:wagered_back:" + k,
-		rounds: "s2s:rounds:" + playerKey(c), roundsBack: "s2s:rounds_back:" + playerKey(c),
-		verified: "s2s:verified:" + playerKey(c),
-	}
+	return facts{player: playerKey(c), cur: cur.String()}
 }
 
-// increments returns what conversion c adds to the facts f: its deposit or wager amount
+// increments appends to out what conversion c adds to the facts f: its deposit or wager amount
 // (in the plan's currency) and a wager's rounds (kept for its reversal too), or the
 // verification it reports.
-func (f facts) increments(c *store.Conversion, amount money.Amount, rounds int64) []store.Increment {
-	var out []store.Increment
+func (f facts) increments(out []store.Increment, c *store.Conversion, amount money.Amount, rounds int64) []store.Increment {
 	switch ty := c.Event; {
 	case (ty == event.FTD || ty == event.Deposit) && amount.Minor() > 0:
-		out = append(out, store.Increment{Counter: f.deposits, Delta: amount.Minor()})
+		out = append(out, store.Increment{Counter: f.deposits(), Delta: amount.Minor()})
 	case ty == event.Wager:
 		if amount.Minor() > 0 {
-			out = append(out, store.Increment{Counter: f.wagered, Delta: amount.Minor()})
+			out = append(out, store.Increment{Counter: f.wagered(), Delta: amount.Minor()})
 		}
 		if rounds > 0 {
-			out = append(out, store.Increment{Counter: f.rounds, Delta: rounds}, store.Increment{Counter: wagerRounds(c.ID), Delta: rounds})
+			out = append(out, store.Increment{Counter: f.rounds(), Delta: rounds}, store.Increment{Counter: wagerRounds(c.ID), Delta: rounds})
 		}
 	case ty == event.Verification:
-		out = append(out, store.Increment{Counter: f.verified, Delta: 1})
+		out = append(out, store.Increment{Counter: f.verified(), Delta: 1})
 	}
 	return out
 }
@@ -77,21 +80,21 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 	}
 	var err error
 	if !b.MinDeposits.IsZero() {
-		if in.Deposits, err = diff(f.deposits, f.depositsBack, event.FTD, event.Deposit); err != nil {
+		if in.Deposits, err = diff(f.deposits(), f.depositsBack(), event.FTD, event.Deposit); err != nil {
 			return err
 		}
 	}
 	if !b.MinWager.IsZero() {
-		if in.Wagered, err = diff(f.wagered, f.wageredBack, event.Wager, event.Wager); err != nil {
+		if in.Wagered, err = diff(f.wagered(), f.wageredBack(), event.Wager, event.Wager); err != nil {
 			return err
 		}
 	}
 	if b.MinRounds > 0 {
-		n, err := t.counter(ctx, f.rounds)
+		n, err := t.counter(ctx, f.rounds())
 		if err != nil {
 			return err
 		}
-		r, err := t.counter(ctx, f.roundsBack)
+		r, err := t.counter(ctx, f.roundsBack())
 		if err != nil {
 			return err
 		}
@@ -101,7 +104,7 @@ func (t *Tracker) readFacts(ctx context.Context, f facts, b *commission.Baseline
 		}
 	}
 	if b.Verified {
-		n, err := t.counter(ctx, f.verified)
+		n, err := t.counter(ctx, f.verified())
 		if err != nil {
 			return err
 		}
@@ -130,9 +133,9 @@ func unwind(cc *compiled, o *store.Conversion) []store.Increment {
 	f := factsOf(o, plan.Currency)
 	switch o.Event {
 	case event.FTD, event.Deposit:
-		return []store.Increment{{Counter: f.depositsBack, Delta: amount.Minor()}}
+		return []store.Increment{{Counter: f.depositsBack(), Delta: amount.Minor()}}
 	case event.Wager:
-		return []store.Increment{{Counter: f.wageredBack, Delta: amount.Minor()}}
+		return []store.Increment{{Counter: f.wageredBack(), Delta: amount.Minor()}}
 	}
 	return nil
 }
@@ -144,5 +147,5 @@ func (t *Tracker) unwindRounds(ctx context.Context, o *store.Conversion) ([]stor
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	return []store.Increment{{Counter: factsOf(o, 0).roundsBack, Delta: n}}, nil
+	return []store.Increment{{Counter: factsOf(o, 0).roundsBack(), Delta: n}}, nil
 }

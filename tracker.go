@@ -418,7 +418,12 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		if err != nil {
 			return postback.Result{}, err
 		}
-		p.Ledger, p.Increments = pay.lines, append(p.Increments, pay.increments...)
+		p.Ledger = pay.lines
+		if len(p.Increments) == 0 {
+			p.Increments = pay.increments // no caps counted: the commission's, as they are
+		} else {
+			p.Increments = append(p.Increments, pay.increments...)
+		}
 		if dec.Attributed() {
 			if p.Deliveries, err = t.deliveries(cc, p.Conversion, pay.payout, now); err != nil {
 				return postback.Result{}, err

@@ -382,10 +382,14 @@ func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBi
 	b, ok := s.bindings[playerID]
 	s.bindingsMu.Unlock()
 	if !ok {
-		return store.PlayerBinding{}, fmt.Errorf("memstore: binding of player %q: %w", playerID, store.ErrNotFound)
+		return store.PlayerBinding{}, errNoBinding // a new player's, on every first postback: allocates nothing
 	}
 	return b, nil
 }
+
+// errNoBinding is GetBinding's answer for a player with no binding: the usual answer for a
+// new player, so it is made once.
+var errNoBinding = fmt.Errorf("memstore: no binding of the player: %w", store.ErrNotFound)
 
 // RecordConversion implements [store.ConversionStore].
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
