@@ -69,9 +69,9 @@
 // is no open redirect, whatever a parameter or the path spells.
 //
 // Clicks are written synchronously by default. With [Options].ClickBatch they are queued in
-// a bounded buffer and written with InsertClicks when it is full, every interval (the loop
-// that Run will start) and by [Tracker.FlushClicks]; a crash loses at most the buffer (see
-// [ClickBatch] for the window).
+// a bounded buffer and written with InsertClicks when it is full, every interval and when
+// it stops (by [Tracker.Run]) and by [Tracker.FlushClicks]; a crash loses at most the
+// buffer (see [ClickBatch] for the window).
 //
 //	mux.Handle("GET /click/{campaign}", tracker.ClickHandler())
 //

@@ -21,11 +21,15 @@ var ErrRunning = errors.New("s2s: the tracker is running already")
 //     delivery, so that an outbound postback leaves at once rather than at the worker's
 //     next poll;
 //   - every SweepInterval (Options), the sweep of parked events ([Tracker.ApplyParked])
-//     and the pruning of the inbound log to its retention ([Tracker.PruneInbound]).
+//     and the pruning of the inbound log to its retention ([Tracker.PruneInbound]);
+//   - with batched clicks (Options.ClickBatch), the flush of the click buffer every
+//     ClickBatch.Interval, and once more when ctx is done ([Tracker.FlushClicks]).
 //
 // A failure of the periodic work is logged and tried again at the next interval, never a
-// reason to stop. When ctx is done, Run stops the sweeps, waits for the worker to finish the
-// attempts in flight (see outbound.Worker.Run), and returns context.Cause(ctx). A Tracker
+// reason to stop. When ctx is done, Run stops the sweeps, flushes the queued clicks, waits
+// for the worker to finish the attempts in flight (see outbound.Worker.Run), and returns
+// context.Cause(ctx); a click the last flush could not write stays queued (and is logged),
+// for a later FlushClicks or Run. A Tracker
 // runs once at a time: Run while another Run is running returns ErrRunning at once, and so
 // does it if the worker is run elsewhere already. The Tracker receives postbacks whether or
 // not Run runs: what Run does not send or sweep waits in the store.
@@ -47,6 +51,14 @@ func (t *Tracker) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { t.sweeps(ctx) })
+	if t.clicks.batch != nil {
+		wg.Go(func() {
+			if err := t.runClicks(ctx); err != nil {
+				t.log.LogAttrs(ctx, slog.LevelError, "s2s: queued clicks not written when Run stopped; FlushClicks writes them",
+					slog.String("error", err.Error()))
+			}
+		})
+	}
 	select {
 	case <-ctx.Done():
 	case <-failed:

@@ -108,3 +108,31 @@ func TestTracker_RunWorkerElsewhere(t *testing.T) {
 		require.ErrorIs(t, tr.Run(ctx), outbound.ErrRunning)
 	})
 }
+
+// TestTracker_RunFlushesClicks, on synctest's clock: with batched clicks, Run flushes the
+// buffer every ClickBatch.Interval, and cancelling Run writes the clicks still queued
+// before Run returns.
+func TestTracker_RunFlushesClicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New(nil)
+		tr := batchTracker(t, st, 100, time.Minute)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- tr.Run(ctx) }()
+		synctest.Wait()
+
+		a := click(t, tr, t.Context(), "a")
+		require.False(t, stored(t, st, a.ID), "a batched click waits in the buffer")
+		time.Sleep(time.Minute) // synctest's clock: one ClickBatch.Interval
+		synctest.Wait()
+		require.True(t, stored(t, st, a.ID), "rule: Run flushes the click buffer every interval")
+
+		b := click(t, tr, t.Context(), "b")
+		c := click(t, tr, t.Context(), "c")
+		require.False(t, stored(t, st, b.ID))
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+		require.True(t, stored(t, st, b.ID), "rule: Run's cancel flushes the queued clicks before it returns")
+		require.True(t, stored(t, st, c.ID))
+	})
+}
