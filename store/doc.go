@@ -3,7 +3,7 @@
 // their attempts, the state of outbound endpoints, counters, parked events, the inbound
 // log, revenue facts), small role interfaces ([ClickStore], [BindingStore],
 // [ConversionStore], [LedgerStore], [DeliveryStore], [EndpointStore], [CounterStore],
-// [ParkedStore], [InboundStore], [RevenueStore]) and the aggregate [Store], and the sentinel
+// [ParkedStore], [InboundStore], [RevenueStore], [ReportStore]) and the aggregate [Store], and the sentinel
 // errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and
@@ -77,6 +77,10 @@
 //   - A click is found by its ID, or by the foreign click ID it carries
 //     ([ClickStore.GetClickByForeign]): foreign IDs are not unique, so the latest click that
 //     carries one, as of the event's time, is the one a postback names.
+//   - Reports are counted and summed where the records are ([ReportStore]): clicks,
+//     conversions by event and status, revenue facts in force and ledger lines by rule and
+//     kind, per affiliate, campaign and period (periods given by their bounds, so that a
+//     store needs no calendar), and an endpoint's attempts and failures over a window.
 //   - Times are stored in UTC at microsecond precision ([NormalizeTime]); money as int64 minor
 //     units and a currency code.
 //

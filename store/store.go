@@ -78,6 +78,7 @@ type Store interface {
 	ParkedStore
 	InboundStore
 	RevenueStore
+	ReportStore
 }
 
 // ClickStore keeps clicks.

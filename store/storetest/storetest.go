@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Inbound", s.inbound)
 	t.Run("ByConversion", s.byConversion)
 	t.Run("Revenue", s.revenue)
+	t.Run("Report", s.report)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
