@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/s2skit/s2s"
 	"github.com/s2skit/s2s/clickid"
+	"github.com/s2skit/s2s/internal/pgtest"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
@@ -104,11 +106,16 @@ type receiveFixture struct {
 
 func newReceiveFixture(tb testing.TB) *receiveFixture {
 	tb.Helper()
+	return newReceiveFixtureOn(tb, memstore.New(nil))
+}
+
+// newReceiveFixtureOn is newReceiveFixture on st.
+func newReceiveFixtureOn(tb testing.TB, st store.Store) *receiveFixture {
+	tb.Helper()
 	var cfg s2s.Config
 	if err := json.Unmarshal([]byte(receiveConfig), &cfg); err != nil {
 		tb.Fatal(err)
 	}
-	st := memstore.New(nil)
 	tr, err := s2s.New(st, cfg, &s2s.Options{Now: func() time.Time { return seamNow }})
 	if err != nil {
 		tb.Fatal(err)
@@ -346,4 +353,62 @@ func mustClickID(tb testing.TB) clickid.ID {
 		tb.Fatal(err)
 	}
 	return id
+}
+
+// pgInFlight is how many postbacks the PostgreSQL benchmark has in flight at once.
+const pgInFlight = 16
+
+// BenchmarkReceivePostgres is durable postbacks on pgstore with pgInFlight in flight
+// ("tracker": parse, verify and Receive, as BenchmarkReceive, each answered only once its
+// conversion, ledger line, counters and binding are committed) beside what a user would
+// otherwise write ("autocommit-insert": one autocommit INSERT per postback of the
+// conversion's row, with the same values, into a table of the same columns, over
+// pgInFlight connections), in the same run and database.
+func BenchmarkReceivePostgres(b *testing.B) {
+	sch := pgtest.New(b)
+	// The postbacks are numbered across the runs of a sub-benchmark (b.N grows run by
+	// run, on one schema), so that each is new.
+	var trackerN, insertN atomic.Uint64
+	parallel := func(b *testing.B, n *atomic.Uint64, each func(i uint64, s *querySigner) error, click string) {
+		b.SetParallelism((pgInFlight + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.ReportAllocs()
+		b.RunParallel(func(p *testing.PB) {
+			s := newQuerySigner(click, seamNow)
+			for p.Next() {
+				if err := each(n.Add(1), s); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	b.Run("tracker", func(b *testing.B) {
+		st, _ := sch.Open(b)
+		f := newReceiveFixtureOn(b, st)
+		ctx := b.Context()
+		parallel(b, &trackerN, func(i uint64, s *querySigner) error { return f.receive(ctx, s.query(i)) }, f.click)
+	})
+	b.Run("autocommit-insert", func(b *testing.B) {
+		_, db := sch.Open(b)
+		ctx := b.Context()
+		if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+sch.Name+`.raw_conversions (
+			id uuid PRIMARY KEY, dedup_key text NOT NULL UNIQUE, source text NOT NULL, event text NOT NULL, click_id uuid,
+			player_id text NOT NULL, affiliate_id text NOT NULL, campaign_id text NOT NULL, transaction_id text NOT NULL,
+			amount_minor bigint, amount_currency text, status text NOT NULL, occurred_at timestamptz NOT NULL,
+			received_at timestamptz NOT NULL, decision_model text NOT NULL, decision_reason text NOT NULL)`); err != nil {
+			b.Fatal(err)
+		}
+		insert := `INSERT INTO ` + sch.Name + `.raw_conversions VALUES ($1, $2, 'casino-x', 'ftd', $3, $4, 'aff-1', 'summer', $5, 10000, 'EUR', 'approved', $6, $6, 'last_click', $7)`
+		click := mustClickID(b)
+		parallel(b, &insertN, func(i uint64, _ *querySigner) error {
+			n := strconv.FormatUint(i, 10)
+			id, err := uuid.NewV7()
+			if err != nil {
+				return err
+			}
+			_, err = db.ExecContext(ctx, insert, id, "casino-x|ftd|t-"+n, uuid.UUID(click), "p-"+n, "t-"+n, seamNow,
+				"credited to affiliate \"aff-1\" (campaign \"summer\") by last_click: last_click click "+click.String()+" is in its window")
+			return err
+		}, click.String())
+	})
 }

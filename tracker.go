@@ -419,6 +419,9 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			return postback.Result{}, err
 		}
 		p.Ledger = pay.lines
+		if dec.Binding.PlayerID != "" && !dec.Rebind {
+			p.Binding = &dec.Binding // written with the conversion: the first binding of the player wins
+		}
 		if len(p.Increments) == 0 {
 			p.Increments = pay.increments // no caps counted: the commission's, as they are
 		} else {
@@ -436,12 +439,11 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			if len(p.Deliveries) > 0 {
 				t.worker.Notify()
 			}
-			err := t.bind(ctx, dec)
 			// The reversals that arrived before this conversion wait for it: applied now,
 			// after it is recorded, so that its history shows both in order. This fails
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
 			t.resolveParked(ctx, cc, &stored)
-			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, err
+			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, nil
 		case errors.As(err, &limit):
 			if over, ok := dec.OverCap(limit.Counter); ok {
 				dec = over
@@ -485,9 +487,10 @@ func capped(c *store.Conversion) bool {
 
 // bind writes the binding a decision creates.
 //
-// It is written after the conversion, not with it: the store's RecordConversion takes no
-// binding yet. A crash between the two is healed by the sender's retry (answered Duplicate,
-// it binds again); BindPlayer keeps the first binding, so a second write changes nothing.
+// A new conversion's binding is written with it, in RecordConversion; bind writes it again
+// for a retry (answered Duplicate), so that a binding of a conversion recorded before the
+// store took bindings with it is still made. BindPlayer keeps the first binding, so a
+// second write changes nothing.
 func (t *Tracker) bind(ctx context.Context, dec attribution.Decision) error {
 	if dec.Binding.PlayerID == "" || dec.Rebind {
 		return nil // TODO(issue 13): re-attribution needs a store that replaces a binding
