@@ -179,16 +179,23 @@ func (c *casino) recordDeposit(ctx context.Context, d deposit) (depositResult, e
 
 // depositTx is recordDeposit's work inside tx.
 func (c *casino) depositTx(ctx context.Context, tx *sql.Tx, d deposit) (depositResult, error) {
+	// Lock the player's row first, then count its deposits in a statement of its own: at
+	// READ COMMITTED each statement sees what committed before it began, so the count sees
+	// the deposits of every transaction that held the lock before this one. (A count in the
+	// locking statement would be read from before the wait, and two first deposits would
+	// both be FTDs.)
 	var param, ref, cur string
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT ref_param, ref, currency,
-			(SELECT count(*) FROM casino.deposits WHERE player_id = p.id)
-		FROM casino.players AS p WHERE id = $1 FOR UPDATE`, d.PlayerID).Scan(&param, &ref, &cur, &n)
+	err := tx.QueryRowContext(ctx, `SELECT ref_param, ref, currency FROM casino.players WHERE id = $1 FOR UPDATE`,
+		d.PlayerID).Scan(&param, &ref, &cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return depositResult{}, fmt.Errorf("%w: %q", errUnknownPlayer, d.PlayerID)
 	}
 	if err != nil {
 		return depositResult{}, fmt.Errorf("operator: read player %s: %w", d.PlayerID, err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM casino.deposits WHERE player_id = $1`, d.PlayerID).Scan(&n); err != nil {
+		return depositResult{}, fmt.Errorf("operator: count deposits of %s: %w", d.PlayerID, err)
 	}
 	if cur != d.Amount.Currency().String() {
 		return depositResult{}, fmt.Errorf("%w: a %s deposit to a %s wallet", errBadInput, d.Amount.Currency(), cur)

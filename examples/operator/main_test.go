@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,8 +264,8 @@ func TestCaptureRef(t *testing.T) {
 		{"/?click_id=abc.DEF-1", reference{"click_id", "abc.DEF-1"}},
 		{"/?btag=a_42b_7c_%3B%22%2C", reference{"btag", `a_42b_7c_;",`}}, // cookie-hostile bytes survive
 		{"/?click_id=" + strings.Repeat("x", 2000), reference{}},         // too long: ignored
-		{"/?click_id=a%20b", reference{}},                                 // a space: mangled, ignored
-		{"/?click_id=a&click_id=b", reference{}},                          // repeated: ignored
+		{"/?click_id=a%20b", reference{}},                                // a space: mangled, ignored
+		{"/?click_id=a&click_id=b", reference{}},                         // repeated: ignored
 		{"/", reference{}},
 	} {
 		v := visitor(t)
@@ -287,4 +289,49 @@ func TestCaptureRef(t *testing.T) {
 		resp.Body.Close()
 	}
 	require.Equal(t, reference{"btag", "second"}, got)
+}
+
+// TestOperator_ConcurrentCallbacks: the payment provider's callbacks, all at once: twenty
+// copies of one deposit record it once with one postback, and twenty distinct first
+// deposits of one player make one FTD (the player's row is locked while its deposit is
+// counted), each with its postback.
+func TestOperator_ConcurrentCallbacks(t *testing.T) {
+	db, err := sql.Open("pgx", proctest.Database(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	c, err := newCasino(t.Context(), db, casinoOptions{Tracker: "https://tracker.example/postback/casino", KeyID: "k1", Secret: strings.Repeat("s", 32)})
+	require.NoError(t, err)
+	ref := reference{Param: "click_id", Value: "trk-1"}
+	limit := money.MustParse("100000.00", money.EUR)
+	require.NoError(t, c.signup(t.Context(), player{ID: "p-1", Ref: ref, DepositLimit: limit}))
+	require.NoError(t, c.signup(t.Context(), player{ID: "p-2", Ref: ref, DepositLimit: limit}))
+
+	const n = 20
+	var wg sync.WaitGroup
+	res := make([]depositResult, 2*n)
+	errs := make([]error, 2*n)
+	for i := range n {
+		wg.Go(func() {
+			res[i], errs[i] = c.recordDeposit(t.Context(), deposit{ID: "same", PlayerID: "p-1", Amount: money.MustParse("10.00", money.EUR)})
+		})
+		wg.Go(func() {
+			res[n+i], errs[n+i] = c.recordDeposit(t.Context(), deposit{ID: "d-" + strconv.Itoa(i), PlayerID: "p-2", Amount: money.MustParse("10.00", money.EUR)})
+		})
+	}
+	wg.Wait()
+	recorded, ftds := 0, 0
+	for i := range 2 * n {
+		require.NoError(t, errs[i])
+		if i < n && !res[i].Duplicate {
+			recorded++
+		}
+		if i >= n && res[i].Event == event.FTD {
+			ftds++
+		}
+	}
+	require.Equal(t, 1, recorded, "rule: copies of one deposit record it once")
+	require.Equal(t, 1, ftds, "rule: a player's concurrent first deposits make one FTD")
+	ds, err := c.outbox.ListDeliveries(t.Context(), store.ListDeliveriesParams{Status: store.DeliveryPending})
+	require.NoError(t, err)
+	require.Len(t, ds, 1+n, "rule: one postback per deposit recorded")
 }
