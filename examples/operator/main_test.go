@@ -112,8 +112,8 @@ func form(t *testing.T, c *http.Client, u string, vals url.Values) (int, map[str
 // the tracker is down when the casino's worker starts and comes up only after the worker
 // has failed to reach it.
 func TestOperator_AgainstTracker(t *testing.T) {
+	trackerDB := pgtest.New(t) // the tracker's schema; skips t without PostgreSQL
 	trackerBin := proctest.Build(t, "./examples/tracker")
-	trackerDB := pgtest.New(t) // the tracker's schema
 	keyID, secret := casinoKey(t)
 	addr := freeAddr(t)
 	trackerArgs := []string{"-addr", addr, "-config", trackerConfig, "-db", trackerDB.URL,

@@ -181,6 +181,15 @@ func allDeliveries(t *testing.T, st *pgstore.Store, s store.DeliveryStatus) []st
 	}
 }
 
+// conversions returns every conversion of aff from the last hour on (fewer than 1000).
+func conversions(t *testing.T, st *pgstore.Store) []store.Conversion {
+	t.Helper()
+	now := time.Now()
+	cs, err := st.ListConversions(t.Context(), store.ListConversionsParams{AffiliateID: aff, From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 1000})
+	require.NoError(t, err)
+	return cs
+}
+
 // TestTracker_TwoProcesses runs two examples/tracker processes, built with -race, on one
 // PostgreSQL schema, behind no balancer: clicks and postbacks go to both, and every
 // postback is sent four times, to both processes at once. Each conversion is recorded once,
@@ -235,6 +244,7 @@ func TestTracker_TwoProcesses(t *testing.T) {
 		ids = append(ids, ds[0].ID.String())
 	}
 
+	require.Len(t, conversions(t, st), n, "rule: the %d postbacks, sent %d times, are %d conversions", n, 4*n, n)
 	proctest.Eventually(t, func() bool { return len(allDeliveries(t, st, store.DeliveryDelivered)) == n },
 		"all %d deliveries are delivered", n)
 	got := rcv.counts()
@@ -332,6 +342,19 @@ func TestTracker_Crash(t *testing.T) {
 		want[ds[0].ID.String()] = true
 	}
 
+	// And nothing is half-written: a postback cut by the kill before its answer is stored
+	// whole or not at all.
+	all := conversions(t, st)
+	require.GreaterOrEqual(t, len(all), len(ok))
+	for _, c := range all {
+		lines, err := st.ListConversionLines(t.Context(), store.ListConversionLinesParams{ConversionID: c.ID})
+		require.NoError(t, err)
+		ds, err := st.ListConversionDeliveries(t.Context(), store.ListConversionDeliveriesParams{ConversionID: c.ID})
+		require.NoError(t, err)
+		require.True(t, len(lines) > 0 && len(ds) == 1, "rule: conversion %s (%s) is whole: %d lines, %d deliveries", c.ID, c.TransactionID, len(lines), len(ds))
+		want[ds[0].ID.String()] = true
+	}
+
 	// Restarted, the tracker sends every delivery the first process wrote.
 	p = proctest.Start(t, bin, trackerArgs(sch, cfg))
 	proctest.Eventually(t, func() bool {
@@ -339,7 +362,7 @@ func TestTracker_Crash(t *testing.T) {
 	}, "the restarted tracker sends every pending delivery")
 	got := rcv.counts()
 	for id := range want {
-		require.GreaterOrEqual(t, got[id], 1, "rule: delivery %s of a postback answered 2xx went out", id)
+		require.GreaterOrEqual(t, got[id], 1, "rule: delivery %s of a stored postback went out", id)
 	}
 	require.Empty(t, allDeliveries(t, st, store.DeliveryDead))
 	p.Stop(t)
