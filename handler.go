@@ -1,13 +1,13 @@
 package s2s
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 )
@@ -39,8 +39,10 @@ var bodyUnknownSource = []byte(`{"result":"rejected","reason":"unknown_source"}`
 //
 // Each postback is handled as postback.Handler handles it, with the source's options, and
 // answered with its status codes (see postback.Handler); the Tracker is the Receiver. The
-// configuration is read once per request, so that a SetConfig (a new source, a rotated
-// key) applies to the next one.
+// configuration is read once per request, and the whole request is served by it: the
+// source that verifies the postback and the attribution, commission and routes that
+// decide it are of one configuration, so that a SetConfig (a new source, a rotated key, a
+// new plan) applies from the next request on, and never to half of one.
 //
 // After answering (the answer flushed to the sender), the handler tells Options.Observer
 // and writes one record to the inbound log (store.InboundStore.LogInbound): the source, the
@@ -120,15 +122,20 @@ func (c *bodyCapture) Read(p []byte) (int, error) {
 
 func (c *bodyCapture) Close() error { return c.rc.Close() }
 
-// compileSources builds the sources of a configuration and their handlers, with the
-// Tracker's clock and logger and the Tracker as their Receiver.
-func (t *Tracker) compileSources(list []Source, signer *clickid.Signer) (map[string]*builtSource, error) {
-	m, err := buildSources(list, sourceEnv{now: t.now, log: t.log, signer: signer})
+// compileSources builds the sources of the configuration cc and their handlers, with the
+// Tracker's clock and logger. Their Receiver is the Tracker under cc itself: a postback that
+// a source of cc verified is decided, paid and routed by cc, whatever SetConfig publishes
+// meanwhile, so that no answer comes of two configurations.
+func (t *Tracker) compileSources(cc *compiled, list []Source) (map[string]*builtSource, error) {
+	m, err := buildSources(list, sourceEnv{now: t.now, log: t.log, signer: cc.clicks.signer})
 	if err != nil {
 		return nil, err
 	}
+	recv := postback.ReceiverFunc(func(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
+		return t.receiveWith(ctx, cc, pb)
+	})
 	for _, b := range m {
-		h, err := postback.NewHandler(b.src, t, &postback.HandlerOptions{OKBody: b.okBody, Logger: t.log})
+		h, err := postback.NewHandler(b.src, recv, &postback.HandlerOptions{OKBody: b.okBody, Logger: t.log})
 		if err != nil {
 			return nil, err
 		}

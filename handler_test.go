@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/s2skit/s2s"
+	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
@@ -435,5 +437,99 @@ func TestTracker_PruneInbound(t *testing.T) {
 		require.Equal(t, "3", rs[0].Params)
 		cancel()
 		<-done
+	})
+}
+
+// TestTracker_PostbackHandler_OneConfigPerRequest: a SetConfig between the source's
+// verification and the decision never mixes two configurations. Configuration A verifies
+// key k1 and pays a 50 EUR CPA, B verifies k2 and pays 70 EUR; the Tracker's clock, which
+// the source reads as it verifies, publishes the other configuration at each reading, and
+// another goroutine keeps swapping them too. Every postback accepted is paid by the
+// configuration whose key verified it, on both stores.
+func TestTracker_PostbackHandler_OneConfigPerRequest(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		cfgA := sourcesConfig(t, casinoX)
+		cfgB := sourcesConfig(t, `[{"name": "casino-x", "auth": {"method": "signed_query", "keys": [{"id": "k2", "secret": "another-secret-of-24-bytes-or-more"}]}}]`)
+		cfgB.Commission.Default[0].Plan.CPA.Amount = money.MustParse("70.00", money.EUR)
+		keyB := postback.Key{ID: "k2", Secret: []byte("another-secret-of-24-bytes-or-more")}
+		var (
+			tr    *s2s.Tracker
+			flips atomic.Int64
+			swap  atomic.Bool
+		)
+		var mu sync.Mutex // SetConfigs of one Config value are not concurrent: Validate compiles its endpoints in place
+		flip := func() {
+			mu.Lock()
+			defer mu.Unlock()
+			cfg := cfgA
+			if flips.Add(1)%2 == 1 {
+				cfg = cfgB
+			}
+			if err := tr.SetConfig(cfg); err != nil {
+				t.Error(err)
+			}
+		}
+		tr, err := s2s.New(st, cfgA, &s2s.Options{Now: func() time.Time {
+			if swap.Load() {
+				flip()
+			}
+			return seamNow
+		}})
+		require.NoError(t, err)
+		mux := http.NewServeMux()
+		mux.Handle("/postback/{source}", tr.PostbackHandler())
+		f := &fixture{st: st, tr: tr, now: seamNow}
+
+		const n = 10                // the daily cap of paid FTDs
+		paid := map[string]string{} // transaction -> the CPA its key's configuration pays
+		reqs := make([]*http.Request, n)
+		for i := range n {
+			txn, key, cpa := fmt.Sprintf("t-%d", i), seamKey, "50.00"
+			if i%2 == 1 {
+				key, cpa = keyB, "70.00"
+			}
+			paid[txn] = cpa
+			q := ftd(f.click(t, "aff-1", seamNow.Add(-2*time.Hour)), fmt.Sprintf("p-%d", i), txn)
+			signed, err := postback.SignQuery("/postback/casino-x", q.Encode(), key, seamNow)
+			require.NoError(t, err)
+			reqs[i] = httptest.NewRequest(http.MethodGet, "/postback/casino-x?"+signed, nil)
+		}
+		swap.Store(true)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					flip()
+				}
+			}
+		})
+		accepted := 0
+		for _, r := range reqs {
+			// Each is sent until it is verified: a request meets the configuration of the
+			// other key about half of the time.
+			for range 100 {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, r.Clone(t.Context()))
+				if rec.Code != http.StatusUnauthorized {
+					require.Equal(t, http.StatusAccepted, rec.Code, "%s", rec.Body)
+					accepted++
+					break
+				}
+			}
+		}
+		close(stop)
+		wg.Wait()
+		swap.Store(false)
+		require.Equal(t, n, accepted)
+		lines := f.ledger(t, "aff-1")
+		require.Len(t, lines, n, "one CPA per FTD")
+		for _, l := range lines {
+			require.Equal(t, money.MustParse(paid[l.EventID], money.EUR), l.Amount, "rule: postback %s is paid by the configuration that verified it", l.EventID)
+		}
 	})
 }

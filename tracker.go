@@ -173,7 +173,7 @@ func (t *Tracker) compile(cfg Config) (*compiled, error) {
 	if cc.clicks, err = cfg.Clicks.compile(); err != nil {
 		return nil, err
 	}
-	if cc.sources, err = t.compileSources(cfg.Sources, cc.clicks.signer); err != nil {
+	if cc.sources, err = t.compileSources(cc, cfg.Sources); err != nil {
 		return nil, err
 	}
 	cc.retention = cfg.Inbound.retention()
@@ -250,7 +250,13 @@ const maxAttempts = 64
 // postback arrived and was kept. A store failure is returned as an error (the Handler
 // answers 503, and the sender retries).
 func (t *Tracker) Receive(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
-	res, err := t.receive(ctx, pb)
+	return t.receiveWith(ctx, t.cfg.Load(), pb)
+}
+
+// receiveWith is Receive under the configuration cc, which the caller loaded once for the
+// whole postback (see PostbackHandler).
+func (t *Tracker) receiveWith(ctx context.Context, cc *compiled, pb *postback.Postback) (postback.Result, error) {
+	res, err := t.receive(ctx, cc, pb)
 	if err != nil {
 		t.log.LogAttrs(ctx, slog.LevelError, "s2s: postback not recorded",
 			slog.String("source", pb.Source), slog.String("event", string(pb.Event)), slog.String("error", err.Error()))
@@ -258,8 +264,7 @@ func (t *Tracker) Receive(ctx context.Context, pb *postback.Postback) (postback.
 	return res, err
 }
 
-func (t *Tracker) receive(ctx context.Context, pb *postback.Postback) (postback.Result, error) {
-	cc := t.cfg.Load()
+func (t *Tracker) receive(ctx context.Context, cc *compiled, pb *postback.Postback) (postback.Result, error) {
 	id, err := t.newID()
 	if err != nil {
 		return postback.Result{}, err
