@@ -84,8 +84,8 @@ func (t *Tracker) resolveParked(ctx context.Context, cc *compiled, c *store.Conv
 		for i := range page {
 			e := &page[i]
 			// The original as Receive would find it for this event, not c itself: of a
-			// transaction's events, a reversal event reverses the one it names by its own
-			// dedup key or the only one of its transaction, which need not be c.
+			// transaction's events, a reversal event reverses the one the rule of original
+			// picks, which need not be c.
 			o, err := t.original(ctx, cc, &e.Conversion)
 			if err == nil && o != nil {
 				_, err = t.applyParked(ctx, cc, e, o)

@@ -1,6 +1,7 @@
 package s2s
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -331,13 +332,36 @@ func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postba
 	return nil
 }
 
-// original finds the stored conversion a reversal reverses: the one with its own dedup key
-// (a chargeback, which repeats its transaction with a status of reversed), else, for a
-// reversal event, the one conversion of another known event type with its source and
-// transaction ID. Nil if none is stored (or, for a reversal event, more than one is).
+// original finds the stored conversion that c, a reversal or a status change, applies to;
+// nil if none is stored yet (c is then parked).
+//
+// A status change of an event of its own type (a chargeback, which repeats its transaction
+// with a status of reversed) applies to the conversion with its own dedup key: the
+// transaction as it was sent, exactly.
+//
+// A reversal event names only its source and transaction ID, which may hold several
+// conversions (a registration and its FTD under one transaction ID, or deposits under a
+// dedup mode that keeps each). It reverses one of them, found with one read of the
+// transaction (store.ConversionStore.ListConversionsByTransaction) by this rule:
+//
+//   - only what Replay can reverse is a candidate: not an adjustment, a reversal, a refund
+//     or a reset (commission.Replay refuses to reverse those);
+//   - a reversal that carries an amount reverses money: only the conversions that carry an
+//     amount are candidates, so that a chargeback of a deposit never reverses the
+//     registration of its transaction, and one that arrives before its FTD waits for the
+//     FTD even when the registration is stored (it is parked until then);
+//   - of the candidates, the latest by the sender's own time (Conversion.EventTime), then
+//     by receipt, then by ID, whatever its status. A retry of the reversal therefore finds
+//     the conversion it reversed, and is a duplicate, as Replay refuses a second reversal of
+//     one event: it never moves on to reverse an earlier conversion of the transaction. To
+//     reverse an earlier one, the sender sends that event's own status change, which finds
+//     it by its dedup key.
+//
+// The choice is deterministic (it depends on what is stored, not on the order of a read),
+// so the parked-event sweep, Receive and a Replay over the same history agree on it.
 func (t *Tracker) original(ctx context.Context, cc *compiled, c *store.Conversion) (*store.Conversion, error) {
-	try := func(k *store.Conversion) (*store.Conversion, error) {
-		key, code := cc.dedup.Key(k)
+	if c.Event != event.Reversal {
+		key, code := cc.dedup.Key(c)
 		if code != "" {
 			return nil, nil
 		}
@@ -350,32 +374,52 @@ func (t *Tracker) original(ctx context.Context, cc *compiled, c *store.Conversio
 		}
 		return &o, nil
 	}
-	if o, err := try(c); o != nil || err != nil {
-		return o, err
+	if c.Source == "" || c.TransactionID == "" {
+		return nil, nil // no transaction to find it in
 	}
-	if c.Event != event.Reversal || c.TransactionID == "" {
-		return nil, nil
-	}
+	withAmount := c.Amount.Minor() > 0
 	var found *store.Conversion
-	for _, ty := range event.Types() {
-		switch ty {
-		case event.Reversal, event.Refund, event.Reset, event.Adjustment:
-			continue
-		}
-		k := *c
-		k.Event = ty
-		o, err := try(&k)
+	p := store.ListConversionsByTransactionParams{Source: c.Source, TransactionID: c.TransactionID, Limit: txnPage}
+	for {
+		page, err := t.st.ListConversionsByTransaction(ctx, p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("s2s: list conversions of transaction %q: %w", c.TransactionID, err)
 		}
-		if o != nil {
-			if found != nil {
-				return nil, nil // ambiguous: which one it reverses is not ours to guess
+		for i := range page {
+			o := &page[i]
+			switch o.Event {
+			case event.Reversal, event.Refund, event.Reset, event.Adjustment:
+				continue
 			}
-			found = o
+			if withAmount && o.Amount.Minor() <= 0 {
+				continue
+			}
+			if found == nil || laterEvent(o, found) {
+				found = o
+			}
 		}
+		if len(page) < p.Limit {
+			return found, nil
+		}
+		last := &page[len(page)-1]
+		p.After = store.Cursor{At: last.ReceivedAt, ID: last.ID}
 	}
-	return found, nil
+}
+
+// txnPage is how many conversions of a transaction original reads at a time: a
+// transaction holds a few.
+const txnPage = 100
+
+// laterEvent reports whether a comes after b by the sender's time, then by receipt, then by
+// ID: a total order, so that the latest of a set does not depend on how it was listed.
+func laterEvent(a, b *store.Conversion) bool {
+	if c := a.EventTime().Compare(b.EventTime()); c != 0 {
+		return c > 0
+	}
+	if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+		return c > 0
+	}
+	return bytes.Compare(a.ID[:], b.ID[:]) > 0
 }
 
 // park keeps a reversal whose original is not stored yet.

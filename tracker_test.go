@@ -306,3 +306,104 @@ func postbackHandler(tr *s2s.Tracker) (http.Handler, error) {
 func attributionKey(c *store.Conversion) (string, attribution.Code) {
 	return attribution.Dedup{}.Key(c)
 }
+
+// registration is the operator's registration of player with transaction txn at at.
+func registration(click clickid.ID, player, txn string, at time.Time) url.Values {
+	return url.Values{"click_id": {click.String()}, "event": {"registration"}, "player_id": {player}, "txn_id": {txn},
+		"occurred_at": {fmt.Sprint(at.Unix())}}
+}
+
+// TestTracker_ReversalOriginal: a reversal event finds what it reverses among its
+// transaction's conversions by the rule of the Tracker's original, on both stores: one with
+// an amount reverses only a conversion with an amount (the FTD, not the registration of its
+// transaction, and it waits for the FTD when only the registration is stored), of several
+// the latest by the sender's time (not by receipt), and its retry is a duplicate that never
+// moves on to an earlier conversion. The lines are those Replay computes when the reversal
+// names that conversion.
+func TestTracker_ReversalOriginal(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		prog := trackerProgram(t)
+		later := seamNow.Add(-10 * time.Minute)
+		at := func(q url.Values, ts time.Time) url.Values {
+			q.Set("occurred_at", fmt.Sprint(ts.Unix()))
+			return q
+		}
+		status := func(f *fixture, q url.Values) event.Status { return f.conversion(t, q).Status }
+		for _, tc := range []struct {
+			name     string
+			amount   bool // the reversal carries one
+			regFirst bool // the registration is received before the FTD
+		}{
+			{"with an amount", true, true},
+			{"with an amount, registration received last", true, false},
+			{"without an amount", false, true},
+			{"without an amount, registration received last", false, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				f := newFixture(t, st)
+				player, txn := "p-"+tc.name, "TX-"+tc.name
+				click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+				reg, dep := registration(click, player, txn, seamNow.Add(-90*time.Minute)), ftd(click, player, txn)
+				first, second := reg, dep
+				if !tc.regFirst {
+					first, second = dep, reg
+				}
+				require.Equal(t, http.StatusAccepted, f.send(t, first))
+				require.Equal(t, http.StatusAccepted, f.send(t, second))
+				rev := at(reversalOf(player, txn), later)
+				if !tc.amount {
+					rev.Del("amount")
+					rev.Del("currency")
+				}
+				require.Equal(t, http.StatusAccepted, f.send(t, rev))
+				require.Equal(t, event.StatusReversed, status(f, dep), "rule: the latest conversion by the sender's time is reversed: the FTD")
+				require.Equal(t, event.StatusApproved, status(f, reg), "rule: the registration of its transaction is not")
+				require.Equal(t, http.StatusOK, f.send(t, rev), "rule: the retry is a duplicate")
+				require.Equal(t, event.StatusApproved, status(f, reg), "rule: a retry never moves on to an earlier conversion")
+
+				var mine []store.LedgerLine
+				for _, l := range f.ledger(t, "aff-1") {
+					if l.PlayerID == player {
+						mine = append(mine, l)
+					}
+				}
+				requireReplayed(t, prog, mine, []commission.Event{ftdEvent(player, txn), reversalEvent(player, txn, later)})
+			})
+		}
+
+		t.Run("with an amount, before its FTD", func(t *testing.T) {
+			f := newFixture(t, st)
+			player, txn := "p-early", "TX-early"
+			click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+			reg, dep := registration(click, player, txn, seamNow.Add(-90*time.Minute)), ftd(click, player, txn)
+			require.Equal(t, http.StatusAccepted, f.send(t, reg))
+			rev := at(reversalOf(player, txn), later)
+			require.Equal(t, http.StatusAccepted, f.send(t, rev))
+			require.Len(t, f.parked(t, txn, true), 1, "rule: a reversal with an amount does not reverse a registration: it waits for its FTD")
+			require.Equal(t, event.StatusApproved, status(f, reg))
+			require.Equal(t, http.StatusAccepted, f.send(t, dep))
+			require.Equal(t, event.StatusReversed, status(f, dep), "rule: the FTD, when it lands, takes the parked reversal")
+			require.Equal(t, event.StatusApproved, status(f, reg))
+			require.Empty(t, f.parked(t, txn, true))
+		})
+
+		t.Run("two with amounts", func(t *testing.T) {
+			f := newFixture(t, st)
+			player, txn := "p-two", "TX-two"
+			click := f.click(t, "aff-1", seamNow.Add(-2*time.Hour))
+			first := ftd(click, player, txn)
+			dep := at(cloneQuery(first), seamNow.Add(-30*time.Minute))
+			dep.Set("event", "deposit")
+			dep.Set("amount", "20.00")
+			require.Equal(t, http.StatusAccepted, f.send(t, dep)) // received first, happened last
+			require.Equal(t, http.StatusAccepted, f.send(t, first))
+			rev := at(reversalOf(player, txn), later)
+			require.Equal(t, http.StatusAccepted, f.send(t, rev))
+			require.Equal(t, event.StatusReversed, status(f, dep), "rule: of two with amounts, the latest by the sender's time")
+			require.Equal(t, event.StatusApproved, status(f, first))
+			require.Equal(t, http.StatusOK, f.send(t, rev), "rule: the retry is a duplicate")
+			require.Equal(t, event.StatusApproved, status(f, first), "rule: a retry never moves on to an earlier conversion")
+		})
+	})
+}
