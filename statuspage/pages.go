@@ -281,11 +281,14 @@ type deliveryRow struct {
 	Last *store.Attempt // the last attempt; nil if none
 }
 
+// rowOf is d as the listings show it. A pending delivery is "retrying" once an attempt of
+// its current run has failed: one made since its last replay, if it was replayed. A replayed
+// delivery is "pending" again until its first attempt since the replay, its history kept.
 func rowOf(d store.Delivery) deliveryRow {
 	row := deliveryRow{Delivery: d, Word: string(d.Status)}
 	if n := len(d.Attempts); n > 0 {
 		row.Last = &d.Attempts[n-1]
-		if d.Status == store.DeliveryPending {
+		if d.Status == store.DeliveryPending && (d.ReplayedAt.IsZero() || !row.Last.StartedAt.Before(d.ReplayedAt)) {
 			row.Word = "retrying"
 		}
 	}

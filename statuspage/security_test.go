@@ -161,7 +161,8 @@ func TestHandler_ActionsNeedCSRF(t *testing.T) {
 	require.Equal(t, f.dead.ID, d.ID, "a replay keeps the event ID")
 	shown := c.get("/" + p.header.Get("Location"))
 	assert.Contains(t, shown.body, "Replayed: the delivery is pending again")
-	assert.Equal(t, "retrying", rowWith(t, shown.body, "Status")[1], "pending again, with its attempt kept")
+	assert.Equal(t, "pending", rowWith(t, shown.body, "Status")[1], "rule: pending again, as the notice says, with its attempt kept")
+	assert.Contains(t, shown.body, "Attempts, oldest first", "its history is kept")
 
 	again := c.post("/replay", url.Values{"id": {id}, "csrf": {token}}, nil)
 	require.Equal(t, http.StatusSeeOther, again.code)
