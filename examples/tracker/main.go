@@ -103,6 +103,20 @@
 // Then open http://127.0.0.1:8080/status/: the postbacks, their conversions and the deliveries
 // to aff-42's tracker, retrying (the sample endpoint's host does not exist; -endpoint and
 // -allow-net point it at a receiver of one's own).
+//
+// # Tests
+//
+// main_test.go builds this program and runs it as a process, on memstore and on PostgreSQL
+// (-db with -db-schema, a schema per test, when S2S_TEST_POSTGRES_URL is set): health, a
+// click, postbacks, delivery to a receiver on loopback, SIGHUP with a good and a bad file,
+// graceful shutdown, the status page's authentication and the server's limits.
+// browser_test.go drives the status page in headless Chromium (chromedp; Debian's chromium
+// package, which bash .ci/run installs): a rejected postback's reason, a dead delivery's
+// last attempt, Replay making it pending and then delivered, hostile values rendered as
+// text. Without Chromium it skips, except in CI (CI set), where it fails. The README's
+// screenshot, docs/status-page.png, is made by
+//
+//	go test ./examples/tracker -run TestStatusPageScreenshot -update
 package main
 
 import (

@@ -59,16 +59,100 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// logs are the JSON lines a tracker writes, as they come.
+type logs struct {
+	mu     sync.Mutex
+	lines  []map[string]any
+	raw    bytes.Buffer
+	change chan struct{} // closed and replaced at every new line, and at the end
+	ended  chan struct{} // closed when the stream has ended
+}
+
+// readLogs reads the lines of r until it ends, then calls end.
+func readLogs(r io.Reader, end func()) *logs {
+	l := &logs{change: make(chan struct{}), ended: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			_ = json.Unmarshal(sc.Bytes(), &line) // a line that is not JSON is kept in raw only
+			l.mu.Lock()
+			l.raw.Write(sc.Bytes())
+			l.raw.WriteByte('\n')
+			if line != nil {
+				l.lines = append(l.lines, line)
+			}
+			close(l.change)
+			l.change = make(chan struct{})
+			l.mu.Unlock()
+		}
+		if end != nil {
+			end()
+		}
+		close(l.ended)
+	}()
+	return l
+}
+
+func (l *logs) log() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.raw.String()
+}
+
+// waitLog waits for a logged line that match accepts, and returns it. It fails t if the
+// stream ends first or the wait deadline passes.
+func (l *logs) waitLog(t *testing.T, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(wait)
+	seen := 0
+	for {
+		l.mu.Lock()
+		for ; seen < len(l.lines); seen++ {
+			if match(l.lines[seen]) {
+				line := l.lines[seen]
+				l.mu.Unlock()
+				return line
+			}
+		}
+		change, ended := l.change, l.ended
+		l.mu.Unlock()
+		select {
+		case <-change:
+		case <-ended:
+			l.mu.Lock()
+			n := len(l.lines)
+			l.mu.Unlock()
+			if seen == n {
+				t.Fatalf("the tracker's log ended before the line waited for")
+			}
+		case <-deadline:
+			t.Fatalf("no such log line within %s", wait)
+		}
+	}
+}
+
+// count returns how many logged lines match accepts.
+func (l *logs) count(match func(map[string]any) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if match(line) {
+			n++
+		}
+	}
+	return n
+}
+
 // proc is a running tracker process and the JSON lines it has logged.
 type proc struct {
+	*logs
 	cmd  *exec.Cmd
 	addr string // the address it logged as listening
 	base string // http://addr
 
-	mu     sync.Mutex
-	lines  []map[string]any
-	raw    bytes.Buffer
-	change chan struct{} // closed and replaced at every new line, and at exit
 	exited chan struct{} // closed when the process has exited
 	err    error         // Wait's, once exited
 }
@@ -78,7 +162,7 @@ type proc struct {
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	p := startNoWait(t, env, args...)
-	line := p.waitLog(t, func(l map[string]any) bool { return l["msg"] == "listening" })
+	line := p.waitLog(t, msg("listening"))
 	p.addr = line["addr"].(string)
 	p.base = "http://" + p.addr
 	return p
@@ -92,29 +176,11 @@ func startNoWait(t *testing.T, env []string, args ...string) *proc {
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	p := &proc{cmd: cmd, change: make(chan struct{}), exited: make(chan struct{})}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var l map[string]any
-			_ = json.Unmarshal(sc.Bytes(), &l) // a line that is not JSON is kept in raw only
-			p.mu.Lock()
-			p.raw.Write(sc.Bytes())
-			p.raw.WriteByte('\n')
-			if l != nil {
-				p.lines = append(p.lines, l)
-			}
-			close(p.change)
-			p.change = make(chan struct{})
-			p.mu.Unlock()
-		}
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.err = err
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
+	p.logs = readLogs(stderr, func() {
+		p.err = cmd.Wait()
 		close(p.exited)
-		p.mu.Unlock()
-	}()
+	})
 	t.Cleanup(func() {
 		select {
 		case <-p.exited:
@@ -127,57 +193,6 @@ func startNoWait(t *testing.T, env []string, args ...string) *proc {
 		}
 	})
 	return p
-}
-
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.raw.String()
-}
-
-// waitLog waits for a logged line that match accepts, and returns it. It fails t if the
-// process exits first or the wait deadline passes.
-func (p *proc) waitLog(t *testing.T, match func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.After(wait)
-	seen := 0
-	for {
-		p.mu.Lock()
-		for ; seen < len(p.lines); seen++ {
-			if match(p.lines[seen]) {
-				l := p.lines[seen]
-				p.mu.Unlock()
-				return l
-			}
-		}
-		change, exited := p.change, p.exited
-		p.mu.Unlock()
-		select {
-		case <-change:
-		case <-exited:
-			p.mu.Lock()
-			n := len(p.lines)
-			p.mu.Unlock()
-			if seen == n {
-				t.Fatalf("the tracker exited (%v) before logging the line waited for", p.err)
-			}
-		case <-deadline:
-			t.Fatalf("no such log line within %s", wait)
-		}
-	}
-}
-
-// count returns how many logged lines match accepts.
-func (p *proc) count(match func(map[string]any) bool) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, l := range p.lines {
-		if match(l) {
-			n++
-		}
-	}
-	return n
 }
 
 // signal sends sig to the process.
@@ -194,8 +209,7 @@ func (p *proc) waitExit(t *testing.T) error {
 	case <-time.After(wait):
 		t.Fatalf("the tracker did not exit within %s", wait)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	<-p.ended
 	return p.err
 }
 
