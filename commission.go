@@ -118,13 +118,11 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, ro
 	if deposit && amount.Sign() <= 0 {
 		return pay{}, nil // commission counts no deposit of nothing
 	}
-	f := factsOf(c, plan.Currency)
-	paid := "s2s:cpa_paid:" + f.player
+	f, paid, first := cpaCounters(c, plan.Currency)
 	n, err := t.counter(ctx, paid)
 	if err != nil || n > 0 {
 		return pay{}, err // a player paid once is never checked again
 	}
-	first := "s2s:ftd:" + f.player + ":" + f.cur
 	ftd, err := t.counter(ctx, first)
 	if err != nil {
 		return pay{}, err
@@ -207,16 +205,39 @@ func (t *Tracker) counter(ctx context.Context, name string) (int64, error) {
 	return n, nil
 }
 
+// cpaCounters returns the facts of the player of c in currency cur, and the names of the
+// counters of their CPA: paid once ("s2s:cpa_paid:" and the player's key) and the first
+// deposit ("s2s:ftd:", the key, ":" and cur). The names, the player's key and the name of
+// the deposits' sum are cut from one string, made in one allocation: every deposit checks
+// the CPA with them.
+func cpaCounters(c *store.Conversion, cur money.Currency) (f facts, paid, first string) {
+	kind, id := playerKeyParts(c)
+	cs := cur.String()
+	const paidPrefix, firstPrefix, depositsPrefix = "s2s:cpa_paid:", "s2s:ftd:", "s2s:deposits:"
+	all := paidPrefix + kind + id + firstPrefix + kind + id + ":" + cs + depositsPrefix + kind + id + ":" + cs
+	key := len(kind) + len(id)
+	paid, all = all[:len(paidPrefix)+key], all[len(paidPrefix)+key:]
+	first, all = all[:len(firstPrefix)+key+1+len(cs)], all[len(firstPrefix)+key+1+len(cs):]
+	return facts{player: first[len(firstPrefix) : len(firstPrefix)+key], cur: cs, depositsName: all}, paid, first
+}
+
 // playerKey names the player a CPA is paid once for: the player ID, or for a sender that
 // names no player, the click.
 func playerKey(c *store.Conversion) string {
+	kind, id := playerKeyParts(c)
+	return kind + id
+}
+
+// playerKeyParts returns playerKey's two parts: "player=", "click=" or "foreign=", and the
+// ID, escaped.
+func playerKeyParts(c *store.Conversion) (kind, id string) {
 	switch {
 	case c.PlayerID != "":
-		return "player=" + escape(c.PlayerID)
+		return "player=", escape(c.PlayerID)
 	case !c.ClickID.IsZero():
-		return "click=" + c.ClickID.String()
+		return "click=", c.ClickID.String()
 	}
-	return "foreign=" + escape(string(c.ForeignClickID))
+	return "foreign=", escape(string(c.ForeignClickID))
 }
 
 // eventID is the commission event ID of c: the sender's transaction ID, which reversals

@@ -17,11 +17,17 @@ import (
 // player's figure is the difference), and whether the player passed verification. Each is
 // incremented with the record that causes it.
 type facts struct {
-	player string // playerKey of the conversion
-	cur    string // the plan's currency, for the sums
+	player       string // playerKey of the conversion
+	cur          string // the plan's currency, for the sums
+	depositsName string // deposits(), when made already (cpaCounters)
 }
 
-func (f facts) deposits() string     { return "s2s:deposits:" + f.player + ":" + f.cur }
+func (f facts) deposits() string {
+	if f.depositsName != "" {
+		return f.depositsName
+	}
+	return "s2s:deposits:" + f.player + ":" + f.cur
+}
 func (f facts) depositsBack() string { return "s2s:deposits_back:" + f.player + ":" + f.cur }
 func (f facts) wagered() string      { return "s2s:wagered:" + f.player + ":" + f.cur }
 func (f facts) wageredBack() string  { return "s2s:wagered_back:" + f.player + ":" + f.cur }

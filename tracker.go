@@ -71,6 +71,7 @@ type Tracker struct {
 	run    sync.Mutex // held by Run
 	clicks clickState
 	obs    Observer
+	ids    idSource // of the records' IDs, from rand
 }
 
 // compiled is what New and SetConfig make of a Config, immutable once published: a postback
@@ -114,6 +115,7 @@ func New(st store.Store, cfg Config, opts *Options) (*Tracker, error) {
 	if t.rand == nil {
 		t.rand = rand.Reader
 	}
+	t.ids.rand = t.rand
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
@@ -469,7 +471,8 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		}
 		p.Ledger = pay.lines
 		if dec.Binding.PlayerID != "" && !dec.Rebind {
-			p.Binding = &dec.Binding // written with the conversion: the first binding of the player wins
+			b := dec.Binding // written with the conversion: the first binding of the player wins
+			p.Binding = &b
 		}
 		if len(p.Increments) == 0 {
 			p.Increments = pay.increments // no caps counted: the commission's, as they are
@@ -482,7 +485,6 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			}
 		}
 		stored, err := t.st.RecordConversion(ctx, p)
-		var limit *store.LimitError
 		switch {
 		case err == nil:
 			if len(p.Deliveries) > 0 {
@@ -493,20 +495,33 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
 			t.resolveParked(ctx, cc, &stored)
 			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, nil
-		case errors.As(err, &limit):
-			if over, ok := dec.OverCap(limit.Counter); ok {
+		case isLimit(err):
+			if over, ok := dec.OverCap(limitOf(err).Counter); ok {
 				dec = over
 			}
 			// Else one of the commission's counters moved under us: compute again.
 			continue
 		case errors.Is(err, store.ErrDuplicate):
-			return t.duplicate(ctx, cc, in, dec, &stored, pb)
+			o := stored // moved to the heap on this path only
+			return t.duplicate(ctx, cc, in, dec, &o, pb)
 		case errors.Is(err, store.ErrConflict):
 			return postback.Result{Outcome: postback.Conflict}, nil
 		}
 		return postback.Result{}, fmt.Errorf("s2s: record conversion: %w", err)
 	}
 	return postback.Result{}, fmt.Errorf("s2s: record conversion: counters still moving after %d attempts", maxAttempts)
+}
+
+// isLimit reports whether err is a counter's *store.LimitError.
+func isLimit(err error) bool { return limitOf(err) != nil }
+
+// limitOf returns the *store.LimitError in err's chain, or nil.
+func limitOf(err error) *store.LimitError {
+	var limit *store.LimitError
+	if errors.As(err, &limit) {
+		return limit
+	}
+	return nil
 }
 
 // duplicate answers a postback whose dedup key and content a stored conversion has: a
@@ -585,13 +600,7 @@ func (t *Tracker) deliveries(cc *compiled, c store.Conversion, payout money.Amou
 	return out, nil
 }
 
-func (t *Tracker) newID() (uuid.UUID, error) {
-	id, err := uuid.NewV7FromReader(t.rand)
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("s2s: new id: %w", err)
-	}
-	return id, nil
-}
+func (t *Tracker) newID() (uuid.UUID, error) { return t.ids.new() }
 
 // rejected is the answer to an event the Tracker refuses, with attribution's code as the
 // reason.
