@@ -105,8 +105,22 @@
 // status code, the latency, the start of the response (at most WorkerOptions.MaxResponse
 // bytes, configured secrets blanked out) and the failure class, never an error text or an
 // address. A lease that was lost (it expired and another worker took the delivery) records
-// nothing: the attempt's result is dropped, and the delivery is the other worker's. What a
-// response means:
+// nothing: the attempt's result is dropped, and the delivery is the other worker's.
+//
+// With a store that is a store.AttemptRecorder (memstore and pgstore are), the worker
+// records its attempts in batches (group commit): the attempts that finish while the store
+// is writing are recorded together, with one RecordAttempts and so one durable write for
+// all of them, each under its own fencing token (a lost lease refuses that attempt alone),
+// and each attempt's result (WorkerOptions.OnResult) is reported only once the write that
+// records it has returned. An idle store records an attempt at once, alone: batches grow
+// only when the store is slower than the receivers. A delivered attempt frees its slot as
+// soon as the receiver has answered, so that the slot sends the next delivery while the
+// store records the last; at most 8 × Workers delivered attempts (and store.MaxLines) wait
+// for their recording so, and past that they hold their slots. A failed attempt holds its
+// slot until it is recorded, since it may disable its endpoint. With any other store, each
+// attempt is recorded by itself with RecordAttempt, its slot held meanwhile.
+//
+// What a response means:
 //
 //   - 2xx: delivered.
 //   - No response (a network error, a refused address, a timeout), 3xx (redirects are never

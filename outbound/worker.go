@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -297,7 +298,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer w.running.Unlock()
 	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), eps: map[string]*epState{}}
+	if ar, ok := w.st.(store.AttemptRecorder); ok {
+		r.rec = newRecorder(ctx, ar, w.now, w.workers)
+	}
 	r.loop()
+	if r.rec != nil {
+		r.rec.stop()
+	}
 	return context.Cause(ctx)
 }
 
@@ -306,7 +313,11 @@ func (w *Worker) Run(ctx context.Context) error {
 type run struct {
 	w    *Worker
 	ctx  context.Context
-	done chan ended // each attempt that ended
+	done chan ended // each attempt that ended, or that freed its slot before its recording
+	rec  *recorder  // nil if the store records attempts one by one only
+
+	attempts  sync.WaitGroup // the attempts' goroutines, which may outlive their slots
+	recording atomic.Int64   // delivered attempts waiting for their recording, their slots freed
 
 	inflight int                  // attempts running
 	queued   int                  // leases waiting for their endpoint's concurrency or rate
@@ -424,11 +435,13 @@ func (r *run) leaseFailed(mono time.Time, err error) {
 	r.failedAt, r.failures = mono, 0
 }
 
-// drain waits for the attempts in flight and drops the queued leases, at shutdown.
+// drain waits for the attempts in flight, and for those whose slots are free but which are
+// still being recorded, and drops the queued leases, at shutdown.
 func (r *run) drain() {
 	for r.inflight > 0 {
 		r.finished(<-r.done)
 	}
+	r.attempts.Wait()
 	for _, s := range r.eps {
 		s.queue = nil
 	}
@@ -606,8 +619,22 @@ func (r *run) startQueued(now, mono time.Time) time.Duration {
 			}
 			s.inflight++
 			r.inflight++
+			r.attempts.Add(1)
 			go func() {
-				res := r.w.attempt(r.ctx, l, ep)
+				defer r.attempts.Done()
+				released := false
+				res := r.w.attempt(r.ctx, l, ep, r.rec, func() {
+					if r.recording.Add(1) > int64(maxRecording(r.w.workers)) {
+						r.recording.Add(-1)
+						return // enough are waiting: this one keeps its slot
+					}
+					released = true
+					r.done <- ended{endpoint: name, ep: ep}
+				})
+				if released {
+					r.recording.Add(-1)
+					return
+				}
 				r.done <- ended{endpoint: name, ep: ep, noSecret: res.noSecret, disabled: res.Disabled}
 			}()
 		}
@@ -624,10 +651,16 @@ type outcome struct {
 	noSecret error // the delivery needs a secret the endpoint does not have: nothing done
 }
 
-// attempt sends one leased delivery to its endpoint and records the attempt. The attempt
-// runs to its end even if ctx is done, so that a shutdown records what was sent; its own
-// timeout bounds it, and the lease bounds its recording.
-func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outcome {
+// attempt sends one leased delivery to its endpoint and records the attempt, with rec's
+// next batch or, if rec is nil, by itself. The attempt runs to its end even if ctx is done,
+// so that a shutdown records what was sent; its own timeout bounds it, and the lease bounds
+// its recording. A delivered attempt calls release once the receiver has answered, before
+// its recording, if rec records it: nothing that follows a success concerns its slot or its
+// endpoint's concurrency (a failure may disable the endpoint, which its slot's end reports),
+// so the slot may send the next delivery while this one waits for its batch. One by one,
+// the slot is held until the attempt is recorded, which bounds the store's concurrent
+// writes by Workers.
+func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint, rec *recorder, release func()) outcome {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
 	defer cancel()
 	if ep.AllowHTTP {
@@ -702,8 +735,11 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outco
 		}
 	}
 
+	if v == delivered && rec != nil && release != nil {
+		release()
+	}
 	res := outcome{Result: Result{Delivery: d, Attempt: a, Class: class, Sent: req != nil}}
-	rec, err := w.record(ctx, l, p)
+	recorded, err := w.record(ctx, rec, l, p)
 	switch {
 	case err != nil:
 		res.Err = err
@@ -715,11 +751,11 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outco
 			slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()),
 			slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.String("error", err.Error()))
 	default:
-		res.Delivery = rec
+		res.Delivery = recorded
 		if p.Status == store.DeliveryDead {
 			w.log.LogAttrs(ctx, slog.LevelWarn, "outbound: delivery dead-lettered",
 				slog.String("endpoint", d.Endpoint), slog.String("delivery", d.ID.String()),
-				slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.Int("attempts", len(rec.Attempts)))
+				slog.Int("status", a.StatusCode), slog.String("class", string(class)), slog.Int("attempts", len(recorded.Attempts)))
 		}
 		if v != delivered && req != nil {
 			res.Disabled = w.maybeDisable(ctx, d.Endpoint, v == gone, a)
@@ -731,16 +767,23 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint) outco
 	return res
 }
 
-// record records an attempt under its lease, even at shutdown, retrying a store that fails
-// (the fencing token makes a retry safe) until the lease ends, for at most three tries.
-func (w *Worker) record(ctx context.Context, l store.Lease, p store.RecordAttemptParams) (store.Delivery, error) {
+// record records an attempt under its lease, with rec's next batch or (rec nil) with
+// RecordAttempt, even at shutdown, retrying a store that fails (the fencing token makes a
+// retry safe) until the lease ends, for at most three tries. A batch's attempt that the
+// store refuses (ErrLeaseLost) is refused alone; one that fails with its whole batch is
+// retried with a later batch.
+func (w *Worker) record(ctx context.Context, rec *recorder, l store.Lease, p store.RecordAttemptParams) (store.Delivery, error) {
 	left := max(l.ExpiresAt.Sub(w.now()), time.Second) // by the records' clock, which set ExpiresAt
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), left)
 	defer cancel()
 	var err error
 	for try, pause := 0, 100*time.Millisecond; try < 3; try, pause = try+1, pause*4 {
 		var d store.Delivery
-		d, err = w.st.RecordAttempt(rctx, p)
+		if rec != nil {
+			d, err = rec.record(p, l.ExpiresAt)
+		} else {
+			d, err = w.st.RecordAttempt(rctx, p)
+		}
 		if err == nil || errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
 			return d, err
 		}

@@ -57,9 +57,12 @@ type helperConfig struct {
 	Workers  int           // WorkerOptions.Workers
 	LeaseFor time.Duration // WorkerOptions.LeaseFor; 0 is the default
 	// BlockRecord stops the worker between the receiver's answer and the recorded attempt:
-	// its store's RecordAttempt writes "recording <delivery ID>" to stdout and blocks, until
-	// the process is stopped or killed, recording nothing.
+	// its store's RecordAttempt and RecordAttempts write "recording <delivery ID>" to stdout
+	// for each attempt and block, until the process is stopped or killed, recording nothing.
 	BlockRecord bool
+	// OneByOne hides the store's store.AttemptRecorder, so that the worker records its
+	// attempts with RecordAttempt, one by one.
+	OneByOne bool
 	// ClockShift is added to the worker's clock, so that a restarted worker sees the leases
 	// of a killed one expired without the test waiting for them.
 	ClockShift time.Duration
@@ -109,8 +112,13 @@ func TestHelperProcess_PGWorker(t *testing.T) {
 		stop()
 	}()
 	var ws outbound.WorkerStore = st
-	if cfg.BlockRecord {
+	switch {
+	case cfg.BlockRecord && cfg.OneByOne:
 		ws = blockingStore{WorkerStore: st, stop: ctx.Done()}
+	case cfg.BlockRecord:
+		ws = blockingBatches{blockingStore{WorkerStore: st, stop: ctx.Done()}}
+	case cfg.OneByOne:
+		ws = struct{ outbound.WorkerStore }{st}
 	}
 	now := time.Now
 	if cfg.ClockShift != 0 {
@@ -137,6 +145,21 @@ func (s blockingStore) RecordAttempt(ctx context.Context, p store.RecordAttemptP
 	fmt.Printf("recording %s\n", p.DeliveryID)
 	<-s.stop
 	return store.Delivery{}, errors.New("outbound test: stopped before recording the attempt")
+}
+
+// blockingBatches is a blockingStore that is a store.AttemptRecorder, as pgstore is.
+type blockingBatches struct{ blockingStore }
+
+func (s blockingBatches) RecordAttempts(ctx context.Context, ps []store.RecordAttemptParams) ([]store.Delivery, []error) {
+	for _, p := range ps {
+		fmt.Printf("recording %s\n", p.DeliveryID)
+	}
+	<-s.stop
+	errs := make([]error, len(ps))
+	for i := range errs {
+		errs[i] = errors.New("outbound test: stopped before recording the attempts")
+	}
+	return make([]store.Delivery, len(ps)), errs
 }
 
 // workerProc is a worker subprocess.
@@ -270,14 +293,15 @@ func (p *workerProc) kill() {
 // it has handled and the most it was handling at once.
 type countingReceiver struct {
 	mu       sync.Mutex
-	inFlight map[string]int // event ID → requests being handled now
-	sent     map[string]int // event ID → requests handled
-	overlaps map[string]int // event ID → the most handled at once, where more than one
-	byWorker map[string]int // workerHeader → requests
+	inFlight map[string]int             // event ID → requests being handled now
+	sent     map[string]int             // event ID → requests handled
+	overlaps map[string]int             // event ID → the most handled at once, where more than one
+	byWorker map[string]int             // workerHeader → requests
+	from     map[string]map[string]bool // workerHeader → the event IDs it sent
 }
 
 func newCountingReceiver(t *testing.T) (*countingReceiver, *httptest.Server) {
-	rc := &countingReceiver{inFlight: map[string]int{}, sent: map[string]int{}, overlaps: map[string]int{}, byWorker: map[string]int{}}
+	rc := &countingReceiver{inFlight: map[string]int{}, sent: map[string]int{}, overlaps: map[string]int{}, byWorker: map[string]int{}, from: map[string]map[string]bool{}}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
 	return rc, srv
@@ -292,6 +316,10 @@ func (rc *countingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.sent[eid]++
 	rc.byWorker[r.Header.Get(workerHeader)]++
+	if rc.from[r.Header.Get(workerHeader)] == nil {
+		rc.from[r.Header.Get(workerHeader)] = map[string]bool{}
+	}
+	rc.from[r.Header.Get(workerHeader)][eid] = true
 	rc.mu.Unlock()
 	// The body is buffered until the handler returns, so the client has its answer only
 	// after the request is counted out of flight: a worker that attempts the delivery
@@ -307,6 +335,17 @@ func (rc *countingReceiver) counts() (sent, overlaps, byWorker map[string]int) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return cloneMap(rc.sent), cloneMap(rc.overlaps), cloneMap(rc.byWorker)
+}
+
+// sentBy returns the event IDs that the named worker sent.
+func (rc *countingReceiver) sentBy(name string) map[string]bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := map[string]bool{}
+	for k := range rc.from[name] {
+		out[k] = true
+	}
+	return out
 }
 
 func cloneMap(m map[string]int) map[string]int {

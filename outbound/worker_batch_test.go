@@ -1,0 +1,179 @@
+package outbound_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s2skit/s2s/outbound"
+	"github.com/s2skit/s2s/store"
+	"github.com/s2skit/s2s/store/memstore"
+)
+
+// Group commit: a worker on a store.AttemptRecorder records the attempts that finished
+// together with one RecordAttempts, reports each result only once its batch is written, and
+// lets a delivered attempt's slot send the next delivery while it is being recorded.
+
+// gatedStore is a memstore whose RecordAttempts waits until gate is closed, and which
+// remembers each batch and which deliveries it has recorded.
+type gatedStore struct {
+	*memstore.Store
+	gate chan struct{}
+
+	mu        sync.Mutex
+	batches   []int              // the size of each RecordAttempts
+	committed map[uuid.UUID]bool // the deliveries whose attempt a RecordAttempts has returned recorded
+}
+
+func newGatedStore() *gatedStore {
+	return &gatedStore{Store: memstore.New(nil), gate: make(chan struct{}), committed: map[uuid.UUID]bool{}}
+}
+
+func (s *gatedStore) RecordAttempts(ctx context.Context, ps []store.RecordAttemptParams) ([]store.Delivery, []error) {
+	<-s.gate
+	ds, errs := s.Store.RecordAttempts(ctx, ps)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches = append(s.batches, len(ps))
+	for i, p := range ps {
+		if errs[i] == nil {
+			s.committed[p.DeliveryID] = true
+		}
+	}
+	return ds, errs
+}
+
+func (s *gatedStore) RecordAttempt(context.Context, store.RecordAttemptParams) (store.Delivery, error) {
+	panic("outbound test: a worker on an AttemptRecorder records through RecordAttempts")
+}
+
+func (s *gatedStore) wasCommitted(id uuid.UUID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.committed[id]
+}
+
+const (
+	batchSlots      = 4  // the worker's Workers, and its endpoint's Concurrency
+	batchDeliveries = 20 // deliveries in each test
+)
+
+// gatedWorker starts a worker on st with batchSlots slots, sending to rc, and enqueues
+// batchDeliveries deliveries. stop cancels its Run and waits for it.
+func gatedWorker(t *testing.T, st *gatedStore, rc *receiver, onResult func(outbound.Result)) (ids map[uuid.UUID]bool, stop func() error) {
+	ep := endpoint(t, "aff-1", func(ep *outbound.Endpoint) { ep.Concurrency = batchSlots })
+	w, err := outbound.NewWorker(st, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+		Client: &http.Client{Transport: rc}, Rand: maxRand{}, Workers: batchSlots, OnResult: onResult,
+	})
+	require.NoError(t, err)
+	ids = map[uuid.UUID]bool{}
+	for range batchDeliveries {
+		for _, d := range enqueue(t, st, time.Now(), ep) {
+			ids[d.ID] = true
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return ids, stop
+}
+
+// TestWorker_GroupCommit: while the store is writing, the deliveries that the receiver
+// accepted wait for their recording without holding their slots, so the worker sends all
+// of them (more than its slots) before any is recorded; none is reported before the write
+// that records it returns; and they are recorded in fewer writes than attempts, each
+// attempt once.
+func TestWorker_GroupCommit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newGatedStore()
+		rc := &receiver{}
+		results := make(chan outbound.Result, batchDeliveries)
+		var early []uuid.UUID // reported before their write returned: must stay empty
+		var mu sync.Mutex
+		ids, stop := gatedWorker(t, st, rc, func(r outbound.Result) {
+			if !st.wasCommitted(r.Delivery.ID) {
+				mu.Lock()
+				early = append(early, r.Delivery.ID)
+				mu.Unlock()
+			}
+			results <- r
+		})
+		synctest.Wait() // every goroutine waits: the writes, on the gate
+		require.Len(t, rc.requests(), batchDeliveries, "rule: a delivered attempt frees its slot before its recording")
+		require.Empty(t, results, "rule: no result is reported before its attempt is recorded")
+
+		close(st.gate)
+		for range batchDeliveries {
+			r := <-results
+			require.NoError(t, r.Err)
+			require.Equal(t, store.DeliveryDelivered, r.Delivery.Status, "the result is the delivery as recorded")
+			require.True(t, ids[r.Delivery.ID])
+		}
+		require.ErrorIs(t, stop(), context.Canceled)
+		require.Empty(t, early, "rule: no result is reported before its attempt is recorded")
+		sum, largest := 0, 0
+		for _, n := range st.batches {
+			sum += n
+			largest = max(largest, n)
+		}
+		require.Equal(t, batchDeliveries, sum, "every attempt is recorded once: %v", st.batches)
+		require.Greater(t, largest, 1, "rule: attempts that finished together are recorded together: %v", st.batches)
+		for id := range ids {
+			d, err := st.GetDelivery(t.Context(), id)
+			require.NoError(t, err)
+			require.Equal(t, store.DeliveryDelivered, d.Status)
+			require.Len(t, d.Attempts, 1)
+		}
+	})
+}
+
+// TestWorker_GroupCommitFailureHoldsSlot: a failed attempt holds its slot until it is
+// recorded (what follows a failure, disabling the endpoint, concerns the slot's next
+// attempt), so the worker sends no more than its slots while the store is writing.
+func TestWorker_GroupCommitFailureHoldsSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newGatedStore()
+		rc := &receiver{answer: always(http.StatusServiceUnavailable)}
+		_, stop := gatedWorker(t, st, rc, nil)
+		synctest.Wait()
+		require.Len(t, rc.requests(), batchSlots, "rule: a failed attempt holds its slot until it is recorded")
+		close(st.gate)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+// TestWorker_GroupCommitShutdown: a worker stopped while its store is writing returns only
+// once every attempt it sent is recorded, those whose slots were freed included.
+func TestWorker_GroupCommitShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newGatedStore()
+		rc := &receiver{}
+		ids, stop := gatedWorker(t, st, rc, nil)
+		synctest.Wait()
+		require.Len(t, rc.requests(), batchDeliveries)
+		stopped := make(chan error, 1)
+		go func() { stopped <- stop() }()
+		synctest.Wait()
+		require.Empty(t, stopped, "rule: Run waits for the attempts it sent to be recorded")
+		close(st.gate)
+		require.ErrorIs(t, <-stopped, context.Canceled)
+		for id := range ids {
+			d, err := st.GetDelivery(t.Context(), id)
+			require.NoError(t, err)
+			require.Equal(t, store.DeliveryDelivered, d.Status, "rule: what was sent before the shutdown is recorded")
+		}
+	})
+}
