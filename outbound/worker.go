@@ -287,8 +287,9 @@ func (w *Worker) Enable(ctx context.Context, name string) (store.EndpointState, 
 
 // Run sends deliveries until ctx is done, then stops leasing, waits for the attempts in
 // flight to finish (each within Timeout) and be recorded (within its lease), and returns
-// context.Cause(ctx). Deliveries it leased but had not started are left to their leases,
-// which lapse: they are attempted after LeaseFor, by this or another worker. A store that
+// context.Cause(ctx). Deliveries it leased but had not started (those of a lease that was
+// running when ctx ended included) are left to their leases, which lapse: they are
+// attempted after LeaseFor, by this or another worker. A store that
 // fails is retried at every poll and logged, never a reason to stop. A Worker runs once at
 // a time: Run while another Run of w is running returns ErrRunning at once (for more
 // attempts at once, raise WorkerOptions.Workers, or run several Workers).
@@ -297,7 +298,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer w.running.Unlock()
-	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), eps: map[string]*epState{}}
+	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), leased: make(chan leased, 1), eps: map[string]*epState{}}
 	if ar, ok := w.st.(store.AttemptRecorder); ok {
 		r.rec = newRecorder(ctx, ar, w.now, w.workers)
 	}
@@ -318,6 +319,11 @@ type run struct {
 
 	attempts  sync.WaitGroup // the attempts' goroutines, which may outlive their slots
 	recording atomic.Int64   // delivered attempts waiting for their recording, their slots freed
+
+	leasing              bool            // a lease is running, which reports on leased
+	leased               chan leased     // buffered 1
+	disabledWhileLeasing map[string]bool // endpoints disabled while the lease ran: drop their leases
+	tokenAt              time.Time       // when, at the last lease, an endpoint out of rate tokens has one again (runtime clock)
 
 	inflight int                  // attempts running
 	queued   int                  // leases waiting for their endpoint's concurrency or rate
@@ -351,7 +357,8 @@ func (r *run) loop() {
 	w := r.w
 	timer := time.NewTimer(w.poll)
 	defer timer.Stop()
-	woke := true // by the timer, Notify or the start: lease even for a few free slots
+	woke := true     // by the timer, Notify or the start, since the last lease: lease even for a few free slots
+	eventful := true // something happened since the last lease (or it leased all it asked): look at leasing
 	for {
 		if r.ctx.Err() != nil {
 			r.drain()
@@ -364,40 +371,35 @@ func (r *run) loop() {
 		// a worker holds up to Workers attempts in flight and as many leased ahead, so that
 		// a slot that frees starts its next attempt at once, without waiting on the store.
 		free := r.free()
-		more := false
 		// Lease when woken, when idle, or for at least a quarter of the slots: not once per
-		// attempt that ends.
-		if free > 0 && (woke || r.inflight == 0 || free >= max(1, w.workers/4)) {
+		// attempt that ends. The lease runs on a goroutine of its own, one at a time, so
+		// that the attempts leased ahead start while the store leases the next ones.
+		if eventful && !r.leasing && free > 0 && (woke || r.inflight == 0 || free >= max(1, w.workers/4)) {
 			exclude, untilToken := r.exclude(mono)
-			wait = min(wait, untilToken)
-			leases, err := w.st.LeaseDeliveries(r.ctx, store.LeaseParams{
-				Now: now, LeaseFor: w.leaseFor, Limit: free, Exclude: exclude,
-			})
-			switch {
-			case err != nil && r.ctx.Err() != nil:
-				continue
-			case err != nil:
-				r.leaseFailed(mono, err)
-			default:
-				r.failures = 0
+			r.tokenAt = time.Time{}
+			if untilToken < time.Duration(math.MaxInt64) {
+				r.tokenAt = mono.Add(untilToken)
 			}
-			for _, l := range leases {
-				r.accept(l)
-			}
-			if len(leases) > 0 {
-				wait = min(wait, r.startQueued(now, mono))
-			}
-			more = err == nil && len(leases) == free
+			r.lease(store.LeaseParams{Now: now, LeaseFor: w.leaseFor, Limit: free, Exclude: exclude})
+			woke, eventful = false, false
 		}
-		if more && r.free() > 0 {
-			continue // more may be due: lease again before waiting
+		if !r.tokenAt.IsZero() {
+			if d := r.tokenAt.Sub(mono); d > 0 {
+				wait = min(wait, d)
+			} else {
+				// Past: the timer woke the loop for it, and woke says to lease when it may
+				// (not before a slot is free, which would spin on a timer that is due).
+				r.tokenAt = time.Time{}
+			}
 		}
 		// Since Go 1.23 a timer's channel holds no stale tick after Stop or Reset (go.mod's
 		// go line opts in), so Reset alone rearms it.
 		timer.Reset(min(wait, w.poll))
-		woke = false
 		select {
 		case <-r.ctx.Done():
+		case got := <-r.leased:
+			// More may be due when the store leased all that was asked: lease again at once.
+			eventful = r.accepted(got, time.Now()) || eventful
 		case e := <-r.done:
 			r.finished(e)
 			// Take every other attempt that ended too, so that the next lease fills all
@@ -410,12 +412,51 @@ func (r *run) loop() {
 					more = false
 				}
 			}
+			eventful = true
 		case <-w.notify:
-			woke = true
+			woke, eventful = true, true
 		case <-timer.C:
-			woke = true
+			woke, eventful = true, true
 		}
 	}
+}
+
+// leased is the outcome of a lease, as its goroutine reports it to the loop.
+type leased struct {
+	leases []store.Lease
+	err    error
+	limit  int
+}
+
+// lease leases deliveries on a goroutine of its own, which reports on r.leased.
+func (r *run) lease(p store.LeaseParams) {
+	r.leasing = true
+	go func() {
+		ls, err := r.w.st.LeaseDeliveries(r.ctx, p)
+		r.leased <- leased{leases: ls, err: err, limit: p.Limit}
+	}()
+}
+
+// accepted takes the outcome of a lease, and reports whether the store may have more due
+// (it leased as many as it was asked for).
+func (r *run) accepted(got leased, mono time.Time) bool {
+	r.leasing = false
+	dropped := r.disabledWhileLeasing
+	r.disabledWhileLeasing = nil
+	switch {
+	case got.err != nil && r.ctx.Err() != nil:
+		return false
+	case got.err != nil:
+		r.leaseFailed(mono, got.err)
+		return false
+	}
+	r.failures = 0
+	for _, l := range got.leases {
+		if !dropped[l.Delivery.Endpoint] {
+			r.accept(l) // else leased before its endpoint was disabled: left to lapse
+		}
+	}
+	return len(got.leases) == got.limit
 }
 
 // free returns how many deliveries the worker may lease now: what makes up Workers in
@@ -438,6 +479,10 @@ func (r *run) leaseFailed(mono time.Time, err error) {
 // drain waits for the attempts in flight, and for those whose slots are free but which are
 // still being recorded, and drops the queued leases, at shutdown.
 func (r *run) drain() {
+	if r.leasing {
+		r.leasing = false
+		<-r.leased // its leases lapse
+	}
 	for r.inflight > 0 {
 		r.finished(<-r.done)
 	}
@@ -458,6 +503,12 @@ func (r *run) finished(e ended) {
 		r.markUnusable(e.endpoint, e.ep, e.noSecret)
 	case e.disabled:
 		r.dropQueue(e.endpoint) // their leases lapse; the store leases nothing of it now
+		if r.leasing {
+			if r.disabledWhileLeasing == nil {
+				r.disabledWhileLeasing = map[string]bool{}
+			}
+			r.disabledWhileLeasing[e.endpoint] = true
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -175,5 +176,102 @@ func TestWorker_GroupCommitShutdown(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, store.DeliveryDelivered, d.Status, "rule: what was sent before the shutdown is recorded")
 		}
+	})
+}
+
+// slowLeaseStore is a memstore whose leases after the first take the deliveries at once
+// but return them only once gate is closed: a lease that is running while the worker's
+// attempts go on.
+type slowLeaseStore struct {
+	*memstore.Store
+	gate chan struct{}
+
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *slowLeaseStore) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]store.Lease, error) {
+	ls, err := s.Store.LeaseDeliveries(ctx, p)
+	s.mu.Lock()
+	s.calls++
+	n := s.calls
+	s.mu.Unlock()
+	if n > 1 {
+		<-s.gate
+	}
+	return ls, err
+}
+
+// TestWorker_DisabledWhileLeasing: the worker leases on a goroutine of its own while its
+// attempts run, so an attempt may disable its endpoint (a 410) while a lease that took
+// more of the endpoint's deliveries is running: those are not attempted, as the ones
+// queued already are not, and are left to their leases.
+func TestWorker_DisabledWhileLeasing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &slowLeaseStore{Store: memstore.New(nil), gate: make(chan struct{})}
+		ep := endpoint(t, "aff-1", func(e *outbound.Endpoint) { e.Concurrency = 1 })
+		rc := &receiver{answer: func(int, *http.Request) (*http.Response, error) {
+			time.Sleep(time.Second) // the next lease is running by then
+			return respond(http.StatusGone, "", nil), nil
+		}}
+		w, err := outbound.NewWorker(st, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+			Client: &http.Client{Transport: rc}, Rand: maxRand{}, Workers: 1,
+		})
+		require.NoError(t, err)
+		for range 3 {
+			enqueue(t, st, time.Now(), ep)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		advance(time.Minute) // the first attempt disabled the endpoint; the second lease waits
+		st.mu.Lock()
+		calls := st.calls
+		st.mu.Unlock()
+		require.Equal(t, 2, calls, "the second lease ran while the first attempt did")
+		require.True(t, func() bool { s, _ := st.GetEndpoint(t.Context(), "aff-1"); return s.Disabled }())
+		close(st.gate)
+		advance(time.Hour)
+		require.Len(t, rc.requests(), 1, "rule: nothing more goes to an endpoint that answered 410, even what a running lease took")
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
+
+// TestWorker_RateWaitNoSpin: the time at which a rate-limited endpoint has a token again
+// wakes the worker once; while it has no free slot to lease for (a slow attempt in flight,
+// another leased ahead), it waits for the slot instead of for a timer that is due already,
+// which would spin its loop until the slot freed.
+func TestWorker_RateWaitNoSpin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var loops atomic.Int64 // the worker reads its clock once per turn of its loop, and per record
+		now := func() time.Time {
+			if loops.Add(1) > 100_000 {
+				panic("outbound test: the worker's loop spins")
+			}
+			return time.Now()
+		}
+		rated := endpoint(t, "rated", func(e *outbound.Endpoint) { e.RatePerSecond, e.Concurrency = 1, 1 })
+		slow := endpoint(t, "slow", func(e *outbound.Endpoint) {
+			e.URL, e.Concurrency = "http://receiver.test/slow?eid={event_id}&tx={transaction_id}", 1
+		})
+		h := newHarness(t, &outbound.WorkerOptions{Workers: 1, Now: now}, rated, slow)
+		h.rc.answer = func(_ int, r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/slow" {
+				time.Sleep(20 * time.Second) // within the attempt's timeout
+			}
+			return respond(http.StatusOK, "ok", nil), nil
+		}
+		t0 := time.Now()
+		// Leased in this order: rated (its token spent), slow (in flight for 20 s), slow
+		// again (leased ahead: no slot left), rated again.
+		enqueue(t, h.st, t0.Add(-4*time.Second), rated)
+		enqueue(t, h.st, t0.Add(-3*time.Second), slow)
+		enqueue(t, h.st, t0.Add(-2*time.Second), slow)
+		enqueue(t, h.st, t0.Add(-1*time.Second), rated)
+		h.start()
+		advance(5 * time.Minute)
+		require.Len(t, h.rc.requests(), 4)
+		require.Less(t, loops.Load(), int64(10_000), "rule: the worker's loop waits, it does not spin")
 	})
 }
