@@ -59,6 +59,7 @@ func BenchmarkWorker_BareClientBaseline(b *testing.B) {
 	c := benchClient()
 	url := srv.URL + "/pb?eid=" + uuid.NewString() + "&tx=T1&payout=50.00"
 	b.ReportAllocs()
+	cpu0 := cpuNow()
 	for b.Loop() {
 		var wg sync.WaitGroup
 		next := make(chan struct{}, benchBatch)
@@ -86,6 +87,7 @@ func BenchmarkWorker_BareClientBaseline(b *testing.B) {
 		}
 		wg.Wait()
 	}
+	reportCPU(b, cpu0, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
@@ -113,6 +115,7 @@ func BenchmarkWorker_DurableClientBaseline(b *testing.B) {
 	ids := make([]string, benchBatch)
 	urls := make([]string, benchBatch)
 	b.ReportAllocs()
+	cpu0 := cpuNow()
 	for b.Loop() {
 		b.StopTimer()
 		for i := range rows {
@@ -153,6 +156,7 @@ func BenchmarkWorker_DurableClientBaseline(b *testing.B) {
 		}
 		wg.Wait()
 	}
+	reportCPU(b, cpu0, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
@@ -206,6 +210,7 @@ func benchWorker(b *testing.B, st store.Store) {
 	defer func() { cancel(); <-done }()
 
 	b.ReportAllocs()
+	cpu0 := cpuNow()
 	for b.Loop() {
 		b.StopTimer()
 		p := benchConversion(b, ep)
@@ -217,6 +222,7 @@ func benchWorker(b *testing.B, st store.Store) {
 		w.Notify()
 		delivered.Wait()
 	}
+	reportCPU(b, cpu0, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
