@@ -2,6 +2,7 @@ package outbound_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -274,4 +275,37 @@ func TestWorker_RateWaitNoSpin(t *testing.T) {
 		require.Len(t, h.rc.requests(), 4)
 		require.Less(t, loops.Load(), int64(10_000), "rule: the worker's loop waits, it does not spin")
 	})
+}
+
+// TestWorker_MemstoreWorkers: several Workers sharing one memstore, on the real clock and
+// real sockets, under the race detector, each recording in batches and leasing while its
+// attempts run: none attempts a delivery another holds, every delivery is sent once and
+// delivered with one attempt (TestWorker_PostgresHandles is the same on pgstore).
+func TestWorker_MemstoreWorkers(t *testing.T) {
+	st := memstore.New(nil)
+	rc, srv := newCountingReceiver(t)
+	ep := pgEndpoint(t, srv.URL)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var running sync.WaitGroup
+	errs := make([]error, pgWorkers)
+	for i := range pgWorkers {
+		w, err := outbound.NewWorker(st, outbound.Endpoints{ep}.Lookup(), &outbound.WorkerOptions{
+			Client: namedClient(fmt.Sprintf("w%d", i+1)), Workers: pgWorkerSlots, PollInterval: 10 * time.Millisecond,
+		})
+		require.NoError(t, err)
+		running.Go(func() { errs[i] = w.Run(ctx) })
+	}
+	t.Cleanup(func() {
+		cancel()
+		running.Wait()
+	})
+	ids := enqueueMany(t, st, ep, pgDeliveries, pgPerConversion)
+	waitDelivered(t, st, len(ids), deliverWithin)
+	cancel()
+	running.Wait()
+	for _, err := range errs {
+		require.ErrorIs(t, err, context.Canceled, "rule: Run returns the context's cause")
+	}
+	requireOneAttemptEach(t, st, rc, ids)
 }

@@ -59,8 +59,9 @@ func BenchmarkWorker_BareClientBaseline(b *testing.B) {
 	c := benchClient()
 	url := srv.URL + "/pb?eid=" + uuid.NewString() + "&tx=T1&payout=50.00"
 	b.ReportAllocs()
-	cpu0 := cpuNow()
+	var cpu cpuMeter
 	for b.Loop() {
+		cpu.start()
 		var wg sync.WaitGroup
 		next := make(chan struct{}, benchBatch)
 		for range benchBatch {
@@ -86,8 +87,9 @@ func BenchmarkWorker_BareClientBaseline(b *testing.B) {
 			})
 		}
 		wg.Wait()
+		cpu.stop()
 	}
-	reportCPU(b, cpu0, b.N*benchBatch)
+	cpu.report(b, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
@@ -115,7 +117,7 @@ func BenchmarkWorker_DurableClientBaseline(b *testing.B) {
 	ids := make([]string, benchBatch)
 	urls := make([]string, benchBatch)
 	b.ReportAllocs()
-	cpu0 := cpuNow()
+	var cpu cpuMeter
 	for b.Loop() {
 		b.StopTimer()
 		for i := range rows {
@@ -128,6 +130,7 @@ func BenchmarkWorker_DurableClientBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		cpu.start()
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for range benchConcurrency {
@@ -155,8 +158,9 @@ func BenchmarkWorker_DurableClientBaseline(b *testing.B) {
 			})
 		}
 		wg.Wait()
+		cpu.stop()
 	}
-	reportCPU(b, cpu0, b.N*benchBatch)
+	cpu.report(b, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
@@ -210,7 +214,7 @@ func benchWorker(b *testing.B, st store.Store) {
 	defer func() { cancel(); <-done }()
 
 	b.ReportAllocs()
-	cpu0 := cpuNow()
+	var cpu cpuMeter
 	for b.Loop() {
 		b.StopTimer()
 		p := benchConversion(b, ep)
@@ -219,10 +223,12 @@ func benchWorker(b *testing.B, st store.Store) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		cpu.start()
 		w.Notify()
 		delivered.Wait()
+		cpu.stop()
 	}
-	reportCPU(b, cpu0, b.N*benchBatch)
+	cpu.report(b, b.N*benchBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/delivery")
 }
 
