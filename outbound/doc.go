@@ -256,7 +256,8 @@
 // (its context cancelled) starts no new attempt and waits for those in flight. A worker that
 // is killed leaves its leases to lapse: its deliveries are attempted again after
 // WorkerOptions.LeaseFor, with the same event ID, so a receiver may see a delivery twice
-// when a worker dies between the receiver's answer and the recorded attempt. Leases expire
+// when a worker dies between the receiver's answer and the recorded attempt: with group
+// commit, each of the attempts waiting for their batch when it died (at most 9 × Workers). Leases expire
 // by the clock of each worker (WorkerOptions.Now): workers sharing a store need clocks that
 // agree within a few seconds (NTP does), well inside the margin of ten seconds by which a
 // lease outlasts an attempt's timeout.
