@@ -78,9 +78,9 @@ func (c ClickConfig) LogValue() slog.Value {
 	for i := range c.Campaigns {
 		ids[i] = c.Campaigns[i].ID
 	}
-	keys := make([]uint8, len(c.Keys))
+	keys := make([]int, len(c.Keys)) // not []uint8, which a JSON handler writes as base64
 	for i := range c.Keys {
-		keys[i] = c.Keys[i].ID
+		keys[i] = int(c.Keys[i].ID)
 	}
 	return slog.GroupValue(slog.Any("campaigns", ids), slog.String("ip", string(c.IP)),
 		slog.Bool("ip_key", len(c.IPKey) > 0), slog.Any("keys", keys))

@@ -317,3 +317,25 @@ func (s *faultStore) InsertClicks(ctx context.Context, p store.InsertClicksParam
 	}
 	return err
 }
+
+// TestClickConfig_LogValue: a JSON log of the click configuration names the campaigns and
+// the keys' IDs as numbers, and holds no secret.
+func TestClickConfig_LogValue(t *testing.T) {
+	t.Parallel()
+	cfg := clickCfg(t)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "clicks", cfg.Clicks)
+	var line struct {
+		Clicks struct {
+			Campaigns []string `json:"campaigns"`
+			IPKey     bool     `json:"ip_key"`
+			Keys      []int    `json:"keys"`
+		} `json:"clicks"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+	require.Equal(t, []string{"summer", "signed", "token"}, line.Clicks.Campaigns)
+	require.Equal(t, []int{1}, line.Clicks.Keys, "rule: key IDs as numbers, not base64 bytes")
+	require.True(t, line.Clicks.IPKey)
+	require.NotContains(t, buf.String(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	require.NotContains(t, buf.String(), "aXAta2V5LWlwLWtleS1pcC1rZXktaXAta2V5LTEyMzQ=")
+}
