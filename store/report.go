@@ -3,6 +3,8 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -86,17 +88,27 @@ func (p AggregateParams) Validate() error {
 	return nil
 }
 
+// Normalize returns p with its bounds at the store's precision ([NormalizeTime]), in a
+// slice of its own: the form in which PeriodOf compares them.
+func (p AggregateParams) Normalize() AggregateParams {
+	b := make([]time.Time, len(p.Bounds))
+	for i, t := range p.Bounds {
+		b[i] = NormalizeTime(t)
+	}
+	p.Bounds = b
+	return p
+}
+
 // PeriodOf returns the index of the period of p's bounds that holds t, and false when t is
-// in none. Bounds are taken at the store's precision ([NormalizeTime]). Stores use it, so
-// that every store puts a record in the same period.
+// in none. p is normalised ([AggregateParams.Normalize]). Stores use it, so that every store
+// puts a record in the same period.
 func (p AggregateParams) PeriodOf(t time.Time) (int, bool) {
 	t = NormalizeTime(t)
-	// The first bound after t: t is in the period that ends there.
-	i := sort.Search(len(p.Bounds), func(i int) bool { return NormalizeTime(p.Bounds[i]).After(t) })
-	if i == 0 || i == len(p.Bounds) {
+	if len(p.Bounds) == 0 || t.Before(p.Bounds[0]) || !t.Before(p.Bounds[len(p.Bounds)-1]) {
 		return 0, false
 	}
-	return i - 1, true
+	// The first bound after t: t is in the period that ends there.
+	return sort.Search(len(p.Bounds), func(i int) bool { return p.Bounds[i].After(t) }) - 1, true
 }
 
 // Group names what a row of [Aggregates] is about: a period (its index in
@@ -196,6 +208,48 @@ func (p CountAttemptsParams) Validate() error {
 type AttemptCounts struct {
 	Attempts int64
 	Failed   int64
+}
+
+// FailureRate returns the failed attempts per attempt.
+func (c AttemptCounts) FailureRate() Ratio { return Ratio{Num: c.Failed, Den: c.Attempts} }
+
+// Ratio is an exact ratio of two counts, such as FTDs per click or an endpoint's failed
+// attempts per attempt: no float is involved.
+// Its JSON is {"num":3,"den":40,"bps":750}, with "bps" null when Den is 0.
+type Ratio struct {
+	Num int64 `json:"num"`
+	Den int64 `json:"den"`
+}
+
+// BasisPoints returns r in basis points (hundredths of a percent), rounded half up, and
+// false when Den is 0 (a rate of nothing).
+func (r Ratio) BasisPoints() (int64, bool) {
+	if r.Den == 0 {
+		return 0, false
+	}
+	n := new(big.Int).Mul(big.NewInt(r.Num), big.NewInt(20_000))
+	d := new(big.Int).Mul(big.NewInt(r.Den), big.NewInt(2))
+	n.Add(n, big.NewInt(r.Den))
+	q := new(big.Int).Div(n, d) // (2·10⁴·num + den) / 2·den: half up, for counts that are not negative
+	return q.Int64(), true
+}
+
+// String returns r as a percentage with two decimals ("7.50%"), or "n/a" when Den is 0.
+func (r Ratio) String() string {
+	bps, ok := r.BasisPoints()
+	if !ok {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d.%02d%%", bps/100, bps%100)
+}
+
+// MarshalJSON implements json.Marshaler: {"num":3,"den":40,"bps":750}.
+func (r Ratio) MarshalJSON() ([]byte, error) {
+	bps, ok := r.BasisPoints()
+	if !ok {
+		return fmt.Appendf(nil, `{"num":%d,"den":%d,"bps":null}`, r.Num, r.Den), nil
+	}
+	return fmt.Appendf(nil, `{"num":%d,"den":%d,"bps":%d}`, r.Num, r.Den, bps), nil
 }
 
 // AttemptFailed reports whether a counts as a failure in [ReportStore.CountAttempts]: its

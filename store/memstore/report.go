@@ -24,6 +24,7 @@ func (s *Store) Aggregate(ctx context.Context, p store.AggregateParams) (store.A
 	if err := ctx.Err(); err != nil {
 		return store.Aggregates{}, err
 	}
+	p = p.Normalize()
 	match := func(aff, camp string) bool {
 		return (p.AffiliateID == "" || aff == p.AffiliateID) && (p.CampaignID == "" || camp == p.CampaignID)
 	}
@@ -118,7 +119,7 @@ func (r *revenueFacts) aggregate(p store.AggregateParams, match func(aff, camp s
 		cur money.Currency
 	}
 	sums := map[key]*store.RevenueSum{}
-	from, to := store.NormalizeTime(p.Bounds[0]), store.NormalizeTime(p.Bounds[len(p.Bounds)-1])
+	from, to := p.Bounds[0], p.Bounds[len(p.Bounds)-1]
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	fs := r.byOccurred
