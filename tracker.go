@@ -77,18 +77,19 @@ type Tracker struct {
 // compiled is what New and SetConfig make of a Config, immutable once published: a postback
 // loads it once and is decided, paid and routed by one configuration from start to end.
 type compiled struct {
-	decider   *attribution.Decider
-	dedup     attribution.Dedup
-	skew      time.Duration
-	program   *commission.Program
-	periodLoc *time.Location
-	endpoints outbound.Endpoints
-	lookup    func(name string) (*outbound.Endpoint, bool)
-	routes    []Route
-	clicks    *compiledClicks
-	sources   map[string]*builtSource                  // by name, served by PostbackHandler
-	retention time.Duration                            // of the inbound log
-	rates     map[[2]money.Currency]money.ExchangeRate // Config.Rates, by (From, To)
+	decider       *attribution.Decider
+	dedup         attribution.Dedup
+	skew          time.Duration
+	program       *commission.Program
+	periodLoc     *time.Location
+	endpoints     outbound.Endpoints
+	lookup        func(name string) (*outbound.Endpoint, bool)
+	routes        []Route
+	clicks        *compiledClicks
+	sources       map[string]*builtSource                  // by name, served by PostbackHandler
+	retention     time.Duration                            // of the inbound log
+	campaignZones map[string]string                        // each campaign's IANA zone, by ID, for reports
+	rates         map[[2]money.Currency]money.ExchangeRate // Config.Rates, by (From, To)
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -168,7 +169,7 @@ func (t *Tracker) compile(cfg Config) (*compiled, error) {
 	cc := &compiled{
 		decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
 		endpoints: *eps, lookup: eps.Lookup(), routes: cloneRoutes(cfg.Routes),
-		rates: cfg.Rates.index(),
+		rates: cfg.Rates.index(), campaignZones: campaignZones(cfg.Attribution),
 	}
 	if cc.skew == 0 {
 		cc.skew = attribution.DefaultSkew
