@@ -13,7 +13,9 @@
 //   - dead letters, with Replay for one and a bulk replay of an endpoint's dead letters that
 //     shows its count first and acts on exactly what it counted;
 //   - endpoint health: enabled or disabled, the reason beside the Re-enable button, when it
-//     was disabled, its last success and since when it has been failing;
+//     was disabled, its last success and since when it has been failing, and on its page
+//     its failure rate: the attempts that finished in a window it names (the last day, or
+//     Options.FailureWindow) and how many failed, exact to the basis point;
 //   - per-affiliate statements: the ledger lines of a period by statement time, each
 //     explained, with totals per currency;
 //   - a timeline per event: the postbacks that recorded or found the conversion (with the

@@ -636,9 +636,20 @@ func (h *Handler) endpointList(w http.ResponseWriter, r *http.Request, v *view) 
 }
 
 type endpointData struct {
-	Name string
-	Row  endpointRow
+	Name     string
+	Row      endpointRow
+	Failures failures
 }
+
+// failures is an endpoint's failure rate over a window: the attempts that finished in
+// [From, To), and how many of them failed (no 2xx).
+type failures struct {
+	From, To time.Time
+	store.AttemptCounts
+}
+
+// Rate is the failure rate as a percentage with two decimals, exact to the basis point.
+func (f failures) Rate() string { return f.FailureRate().String() }
 
 func (h *Handler) endpoint(w http.ResponseWriter, r *http.Request, v *view) {
 	d := &endpointData{Name: r.URL.Query().Get("name")}
@@ -653,6 +664,12 @@ func (h *Handler) endpoint(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d.Row = endpointRow{EndpointState: s, Config: h.configured()[d.Name]}
+	now := h.now()
+	d.Failures = failures{From: now.Add(-h.window), To: now}
+	if d.Failures.AttemptCounts, err = h.st.CountAttempts(r.Context(), store.CountAttemptsParams{Endpoint: d.Name, From: d.Failures.From, To: d.Failures.To}); err != nil {
+		h.storeFailed(w, r, "endpoint", v, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "endpoint", v)
 }
 

@@ -30,6 +30,13 @@ const DefaultPageSize = 50
 // that the page can ask for one more row to know whether there is a next page.
 const MaxPageSize = 999
 
+// DefaultFailureWindow is the window of an endpoint's failure rate when
+// Options.FailureWindow is 0: the attempts that finished in the last day.
+const DefaultFailureWindow = 24 * time.Hour
+
+// MaxFailureWindow is the longest window of an endpoint's failure rate.
+const MaxFailureWindow = 31 * 24 * time.Hour
+
 // ErrNoAuth is returned by New when Options has neither an Authorize hook nor
 // Unauthenticated set: a status page shows an affiliate programme's traffic and replays its
 // postbacks, so it is never served open by accident.
@@ -82,6 +89,10 @@ type Options struct {
 	CSRFKey []byte
 	// Rand is the randomness of the CSRF key and cookies; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// FailureWindow is the window of an endpoint's failure rate (the attempts that
+	// finished in it, and how many failed), up to Now: 0 means DefaultFailureWindow, at
+	// most MaxFailureWindow. The endpoint's page names it.
+	FailureWindow time.Duration
 }
 
 // Handler serves the status page. It is an http.Handler whose links are relative, to be
@@ -96,6 +107,7 @@ type Handler struct {
 	now       func() time.Time
 	log       *slog.Logger
 	pageSize  int
+	window    time.Duration
 	csrfKey   []byte
 	rand      io.Reader
 	cop       *http.CrossOriginProtection
@@ -123,6 +135,9 @@ func New(st store.Store, opts *Options) (*Handler, error) {
 	if o.PageSize < 0 || o.PageSize > MaxPageSize {
 		return nil, fmt.Errorf("statuspage: PageSize is %d, want 0 (the default) to %d", o.PageSize, MaxPageSize)
 	}
+	if o.FailureWindow < 0 || o.FailureWindow > MaxFailureWindow {
+		return nil, fmt.Errorf("statuspage: FailureWindow is %s, want 0 (the default) to %s", o.FailureWindow, MaxFailureWindow)
+	}
 	if o.CSRFKey != nil && len(o.CSRFKey) < 32 {
 		return nil, fmt.Errorf("statuspage: CSRFKey has %d bytes, want at least 32", len(o.CSRFKey))
 	}
@@ -135,6 +150,7 @@ func New(st store.Store, opts *Options) (*Handler, error) {
 		now:       o.Now,
 		log:       o.Logger,
 		pageSize:  cmp.Or(o.PageSize, DefaultPageSize),
+		window:    cmp.Or(o.FailureWindow, DefaultFailureWindow),
 		rand:      cmp.Or[io.Reader](o.Rand, rand.Reader),
 		cop:       http.NewCrossOriginProtection(),
 	}

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/internal/pgtest"
+	"github.com/s2skit/s2s/statuspage"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
 )
@@ -90,5 +92,30 @@ func TestHandler_ConcurrentReplays(t *testing.T) {
 		d, err := st.GetDelivery(t.Context(), f.dead.ID)
 		require.NoError(t, err)
 		assert.Equal(t, store.DeliveryPending, d.Status)
+	})
+}
+
+// TestHandler_EndpointFailureRate: the endpoint's page shows its failure rate over the
+// window it names, from the store's count of attempts (store.ReportStore.CountAttempts):
+// the fixture's one attempt, a 500, failed; a window that ends before it has none.
+func TestHandler_EndpointFailureRate(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f := newFixtureOn(t, st)
+		c := &client{t: t, h: f.handler(t, nil)}
+		p := c.get("/endpoint?name=" + f.endpoint)
+		require.Equal(t, http.StatusOK, p.code)
+		row := rowWith(t, p.body, "Failure rate")
+		assert.Contains(t, row[0], "attempts that finished from "+f.clk.Now().Add(-statuspage.DefaultFailureWindow).UTC().Format("2006-01-02 15:04:05"),
+			"rule: the failure rate names its window, with its clock")
+		assert.Contains(t, row[0], "UTC")
+		assert.Equal(t, "1 of 1 attempts failed (100.00%)", row[1])
+
+		f.clk.t = f.clk.t.Add(statuspage.DefaultFailureWindow + time.Hour)
+		p = c.get("/endpoint?name=" + f.endpoint)
+		assert.Equal(t, "no attempts in this window", rowWith(t, p.body, "Failure rate")[1], "rule: an attempt before the window is not counted")
+
+		_, err := statuspage.New(st, &statuspage.Options{Unauthenticated: true, FailureWindow: statuspage.MaxFailureWindow + 1})
+		require.Error(t, err, "rule: a failure window past the longest is refused")
 	})
 }
