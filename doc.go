@@ -158,8 +158,35 @@
 // A postback that never appears in the log never reached the handler: look at the host's
 // mux, proxy and TLS.
 //
+// [Tracker.StatusHandler] answers the same questions as JSON, for programs: the report, the
+// inbound log, deliveries by status and endpoint with every attempt, and endpoint health
+// with each endpoint's failure rate over a named window; read-only, paged, parsed strictly,
+// with no secret in any answer, behind the host's authentication (an Authorize hook, or
+// StatusOptions.Unauthenticated set explicitly):
+//
+//	status, err := tracker.StatusHandler(&s2s.StatusOptions{Authorize: checkSession})
+//	mux.Handle("/status.json/", http.StripPrefix("/status.json", status))
+//
+// # Reports
+//
+// [Tracker.Report] answers a [ReportQuery]: per affiliate, campaign and period (days, weeks
+// or months in the campaign's zone, the programme's, or one the query names), the clicks,
+// the registrations and FTDs (pending or approved), their conversion rates as exact ratios
+// ([store.Ratio]: counts and basis points, never a float), every event type by status, the
+// revenue reported per currency (the facts in force: a corrected report counts once, as
+// corrected; a player's winnings are a negative GGR), and the commission by rule and
+// currency: accrued, adjusted, taken back by reversals and clawbacks, and net. Nothing is
+// converted between currencies. The figures are the store's own counts and sums
+// ([store.ReportStore]): on pgstore, indexed aggregate queries that read one affiliate's
+// rows of the range and nothing else, so a report of an affiliate's month costs what that
+// month holds, not what the tables hold. A report of every affiliate reads every
+// affiliate's rows of the range.
+//
+//	rep, err := tracker.Report(ctx, s2s.ReportQuery{AffiliateID: "aff-42", Period: commission.Day,
+//		From: time.Now().AddDate(0, 0, -7), To: time.Now()})
+//
 // Not built yet, and not to be relied on: revenue-report events (RevShare, periods:
-// ClosePeriod); reports; the observer's delivery and click events. Until then a host writes
+// ClosePeriod); the observer's delivery and click events. Until then a host writes
 // those parts itself from the packages above; examples/quickstart shows how.
 //
 // See the README for the quick start and the state of each package.
