@@ -32,9 +32,10 @@ type ReportQuery struct {
 	// Period is the length of the report's periods: commission.Day, Week (Monday to Monday)
 	// or Month. Empty means the commission programme's period (Month when it has none).
 	Period commission.PeriodUnit `json:"period,omitempty"`
-	// Zone is the IANA time zone of the periods' calendar. Empty means the campaign's zone
-	// (attribution's Rules.Zone) when CampaignID names a campaign that has one, else the
-	// commission programme's zone, else UTC.
+	// Zone is the IANA time zone of the periods' calendar. Empty means, with a CampaignID,
+	// the campaign's zone as attribution keeps it (its Rules.Zone, or the Default rules'
+	// for a campaign not listed; UTC where that is empty), so that a report's days are its
+	// caps' days; without one, the commission programme's zone (its statements'), else UTC.
 	Zone string `json:"zone,omitempty"`
 	// From and To are the range: the report has the periods from the one that holds From to
 	// the one that holds the instant before To, whole, at most store.MaxPeriods of them.
@@ -161,13 +162,20 @@ func (cc *compiled) calendar(q ReportQuery) (commission.PeriodUnit, *time.Locati
 		return "", nil, fmt.Errorf("%w: period: %q, want day, week or month", ErrInvalidQuery, q.Period)
 	}
 	zone := q.Zone
-	if zone == "" && q.CampaignID != "" {
-		zone = cc.campaignZones[q.CampaignID]
-	}
-	if zone == "" {
-		if cc.periodLoc != nil {
-			return unit, cc.periodLoc, nil
+	switch {
+	case zone != "":
+	case q.CampaignID != "":
+		z, ok := cc.campaignZones[q.CampaignID]
+		if !ok {
+			z = cc.campaignZones[""] // the Default rules': the campaign is not listed
 		}
+		if z == "" {
+			return unit, time.UTC, nil // attribution's calendar of the campaign
+		}
+		zone = z
+	case cc.periodLoc != nil:
+		return unit, cc.periodLoc, nil
+	default:
 		return unit, time.UTC, nil
 	}
 	loc, err := time.LoadLocation(zone)
@@ -177,13 +185,13 @@ func (cc *compiled) calendar(q ReportQuery) (commission.PeriodUnit, *time.Locati
 	return unit, loc, nil
 }
 
-// campaignZones returns the zone of each campaign of c that has one.
+// campaignZones returns the zone of each campaign of c by ID, as attribution keeps it
+// (empty for UTC), and under "" (no campaign's ID) the zone of the Default rules, which
+// are those of every campaign not listed.
 func campaignZones(c attribution.Config) map[string]string {
-	out := map[string]string{}
+	out := map[string]string{"": c.Default.Zone}
 	for _, k := range c.Campaigns {
-		if z := cmp.Or(k.Zone, c.Default.Zone); z != "" {
-			out[k.ID] = z
-		}
+		out[k.ID] = k.Zone
 	}
 	return out
 }

@@ -107,6 +107,12 @@ func TestTracker_Report(t *testing.T) {
 		require.Equal(t, int64(1), all.Rows[1].Clicks)
 		require.Equal(t, store.Ratio{Num: 0, Den: 1}, all.Rows[1].FTDRate)
 
+		camp, err := f.tr.Report(t.Context(), s2s.ReportQuery{CampaignID: "camp-x", Period: commission.Day, From: seamNow.Add(-time.Hour), To: seamNow})
+		require.NoError(t, err)
+		require.Equal(t, "Europe/Malta", camp.Zone, "rule: a campaign's report is in its zone (here the default rules', for a campaign not listed)")
+		require.Equal(t, day, camp.Periods[0], "rule: its days are the campaign's days")
+		require.Empty(t, camp.Rows, "rule: a campaign's report has only its rows")
+
 		js, err := json.Marshal(rep.Rows[0])
 		require.NoError(t, err)
 		require.Contains(t, string(js), `"ftd_rate":{"num":2,"den":3,"bps":6667}`, "rule: rates are exact in JSON, with basis points")
