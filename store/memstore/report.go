@@ -72,6 +72,9 @@ func (s *Store) Aggregate(ctx context.Context, p store.AggregateParams) (store.A
 		}
 	}
 	for _, l := range s.ledger {
+		if p.AffiliateID != "" && l.AffiliateID != p.AffiliateID {
+			continue // before the conversion's lookup
+		}
 		camp := ""
 		if c, ok := s.conversions[l.ConversionID]; ok {
 			camp = c.CampaignID

@@ -28,7 +28,7 @@ func BenchmarkReport(b *testing.B) {
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	n := affiliates * per
 	for i := range n {
-		at := t0.Add(time.Duration(i) * (90 * 24 * time.Hour) / time.Duration(n))
+		at := t0.Add(time.Duration(i) * ((90 * 24 * time.Hour) / time.Duration(n)))
 		aff, camp := fmt.Sprintf("aff-%d", i%affiliates), fmt.Sprintf("camp-%d", i%3)
 		id, err := clickid.New()
 		if err != nil {

@@ -1,10 +1,13 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s2skit/s2s/commission"
@@ -246,5 +249,79 @@ func (s suite) report(t *testing.T) {
 		none, err := st.CountAttempts(ctx(t), store.CountAttemptsParams{Endpoint: "nobody", From: base, To: base.Add(time.Hour)})
 		require.NoError(t, err, "rule: an endpoint without attempts is no error")
 		require.Equal(t, store.AttemptCounts{}, none, "rule: an endpoint without attempts has zero counts")
+	})
+
+	t.Run("CountsWhileWriting", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		handles := []store.Store{st}
+		if s.h.Reopen != nil {
+			handles = append(handles, s.h.Reopen(t, st))
+		}
+		const writers, each = 8, 25
+		p := store.AggregateParams{AffiliateID: "aff-1", Bounds: bounds}
+		total := func(a store.Aggregates) (clicks, convs int64) {
+			for _, c := range a.Clicks {
+				clicks += c.Clicks
+			}
+			for _, c := range a.Conversions {
+				convs += c.Count
+			}
+			return clicks, convs
+		}
+		var wg sync.WaitGroup
+		done := make(chan struct{})
+		for w := range writers {
+			wg.Go(func() {
+				h := handles[w%len(handles)]
+				for i := range each {
+					at := t0.Add(time.Duration(w*each+i) * time.Minute)
+					c := newClick(t)
+					c.CampaignID, c.CreatedAt, c.ForeignClickID = "camp-1", at, ""
+					assert.NoError(t, h.InsertClick(ctx(t), c), "rule: a valid InsertClick succeeds")
+					cp := conversionFor(fmt.Sprintf("w%d-%d", w, i), "aff-1", at)
+					cp.Deliveries = nil
+					cp.Ledger[0].Payable = cp.Ledger[0].At
+					_, err := h.RecordConversion(ctx(t), cp)
+					assert.NoError(t, err, "rule: a valid RecordConversion succeeds")
+				}
+			})
+		}
+		var readers sync.WaitGroup
+		for r := range 2 {
+			readers.Go(func() {
+				h := handles[r%len(handles)]
+				var lastClicks, lastConvs int64
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					a, err := h.Aggregate(ctx(t), p)
+					if !assert.NoError(t, err, "rule: Aggregate succeeds while records are written") {
+						return
+					}
+					c, v := total(a)
+					assert.GreaterOrEqual(t, c, lastClicks, "rule: a committed click stays counted")
+					assert.GreaterOrEqual(t, v, lastConvs, "rule: a committed conversion stays counted")
+					assert.LessOrEqual(t, c, int64(writers*each), "rule: Aggregate counts no click twice")
+					lastClicks, lastConvs = c, v
+				}
+			})
+		}
+		wg.Wait()
+		close(done)
+		readers.Wait()
+		a, err := st.Aggregate(ctx(t), p)
+		require.NoError(t, err, "rule: a valid Aggregate succeeds")
+		c, v := total(a)
+		require.Equal(t, int64(writers*each), c, "rule: every click written concurrently is counted once")
+		require.Equal(t, int64(writers*each), v, "rule: every conversion written concurrently is counted once")
+		var lines int64
+		for _, l := range a.Ledger {
+			lines += l.Lines
+		}
+		require.Equal(t, int64(writers*each), lines, "rule: every line written concurrently is summed once")
 	})
 }
