@@ -2,9 +2,7 @@ package s2s_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -20,11 +18,6 @@ import (
 	"github.com/s2skit/s2s/store/memstore"
 )
 
-func registration(click clickid.ID, player, txn string) url.Values {
-	return url.Values{"click_id": {click.String()}, "event": {"registration"}, "player_id": {player}, "txn_id": {txn},
-		"occurred_at": {fmt.Sprint(seamNow.Add(-90 * time.Minute).Unix())}}
-}
-
 // fillReport sends, through the postback handler, a registration and two FTDs of aff-1's
 // three clicks (two CPAs of 50.00 EUR), then writes a reversal of one CPA, an adjustment
 // and a revenue report with its correction to the store: the records of the report tests.
@@ -35,7 +28,7 @@ func fillReport(t *testing.T, f *fixture) {
 		f.click(t, "aff-1", seamNow.Add(-3*time.Hour)),
 	}
 	f.click(t, "aff-2", seamNow.Add(-3*time.Hour))
-	require.Equal(t, http.StatusAccepted, f.send(t, registration(clicks[0], "p-1", "REG-1")))
+	require.Equal(t, http.StatusAccepted, f.send(t, registration(clicks[0], "p-1", "REG-1", seamNow.Add(-90*time.Minute))))
 	q1 := ftd(clicks[0], "p-1", "TX-1")
 	require.Equal(t, http.StatusAccepted, f.send(t, q1))
 	require.Equal(t, http.StatusAccepted, f.send(t, ftd(clicks[1], "p-2", "TX-2")))
