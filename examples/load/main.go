@@ -48,6 +48,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +88,7 @@ func main() {
 		threads   = flag.Int("threads", 1, "wrk's threads")
 		serverCPU = flag.String("server-cpu", "0", "the core the server is pinned to (taskset -c); empty: not pinned")
 		clientCPU = flag.String("client-cpu", "1", "the core wrk is pinned to; empty: not pinned")
+		profile   = flag.String("cpuprofile", "", "with -serve: write the server's CPU profile to this file when it stops")
 	)
 	flag.Parse()
 	cfgJSON := []byte(defaultConfig)
@@ -98,6 +100,16 @@ func main() {
 		cfgJSON = b
 	}
 	if *serve != "" {
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 		if err := serveMode(*serve, *addr, *db, cfgJSON); err != nil {
 			log.Fatal(err)
 		}
@@ -381,14 +393,23 @@ func makeClick(addr, campaign string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A plain click ID parses; a signed ID or token (a campaign's "click_id": "signed" or
+	// "token") is longer, of the same alphabet: the longest such value.
+	best := ""
 	for _, vs := range loc.Query() {
 		for _, v := range vs {
 			if _, err := clickid.Parse(v); err == nil {
 				return v, nil
 			}
+			if len(v) > len(best) && len(v) >= clickid.EncodedLen && strings.Trim(v, "0123456789abcdefghjkmnpqrstvwxyz") == "" {
+				best = v
+			}
 		}
 	}
-	return "", fmt.Errorf("no click ID in the redirect to %s", loc)
+	if best == "" {
+		return "", fmt.Errorf("no click ID in the redirect to %s", loc)
+	}
+	return best, nil
 }
 
 // signPostbacks writes the run's postbacks, one request target a line: FTDs of new players
