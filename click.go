@@ -176,6 +176,7 @@ type clickCampaign struct {
 	ip         IPMode
 	foreign    string
 	referrer   string
+	referrerH  []string // referrer as a header's values, shared by every redirect: never modified
 }
 
 // compiledClicks is what compile makes of a ClickConfig.
@@ -278,6 +279,7 @@ func (c *ClickConfig) compile() (*compiledClicks, error) {
 		} else if !contains(referrerPolicies, ck.referrer) {
 			return nil, fail(path+".referrer_policy", "%q: want one of %s", ck.referrer, strings.Join(referrerPolicies, ", "))
 		}
+		ck.referrerH = []string{ck.referrer}
 		cc.campaigns[k.ID] = ck
 	}
 	return cc, nil

@@ -112,7 +112,7 @@ func (t *Tracker) serveClick(w http.ResponseWriter, r *http.Request) {
 	if k.foreign != "" {
 		req.ForeignClickID = q.Get(k.foreign)
 	}
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStore
 	if reason := notClick(r); reason != "" {
 		if reason == "prefetch" {
 			h.Set(HeaderClick, "not-counted; reason=prefetch")
@@ -144,10 +144,15 @@ func (t *Tracker) serveClick(w http.ResponseWriter, r *http.Request) {
 			slog.String("affiliate", req.AffiliateID), slog.String("click_id", res.ID.String()), slog.String("error", err.Error()))
 		h.Set(HeaderClick, "not-recorded; reason=store")
 	}
-	h.Set("Referrer-Policy", k.referrer)
-	h.Set("Location", res.URL)
+	h["Referrer-Policy"] = k.referrerH
+	h["Location"] = []string{res.URL}
 	w.WriteHeader(http.StatusFound)
 }
+
+// noStore is the Cache-Control of a redirect, as a header's values shared by every answer:
+// set by assignment, never modified (net/http does not modify a header's values, and a
+// wrapper's Set or Add replaces or appends).
+var noStore = []string{"no-store"}
 
 // redirectUncounted answers a request that is no click with the destination rendered
 // without a click ID.

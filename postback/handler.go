@@ -231,8 +231,9 @@ func (h *Handler) ok(w http.ResponseWriter, code int, body []byte) int {
 }
 
 func (h *Handler) write(w http.ResponseWriter, code int, body []byte) int {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	hd := w.Header()
+	hd["Content-Type"] = typeJSON
+	hd["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
 	return code
@@ -270,4 +271,26 @@ func StatusCode(reason Reason) int {
 		return http.StatusBadRequest
 	}
 	return http.StatusUnprocessableEntity
+}
+
+// typeJSON is the Content-Type of the JSON answers, as a header's values shared by every
+// answer: set by assignment, never modified (net/http does not modify a header's values,
+// and a wrapper's Set or Add replaces or appends).
+var typeJSON = []string{"application/json"}
+
+// contentLengths are the Content-Length values of the bodies up to 127 bytes, every answer
+// but a long rejection's, shared as typeJSON is.
+var contentLengths = func() (t [128][]string) {
+	for i := range t {
+		t[i] = []string{strconv.Itoa(i)}
+	}
+	return t
+}()
+
+// contentLength returns the Content-Length header's values for a body of n bytes.
+func contentLength(n int) []string {
+	if n < len(contentLengths) {
+		return contentLengths[n]
+	}
+	return []string{strconv.Itoa(n)}
 }

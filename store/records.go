@@ -818,8 +818,8 @@ func checkSubIDs(record string, subIDs []string) error {
 		return invalid("%s: %d sub ids, at most %d allowed", record, len(subIDs), MaxSubIDs)
 	}
 	for i, s := range subIDs {
-		if err := checkText(record+": sub id", s, MaxSubIDLen); err != nil {
-			return fmt.Errorf("%w (sub id %d)", err, i+1)
+		if checkText("", s, MaxSubIDLen) != nil { // the field's name is made for the error only
+			return fmt.Errorf("%w (sub id %d)", checkText(record+": sub id", s, MaxSubIDLen), i+1)
 		}
 	}
 	return nil
