@@ -480,8 +480,12 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		} else {
 			p.Increments = append(p.Increments, pay.increments...)
 		}
-		if dec.Attributed() {
-			if p.Deliveries, err = t.deliveries(cc, p.Conversion, pay.payout, now); err != nil {
+		if dec.Attributed() && len(cc.routes) > 0 {
+			told, err := t.withClick(ctx, in, &dec, p.Conversion)
+			if err != nil {
+				return postback.Result{}, err
+			}
+			if p.Deliveries, err = t.deliveries(cc, told, pay.payout, now); err != nil {
 				return postback.Result{}, err
 			}
 		}
