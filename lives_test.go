@@ -39,6 +39,8 @@ func newFixtureWith(t *testing.T, st store.Store, cfg string) (*fixture, *commis
 type life struct {
 	f      *fixture
 	events []commission.Event
+	// post, when set, sends the postback q instead of f.send (through HTTP, in lifehttp_test.go).
+	post func(t *testing.T, q url.Values) int
 }
 
 // send sends the postback q of event ev (its player, transaction and event time filled in)
@@ -51,7 +53,11 @@ func (l *life) send(t *testing.T, q url.Values, e *commission.Event) {
 	if q.Get("txn_id") == "" {
 		q.Set("txn_id", e.ID)
 	}
-	require.Equal(t, http.StatusAccepted, l.f.send(t, q), "%s %s", e.Type, e.ID)
+	post := l.f.send
+	if l.post != nil {
+		post = l.post
+	}
+	require.Equal(t, http.StatusAccepted, post(t, q), "%s %s", e.Type, e.ID)
 	l.events = append(l.events, *e)
 }
 
