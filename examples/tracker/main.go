@@ -33,6 +33,9 @@
 //	-click-interval d      the longest a batched click waits (default 1s)
 //	-status-password p     require HTTP basic auth (any user name, this password) for the status
 //	                       page; default $S2S_STATUS_PASSWORD. Prefer the variable: a flag shows in ps
+//	-status-csrf-key k     the status page's CSRF key, base64 of at least 32 random bytes; default
+//	                       $S2S_STATUS_CSRF_KEY, else random per process. Instances behind one load
+//	                       balancer share one, so that a form shown by one is accepted by another
 //	-no-status             do not serve the status page
 //	-shutdown-timeout d    how long a shutdown waits for requests in flight (default 30s)
 //	-log-level level       debug, info (default), warn or error

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -655,4 +657,52 @@ func TestRun_InProcess(t *testing.T) {
 	cancel()
 	go func() { _, _ = io.Copy(io.Discard, r) }()
 	require.NoError(t, <-done)
+}
+
+// TestTracker_StatusCSRFKeyShared: instances given one -status-csrf-key (here by
+// S2S_STATUS_CSRF_KEY) accept each other's status page forms, as behind a load balancer; an
+// instance with a key of its own refuses them.
+func TestTracker_StatusCSRFKeyShared(t *testing.T) {
+	t.Parallel()
+	key := []string{"S2S_STATUS_CSRF_KEY=" + base64.StdEncoding.EncodeToString([]byte("a-csrf-key-of-32-bytes-for-tests!"))}
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) })
+	a := start(t, key, "-addr", "127.0.0.1:0", "-allow-net", "127.0.0.0/8", "-endpoint", rc.endpointFlag())
+	b := start(t, key, "-addr", "127.0.0.1:0")
+	c := start(t, nil, "-addr", "127.0.0.1:0")
+
+	// A dead delivery on a, and the replay form that a's dead letters show.
+	cid := a.click(t, "casino-summer", "aff=aff-42")
+	resp, body := a.postback(t, "casino", ftd(cid, "T-1"))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, body)
+	dead := a.waitLog(t, func(l map[string]any) bool { return l["msg"] == "delivery attempted" && l["status"] == "dead" })
+	resp, body = get(t, a.base+"/status/deliveries?status=dead")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "the dead letters page has a Replay form")
+	var cookie *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "s2s_statuspage_csrf" {
+			cookie = ck
+		}
+	}
+	require.NotNil(t, cookie, "the page sets its CSRF cookie")
+
+	replay := func(base string) int {
+		form := url.Values{"csrf": {m[1]}, "id": {dead["delivery"].(string)}}
+		req, err := http.NewRequest(http.MethodPost, base+"/status/replay", strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		resp, err := noRedirects.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusForbidden, replay(c.base), "rule: another key refuses the form")
+	require.Equal(t, http.StatusSeeOther, replay(b.base), "rule: the shared key accepts a form shown by another instance")
+	require.Equal(t, http.StatusSeeOther, replay(a.base))
+
+	bad := startNoWait(t, []string{"S2S_STATUS_CSRF_KEY=c2hvcnQ="}, "-addr", "127.0.0.1:0")
+	require.Error(t, bad.waitExit(t), "a short key is refused")
+	require.Contains(t, bad.log(), "S2S_STATUS_CSRF_KEY: 5 bytes, want at least 32")
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -59,6 +60,7 @@ type settings struct {
 	clickBatch      int
 	clickInterval   time.Duration
 	statusPassword  string
+	statusCSRFKey   []byte
 	noStatus        bool
 	shutdownTimeout time.Duration
 	logLevel        slog.Level
@@ -98,9 +100,17 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*s
 	fs.IntVar(&s.clickBatch, "click-batch", 0, "batch up to `n` clicks (0: each click is written before its redirect)")
 	fs.DurationVar(&s.clickInterval, "click-interval", s2s.DefaultClickInterval, "the longest a batched click waits")
 	fs.StringVar(&s.statusPassword, "status-password", getenv("S2S_STATUS_PASSWORD"), "require HTTP basic auth with this password for the status page (default $S2S_STATUS_PASSWORD)")
+	fs.Func("status-csrf-key", "the status page's CSRF `key`, base64 of at least 32 bytes, shared by the instances behind one load balancer (default $S2S_STATUS_CSRF_KEY; unset: random per process)", func(v string) error {
+		return s.setCSRFKey(v)
+	})
 	fs.BoolVar(&s.noStatus, "no-status", false, "do not serve the status page")
 	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for requests in flight")
 	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	if v := getenv("S2S_STATUS_CSRF_KEY"); v != "" {
+		if err := s.setCSRFKey(v); err != nil {
+			return nil, fmt.Errorf("S2S_STATUS_CSRF_KEY: %w", err)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -108,6 +118,19 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*s
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	return s, nil
+}
+
+// setCSRFKey sets the status page's CSRF key from its base64 form.
+func (s *settings) setCSRFKey(v string) error {
+	k, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return errors.New("want base64 (of at least 32 random bytes)")
+	}
+	if len(k) < 32 {
+		return fmt.Errorf("%d bytes, want at least 32", len(k))
+	}
+	s.statusCSRFKey = k
+	return nil
 }
 
 // run is the tracker: it serves until ctx is done, reloading its configuration whenever
@@ -328,7 +351,7 @@ func routes(tr *s2s.Tracker, s *settings, bound *net.TCPAddr, ping func(context.
 	if mode != "off" {
 		// The page is mounted behind this program's own authentication (basic auth), or
 		// unauthenticated on loopback: either way statuspage's Unauthenticated.
-		page, err := tr.StatusPage(&statuspage.Options{Unauthenticated: true})
+		page, err := tr.StatusPage(&statuspage.Options{Unauthenticated: true, CSRFKey: s.statusCSRFKey})
 		if err != nil {
 			return nil, "", err
 		}
