@@ -167,11 +167,12 @@
 //
 // An idle worker looks for due deliveries every WorkerOptions.PollInterval (a second);
 // [Worker.Notify] makes it look at once, for a host that has just recorded a conversion. A
-// worker leases at most as many deliveries as it has free attempts, and as many again
-// ahead, one lease at a time on a goroutine of its own, so that the attempts leased ahead
-// start while the store leases the next ones; the leases of an endpoint at its concurrency
-// or rate limit wait in the worker, and the endpoint is left out of its next leases, so that
-// one slow receiver holds back no other. Leases of an endpoint that an attempt disabled
+// worker leases at most as many deliveries as it has free attempts, and four times
+// Workers ahead (four times an endpoint's Concurrency for one endpoint), one lease at a
+// time on a goroutine of its own, so that the attempts leased ahead start while the store
+// leases the next ones, and each lease takes many deliveries at once; the leases of an
+// endpoint at its concurrency or rate limit wait in the worker, and the endpoint is left out
+// of its next leases, so that one slow receiver holds back no other. Leases of an endpoint that an attempt disabled
 // while a lease ran are not attempted: they lapse. A lease that waited
 // too long to finish within its lease is not attempted: it lapses, and the delivery is
 // leased again.

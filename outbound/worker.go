@@ -367,9 +367,10 @@ func (r *run) loop() {
 		now, mono := w.now(), time.Now()
 		r.recheckUnusable()
 		wait := r.startQueued(now, mono)
-		// Leases waiting in queues hold no attempt slot, but are at most Workers in all:
-		// a worker holds up to Workers attempts in flight and as many leased ahead, so that
-		// a slot that frees starts its next attempt at once, without waiting on the store.
+		// Leases waiting in queues hold no attempt slot, but are at most leaseAhead ×
+		// Workers in all: a worker holds up to Workers attempts in flight and that many
+		// leased ahead, so that a slot that frees starts its next attempt at once, without
+		// waiting on the store.
 		free := r.free()
 		// Lease when woken, when idle, or for at least a quarter of the slots: not once per
 		// attempt that ends. The lease runs on a goroutine of its own, one at a time, so
@@ -459,10 +460,19 @@ func (r *run) accepted(got leased, mono time.Time) bool {
 	return len(got.leases) == got.limit
 }
 
+// leaseAhead is how many leases a worker holds waiting, per attempt slot (and per unit of an
+// endpoint's concurrency): enough that the attempts that end while a lease is running
+// (milliseconds on PostgreSQL) find their next ones leased, and that each lease takes many
+// deliveries at once; few enough that a lease waits seconds at most for its slot, far
+// inside its LeaseFor.
+const leaseAhead = 4
+
 // free returns how many deliveries the worker may lease now: what makes up Workers in
-// flight and Workers leased ahead, within Workers leased ahead.
+// flight and leaseAhead × Workers leased ahead, within leaseAhead × Workers leased ahead,
+// and at most store.MaxLines at once.
 func (r *run) free() int {
-	return min(2*r.w.workers-r.inflight-r.queued, r.w.workers-r.queued)
+	ahead := leaseAhead * r.w.workers
+	return min(r.w.workers+ahead-r.inflight-r.queued, ahead-r.queued, store.MaxLines)
 }
 
 // leaseFailed logs a failure to lease, at most once per logEvery.
@@ -589,8 +599,9 @@ func (r *run) exclude(mono time.Time) ([]string, time.Duration) {
 			continue
 		}
 		switch {
-		case len(s.queue) >= r.concurrency(name):
-			// Leased ahead as far as its concurrency: lease its next ones when these start.
+		case len(s.queue) >= leaseAhead*r.concurrency(name):
+			// Leased ahead as far as its concurrency allows: lease its next ones when these
+			// start.
 			out = append(out, name)
 		case !r.hasToken(name, s, mono):
 			out = append(out, name)

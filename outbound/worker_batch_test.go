@@ -264,15 +264,17 @@ func TestWorker_RateWaitNoSpin(t *testing.T) {
 			return respond(http.StatusOK, "ok", nil), nil
 		}
 		t0 := time.Now()
-		// Leased in this order: rated (its token spent), slow (in flight for 20 s), slow
-		// again (leased ahead: no slot left), rated again.
-		enqueue(t, h.st, t0.Add(-4*time.Second), rated)
-		enqueue(t, h.st, t0.Add(-3*time.Second), slow)
-		enqueue(t, h.st, t0.Add(-2*time.Second), slow)
-		enqueue(t, h.st, t0.Add(-1*time.Second), rated)
+		// Due in this order: rated (its token spent as it is sent), ten slow ones (one in
+		// flight at a time, the others leased ahead until no slot is left to lease for),
+		// rated again.
+		enqueue(t, h.st, t0.Add(-time.Hour), rated)
+		for i := range 10 {
+			enqueue(t, h.st, t0.Add(time.Duration(i-50)*time.Second), slow)
+		}
+		enqueue(t, h.st, t0.Add(-time.Second), rated)
 		h.start()
-		advance(5 * time.Minute)
-		require.Len(t, h.rc.requests(), 4)
+		advance(10 * time.Minute)
+		require.Len(t, h.rc.requests(), 12)
 		require.Less(t, loops.Load(), int64(10_000), "rule: the worker's loop waits, it does not spin")
 	})
 }
