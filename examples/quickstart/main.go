@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/s2skit/s2s"
+	"github.com/s2skit/s2s/commission"
 	"github.com/s2skit/s2s/outbound"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
@@ -136,8 +137,11 @@ func run(w io.Writer) error {
 	}
 
 	section(w, "3. Why this affiliate: the attribution decision")
-	november := func(t time.Time) (time.Time, time.Time) { return t.AddDate(0, -1, 0), t.AddDate(0, 1, 0) }
-	from, to := november(now())
+	malta, err := time.LoadLocation("Europe/Malta") // the programme's statement zone
+	if err != nil {
+		return err
+	}
+	from, to := time.Date(2026, 11, 1, 0, 0, 0, 0, malta), time.Date(2026, 12, 1, 0, 0, 0, 0, malta) // November
 	convs, err := tr.Store().ListConversions(ctx, store.ListConversionsParams{AffiliateID: "aff-42", From: from, To: to})
 	if err != nil {
 		return err
@@ -176,6 +180,19 @@ func run(w io.Writer) error {
 	stop()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		return err
+	}
+
+	section(w, "6. The month's report per affiliate")
+	rep, err := tr.Report(ctx, s2s.ReportQuery{Period: commission.Month, From: from, To: to})
+	if err != nil {
+		return err
+	}
+	for _, r := range rep.Rows {
+		fmt.Fprintf(w, "%s %s / %s: %d clicks, %d registration(s), %d FTD(s), FTDs per click %s\n",
+			r.Period.Start.Format("2006-01"), r.AffiliateID, r.CampaignID, r.Clicks, r.Registrations, r.FTDs, r.FTDRate)
+		for _, c := range r.Commission {
+			fmt.Fprintf(w, "  %-9s net %s (%d line(s))\n", c.Rule, c.Net, c.Lines)
+		}
 	}
 
 	fmt.Fprintf(w, "\nNext: go run ./examples/tracker (a service, with its status page at /status/),\n"+

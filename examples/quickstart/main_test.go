@@ -23,6 +23,8 @@ func TestQuickstart(t *testing.T) {
 		"credited to affiliate \"aff-42\"",
 		"accrual cpa 50.00 EUR to aff-42 for player p-1",
 		"&event=ftd&payout=50.00",
+		"2026-11 aff-42 / summer: 2 clicks, 1 registration(s), 1 FTD(s), FTDs per click 50.00%",
+		"cpa       net 50.00 EUR (1 line(s))",
 		"Next: go run ./examples/tracker",
 	} {
 		require.Contains(t, got, want)
