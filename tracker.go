@@ -90,6 +90,19 @@ type compiled struct {
 	retention     time.Duration                            // of the inbound log
 	campaignZones map[string]string                        // each campaign's IANA zone, by ID, for reports
 	rates         map[[2]money.Currency]money.ExchangeRate // Config.Rates, by (From, To)
+	// reattribute holds, by campaign ID ("" for the default rules), whether a player bound in
+	// the campaign may be re-attributed (attribution.Rules.Reattribute): only then does a
+	// postback read the player's last activity.
+	reattribute map[string]bool
+}
+
+// reattributes reports whether a player bound in campaign may be re-attributed, by the
+// campaign's rules or, for a campaign without rules of its own, the default rules.
+func (cc *compiled) reattributes(campaign string) bool {
+	if r, ok := cc.reattribute[campaign]; ok {
+		return r
+	}
+	return cc.reattribute[""]
 }
 
 var _ postback.Receiver = (*Tracker)(nil)
@@ -173,6 +186,10 @@ func (t *Tracker) compile(cfg Config) (*compiled, error) {
 	}
 	if cc.skew == 0 {
 		cc.skew = attribution.DefaultSkew
+	}
+	cc.reattribute = map[string]bool{"": !cfg.Attribution.Default.Reattribute.IsZero()}
+	for _, c := range cfg.Attribution.Campaigns {
+		cc.reattribute[c.ID] = !c.Reattribute.IsZero()
 	}
 	if cc.clicks, err = cfg.Clicks.compile(); err != nil {
 		return nil, err
@@ -318,11 +335,8 @@ func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postba
 		}
 	}
 	if c.PlayerID != "" {
-		b, err := t.st.GetBinding(ctx, c.PlayerID)
-		if err == nil {
-			in.Binding = &b
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("s2s: get binding: %w", err)
+		if err := t.resolveBinding(ctx, cc, in); err != nil {
+			return err
 		}
 	}
 	if c.Event == event.Reversal || c.Status == event.StatusReversed {
@@ -331,6 +345,36 @@ func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postba
 			return err
 		}
 		in.Original = o
+	}
+	return nil
+}
+
+// resolveBinding fills in the binding of the event's player, as the store has it now, and,
+// for a player whose binding's campaign re-attributes after a span of inactivity, the
+// player's last activity as of the event (the latest event time of their conversions at or
+// before it, see store.ConversionStore.LastActivity). An event at the time of another of
+// the player's (a retry, or one of concurrent re-attributing events that lost its rebind
+// to the other) finds the player active: it follows the binding.
+func (t *Tracker) resolveBinding(ctx context.Context, cc *compiled, in *attribution.Input) error {
+	c := &in.Conversion
+	in.Binding, in.LastActivity = nil, time.Time{}
+	b, err := t.st.GetBinding(ctx, c.PlayerID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("s2s: get binding: %w", err)
+	}
+	in.Binding = &b
+	if !cc.reattributes(b.CampaignID) {
+		return nil
+	}
+	at := c.EventTime()
+	if at.IsZero() {
+		at = in.Now
+	}
+	if in.LastActivity, err = t.st.LastActivity(ctx, store.LastActivityParams{PlayerID: c.PlayerID, AsOf: at}); err != nil {
+		return fmt.Errorf("s2s: last activity of the player: %w", err)
 	}
 	return nil
 }

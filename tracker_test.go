@@ -407,3 +407,61 @@ func TestTracker_ReversalOriginal(t *testing.T) {
 		})
 	})
 }
+
+// reattributeConfig binds a player to the affiliate who acquired them, and lets a new click
+// re-attribute a player inactive for 30 days.
+const reattributeConfig = `{
+	"attribution": {"default": {"windows": {"default": "90d"}, "lifetime": true, "reattribute": "30d"}}
+}`
+
+// day is the time of day n of a player's life, which ends at seamNow on day 60.
+func day(n int) time.Time { return seamNow.AddDate(0, 0, n-60) }
+
+// playerEvent is the operator's postback of event ty of player at at, with txn, carrying
+// click when it is not zero.
+func playerEvent(ty event.Type, click clickid.ID, player, txn string, at time.Time) url.Values {
+	q := url.Values{"event": {string(ty)}, "player_id": {player}, "txn_id": {txn}, "occurred_at": {fmt.Sprint(at.Unix())}}
+	if !click.IsZero() {
+		q.Set("click_id", click.String())
+	}
+	if ty == event.Deposit {
+		q.Set("amount", "20.00")
+		q.Set("currency", "EUR")
+	}
+	return q
+}
+
+// TestTracker_LastActivity: the Tracker gives attribution the player's last activity from
+// the store (the latest event time of their conversions as of the event), on both stores:
+// a bound player idle for longer than the campaign's re-attribution span is credited to the
+// new affiliate's click; one active within the span stays with the binding; a retry of the
+// re-attributed event is a duplicate, decided from the same last activity.
+func TestTracker_LastActivity(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f, _ := newFixtureWith(t, st, reattributeConfig)
+		for _, tc := range []struct {
+			player   string
+			active   int // the day of the player's last deposit before the new click of day 50
+			want     string
+			wantCode attribution.Code
+		}{
+			{"p-idle", 10, "aff-2", attribution.CodeReattributed},
+			{"p-active", 45, "aff-1", attribution.CodeBinding},
+		} {
+			first := f.click(t, "aff-1", day(0).Add(-time.Hour))
+			require.Equal(t, http.StatusAccepted, f.send(t, playerEvent(event.Registration, first, tc.player, tc.player+"-reg", day(0))))
+			dep := playerEvent(event.Deposit, clickid.ID{}, tc.player, tc.player+"-dep-1", day(tc.active))
+			require.Equal(t, http.StatusAccepted, f.send(t, dep))
+			require.Equal(t, "aff-1", f.conversion(t, dep).AffiliateID, "a bound player's deposit follows the binding")
+
+			second := f.click(t, "aff-2", day(50))
+			q := playerEvent(event.Deposit, second, tc.player, tc.player+"-dep-2", day(55))
+			require.Equal(t, http.StatusAccepted, f.send(t, q))
+			c := f.conversion(t, q)
+			require.Equal(t, tc.want, c.AffiliateID, "rule: %s, last active on day %d, is re-attributed only after 30 days idle", tc.player, tc.active)
+			require.Equal(t, string(tc.wantCode), c.Decision.Code)
+			require.Equal(t, http.StatusOK, f.send(t, q), "rule: the retry is a duplicate")
+		}
+	})
+}

@@ -506,6 +506,13 @@ type ListConversionsByTransactionParams struct {
 	Limit         int    // 0 means 100; at most 1000
 }
 
+// LastActivityParams is the argument of ConversionStore.LastActivity: the player's
+// activity as of an instant.
+type LastActivityParams struct {
+	PlayerID string    // required
+	AsOf     time.Time // required: only conversions whose event time is at or before it count
+}
+
 // ChangeStatusParams is the argument of ConversionStore.ChangeStatus.
 type ChangeStatusParams struct {
 	ConversionID uuid.UUID
@@ -1575,6 +1582,17 @@ func (p ListConversionsByTransactionParams) Validate() error {
 	}
 	if p.Limit < 0 {
 		return invalid("list conversions by transaction: negative limit")
+	}
+	return nil
+}
+
+// Validate checks p: a player ID passing [CheckKey] and an AsOf that is not zero.
+func (p LastActivityParams) Validate() error {
+	if err := checkKey("last activity: player id", p.PlayerID, true); err != nil {
+		return err
+	}
+	if p.AsOf.IsZero() {
+		return invalid("last activity: the zero AsOf")
 	}
 	return nil
 }

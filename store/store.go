@@ -193,6 +193,15 @@ type ConversionStore interface {
 	// dedup mode, with one read.
 	ListConversionsByTransaction(ctx context.Context, p ListConversionsByTransactionParams) ([]Conversion, error)
 
+	// LastActivity returns the latest event time ([Conversion.EventTime]: OccurredAt, or
+	// ReceivedAt when the sender gave none) of the conversions of player p.PlayerID whose
+	// event time is at or before p.AsOf, whatever their source, affiliate, event or status:
+	// when the player was last active as of an event at p.AsOf, which re-attribution after a
+	// span of inactivity reads (attribution.Input.LastActivity). A player with no such
+	// conversion has the zero time, with a nil error. Times are compared, and the time is
+	// returned, as stored ([NormalizeTime]: p.AsOf too). Parameters that fail [LastActivityParams.Validate] are ErrInvalid.
+	LastActivity(ctx context.Context, p LastActivityParams) (time.Time, error)
+
 	// ChangeStatus appends a status change to a conversion, with the ledger lines and
 	// deliveries it causes (a reversal's negative line, say), atomically. It applies only if
 	// the conversion's current status is p.From; otherwise it writes nothing and returns the

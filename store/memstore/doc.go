@@ -15,7 +15,8 @@
 // and a counter's limit exact. Parked events are indexed by source and transaction, and the
 // unresolved ones kept apart, so that the listing a recorded original needs reads its
 // transaction's events alone; conversions are indexed by source and transaction too, in order
-// of receipt, for ListConversionsByTransaction. Player bindings have a lock of their own,
+// of receipt, for ListConversionsByTransaction, and the event times of a player's conversions
+// are kept in order, for LastActivity (a binary search). Player bindings have a lock of their own,
 // which a record that binds takes under the shared one, so that a binding is written with its
 // conversion, atomically.
 //

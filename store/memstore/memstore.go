@@ -50,6 +50,7 @@ type Store struct {
 	conversions map[uuid.UUID]*store.Conversion
 	byKey       map[string]uuid.UUID
 	byTxn       map[sourceTxn][]*store.Conversion // the conversions of a transaction: by ReceivedAt, then ID
+	activity    map[string]activity               // the event times of a player's conversions
 	ledger      map[uuid.UUID]store.LedgerLine
 	lineOf      map[uuid.UUID][]uuid.UUID // the IDs of each conversion's ledger lines, by conversion
 	deliveryOf  map[uuid.UUID][]*delivery // each conversion's deliveries, by conversion
@@ -117,6 +118,7 @@ func New(opts *Options) *Store {
 		conversions: make(map[uuid.UUID]*store.Conversion),
 		byKey:       make(map[string]uuid.UUID),
 		byTxn:       make(map[sourceTxn][]*store.Conversion),
+		activity:    make(map[string]activity),
 		ledger:      make(map[uuid.UUID]store.LedgerLine),
 		lineOf:      make(map[uuid.UUID][]uuid.UUID),
 		deliveryOf:  make(map[uuid.UUID][]*delivery),
@@ -431,6 +433,7 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	s.conversions[c.ID] = &c
 	s.byKey[c.DedupKey] = c.ID
 	s.indexTxn(&c)
+	s.indexActivity(&c)
 	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
 	if b := p.Binding; b != nil {
 		if _, bound := s.bindings[b.PlayerID]; !bound || p.RebindFrom != nil {
@@ -450,6 +453,64 @@ func (s *Store) indexTxn(c *store.Conversion) {
 	cs := s.byTxn[k]
 	i, _ := slices.BinarySearchFunc(cs, c, compareReceived)
 	s.byTxn[k] = slices.Insert(cs, i, c)
+}
+
+// activity is the event times of a player's conversions: one, without a slice (a player's
+// first conversion costs no allocation of its own), or all of them in order.
+type activity struct {
+	one time.Time   // the only one, while all is nil
+	all []time.Time // every one, in order, from the second on
+}
+
+// indexActivity adds the event time of the stored conversion c to its player's, in order.
+// s.mu is held for writing.
+func (s *Store) indexActivity(c *store.Conversion) {
+	if c.PlayerID == "" {
+		return
+	}
+	at := c.EventTime()
+	a, ok := s.activity[c.PlayerID]
+	switch {
+	case !ok:
+		a.one = at
+	case a.all == nil:
+		a.all = []time.Time{a.one, at}
+		if at.Before(a.one) {
+			a.all[0], a.all[1] = at, a.one
+		}
+	default:
+		i, _ := slices.BinarySearchFunc(a.all, at, time.Time.Compare)
+		a.all = slices.Insert(a.all, i, at)
+	}
+	s.activity[c.PlayerID] = a
+}
+
+// LastActivity implements [store.ConversionStore].
+func (s *Store) LastActivity(ctx context.Context, p store.LastActivityParams) (time.Time, error) {
+	if err := p.Validate(); err != nil {
+		return time.Time{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.activity[p.PlayerID]
+	asOf := store.NormalizeTime(p.AsOf)
+	switch {
+	case !ok:
+		return time.Time{}, nil
+	case a.all == nil:
+		if a.one.After(asOf) {
+			return time.Time{}, nil
+		}
+		return a.one, nil
+	}
+	i := sort.Search(len(a.all), func(i int) bool { return a.all[i].After(asOf) }) // the first after AsOf
+	if i == 0 {
+		return time.Time{}, nil
+	}
+	return a.all[i-1], nil
 }
 
 // compareReceived orders conversions by ReceivedAt, then ID.

@@ -12,6 +12,7 @@ package mockstoretest
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	uuid "github.com/google/uuid"
 	clickid "github.com/s2skit/s2s/clickid"
@@ -738,6 +739,45 @@ func (c *MockStoreInsertLedgerLinesCall) Do(f func(context.Context, store.Insert
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockStoreInsertLedgerLinesCall) DoAndReturn(f func(context.Context, store.InsertLedgerLinesParams) error) *MockStoreInsertLedgerLinesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// LastActivity mocks base method.
+func (m *MockStore) LastActivity(ctx context.Context, p store.LastActivityParams) (time.Time, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LastActivity", ctx, p)
+	ret0, _ := ret[0].(time.Time)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LastActivity indicates an expected call of LastActivity.
+func (mr *MockStoreMockRecorder) LastActivity(ctx, p any) *MockStoreLastActivityCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LastActivity", reflect.TypeOf((*MockStore)(nil).LastActivity), ctx, p)
+	return &MockStoreLastActivityCall{Call: call}
+}
+
+// MockStoreLastActivityCall wrap *gomock.Call
+type MockStoreLastActivityCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreLastActivityCall) Return(arg0 time.Time, arg1 error) *MockStoreLastActivityCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreLastActivityCall) Do(f func(context.Context, store.LastActivityParams) (time.Time, error)) *MockStoreLastActivityCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreLastActivityCall) DoAndReturn(f func(context.Context, store.LastActivityParams) (time.Time, error)) *MockStoreLastActivityCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1937,6 +1977,45 @@ func (c *MockConversionStoreGetConversionByKeyCall) Do(f func(context.Context, s
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockConversionStoreGetConversionByKeyCall) DoAndReturn(f func(context.Context, string) (store.Conversion, error)) *MockConversionStoreGetConversionByKeyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// LastActivity mocks base method.
+func (m *MockConversionStore) LastActivity(ctx context.Context, p store.LastActivityParams) (time.Time, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LastActivity", ctx, p)
+	ret0, _ := ret[0].(time.Time)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LastActivity indicates an expected call of LastActivity.
+func (mr *MockConversionStoreMockRecorder) LastActivity(ctx, p any) *MockConversionStoreLastActivityCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LastActivity", reflect.TypeOf((*MockConversionStore)(nil).LastActivity), ctx, p)
+	return &MockConversionStoreLastActivityCall{Call: call}
+}
+
+// MockConversionStoreLastActivityCall wrap *gomock.Call
+type MockConversionStoreLastActivityCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockConversionStoreLastActivityCall) Return(arg0 time.Time, arg1 error) *MockConversionStoreLastActivityCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockConversionStoreLastActivityCall) Do(f func(context.Context, store.LastActivityParams) (time.Time, error)) *MockConversionStoreLastActivityCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockConversionStoreLastActivityCall) DoAndReturn(f func(context.Context, store.LastActivityParams) (time.Time, error)) *MockConversionStoreLastActivityCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -332,6 +332,33 @@ func (s *Store) ListConversionsByTransaction(ctx context.Context, p store.ListCo
 	return out, nil
 }
 
+// LastActivity implements [store.ConversionStore] with one query on the partial index
+// conversions_player_event_time (player_id, event time), walked back from AsOf: one index
+// entry read, whatever the number of the player's conversions.
+func (s *Store) LastActivity(ctx context.Context, p store.LastActivityParams) (time.Time, error) {
+	if err := p.Validate(); err != nil {
+		return time.Time{}, err
+	}
+	var at time.Time
+	err := s.run(ctx, read, func(db dbtx) error {
+		var w stmt
+		// player_id <> '' is the index's predicate, spelled in the query so that a generic
+		// plan (a parameter of unknown value) still uses it; Validate refuses an empty ID.
+		w.sql("SELECT coalesce(occurred_at, received_at) FROM ", s.prefix, "conversions WHERE player_id <> '' AND player_id = ",
+			w.arg(p.PlayerID, "text"), " AND coalesce(occurred_at, received_at) <= ", w.arg(store.NormalizeTime(p.AsOf), "timestamptz"),
+			" ORDER BY coalesce(occurred_at, received_at) DESC LIMIT 1")
+		err := w.queryRow(ctx, db, timeDest{&at})
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return time.Time{}, wrap(err, "last activity of player %q", p.PlayerID)
+	}
+	return at, nil
+}
+
 // ChangeStatus implements [store.ConversionStore]. The status is set by a conditional UPDATE
 // on the expected current status, so of concurrent changes from one status exactly one
 // applies; the history entry, ledger lines, deliveries, increments and the resolution of the

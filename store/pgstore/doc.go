@@ -68,7 +68,9 @@
 // UPDATE conditional on every column of the binding it replaces, in a transaction that rolls
 // the record back when the UPDATE found the row changed ([store.RebindError]). A reversal
 // finds the conversions of its transaction on the partial index conversions_transaction
-// (source, transaction_id, received_at, id), with one read.
+// (source, transaction_id, received_at, id), with one read; a player's last activity
+// (LastActivity) is one entry of the partial index conversions_player_event_time (player_id,
+// event time), walked back from its instant.
 //
 // # Outbox
 //

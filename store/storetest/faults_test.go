@@ -403,6 +403,7 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.ChangeStatus(gomock.Any(), gomock.Any()).DoAndReturn(real.ChangeStatus).AnyTimes()
 	e.ListConversions(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversions).AnyTimes()
 	e.ListConversionsByTransaction(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionsByTransaction).AnyTimes()
+	e.LastActivity(gomock.Any(), gomock.Any()).DoAndReturn(real.LastActivity).AnyTimes()
 	e.InsertLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.InsertLedgerLines).AnyTimes()
 	e.ListLedgerLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListLedgerLines).AnyTimes()
 	e.ListConversionLines(gomock.Any(), gomock.Any()).DoAndReturn(real.ListConversionLines).AnyTimes()

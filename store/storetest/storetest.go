@@ -383,6 +383,7 @@ func (s suite) bindings(t *testing.T) {
 
 func (s suite) conversions(t *testing.T) {
 	t.Run("ByTransaction", s.conversionsByTransaction)
+	t.Run("LastActivity", s.lastActivity)
 	t.Run("WithBinding", s.recordedBinding)
 	t.Run("RoundTripWithLedgerAndDeliveries", func(t *testing.T) {
 		t.Parallel()
