@@ -40,9 +40,16 @@
 // by ID, or by the foreign ID it carries) and the player's binding, decides with attribution, computes the CPA of a
 // first-time deposit, renders the deliveries to the affiliate's endpoints, and writes the
 // conversion, its ledger line, its counter increments (caps, the CPA's once per player and
-// per-period counts) and its deliveries in one RecordConversion call. A retry answers
-// Duplicate and writes nothing; a chargeback of a stored transaction is applied with
-// ChangeStatus (and its deliveries); a reversal before its original is parked, and applied
+// per-period counts), its deliveries and the player binding it creates or replaces in one
+// RecordConversion call. Of concurrent first events of one unbound player exactly one
+// binds them, and the others are decided again and credited by that binding; a
+// re-attribution (a player idle for the campaign's span, by the store's LastActivity)
+// replaces the binding only if it is still the one decided from, so that every conversion
+// is credited consistently with the binding at its write. A retry answers Duplicate and
+// writes nothing; a chargeback of a stored transaction is applied with ChangeStatus (and
+// its deliveries); a reversal event reverses the latest conversion of its transaction by
+// the sender's time (of those with an amount, when it carries one; see
+// [Tracker.Receive]); a reversal before its original is parked, and applied
 // (its status change and its resolution in one write, so exactly once) when Receive records
 // the original; a cap is exact under concurrency on every store. [Tracker.ApplyParked] is
 // the sweep of parked events, for those whose original was recorded while they were being

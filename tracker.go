@@ -252,10 +252,15 @@ const maxAttempts = 64
 
 // Receive implements postback.Receiver: it records pb and answers what became of it.
 //
-//   - Accepted: a new conversion, recorded with its ledger lines, counter increments and
-//     deliveries in one store call; a status update (a chargeback, an approval) of a
-//     stored conversion, applied with ChangeStatus; or a reversal whose original is not
-//     stored yet, parked (store.ParkedStore) to be applied when the original lands. When
+//   - Accepted: a new conversion, recorded with its ledger lines, counter increments,
+//     deliveries and the player binding it creates or replaces (re-attribution) in one
+//     store call; a status update (a chargeback, an approval) of a stored conversion,
+//     applied with ChangeStatus; or a reversal whose original is not stored yet, parked
+//     (store.ParkedStore) to be applied when the original lands. A reversal event applies
+//     to one conversion of its source's transaction: the latest by the sender's time
+//     (OccurredAt), whatever its status, of those that are not adjustments, reversals,
+//     refunds or resets and, when the reversal carries an amount, that carry one; so its
+//     retry is a duplicate, and a chargeback never reverses a registration. When
 //     it records a conversion, Receive applies the parked events it is the original of
 //     (see ApplyParked); a failure to apply one is logged, not returned, and left to the
 //     sweep.
@@ -515,10 +520,6 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			return postback.Result{}, err
 		}
 		p.Ledger = pay.lines
-		if dec.Binding.PlayerID != "" && !dec.Rebind {
-			b := dec.Binding // written with the conversion: the first binding of the player wins
-			p.Binding = &b
-		}
 		if len(p.Increments) == 0 {
 			p.Increments = pay.increments // no caps counted: the commission's, as they are
 		} else {
@@ -533,6 +534,7 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 				return postback.Result{}, err
 			}
 		}
+		guard := bindWith(cc, &p, in, &dec)
 		stored, err := t.st.RecordConversion(ctx, p)
 		switch {
 		case err == nil:
@@ -544,6 +546,15 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
 			t.resolveParked(ctx, cc, &stored)
 			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, nil
+		case err != nil && bindingMoved(err, guard):
+			// Another write bound the player (or rebound them) since the binding was read:
+			// nothing was written. Decide again from the binding as it is now, which this
+			// event then follows (or, re-attributed still, replaces as it is now).
+			if err := t.resolveBinding(ctx, cc, in); err != nil {
+				return postback.Result{}, err
+			}
+			dec = cc.decider.Decide(in)
+			continue
 		case isLimit(err):
 			if over, ok := dec.OverCap(limitOf(err).Counter); ok {
 				dec = over
@@ -558,7 +569,59 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 		}
 		return postback.Result{}, fmt.Errorf("s2s: record conversion: %w", err)
 	}
-	return postback.Result{}, fmt.Errorf("s2s: record conversion: counters still moving after %d attempts", maxAttempts)
+	return postback.Result{}, fmt.Errorf("s2s: record conversion: counters or the player's binding still moving after %d attempts", maxAttempts)
+}
+
+// bindingMoved reports whether err refused a record because the player's binding changed
+// since it was read: a rebind that found another binding, or the first binding's guard (the
+// counter guard) refused. Its variables live here, so that a record that succeeds does not
+// pay for them.
+func bindingMoved(err error, guard string) bool {
+	var rebind *store.RebindError
+	if errors.As(err, &rebind) {
+		return true
+	}
+	limit := limitOf(err)
+	return guard != "" && limit != nil && limit.Counter == guard
+}
+
+// boundCounter names the counter that a player's first binding increments, with a limit of
+// one: of concurrent records binding one unbound player, the store applies exactly one, and
+// refuses the others whole (store.LimitError), which are decided again from the binding
+// the winner wrote. Without it the store would keep the first binding and record the others
+// all the same, credited to the affiliate of a binding that lost.
+func boundCounter(player string) string { return "s2s:bound:player=" + escape(player) }
+
+// bindWith puts the binding that dec creates into p, to be written in the same atomic write
+// as the conversion: a first binding with its guard, the increment of boundCounter (whose
+// name it returns), or a rebind (re-attribution) from the binding dec was decided from
+// (RecordConversionParams.RebindFrom), which the store applies only if that is still the
+// player's binding.
+//
+// A decision that follows the binding of a campaign that re-attributes is guarded too: it
+// "rebinds" the player from that binding to itself, so that it is recorded only if no
+// concurrent re-attribution replaced the binding since it was read (else the store refuses
+// it with a *store.RebindError, and it is decided again). Only such a campaign's binding
+// can change under a decision, so only its decisions pay for the guard.
+func bindWith(cc *compiled, p *store.RecordConversionParams, in *attribution.Input, dec *attribution.Decision) string {
+	if dec.Binding.PlayerID == "" {
+		if in.Binding != nil && cc.reattributes(in.Binding.CampaignID) {
+			b, from := *in.Binding, *in.Binding
+			p.Binding, p.RebindFrom = &b, &from
+		}
+		return ""
+	}
+	b := dec.Binding
+	p.Binding = &b
+	if dec.Rebind && in.Binding != nil {
+		from := *in.Binding
+		p.RebindFrom = &from
+		return ""
+	}
+	guard := boundCounter(b.PlayerID)
+	// A copy: p.Increments may be the commission's own slice.
+	p.Increments = append(p.Increments[:len(p.Increments):len(p.Increments)], store.Increment{Counter: guard, Delta: 1, Limit: 1})
+	return guard
 }
 
 // isLimit reports whether err is a counter's *store.LimitError.
@@ -577,8 +640,8 @@ func limitOf(err error) *store.LimitError {
 // retry, or the sender's status update of its transaction.
 func (t *Tracker) duplicate(ctx context.Context, cc *compiled, in *attribution.Input, dec attribution.Decision, stored *store.Conversion, pb *postback.Postback) (postback.Result, error) {
 	// The decision of the retry is the original's, but for the counters: the same status,
-	// or one a cap moved the original from, is a retry. A retry binds again, so that a
-	// binding lost to a crash after the record is made by the sender's retry.
+	// or one a cap moved the original from, is a retry. Its binding was written with the
+	// original; bind heals one that an older write lost.
 	if dec.Status == stored.Status || capped(stored) && pb.Status != event.StatusRejected && pb.Status != event.StatusReversed {
 		if err := t.bind(ctx, dec); err != nil {
 			return postback.Result{}, err
@@ -598,15 +661,14 @@ func capped(c *store.Conversion) bool {
 	return c.Decision.Code == string(attribution.CodeCapReached) || c.Decision.Code == string(attribution.CodeCapCurrency)
 }
 
-// bind writes the binding a decision creates.
-//
-// A new conversion's binding is written with it, in RecordConversion; bind writes it again
-// for a retry (answered Duplicate), so that a binding of a conversion recorded before the
-// store took bindings with it is still made. BindPlayer keeps the first binding, so a
-// second write changes nothing.
+// bind writes, for a retry (answered Duplicate), the first binding its decision creates,
+// which the original wrote with itself (see bindWith): so that a conversion recorded before
+// the store took bindings with it, and whose binding a crash lost, still binds the player
+// by the sender's retry. BindPlayer keeps the first binding, so it changes nothing of a
+// player bound already.
 func (t *Tracker) bind(ctx context.Context, dec attribution.Decision) error {
 	if dec.Binding.PlayerID == "" || dec.Rebind {
-		return nil // TODO(issue 13): re-attribution needs a store that replaces a binding
+		return nil // a rebind is written with its conversion, or not at all
 	}
 	_, err := t.st.BindPlayer(ctx, dec.Binding)
 	if err == nil || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrConflict) {
