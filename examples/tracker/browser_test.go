@@ -310,6 +310,7 @@ func TestStatusPageScreenshot(t *testing.T) {
 		chromedp.WaitVisible(`//tr[th[text()="Status"]]/td/span[text()="delivered"]`),
 	))
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	require.NoError(t, err, "the screenshot")
 	got, err := png.DecodeConfig(bytes.NewReader(shot))
 	require.NoError(t, err, "the screenshot is a PNG")
 	if *update {
