@@ -72,3 +72,28 @@ func TestTracker_SetConfig(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, f.send(t, q))
 	require.Len(t, f.pending(t), before+1, "rule: a refused configuration leaves the running one in place")
 }
+
+// TestTracker_SetConfigShared: one Config value handed to New and to SetConfig from many
+// goroutines at once is the caller's still: the Tracker compiles copies of its endpoints, so
+// that no two calls write the same endpoint (the race detector's rule), and the caller's
+// endpoints are left as they were.
+func TestTracker_SetConfigShared(t *testing.T) {
+	t.Parallel()
+	var cfg s2s.Config
+	require.NoError(t, json.Unmarshal([]byte(trackerConfig), &cfg))
+	require.NotEmpty(t, cfg.Endpoints, "the test needs endpoints to compile")
+	tr, err := s2s.New(memstore.New(nil), cfg, nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if err := tr.SetConfig(cfg); err != nil {
+				t.Errorf("SetConfig: %v", err)
+			}
+			if _, err := s2s.New(memstore.New(nil), cfg, nil); err != nil {
+				t.Errorf("New: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -166,18 +166,20 @@ func (t *Tracker) SetConfig(cfg Config) error {
 
 // compile validates cfg and compiles it.
 func (t *Tracker) compile(cfg Config) (*compiled, error) {
+	// Validate compiles the endpoints in place: it compiles the Tracker's own copies, so
+	// that the caller's Config stays theirs to change, or to pass to New and SetConfig from
+	// several goroutines at once. Decoding the copies checks them as Validate would.
+	eps, err := jsonClone(&cfg.Endpoints)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	cfg.Endpoints = *eps
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	d, err := attribution.New(cfg.Attribution, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: attribution: %w", ErrInvalidConfig, err)
-	}
-	// The endpoints are compiled in place: the Tracker keeps copies of its own, so that the
-	// caller's Config stays theirs to change or to pass again.
-	eps, err := jsonClone(&cfg.Endpoints)
-	if err != nil {
-		return nil, fmt.Errorf("%w: endpoints: %w", ErrInvalidConfig, err)
 	}
 	cc := &compiled{
 		decider: d, dedup: cfg.Attribution.Dedup, skew: cfg.Attribution.Skew.Duration(),
