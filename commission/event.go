@@ -20,7 +20,9 @@ import (
 //     towards Baseline.MinDeposits, not MinFTD), so a resent or mislabelled FTD never
 //     replaces the first deposit's amount.
 //   - event.Wager: Amount wagered over Rounds rounds, neither negative.
-//   - event.Revenue: a report of the player's Revenue, counted in the period of At.
+//   - event.Revenue: a report of the player's Revenue, counted in the period of At, or, when
+//     Received is after that period's cutoff, as late revenue in a later one
+//     (Program.RevenuePeriod).
 //   - event.Trade: a closed Forex trade, described by Trade, of a positive number of lots.
 //   - event.Purchase: a prop-firm challenge bought for Amount, for an account of
 //     AccountSize, neither negative.
@@ -43,6 +45,10 @@ type Event struct {
 	Type event.Type `json:"type"`
 	// At is when it happened. Plans, periods, windows and holds are all evaluated at At.
 	At time.Time `json:"at"`
+	// Received, on a revenue report or the reversal of one, is when it was received; zero
+	// is on time. A report received after its period's cutoff counts, as late revenue, in
+	// the period Program.RevenuePeriod gives (see Program.Grace).
+	Received time.Time `json:"received,omitzero"`
 	// AffiliateID is the affiliate the player is attributed to.
 	AffiliateID string `json:"affiliate"`
 	// PlayerID identifies the player (or trader).

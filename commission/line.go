@@ -27,7 +27,8 @@ const (
 	// ring-fenced player's balance (RingFence; Player set). Its Amount is always zero, so a
 	// statement's total is the sum of its lines' amounts; Base holds the balance, negative.
 	KindCarryover
-	// KindAdjustment is a manual correction.
+	// KindAdjustment is a manual correction (RuleAdjustment), or what late revenue changed
+	// of a period's RevShare (RuleRevShare: see Program.Settle).
 	KindAdjustment
 )
 
@@ -336,6 +337,11 @@ func (l Line) explainRevShare(b *strings.Builder) {
 	}
 	if l.Kind == KindCarryover {
 		fmt.Fprintf(b, "  negative balance %s carried (policy %s)\n", l.Base, r.Carryover.orNone())
+		return
+	}
+	if l.Kind == KindAdjustment {
+		fmt.Fprintf(b, "  late revenue: %d player(s)' revenue of earlier periods, reported after their cutoff, adds %s to the period's NGR\n", d.Players, l.Base)
+		fmt.Fprintf(b, "  adjustment: the period's RevShare with it, less its RevShare line without it = %s\n", l.Amount)
 		return
 	}
 	raw, err := d.NGR.Add(d.Fenced)

@@ -21,6 +21,12 @@ type Program struct {
 	Zone string `json:"zone,omitempty"`
 	// Period is the statement period. Empty is Month.
 	Period PeriodUnit `json:"period,omitempty"`
+	// Grace is how long after a period's end revenue reports are still counted in it (the
+	// period's cutoff is its End plus Grace). A report received later is late: it counts in
+	// the period whose cutoff comes next after its receipt, where settlement shows what it
+	// changed as an adjustment line (see RevenuePeriod and Settle). Zero counts every
+	// report received after its period's end as late.
+	Grace Duration `json:"grace,omitzero"`
 }
 
 // Version is a plan with the instant it takes effect. It stays in force until the next
@@ -70,7 +76,24 @@ func (g *Program) Validate() error {
 			seen[p] = true
 		}
 	}
+	if g.Grace < 0 {
+		return fmt.Errorf("%w: program: grace: negative", ErrInvalidPlan)
+	}
 	return g.Period.validate()
+}
+
+// RevenuePeriod returns the period a revenue report counts in, in loc (nil means UTC): the
+// period of of (the instant the revenue is of), unless the report was received after that
+// period's cutoff (End plus Grace), in which case it is late and counts in the first period
+// whose cutoff is after received. A zero received is never late. Replay places revenue
+// reports and their reversals with it, and so does a pipeline that closes periods as they
+// end, so that both count every report in one period.
+func (g *Program) RevenuePeriod(of, received time.Time, loc *time.Location) (p Period, late bool) {
+	p = PeriodOf(of, g.Period, loc)
+	if received.IsZero() || received.Before(p.End.Add(g.Grace.Std())) {
+		return p, false
+	}
+	return PeriodOf(received.Add(-g.Grace.Std()), g.Period, loc), true
 }
 
 // PlanAt returns the plan in force for affiliate at t: the latest version of the affiliate's

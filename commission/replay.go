@@ -164,8 +164,9 @@ type periodState struct {
 	cpaCount int64        // CPAs paid in the period
 	cpaTotal money.Amount // their sum
 	lots     money.Rate   // standard lots traded in the period
-	revenue  map[string]*Revenue
-	positive money.Amount // the positive NGR of its players, for OfRevenue sub shares
+	revenue  map[string]*Revenue // reported on time, by player
+	late     map[string]*Revenue // reported late, counted in this period, by player
+	positive money.Amount        // the positive NGR of its players, for OfRevenue sub shares
 	earned   money.Amount // the affiliate's earnings in the period, for OfEarnings shares
 }
 
@@ -389,7 +390,7 @@ func (r *replay) revenueReport(p *Plan, e *Event) error {
 	if err != nil {
 		return err
 	}
-	return r.addRevenue(e.AffiliateID, e.At, e.PlayerID, &rev, add)
+	return r.addRevenue(e.AffiliateID, e.At, e.Received, e.PlayerID, &rev, add)
 }
 
 // convertRevenue returns the revenue report of e in the plan's currency.
@@ -399,17 +400,23 @@ func convertRevenue(p *Plan, e *Event) (Revenue, error) {
 	return rev, err
 }
 
-// addRevenue combines rev into the player's revenue of the affiliate's period at t, with op
+// addRevenue combines rev into the player's revenue of the affiliate's period that a report
+// of t received at received counts in (Program.RevenuePeriod), on time or late, with op
 // (add, or subtract for a reversed report).
-func (r *replay) addRevenue(aff string, t time.Time, playerID string, rev *Revenue, op func(a, b money.Amount) (money.Amount, error)) error {
-	per := r.period(aff, t)
-	if per.revenue == nil {
-		per.revenue = map[string]*Revenue{}
+func (r *replay) addRevenue(aff string, t, received time.Time, playerID string, rev *Revenue, op func(a, b money.Amount) (money.Amount, error)) error {
+	pp, late := r.g.RevenuePeriod(t, received, r.loc)
+	per := r.period(aff, pp.Start)
+	m := &per.revenue
+	if late {
+		m = &per.late
 	}
-	acc := per.revenue[playerID]
+	if *m == nil {
+		*m = map[string]*Revenue{}
+	}
+	acc := (*m)[playerID]
 	if acc == nil {
 		acc = &Revenue{}
-		per.revenue[playerID] = acc
+		(*m)[playerID] = acc
 	}
 	return acc.combine(rev, op)
 }
@@ -567,7 +574,7 @@ func (r *replay) unwind(e *Event, reversal *Event) error {
 		if err != nil {
 			return err
 		}
-		return r.addRevenue(reversal.AffiliateID, reversal.At, e.PlayerID, &rev, subtract)
+		return r.addRevenue(reversal.AffiliateID, reversal.At, reversal.Received, e.PlayerID, &rev, subtract)
 	}
 	return nil
 }
@@ -610,120 +617,51 @@ func subtract(a, b money.Amount) (money.Amount, error) {
 	return add(a, n)
 }
 
-// balances are what an affiliate carries from one settled period to the next.
-type balances struct {
-	carry money.Amount            // the negative base carried forward (CarryForward)
-	fence map[string]money.Amount // the negative balances of ring-fenced players, by player
-}
-
 // ringFence returns what a player's period NGR adds to the affiliate's base under RingFence,
 // and updates the player's fenced balance. A fenced player's NGR goes to his balance until
 // it is absorbed, and only what is left over counts; a player who is not fenced becomes
 // fenced when his NGR is at or below minus threshold.
-func (b *balances) ringFence(player string, ngr, threshold money.Amount) (money.Amount, error) {
+func (b *Balances) ringFence(player string, ngr, threshold money.Amount) (money.Amount, error) {
 	zero := money.New(0, ngr.Currency())
-	if bal, fenced := b.fence[player]; fenced {
+	if bal, fenced := b.Fenced[player]; fenced {
 		left, err := add(bal, ngr)
 		if err != nil {
 			return money.Amount{}, err
 		}
 		if left.Sign() < 0 {
-			b.fence[player] = left
+			b.Fenced[player] = left
 			return zero, nil
 		}
-		delete(b.fence, player)
+		delete(b.Fenced, player)
 		return left, nil
 	}
 	if ngr.Sign() < 0 && ngr.Minor() <= -threshold.Minor() {
-		b.fence[player] = ngr
+		b.Fenced[player] = ngr
 		return zero, nil
 	}
 	return ngr, nil
 }
 
 // settle computes the RevShare of every affiliate's periods with revenue, in order, with
-// carryover.
+// carryover (Program.Settle).
 func (r *replay) settle() error {
-	affiliates := map[string]*balances{}
+	affiliates := map[string]*Balances{}
 	for _, k := range slices.SortedFunc(maps.Keys(r.periods), byAffiliate) {
 		per := r.periods[k]
-		if per.revenue == nil {
+		if per.revenue == nil && per.late == nil {
 			continue
 		}
 		b := affiliates[k.aff]
 		if b == nil {
-			b = &balances{fence: map[string]money.Amount{}}
+			b = &Balances{}
 			affiliates[k.aff] = b
 		}
-		if err := r.settlePeriod(k.aff, per, b); err != nil {
+		lines, positive, err := r.g.Settle(&Settlement{AffiliateID: k.aff, Period: per.period, Revenue: per.revenue, Late: per.late}, b)
+		if err != nil {
 			return within(err, "affiliate %q, period %s", k.aff, per.period)
 		}
-	}
-	return nil
-}
-
-func (r *replay) settlePeriod(aff string, per *periodState, b *balances) error {
-	p, err := r.g.PlanAt(aff, per.period.End.Add(-time.Nanosecond))
-	if err != nil {
-		return err
-	}
-	zero := money.New(0, p.Currency)
-	fencing := p.RevShare != nil && p.RevShare.Carryover == RingFence
-	total, fenced, positive := zero, zero, zero
-	var sum Revenue
-	for _, id := range sortedKeys(per.revenue) {
-		rev := per.revenue[id]
-		ngr, err := p.NGR(rev)
-		if err != nil {
-			return within(err, "player %q", id)
-		}
-		if err := sum.combine(rev, add); err != nil {
-			return err
-		}
-		counted := ngr
-		if fencing {
-			if counted, err = b.ringFence(id, ngr, p.RevShare.HighRoller); err != nil {
-				return err
-			}
-			out, err := subtract(ngr, counted)
-			if err == nil {
-				fenced, err = add(fenced, out)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if total, err = add(total, counted); err != nil {
-			return err
-		}
-		if ngr.Sign() > 0 {
-			if positive, err = add(positive, ngr); err != nil {
-				return err
-			}
-		}
-	}
-	per.positive = positive
-	if p.RevShare == nil {
-		return nil // the NGR still counts for a parent's OfRevenue share
-	}
-	in := RevShareInput{AffiliateID: aff, Period: per.period, Players: int64(len(per.revenue)), Revenue: &sum, NGR: total, Fenced: fenced, CarryIn: zero}
-	if c := b.carry; !c.IsZero() {
-		if c.Currency() != p.Currency {
-			return fmt.Errorf("%w: a balance of %s is carried into plan %q, which pays in %s", ErrCurrency, c, p.ID, p.Currency)
-		}
-		in.CarryIn = c
-	}
-	l, out, err := p.RevShareLine(in)
-	if err != nil {
-		return err
-	}
-	r.add(l)
-	b.carry = out
-	if out.Sign() < 0 {
-		r.add(carryLine(l, "", out))
-	}
-	for _, id := range sortedKeys(b.fence) {
-		r.add(carryLine(l, id, b.fence[id]))
+		per.positive = positive
+		r.ledger = append(r.ledger, lines...)
 	}
 	return nil
 }
@@ -737,10 +675,11 @@ func carryLine(l Line, player string, balance money.Amount) Line {
 }
 
 // subShares adds the sub-affiliate lines: for every affiliate and period, each ancestor whose
-// plan has a sub level at that depth earns its share of the affiliate's earnings or revenue.
+// plan has a sub level at that depth earns its share of the affiliate's earnings or revenue
+// (Program.SubLines).
 func (r *replay) subShares() error {
 	for _, l := range r.ledger {
-		if l.Kind == KindCarryover || l.Rule == RuleSub {
+		if !earns(l) {
 			continue
 		}
 		per := r.period(l.AffiliateID, l.StatementTime())
@@ -751,32 +690,11 @@ func (r *replay) subShares() error {
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(r.periods), byStart) {
 		per := r.periods[k]
-		level := 0
-		for parent := r.g.Parents[k.aff]; parent != ""; parent = r.g.Parents[parent] {
-			level++
-			p, err := r.g.PlanAt(parent, per.period.End.Add(-time.Nanosecond))
-			if err != nil || p.Sub == nil || len(p.Sub.Levels) < level {
-				continue
-			}
-			lv := p.Sub.Levels[level-1]
-			base := per.earned
-			if lv.Basis == OfRevenue {
-				base = per.positive
-			}
-			if base.IsZero() {
-				continue // nothing earned, nothing to share
-			}
-			if base.Currency() != p.Currency {
-				return fmt.Errorf("%w: sub-affiliate %q earns in %s, parent plan %q pays in %s", ErrCurrency, k.aff, base.Currency(), p.ID, p.Currency)
-			}
-			amt, err := base.MulRate(lv.Rate, p.Rounding)
-			if err != nil {
-				return overflow("sub-affiliate share", err)
-			}
-			r.add(Line{Kind: KindAccrual, Rule: RuleSub, Plan: p.ID, AffiliateID: parent, At: per.period.End, Payable: per.period.End,
-				Period: per.period, Amount: amt, Base: base, Rate: lv.Rate, Level: int32(level), Mode: p.Rounding,
-				Detail: Detail{Sub: k.aff, Basis: lv.Basis}})
+		lines, err := r.g.SubLines(k.aff, per.period, per.earned, per.positive)
+		if err != nil {
+			return err
 		}
+		r.ledger = append(r.ledger, lines...)
 	}
 	return nil
 }
