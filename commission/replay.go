@@ -161,13 +161,13 @@ type apKey struct {
 // periodState is what the replay knows of one affiliate's period.
 type periodState struct {
 	period   Period
-	cpaCount int64        // CPAs paid in the period
-	cpaTotal money.Amount // their sum
-	lots     money.Rate   // standard lots traded in the period
+	cpaCount int64               // CPAs paid in the period
+	cpaTotal money.Amount        // their sum
+	lots     money.Rate          // standard lots traded in the period
 	revenue  map[string]*Revenue // reported on time, by player
 	late     map[string]*Revenue // reported late, counted in this period, by player
 	positive money.Amount        // the positive NGR of its players, for OfRevenue sub shares
-	earned   money.Amount // the affiliate's earnings in the period, for OfEarnings shares
+	earned   money.Amount        // the affiliate's earnings in the period, for OfEarnings shares
 }
 
 // period returns the state of the affiliate's period that contains t.
