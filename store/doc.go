@@ -1,9 +1,10 @@
 // Package store defines the storage contract of s2s: the record types (clicks, player
 // bindings, conversions with their status history, ledger lines, outbound deliveries with
 // their attempts, the state of outbound endpoints, counters, parked events, the inbound
-// log, revenue facts), small role interfaces ([ClickStore], [BindingStore],
+// log, revenue facts, closed periods), small role interfaces ([ClickStore], [BindingStore],
 // [ConversionStore], [LedgerStore], [DeliveryStore], [EndpointStore], [CounterStore],
-// [ParkedStore], [InboundStore], [RevenueStore], [ReportStore]) and the aggregate [Store], and the sentinel
+// [ParkedStore], [InboundStore], [RevenueStore], [ReportStore],
+// [PeriodStore]) and the aggregate [Store], and the sentinel
 // errors every implementation returns.
 //
 // Implementations: [github.com/s2skit/s2s/store/memstore] (in memory, the default) and

@@ -79,6 +79,7 @@ type Store interface {
 	InboundStore
 	RevenueStore
 	ReportStore
+	PeriodStore
 }
 
 // ClickStore keeps clicks.
@@ -487,4 +488,25 @@ type RevenueStore interface {
 	// 1000), starting after p.After (the By time and ID of the last fact seen) when it is set.
 	// Parameters that fail [ListRevenueParams.Validate] are ErrInvalid.
 	ListRevenue(ctx context.Context, p ListRevenueParams) ([]RevenueFact, error)
+}
+
+// PeriodStore keeps the closes of statement periods ([PeriodClose]): one chain of closed
+// periods, each written once with its ledger lines and the balances it carries out, so that
+// a period is settled once however many processes close it.
+type PeriodStore interface {
+	// ClosePeriod records p.Close with p.Lines, atomically: the close and every line, or
+	// nothing. The close must follow the last one: its Start is the End of the close with the
+	// latest End, or the store has none (then it is the first). If a close of p.Close.Start
+	// exists, it writes nothing and returns the stored close with an error wrapping
+	// ErrDuplicate (the same content, [PeriodClose.SameContent]: a second close of the
+	// period) or ErrConflict (other content). A close that does not follow the last one is
+	// ErrConflict, with the last close; so is a line whose ID exists (the whole call is
+	// refused). Among concurrent calls exactly one close of a period is recorded, and of
+	// concurrent first closes exactly one. Parameters that fail [ClosePeriodParams.Validate]
+	// are ErrInvalid.
+	ClosePeriod(ctx context.Context, p ClosePeriodParams) (PeriodClose, error)
+
+	// LastClose returns the close with the latest End, or an error wrapping ErrNotFound when
+	// no period is closed.
+	LastClose(ctx context.Context) (PeriodClose, error)
 }

@@ -68,6 +68,8 @@ type Store struct {
 	inbound inboundLog // under a lock of its own (see inbound.go)
 
 	revenue revenueFacts // under a lock of its own (see revenue.go)
+
+	closes []store.PeriodClose // the closed periods, in order, under mu (see period.go)
 }
 
 // sourceTxn is a transaction of a source: what a parked event is found again by.

@@ -18,4 +18,4 @@
 // It is a helper for tests: production code never imports it.
 package mockstoretest
 
-//go:generate go tool mockgen -typed -package mockstoretest -destination mocks.go -write_generate_directive=false github.com/s2skit/s2s/store Store,ClickStore,BindingStore,ConversionStore,LedgerStore,DeliveryStore,EndpointStore,CounterStore,ParkedStore,InboundStore,RevenueStore,ReportStore,AttemptRecorder
+//go:generate go tool mockgen -typed -package mockstoretest -destination mocks.go -write_generate_directive=false github.com/s2skit/s2s/store Store,ClickStore,BindingStore,ConversionStore,LedgerStore,DeliveryStore,EndpointStore,CounterStore,ParkedStore,InboundStore,RevenueStore,ReportStore,PeriodStore,AttemptRecorder

@@ -167,6 +167,16 @@
 // endpoint's attempts of a window on delivery_attempts_finished (finished_at, delivery_id,
 // status_code, migration 15), joined to their deliveries by primary key.
 //
+// # Closed periods
+//
+// Closed periods ([store.PeriodStore]) are the table period_closes, one row per period with
+// its carried balances as one JSON array. [Store.ClosePeriod] is one transaction: an INSERT
+// ... SELECT that writes the close only when it follows the last one (its start_at is a
+// close's end_at) or none exists, ON CONFLICT DO NOTHING on the primary key start_at, the
+// unique end_at and the partial unique index of the first close, so that of concurrent
+// closes of a period (or first closes) exactly one is written; then its ledger lines, in
+// batches of store.MaxLines.
+//
 // # High click volume and partitioning
 //
 // [Store.InsertClicks] writes batches with multi-row INSERTs (1,000 rows a statement) in one

@@ -161,7 +161,7 @@ func TestMigrations_UpDownUpWithData(t *testing.T) {
 	ups, downs := migrationFiles(t)
 	schema := runID + "_data"
 	apply := applier(t, db, schema)
-	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events", "inbound_log", "revenue_facts"}
+	tables := []string{"clicks", "player_bindings", "conversions", "conversion_history", "ledger_lines", "deliveries", "delivery_attempts", "counters", "endpoints", "parked_events", "inbound_log", "revenue_facts", "period_closes"}
 	// counts returns the rows of each table, leaving out the tables that do not exist.
 	counts := func() map[string]int {
 		n := map[string]int{}
@@ -223,6 +223,7 @@ type everyTable struct {
 	Parked      []store.ParkedEvent
 	Inbound     []store.InboundRecord
 	Revenue     []store.RevenueFact
+	Close       store.PeriodClose
 }
 
 // everyTableIDs are the IDs of the rows writeEveryTable writes: the same on every call.
@@ -340,6 +341,14 @@ func writeEveryTable(t *testing.T, st *pgstore.Store) everyTable {
 	require.NoError(t, err)
 	require.Len(t, out.Revenue, 2)
 	require.True(t, out.Revenue[0].Equal(rev) && out.Revenue[1].Equal(fix), "the revenue facts read back with every field")
+
+	closed := store.PeriodClose{Start: t0, End: end, ClosedAt: end.Add(time.Hour), Balances: []store.Balance{
+		{AffiliateID: "aff-1", Amount: money.New(-4321, money.EUR)}, {AffiliateID: "aff-1", PlayerID: "p-1", Amount: money.New(-99, money.EUR)}}}
+	_, err = st.ClosePeriod(ctx, store.ClosePeriodParams{Close: closed})
+	require.NoError(t, err)
+	out.Close, err = st.LastClose(ctx)
+	require.NoError(t, err)
+	require.Equal(t, closed.Normalize(), out.Close, "the period close reads back with its balances")
 	return out
 }
 

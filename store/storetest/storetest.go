@@ -58,6 +58,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ByConversion", s.byConversion)
 	t.Run("Revenue", s.revenue)
 	t.Run("Report", s.report)
+	t.Run("Period", s.periods)
 	t.Run("Paging", s.paging)
 	t.Run("Limits", s.limits)
 	t.Run("Refusals", s.refusals)
