@@ -180,7 +180,8 @@ func (l Line) StatementTime() time.Time {
 
 // Equal reports whether l and m are the same line: every field equal, times as instants
 // (time.Time.Equal, so a line read back from a store in another time zone is equal), the
-// exchange rates and the details by value (RevShare terms that encode alike are the same).
+// exchange rates and the details by value (RevShare terms, and revenue sums, that encode
+// alike are the same).
 func (l Line) Equal(m Line) bool {
 	if !l.At.Equal(m.At) || !l.Payable.Equal(m.Payable) || !l.Period.Start.Equal(m.Period.Start) ||
 		!l.Period.End.Equal(m.Period.End) || (l.FX == nil) != (m.FX == nil) {
@@ -196,12 +197,24 @@ func (l Line) Equal(m Line) bool {
 			return false
 		}
 	}
-	if !sameTerms(l.Detail.RevShare, m.Detail.RevShare) {
+	if !sameTerms(l.Detail.RevShare, m.Detail.RevShare) || !sameJSON(l.Detail.Revenue, m.Detail.Revenue) {
 		return false
 	}
-	l.At, l.Payable, l.Period, l.FX, l.Detail.RevShare = time.Time{}, time.Time{}, Period{}, nil, nil
-	m.At, m.Payable, m.Period, m.FX, m.Detail.RevShare = time.Time{}, time.Time{}, Period{}, nil, nil
+	l.At, l.Payable, l.Period, l.FX, l.Detail.RevShare, l.Detail.Revenue = time.Time{}, time.Time{}, Period{}, nil, nil, nil
+	m.At, m.Payable, m.Period, m.FX, m.Detail.RevShare, m.Detail.Revenue = time.Time{}, time.Time{}, Period{}, nil, nil, nil
 	return reflect.DeepEqual(l, m)
+}
+
+// sameJSON reports whether a and b are both nil, or encode alike: a revenue sum whose zero
+// amounts have a currency and one read back, whose zero amounts (left out of its JSON) have
+// none, are the same sum.
+func sameJSON(a, b *Revenue) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // sameTerms reports whether a and b are the same RevShare terms: equal, or encoding alike
