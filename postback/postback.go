@@ -102,6 +102,11 @@ type Postback struct {
 	// goes back. A store keeps conversion amounts the same way.
 	Amount    money.Amount
 	HasAmount bool
+	// Currency is the currency sent (or the dialect's default), whether or not an amount
+	// was: the currency of Amount when one was sent, and of the signed components of a
+	// revenue report (ggr, bonuses... in Extra), which carry no currency of their own. Zero
+	// if neither was given.
+	Currency money.Currency
 	// TransactionID is the sender's ID of this conversion or event, the usual dedup key.
 	TransactionID string
 	// OccurredAt is when the event happened, if the sender said (zero if not); it can be

@@ -536,6 +536,7 @@ func (d *compiled) setAmount(pb *Postback, fv *fieldValues) *RejectError {
 			return fv.reject(ReasonBadCurrency, fCurrency, "", err)
 		}
 	}
+	pb.Currency = cur
 	a := fv.v[fAmount]
 	if a == "" {
 		return nil
