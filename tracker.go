@@ -306,6 +306,8 @@ func (t *Tracker) receive(ctx context.Context, cc *compiled, pb *postback.Postba
 	switch {
 	case dec.Refused():
 		return rejected(dec.Code), nil
+	case pb.Event == event.Revenue:
+		return t.revenue(ctx, &in, dec, pb)
 	case dec.Park:
 		return t.park(ctx, &in, dec)
 	case !dec.Change.IsZero():
