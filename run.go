@@ -20,8 +20,11 @@ var ErrRunning = errors.New("s2s: the tracker is running already")
 //   - the delivery worker ([Tracker.Worker]), which Receive wakes as soon as it records a
 //     delivery, so that an outbound postback leaves at once rather than at the worker's
 //     next poll;
-//   - every SweepInterval (Options), the sweep of parked events ([Tracker.ApplyParked])
-//     and the pruning of the inbound log to its retention ([Tracker.PruneInbound]);
+//   - every SweepInterval (Options), the sweep of parked events ([Tracker.ApplyParked]),
+//     the pruning of the inbound log to its retention ([Tracker.PruneInbound]) and the
+//     close of every statement period whose cutoff (its end plus the commission
+//     program's Grace) has passed ([Tracker.ClosePeriod]: idempotent, so that several
+//     processes on one store may all run it);
 //   - with batched clicks (Options.ClickBatch), the flush of the click buffer every
 //     ClickBatch.Interval, and once more when ctx is done ([Tracker.FlushClicks]).
 //
@@ -84,6 +87,10 @@ func (t *Tracker) sweeps(ctx context.Context) {
 		}
 		if _, err := t.PruneInbound(ctx); err != nil && ctx.Err() == nil {
 			t.log.LogAttrs(ctx, slog.LevelError, "s2s: pruning of the inbound log failed; it runs again at the next interval",
+				slog.String("error", err.Error()))
+		}
+		if err := t.closeDue(ctx); err != nil && ctx.Err() == nil {
+			t.log.LogAttrs(ctx, slog.LevelError, "s2s: closing the periods due failed; it runs again at the next interval",
 				slog.String("error", err.Error()))
 		}
 	}
