@@ -129,6 +129,35 @@
 // undone: a player whose CPA was reversed has had his CPA, and a period's CPA count and
 // total (tiers, caps) keep it.
 //
+// # Periods
+//
+// A revenue report (event=revenue, iGaming RevShare) carries one player's revenue of a
+// period with its sign, as parameters of the postback: ggr (required), bonuses, fees,
+// taxes, deposits and withdrawals, each an amount in the postback's currency parsed
+// strictly with money (a leading '-' allowed: a player's winnings make GGR negative), and
+// corrects, the report ID of an earlier report whose amounts this one replaces. Receive
+// records it as a revenue fact (store.RevenueStore) of the affiliate the player is bound to,
+// once per sender's report ID: accepted, duplicate for a retry, conflict for the report ID
+// with other amounts or a second correction of one report, or rejected with a reason
+// (bad_revenue, unknown_correction, or attribution's code for a player nobody brought). A
+// revenue source's dialect must not reject unknown parameters, which carry the components.
+//
+// Revenue becomes commission when its statement period closes. [Tracker.ClosePeriod]
+// closes a period of the programme's calendar (commission.Program's Zone and Period) and
+// every earlier one not closed yet, in order; [Tracker.Run] closes every period whose
+// cutoff, its end plus the programme's Grace, has passed, at its sweeps. A close computes
+// each affiliate's RevShare from the revenue facts of the period and the balances carried
+// out of the one before (negative carryover, ring fences), and the sub-affiliate shares of
+// the programme's parents, with the functions [commission.Replay] settles a period with
+// (commission.Program.Settle and SubLines), and writes the lines with the balances it
+// carries out in one store call (store.PeriodStore): the statements are Replay's over the
+// same revenue facts. A report received after its period's cutoff is late: it counts in the
+// period whose cutoff comes next, as an adjustment line of what it changed there (a closed
+// period is never edited); a correction counts as its amounts less the report's it
+// corrects. Closing is idempotent and safe from many processes: a closed period is not
+// closed again, its lines have IDs derived from the period, affiliate and rule, and of
+// concurrent closes of a period the store records one.
+//
 // # Postbacks
 //
 // The senders of postbacks are [Config.Sources]: each a [Source] with a name, an
@@ -192,9 +221,9 @@
 //	rep, err := tracker.Report(ctx, s2s.ReportQuery{AffiliateID: "aff-42", Period: commission.Day,
 //		From: time.Now().AddDate(0, 0, -7), To: time.Now()})
 //
-// Not built yet, and not to be relied on: revenue-report events (RevShare, periods:
-// ClosePeriod); the observer's delivery and click events. Until then a host writes
-// those parts itself from the packages above; examples/quickstart shows how.
+// Not built yet, and not to be relied on: the observer's delivery and click events. Until
+// then a host writes those parts itself from the packages above; examples/quickstart shows
+// how.
 //
 // See the README for the quick start and the state of each package.
 package s2s

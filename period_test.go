@@ -2,6 +2,7 @@ package s2s_test
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,7 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/stretchr/testify/require"
 
@@ -336,5 +340,44 @@ func TestTracker_ClosePeriodConcurrent(t *testing.T) {
 		a, _ := schema.Open(t)
 		b, _ := schema.Open(t)
 		run(t, a, b)
+	})
+}
+
+// TestTracker_RunClosesDuePeriods, on synctest's clock: Run closes a period at its first
+// sweep after its cutoff (its end plus the programme's two days of grace), not before.
+func TestTracker_RunClosesDuePeriods(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var cfg s2s.Config
+		require.NoError(t, json.Unmarshal([]byte(strings.Replace(revShareConfig, "2025-01-01", "1999-01-01", 1)), &cfg))
+		st := memstore.New(nil)
+		tr, err := s2s.New(st, cfg, &s2s.Options{SweepInterval: time.Hour})
+		require.NoError(t, err)
+		now := time.Now() // synctest's: 2000-01-01T00:00:00Z, in Malta's January
+		_, err = st.RecordRevenue(t.Context(), store.RevenueFact{ID: uuid.New(), Source: "casino-x", TransactionID: "R-1",
+			AffiliateID: "aff-1", PlayerID: "p1", OccurredAt: now.AddDate(0, 0, -20), ReceivedAt: now.AddDate(0, 0, -19),
+			GGR: money.MustParse("100.00", money.EUR)})
+		require.NoError(t, err)
+		december := commission.PeriodOf(now.AddDate(0, 0, -20), commission.Month, malta)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- tr.Run(ctx) }()
+		time.Sleep(december.End.Add(48*time.Hour).Sub(now) - time.Minute) // just before the cutoff
+		synctest.Wait()
+		if last, err := st.LastClose(t.Context()); err == nil {
+			require.True(t, last.End.Before(december.End), "rule: a period is not closed before its cutoff")
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		last, err := st.LastClose(t.Context())
+		require.NoError(t, err, "rule: Run closes the period at its first sweep after the cutoff")
+		require.True(t, last.Start.Equal(december.Start))
+		lines, err := st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: store.ByStatementTime,
+			From: december.Start, To: december.End})
+		require.NoError(t, err)
+		require.Len(t, lines, 1)
+		require.Equal(t, "30.00 EUR", lines[0].Amount.String())
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
 	})
 }
