@@ -428,6 +428,8 @@ func delegate(m *mockstoretest.MockStore, real store.Store) {
 	e.RecordRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.RecordRevenue).AnyTimes()
 	e.GetRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.GetRevenue).AnyTimes()
 	e.ListRevenue(gomock.Any(), gomock.Any()).DoAndReturn(real.ListRevenue).AnyTimes()
+	e.ClosePeriod(gomock.Any(), gomock.Any()).DoAndReturn(real.ClosePeriod).AnyTimes()
+	e.LastClose(gomock.Any()).DoAndReturn(real.LastClose).AnyTimes()
 	e.Aggregate(gomock.Any(), gomock.Any()).DoAndReturn(real.Aggregate).AnyTimes()
 	e.CountAttempts(gomock.Any(), gomock.Any()).DoAndReturn(real.CountAttempts).AnyTimes()
 }
