@@ -1,4 +1,4 @@
--- s2s schema, version 16, from version 15:
+-- s2s schema, version 17, from version 16:
 --   - period_closes: the closed statement periods (store.PeriodClose), a row per period,
 --     one chain: start_at is the primary key, so a period is closed once; a close follows
 --     the last one (its start_at is the end_at of a close, checked when it is written), end_at
