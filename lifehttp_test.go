@@ -201,9 +201,11 @@ const igamingConfig = `{
 
 // TestTracker_IGamingLifeHTTP: a casino player's life through HTTP only: the affiliate's
 // tracking link redirected with its click ID, the operator's signed registration carrying
-// it back, an FTD, further deposits. The store's ledger, rebuilt into statements, is what
-// commission.Replay computes over the same history, and each conversion's outbound
-// postback reaches the affiliate's tracker once, the FTD's with its CPA as the payout.
+// it back, an FTD, further deposits, revenue reports (one with negative GGR), and the
+// month's close. The store's ledger of the month's statement, rebuilt into statements, is
+// what commission.Replay computes over the same history, closing twice writes nothing, and
+// each conversion's outbound postback reaches the affiliate's tracker once, the FTD's with
+// its CPA as the payout.
 func TestTracker_IGamingLifeHTTP(t *testing.T) {
 	t.Parallel()
 	stores(t, func(t *testing.T, st store.Store) {
@@ -228,6 +230,40 @@ func TestTracker_IGamingLifeHTTP(t *testing.T) {
 		lines := l.ledger(t, "aff-1")
 		require.Equal(t, map[commission.Kind]int{commission.KindAccrual: 1}, kinds(lines), "rule: the FTD's CPA, once")
 		require.Equal(t, eur("50.00"), lines[0].Amount)
+		requireReplayed(t, l.prog, lines, l.events)
+
+		// The operator's revenue reports of March: the player lost, then won some back
+		// (negative GGR). Revenue is commission when March closes, not before.
+		for _, r := range []struct {
+			id           string
+			day          int
+			ggr, bonuses string
+		}{{"R-1", 20, "1000.00", "100.00"}, {"R-2", 28, "-250.50", ""}} {
+			at := time.Date(2026, 3, r.day, 12, 0, 0, 0, time.UTC)
+			e := ev("casino-x/"+r.id, event.Revenue, at, "")
+			e.Received = at.Add(time.Minute)
+			e.Revenue = commission.Revenue{GGR: eur(r.ggr)}
+			q := url.Values{"txn_id": {r.id}, "currency": {"EUR"}, "ggr": {r.ggr}}
+			if r.bonuses != "" {
+				e.Revenue.Bonuses = eur(r.bonuses)
+				q.Set("bonuses", r.bonuses)
+			}
+			l.sendAt(t, q, e)
+		}
+		require.Len(t, l.ledger(t, "aff-1"), 1, "rule: a revenue report earns nothing before its period closes")
+
+		march := commission.PeriodOf(start, commission.Month, time.UTC)
+		l.clock.Set(march.End.Add(24 * time.Hour))
+		require.NoError(t, l.f.tr.ClosePeriod(t.Context(), march))
+		lines = l.ledger(t, "aff-1")
+		require.Equal(t, map[commission.Kind]int{commission.KindAccrual: 2}, kinds(lines), "rule: the close adds March's RevShare")
+		require.Equal(t, eur("224.85"), lines[1].Amount, "rule: 30% of March's GGR, 1000.00 - 250.50 (a plan without a net revenue formula shares GGR)")
+		require.NoError(t, l.f.tr.ClosePeriod(t.Context(), march))
+		require.Len(t, l.ledger(t, "aff-1"), len(lines), "rule: closing twice writes nothing new")
+		march2, err := l.f.st.ListLedgerLines(t.Context(), store.ListLedgerLinesParams{AffiliateID: "aff-1", By: store.ByStatementTime,
+			From: march.Start, To: march.End, Limit: 1000})
+		require.NoError(t, err)
+		require.ElementsMatch(t, lines, march2, "rule: both lines are March's statement's")
 		requireReplayed(t, l.prog, lines, l.events)
 
 		got := l.delivered(t, 4)
