@@ -37,7 +37,8 @@ import (
 const secret = "quickstart-secret-0123456789abcdef"
 
 // config is the programme as data: one campaign's tracking link, the casino as a signed
-// source, 30-day last-click attribution, a hybrid deal (CPA 50.00 EUR for a first deposit
+// source, 30-day last-click attribution with the player bound to the affiliate for life
+// (their revenue reports are theirs), a hybrid deal (CPA 50.00 EUR for a first deposit
 // of at least 20.00 EUR, plus 30% of NGR = GGR − bonuses, in Europe/Malta's months) and the
 // affiliate's own tracker as an outbound endpoint ({receiver} is filled in by main).
 const config = `{
@@ -45,7 +46,7 @@ const config = `{
 		"destination": "http://casino.example/welcome?click_id={click_id}&s1={sub1}"}]},
 	"sources": [{"name": "casino", "default_currency": "EUR",
 		"auth": {"method": "signed_query", "keys": [{"id": "k1", "secret": "` + secret + `"}]}}],
-	"attribution": {"default": {"windows": {"default": "30d"}}},
+	"attribution": {"default": {"lifetime": true, "windows": {"default": "30d"}}},
 	"commission": {"zone": "Europe/Malta", "default": [{"from": "2026-01-01T00:00:00Z", "plan": {
 		"id": "hybrid", "currency": "EUR",
 		"cpa": {"amount": "50.00", "baseline": {"min_ftd": "20.00"}},
@@ -164,7 +165,32 @@ func run(w io.Writer) error {
 		fmt.Fprintln(w, l.Line.Explain())
 	}
 
-	section(w, "5. The affiliate's tracker is told")
+	section(w, "5. RevShare: the month's revenue reports, then November is closed")
+	for _, q := range []url.Values{
+		{"player_id": {"p-1"}, "event": {"revenue"}, "currency": {"EUR"}, "txn_id": {"R-1"}, "ggr": {"1234.56"}, "bonuses": {"100.00"}},
+		{"player_id": {"p-1"}, "event": {"revenue"}, "currency": {"EUR"}, "txn_id": {"R-2"}, "ggr": {"-334.56"}}, // the player won some back
+	} {
+		rec := serve(http.MethodGet, sign(q))
+		fmt.Fprintf(w, "revenue %-8s GGR %-8s %d %s", q.Get("txn_id"), q.Get("ggr"), rec.Code, rec.Body.String())
+	}
+	month := commission.PeriodOf(now(), commission.Month, malta)
+	fmt.Fprintf(w, "close November on the 20th: %v\n", tr.ClosePeriod(ctx, month))
+	setNow(to) // December 1st in Malta: November is over
+	if err := tr.ClosePeriod(ctx, month); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "close November on December 1st: closed; again: nothing new:", tr.ClosePeriod(ctx, month) == nil)
+	lines, err = tr.Store().ListLedgerLines(ctx, store.ListLedgerLinesParams{AffiliateID: "aff-42", By: store.ByStatementTime, From: from, To: to})
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if l.Rule == commission.RuleRevShare {
+			fmt.Fprint(w, l.Line.Explain())
+		}
+	}
+
+	section(w, "6. The affiliate's tracker is told")
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- tr.Run(runCtx) }() // the delivery worker, parked events, retention
@@ -182,12 +208,15 @@ func run(w io.Writer) error {
 		return err
 	}
 
-	section(w, "6. The month's report per affiliate")
+	section(w, "7. The month's report per affiliate")
 	rep, err := tr.Report(ctx, s2s.ReportQuery{Period: commission.Month, From: from, To: to})
 	if err != nil {
 		return err
 	}
 	for _, r := range rep.Rows {
+		if r.CampaignID == "" {
+			r.CampaignID = "(no campaign: the period's lines)"
+		}
 		fmt.Fprintf(w, "%s %s / %s: %d clicks, %d registration(s), %d FTD(s), FTDs per click %s\n",
 			r.Period.Start.Format("2006-01"), r.AffiliateID, r.CampaignID, r.Clicks, r.Registrations, r.FTDs, r.FTDRate)
 		for _, c := range r.Commission {
