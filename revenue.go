@@ -96,13 +96,10 @@ func (t *Tracker) revenue(ctx context.Context, in *attribution.Input, dec attrib
 	}
 	f.ID, f.AffiliateID, f.CampaignID, f.ReceivedAt = id, dec.AffiliateID, dec.CampaignID, in.Now
 	_, err = t.st.RecordRevenue(ctx, f)
+	if o, ok := writeOutcome(err); ok {
+		return postback.Result{Outcome: o}, nil
+	}
 	switch {
-	case err == nil:
-		return postback.Result{Outcome: postback.Accepted}, nil
-	case errors.Is(err, store.ErrDuplicate):
-		return postback.Result{Outcome: postback.Duplicate}, nil
-	case errors.Is(err, store.ErrConflict):
-		return postback.Result{Outcome: postback.Conflict}, nil
 	case errors.Is(err, store.ErrInvalid) && f.Corrects != "":
 		return postback.Result{Outcome: postback.Rejected, Reason: reasonUnknownCorrection}, nil
 	case errors.Is(err, store.ErrInvalid):

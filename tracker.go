@@ -483,15 +483,26 @@ func (t *Tracker) park(ctx context.Context, in *attribution.Input, dec attributi
 	p := store.ParkedEvent{ID: in.Conversion.ID, Conversion: in.Conversion, ParkedAt: t.now()}
 	dec.Apply(&p.Conversion)
 	_, err := t.st.ParkEvent(ctx, p)
-	switch {
-	case err == nil:
-		return postback.Result{Outcome: postback.Accepted}, nil
-	case errors.Is(err, store.ErrDuplicate):
-		return postback.Result{Outcome: postback.Duplicate}, nil
-	case errors.Is(err, store.ErrConflict):
-		return postback.Result{Outcome: postback.Conflict}, nil
+	if o, ok := writeOutcome(err); ok {
+		return postback.Result{Outcome: o}, nil
 	}
 	return postback.Result{}, fmt.Errorf("s2s: park event: %w", err)
+}
+
+// writeOutcome is the answer to a postback whose one store write returned err: Accepted
+// when it wrote, Duplicate for a retry of what is stored (store.ErrDuplicate), Conflict for
+// other content under its identity (store.ErrConflict). ok is false for any other error,
+// which is the caller's to explain or return.
+func writeOutcome(err error) (o postback.Outcome, ok bool) {
+	switch {
+	case err == nil:
+		return postback.Accepted, true
+	case errors.Is(err, store.ErrDuplicate):
+		return postback.Duplicate, true
+	case errors.Is(err, store.ErrConflict):
+		return postback.Conflict, true
+	}
+	return 0, false
 }
 
 // change applies a status change of the stored conversion o, as dec judged it, with the
