@@ -97,11 +97,15 @@ func (t *Tracker) undo(ctx context.Context, o *store.Conversion, k commission.Ki
 
 // changeStatus applies the status change dec judged of the stored conversion o, asked for by
 // an event at at, in one ChangeStatus call: the change, with the parked events it resolves,
-// the deliveries that tell o's affiliate, and, when the change gives back what o earned
+// the deliveries that tell o's affiliate (naming the click that decided o, see changeTold), and, when the change gives back what o earned
 // (undoes), the reversal lines of undo with the increment of o's undone counter. A write
 // refused for that counter lost to a refund's clawback of o: it is computed again, without
 // the lines. The store's error is returned as it is, for the caller to read.
 func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conversion, dec attribution.Decision, at time.Time, resolve []uuid.UUID) error {
+	told, err := t.changeTold(ctx, cc, *o)
+	if err != nil {
+		return err
+	}
 	for range maxAttempts {
 		now := t.now()
 		p := store.ChangeStatusParams{ConversionID: o.ID, From: dec.Change.From, To: dec.Change.To, Reason: dec.Reason(),
@@ -124,7 +128,7 @@ func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conve
 			}
 			p.Increments = append(p.Increments, back...)
 		}
-		after := *o
+		after := told
 		after.Status = dec.Change.To
 		ds, err := t.deliveries(cc, after, money.Amount{}, now)
 		if err != nil {

@@ -37,3 +37,29 @@ func (t *Tracker) withClick(ctx context.Context, in *attribution.Input, dec *att
 	}
 	return c, nil
 }
+
+// changeTold returns the stored conversion o, whose status a change moves, as the change's
+// outbound postbacks tell it: with the click of the binding that decided it
+// (attribution.ModelBinding), its foreign click ID and sub IDs, through withClick, as its
+// own postbacks told it when it was recorded. The store keeps the sender's conversion,
+// which names no click, so the click is the player's binding's as the store has it now,
+// when that is still the binding that decided o: bound to o's affiliate and campaign, and
+// not after o's event (a re-attribution since o binds the player again at a later event,
+// to a click that did not decide o, and gives o no click rather than the wrong one).
+func (t *Tracker) changeTold(ctx context.Context, cc *compiled, o store.Conversion) (store.Conversion, error) {
+	if len(cc.routes) == 0 || o.AffiliateID == "" || o.PlayerID == "" || !o.ClickID.IsZero() || o.ForeignClickID != "" ||
+		o.Decision.Model != string(attribution.ModelBinding) {
+		return o, nil
+	}
+	b, err := t.st.GetBinding(ctx, o.PlayerID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return o, nil
+	case err != nil:
+		return o, fmt.Errorf("s2s: get binding of delivery: %w", err)
+	}
+	if b.AffiliateID != o.AffiliateID || b.CampaignID != o.CampaignID || b.BoundAt.After(o.EventTime()) {
+		return o, nil
+	}
+	return t.withClick(ctx, &attribution.Input{}, &attribution.Decision{ClickID: b.ClickID}, o)
+}
