@@ -30,13 +30,15 @@ type pay struct {
 // IB lines of a trade (trade), the prop CPA of a challenge purchase (purchase), the payment
 // of a funded account (funded), and the clawback of a refunded or reset purchase (refund).
 // An event that is not attributed, or that attribution records unpaid, earns nothing.
-func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, pb *postback.Postback, now time.Time) (pay, error) {
+//
+// The CPA's increments and line are made in sc's arrays (see scratch).
+func (t *Tracker) commission(ctx context.Context, cc *compiled, c *store.Conversion, dec *attribution.Decision, pb *postback.Postback, now time.Time, sc *scratch) (pay, error) {
 	if cc.program == nil || !dec.Attributed() || dec.Unpaid {
 		return pay{}, nil
 	}
 	switch c.Event {
 	case event.FTD, event.Deposit, event.Registration, event.Verification, event.Wager:
-		return t.cpa(ctx, cc, c, pb.Rounds, now)
+		return t.cpa(ctx, cc, c, pb.Rounds, now, sc)
 	case event.Trade:
 		return t.trade(ctx, cc, c, pb, now)
 	case event.Purchase:
@@ -95,7 +97,7 @@ func (t *Tracker) lines(c *store.Conversion, ls []commission.Line, now time.Time
 // a tier or cap is exact under concurrency: a write that loses to a concurrent one is
 // refused by the store and computed again). A CPA a cap refuses is checked again at the
 // player's next event, which may fall in a period with room, as in Replay.
-func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, rounds int64, now time.Time) (pay, error) {
+func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, rounds int64, now time.Time, sc *scratch) (pay, error) {
 	at := c.EventTime()
 	plan, err := planAt(cc, c)
 	if err != nil || plan == nil {
@@ -129,7 +131,7 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, ro
 	}
 	// An FTD's increments: its deposit, the first deposit, the CPA paid, the period's
 	// count and total.
-	p := pay{increments: f.increments(make([]store.Increment, 0, 5), c, amount, rounds)}
+	p := pay{increments: f.increments(sc.incs[:0], c, amount, rounds)}
 	if ftd == 0 {
 		if !deposit {
 			return p, nil // no deposit yet: no CPA
@@ -168,7 +170,7 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, ro
 	if l.Reason != "" {
 		return p, nil // no CPA: a line with a Reason belongs in no ledger
 	}
-	if p.lines, err = t.lineOf(c, l, now); err != nil {
+	if p.lines, err = t.lineOf(sc.lines[:0], c, l, now); err != nil {
 		return pay{}, err
 	}
 	p.payout = l.Amount
@@ -188,13 +190,13 @@ func (t *Tracker) cpa(ctx context.Context, cc *compiled, c *store.Conversion, ro
 	return p, nil
 }
 
-// lineOf returns l as the one ledger line of conversion c, created at now.
-func (t *Tracker) lineOf(c *store.Conversion, l commission.Line, now time.Time) ([]store.LedgerLine, error) {
+// lineOf returns l as the one ledger line of conversion c, created at now, appended to dst.
+func (t *Tracker) lineOf(dst []store.LedgerLine, c *store.Conversion, l commission.Line, now time.Time) ([]store.LedgerLine, error) {
 	id, err := t.newID()
 	if err != nil {
 		return nil, err
 	}
-	return []store.LedgerLine{{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l}}, nil
+	return append(dst, store.LedgerLine{ID: id, ConversionID: c.ID, CreatedAt: now, Line: l}), nil
 }
 
 func (t *Tracker) counter(ctx context.Context, name string) (int64, error) {

@@ -10,14 +10,12 @@ import (
 
 // receiveAllocs is the most an FTD postback may allocate through BenchmarkReceive's path
 // (parse, verify, resolve, decide, commission, record on memstore), its input excluded.
-// What remains (from the memory profile of BenchmarkReceive): the click found and the
-// binding made (two, as the attribution.Input and the store call take pointers), the
-// decision's sentence and dedup key (two), the CPA's counter names (one string), the
-// increments and the ledger line's slices (two), the line's validation (two: its kind and
-// rounding mode marshalled), and memstore's copies (the record, its history, its normalised
-// lines and increments, its index by transaction and by conversion: about seven, some
-// amortised map growth).
-const receiveAllocs = 18
+// What remains (from the memory profile of BenchmarkReceive): the postback's scratch (its
+// attribution.Input, click, binding, increments and ledger line, in one), the decision's
+// dedup key and sentence (one string), the CPA's counter names (one string) and the bound
+// counter's name, and memstore's copies (the record, its history, its normalised lines and
+// increments, its index by transaction and by conversion, some amortised map growth).
+const receiveAllocs = 11
 
 // TestReceive_Allocs holds the postback path to receiveAllocs allocations, so that a change
 // that adds some fails here. (The race detector's instrumentation allocates, hence !race.)

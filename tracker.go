@@ -297,35 +297,50 @@ func (t *Tracker) receive(ctx context.Context, cc *compiled, pb *postback.Postba
 	if err != nil {
 		return postback.Result{}, err
 	}
-	in := attribution.Input{Conversion: pb.Conversion(), Now: t.now()}
+	sc := new(scratch)
+	in := &sc.in
+	in.Conversion, in.Now = pb.Conversion(), t.now()
 	in.Conversion.ID = id
-	if err := t.resolve(ctx, cc, pb, &in); err != nil {
+	if err := t.resolve(ctx, cc, pb, sc); err != nil {
 		return postback.Result{}, err
 	}
-	dec := cc.decider.Decide(&in)
+	dec := cc.decider.Decide(in)
 	switch {
 	case dec.Refused():
 		return rejected(dec.Code), nil
 	case pb.Event == event.Revenue:
-		return t.revenue(ctx, &in, dec, pb)
+		return t.revenue(ctx, in, dec, pb)
 	case dec.Park:
-		return t.park(ctx, &in, dec)
+		return t.park(ctx, in, dec)
 	case !dec.Change.IsZero():
 		return t.change(ctx, cc, in.Original, dec, pb)
 	}
-	return t.record(ctx, cc, &in, dec, pb)
+	return t.record(ctx, cc, sc, dec, pb)
+}
+
+// scratch is the memory of one postback's way through Receive, in one allocation instead
+// of one each: its attribution.Input, the click and binding the Input points to, and the
+// backing arrays of its counter increments and ledger lines. Nothing of it outlives the
+// postback: the store copies what it keeps.
+type scratch struct {
+	in      attribution.Input
+	click   store.Click
+	binding store.PlayerBinding
+	incs    [8]store.Increment
+	lines   [1]store.LedgerLine
 }
 
 // resolve fills in what the store knows of the event: the click it names (ours, or by the
 // foreign ID it carries), the claim of a signed token, the player's binding, and for a
 // reversal the stored conversion it reverses.
-func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postback, in *attribution.Input) error {
+func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postback, sc *scratch) error {
+	in := &sc.in
 	c := &in.Conversion
 	switch {
 	case pb.ClickID != (clickid.ID{}):
-		k, err := t.st.GetClick(ctx, pb.ClickID)
-		if err == nil {
-			in.Click = &k
+		var err error
+		if sc.click, err = t.st.GetClick(ctx, pb.ClickID); err == nil {
+			in.Click = &sc.click
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("s2s: get click: %w", err)
 		}
@@ -336,15 +351,15 @@ func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postba
 	case pb.ForeignClickID != "":
 		// The latest click carrying the ID as of the event, within the clock-skew tolerance
 		// that attribution grants an event before its click.
-		k, err := t.st.GetClickByForeign(ctx, store.GetClickByForeignParams{ForeignClickID: pb.ForeignClickID, AsOf: c.EventTime().Add(cc.skew)})
-		if err == nil {
-			in.Click = &k
+		var err error
+		if sc.click, err = t.st.GetClickByForeign(ctx, store.GetClickByForeignParams{ForeignClickID: pb.ForeignClickID, AsOf: c.EventTime().Add(cc.skew)}); err == nil {
+			in.Click = &sc.click
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("s2s: get click by foreign id: %w", err)
 		}
 	}
 	if c.PlayerID != "" {
-		if err := t.resolveBinding(ctx, cc, in); err != nil {
+		if err := t.resolveBinding(ctx, cc, sc); err != nil {
 			return err
 		}
 	}
@@ -364,7 +379,8 @@ func (t *Tracker) resolve(ctx context.Context, cc *compiled, pb *postback.Postba
 // before it, see store.ConversionStore.LastActivity). An event at the time of another of
 // the player's (a retry, or one of concurrent re-attributing events that lost its rebind
 // to the other) finds the player active: it follows the binding.
-func (t *Tracker) resolveBinding(ctx context.Context, cc *compiled, in *attribution.Input) error {
+func (t *Tracker) resolveBinding(ctx context.Context, cc *compiled, sc *scratch) error {
+	in := &sc.in
 	c := &in.Conversion
 	in.Binding, in.LastActivity = nil, time.Time{}
 	b, err := t.st.GetBinding(ctx, c.PlayerID)
@@ -374,7 +390,8 @@ func (t *Tracker) resolveBinding(ctx context.Context, cc *compiled, in *attribut
 	case err != nil:
 		return fmt.Errorf("s2s: get binding: %w", err)
 	}
-	in.Binding = &b
+	sc.binding = b
+	in.Binding = &sc.binding
 	if !cc.reattributes(b.CampaignID) {
 		return nil
 	}
@@ -525,12 +542,13 @@ func (t *Tracker) change(ctx context.Context, cc *compiled, o *store.Conversion,
 }
 
 // record writes a new conversion with everything it causes, in one store call per attempt.
-func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Input, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+func (t *Tracker) record(ctx context.Context, cc *compiled, sc *scratch, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
+	in := &sc.in
 	for range maxAttempts {
 		now := t.now()
 		p := store.RecordConversionParams{Conversion: in.Conversion, Increments: dec.Increments(nil)}
 		dec.Apply(&p.Conversion)
-		pay, err := t.commission(ctx, cc, &p.Conversion, &dec, pb, now)
+		pay, err := t.commission(ctx, cc, &p.Conversion, &dec, pb, now, sc)
 		if err != nil {
 			return postback.Result{}, err
 		}
@@ -565,7 +583,7 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, in *attribution.Inpu
 			// Another write bound the player (or rebound them) since the binding was read:
 			// nothing was written. Decide again from the binding as it is now, which this
 			// event then follows (or, re-attributed still, replaces as it is now).
-			if err := t.resolveBinding(ctx, cc, in); err != nil {
+			if err := t.resolveBinding(ctx, cc, sc); err != nil {
 				return postback.Result{}, err
 			}
 			dec = cc.decider.Decide(in)
@@ -634,8 +652,9 @@ func bindWith(cc *compiled, p *store.RecordConversionParams, in *attribution.Inp
 		return ""
 	}
 	guard := boundCounter(b.PlayerID)
-	// A copy: p.Increments may be the commission's own slice.
-	p.Increments = append(p.Increments[:len(p.Increments):len(p.Increments)], store.Increment{Counter: guard, Delta: 1, Limit: 1})
+	// In place: p.Increments is this attempt's own (the commission makes its increments
+	// anew at each attempt), with room in the postback's scratch.
+	p.Increments = append(p.Increments, store.Increment{Counter: guard, Delta: 1, Limit: 1})
 	return guard
 }
 

@@ -253,6 +253,12 @@ func (d Decision) Apply(c *store.Conversion) {
 	c.AffiliateID = d.AffiliateID
 	c.CampaignID = d.CampaignID
 	c.Status = d.Status
-	c.DedupKey = d.DedupKey()
-	c.Decision = store.Decision{Model: string(d.Model), Code: string(d.Code), Reason: d.Reason()}
+	// The key and the reason are cut from one string, made in one allocation: each
+	// recorded postback has both.
+	var buf [keyLen + 512]byte
+	b := d.key.appendKey(buf[:0])
+	n := len(b)
+	both := string(d.appendReason(b))
+	c.DedupKey = both[:n]
+	c.Decision = store.Decision{Model: string(d.Model), Code: string(d.Code), Reason: both[n:]}
 }

@@ -95,6 +95,16 @@ func (d Dedup) Key(c *store.Conversion) (string, Code) {
 
 // key returns the dedup key k describes, or "" if the event was refused.
 func (k *keyParts) key() string {
+	var out [keyLen]byte
+	return string(k.appendKey(out[:0]))
+}
+
+// keyLen is the length of every dedup key: a prefix of three bytes, then a hex SHA-256.
+const keyLen = 3 + 2*sha256.Size
+
+// appendKey appends the dedup key k describes to dst (nothing if the event was refused) and
+// returns the extended buffer.
+func (k *keyParts) appendKey(dst []byte) []byte {
 	var prefix string
 	var stack [512]byte
 	b := stack[:0]
@@ -123,13 +133,11 @@ func (k *keyParts) key() string {
 		b = appendPart(b, k.event)
 		b = appendPartBytes(b, k.id[:])
 	default:
-		return ""
+		return dst
 	}
 	sum := sha256.Sum256(b)
-	var out [3 + 2*sha256.Size]byte
-	copy(out[:], prefix)
-	hex.Encode(out[3:], sum[:])
-	return string(out[:])
+	dst = append(dst, prefix...)
+	return hex.AppendEncode(dst, sum[:])
 }
 
 // appendPart appends s prefixed with its length as a uvarint.

@@ -38,6 +38,10 @@ var kindNames = [...]string{"", "accrual", "reversal", "clawback", "carryover", 
 // String returns the kind's name, such as "accrual".
 func (k Kind) String() string { return enumName(kindNames[:], uint8(k), "Kind") }
 
+// Valid reports whether k is one of the declared kinds: what MarshalText accepts, checked
+// without making its text.
+func (k Kind) Valid() bool { return k > 0 && int(k) < len(kindNames) }
+
 // MarshalText implements encoding.TextMarshaler with the name String returns.
 func (k Kind) MarshalText() ([]byte, error) { return enumMarshal(kindNames[:], uint8(k), "kind") }
 
@@ -68,6 +72,10 @@ var ruleNames = [...]string{"", "cpa", "cpa.country", "cpa.tier", "revshare", "i
 
 // String returns the rule's name, such as "cpa.tier".
 func (r Rule) String() string { return enumName(ruleNames[:], uint8(r), "Rule") }
+
+// Valid reports whether r is one of the declared rules: what MarshalText accepts, checked
+// without making its text.
+func (r Rule) Valid() bool { return r > 0 && int(r) < len(ruleNames) }
 
 // MarshalText implements encoding.TextMarshaler with the name String returns.
 func (r Rule) MarshalText() ([]byte, error) { return enumMarshal(ruleNames[:], uint8(r), "rule") }

@@ -138,3 +138,17 @@ func TestLine_Negate(t *testing.T) {
 	_, err = res.Ledger[0].Negate(commission.KindAccrual, "r1", back)
 	require.ErrorIs(t, err, commission.ErrInvalidLine, "rule: only a reversal or a clawback negates a line")
 }
+
+// TestKindRule_Valid: Valid accepts exactly the values that MarshalText names, for every
+// value of the byte.
+func TestKindRule_Valid(t *testing.T) {
+	t.Parallel()
+	for v := range 256 {
+		_, err := commission.Kind(v).MarshalText()
+		require.Equal(t, err == nil, commission.Kind(v).Valid(), "rule: Kind(%d).Valid agrees with MarshalText", v)
+		_, err = commission.Rule(v).MarshalText()
+		require.Equal(t, err == nil, commission.Rule(v).Valid(), "rule: Rule(%d).Valid agrees with MarshalText", v)
+	}
+	require.True(t, commission.KindAccrual.Valid())
+	require.False(t, commission.Kind(0).Valid(), "rule: the zero Kind is not a kind")
+}

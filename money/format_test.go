@@ -126,3 +126,14 @@ func TestAmount_Text(t *testing.T) {
 		}
 	})
 }
+
+// TestRoundingMode_Valid: Valid accepts exactly the modes that MarshalText names, for every
+// value of the byte.
+func TestRoundingMode_Valid(t *testing.T) {
+	t.Parallel()
+	for v := range 256 {
+		_, err := money.RoundingMode(v).MarshalText()
+		require.Equal(t, err == nil, money.RoundingMode(v).Valid(), "rule: RoundingMode(%d).Valid agrees with MarshalText", v)
+	}
+	require.True(t, money.HalfEven.Valid())
+}

@@ -32,6 +32,10 @@ var modeNames = [...]string{"half_even", "half_up", "down", "up", "floor", "ceil
 // valid reports whether m is one of the declared modes.
 func (m RoundingMode) valid() bool { return int(m) < len(modeNames) }
 
+// Valid reports whether m is one of the declared modes: what MarshalText accepts, checked
+// without making its text.
+func (m RoundingMode) Valid() bool { return m.valid() }
+
 // String returns the mode's name: "half_even", "half_up", "down", "up", "floor" or "ceil".
 // An undeclared value returns "RoundingMode(N)".
 func (m RoundingMode) String() string {

@@ -1031,13 +1031,13 @@ func (l LedgerLine) Validate() error {
 			return err
 		}
 	}
-	if _, err := l.Kind.MarshalText(); err != nil {
+	if !l.Kind.Valid() {
 		return invalid("ledger line %s: unknown kind %d", l.ID, l.Kind)
 	}
-	if _, err := l.Rule.MarshalText(); err != nil {
+	if !l.Rule.Valid() {
 		return invalid("ledger line %s: unknown rule %d", l.ID, l.Rule)
 	}
-	if _, err := l.Mode.MarshalText(); err != nil {
+	if !l.Mode.Valid() {
 		return invalid("ledger line %s: unknown rounding mode %d", l.ID, l.Mode)
 	}
 	if err := checkAmount("ledger line: amount", l.Amount, false); err != nil {
