@@ -139,7 +139,8 @@
 // records it as a revenue fact (store.RevenueStore) of the affiliate the player is bound to,
 // once per sender's report ID: accepted, duplicate for a retry, conflict for the report ID
 // with other amounts or a second correction of one report, or rejected with a reason
-// (bad_revenue, unknown_correction, or attribution's code for a player nobody brought). A
+// (bad_revenue, unknown_correction, revenue_not_approved for a report its sender marks
+// pending, rejected or reversed, or attribution's code for a player nobody brought). A
 // revenue source's dialect must not reject unknown parameters, which carry the components.
 //
 // Revenue becomes commission when its statement period closes. [Tracker.ClosePeriod]

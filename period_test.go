@@ -23,6 +23,7 @@ import (
 	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/internal/pgtest"
 	"github.com/s2skit/s2s/money"
+	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 	"github.com/s2skit/s2s/store/memstore"
 )
@@ -379,5 +380,31 @@ func TestTracker_RunClosesDuePeriods(t *testing.T) {
 		require.Equal(t, "30.00 EUR", lines[0].Amount.String())
 		cancel()
 		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
+
+// TestTracker_RevenueStatus: a revenue report that its sender marks other than approved
+// (pending, rejected, reversed) is not a revenue fact, and is rejected for that reason, not
+// with an attribution code that would name the binding that credited it ("binding") or a
+// parked reversal: a revenue fact has no status, and a report is corrected with corrects.
+func TestTracker_RevenueStatus(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		f, _ := newFixtureWith(t, st, revShareConfig)
+		register(t, f, "aff-1", "p1")
+		f.now = mt(time.January, 31, 12)
+		src := seamSource(t)
+		for _, status := range []event.Status{event.StatusPending, event.StatusRejected, event.StatusReversed} {
+			q := url.Values{"event": {"revenue"}, "player_id": {"p1"}, "txn_id": {"R-" + string(status)}, "currency": {"EUR"},
+				"occurred_at": {fmt.Sprint(mt(time.January, 20, 0).Unix())}, "ggr": {"100.00"}, "status": {string(status)}}
+			pb := receive(t, src, q)
+			res, err := f.tr.Receive(t.Context(), &pb)
+			require.NoError(t, err)
+			require.Equal(t, postback.Rejected, res.Outcome, "rule: a %s revenue report is not recorded", status)
+			require.Equal(t, postback.Reason("revenue_not_approved"), res.Reason, "rule: a %s revenue report is rejected for its status", status)
+		}
+		facts, err := st.ListRevenue(t.Context(), store.ListRevenueParams{From: time.Unix(0, 0), To: time.Unix(1<<40, 0)})
+		require.NoError(t, err)
+		require.Empty(t, facts, "rule: nothing refused is recorded")
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/s2skit/s2s/attribution"
+	"github.com/s2skit/s2s/event"
 	"github.com/s2skit/s2s/money"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
@@ -18,6 +19,10 @@ const (
 	reasonBadRevenue postback.Reason = "bad_revenue"
 	// reasonUnknownCorrection: a report that corrects a report of its source not recorded.
 	reasonUnknownCorrection postback.Reason = "unknown_correction"
+	// reasonRevenueNotApproved: a report that its sender marks other than approved
+	// (pending, rejected, reversed): a revenue fact has no status, so only an approved
+	// report is one; a report is changed by a correction (corrects), never by a status.
+	reasonRevenueNotApproved postback.Reason = "revenue_not_approved"
 )
 
 // The parameters of a revenue report, read from the postback's Extra: each component an
@@ -75,11 +80,15 @@ func revenueFact(pb *postback.Postback) (store.RevenueFact, postback.Reason) {
 // revenue records a revenue report postback as a revenue fact (store.RevenueStore) of the
 // affiliate that dec credits: Accepted when recorded, Duplicate for a retry of a recorded
 // report, Conflict for a report ID recorded with other amounts or a second correction of
-// one report, Rejected with a reason for a report that cannot be recorded (unattributed,
-// malformed, or correcting a report not recorded). The RevShare it makes is computed when
+// one report, Rejected with a reason for a report that cannot be recorded (malformed, not
+// approved by its sender, unattributed (attribution's code), or correcting a report not
+// recorded). The RevShare it makes is computed when
 // its period closes (ClosePeriod).
 func (t *Tracker) revenue(ctx context.Context, in *attribution.Input, dec attribution.Decision, pb *postback.Postback) (postback.Result, error) {
 	f, reason := revenueFact(pb)
+	if reason == "" && pb.Status != event.StatusApproved {
+		reason = reasonRevenueNotApproved // not attribution's code, which names who it credits
+	}
 	if reason != "" {
 		return postback.Result{Outcome: postback.Rejected, Reason: reason}, nil
 	}
