@@ -416,6 +416,18 @@ func originOf(u *url.URL) string {
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
 
+// hasOrigin reports whether the URL u has the endpoint's scheme and host, as originOf
+// compares them. A URL that starts with the origin as the endpoint's templates render it,
+// followed by the end of its authority ('/', '?', '#' or nothing), has it without being
+// parsed: the authority ends there, so its host is the origin's. Any other is parsed.
+func (c *compiled) hasOrigin(u string) bool {
+	if rest, ok := strings.CutPrefix(u, c.origin); ok && (rest == "" || strings.IndexByte("/?#", rest[0]) >= 0) {
+		return true
+	}
+	pu, err := url.Parse(u)
+	return err == nil && originOf(pu) == c.origin
+}
+
 // minLintedSecret is the length from which a secret's value written into a template is
 // refused (shorter ones would match ordinary text).
 const minLintedSecret = 8
@@ -533,12 +545,15 @@ func (e *Endpoint) Request(ctx context.Context, d store.Delivery, now time.Time)
 	if d.Endpoint != e.Name {
 		return nil, fmt.Errorf("%w: delivery %s belongs to endpoint %q, not %q", ErrRender, d.ID, d.Endpoint, e.Name)
 	}
-	if pu, err := url.Parse(d.URL); err != nil || originOf(pu) != e.c.origin {
+	if !e.c.hasOrigin(d.URL) {
 		return nil, fmt.Errorf("%w: delivery %s: its URL's scheme and host are not the endpoint's (%s): it was made for an earlier configuration", ErrRender, d.ID, e.c.origin)
 	}
-	u, err := fillSecrets(d.URL, e.Secrets, urlEsc(d.URL))
-	if err != nil {
-		return nil, fmt.Errorf("delivery %s: url: %w", d.ID, err)
+	u := d.URL
+	if strings.Contains(u, placeholderOpen) {
+		var err error
+		if u, err = fillSecrets(d.URL, e.Secrets, urlEsc(d.URL)); err != nil {
+			return nil, fmt.Errorf("delivery %s: url: %w", d.ID, err)
+		}
 	}
 	body := d.Body
 	if bytes.Contains(body, []byte(placeholderOpen)) {

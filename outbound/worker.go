@@ -217,6 +217,12 @@ func NewWorker(st WorkerStore, endpoints func(name string) (*Endpoint, bool), op
 	}
 	cc := *c
 	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// The client's timeout bounds each attempt, from the connection to the end of the
+	// body's read (ReadBody closes it), as Timeout says: no context and timer of the
+	// worker's own per attempt besides the one the client makes.
+	if cc.Timeout <= 0 || cc.Timeout > w.timeout {
+		cc.Timeout = w.timeout
+	}
 	w.client = &cc
 	if w.now == nil {
 		w.now = time.Now
@@ -298,14 +304,16 @@ func (w *Worker) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer w.running.Unlock()
-	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), leased: make(chan leased, 1), eps: map[string]*epState{}}
+	r := &run{w: w, ctx: ctx, done: make(chan ended, w.workers), leased: make(chan leased, 1), eps: map[string]*epState{}, work: make(chan job)}
+	// An attempt runs to its end even once ctx is done, so that a shutdown records what was
+	// sent: the contexts of its request, made once for every attempt of the run.
+	r.sendCtx = context.WithoutCancel(ctx)
+	r.sendHTTPCtx = WithHTTPAllowed(r.sendCtx)
 	if ar, ok := w.st.(store.AttemptRecorder); ok {
-		r.rec = newRecorder(ctx, ar, w.now, w.workers)
+		r.rec = newRecorder(ctx, ar, w.now)
 	}
 	r.loop()
-	if r.rec != nil {
-		r.rec.stop()
-	}
+	r.stopServing()
 	return context.Cause(ctx)
 }
 
@@ -317,8 +325,12 @@ type run struct {
 	done chan ended // each attempt that ended, or that freed its slot before its recording
 	rec  *recorder  // nil if the store records attempts one by one only
 
-	attempts  sync.WaitGroup // the attempts' goroutines, which may outlive their slots
-	recording atomic.Int64   // delivered attempts waiting for their recording, their slots freed
+	sendCtx, sendHTTPCtx context.Context // the requests' contexts: ctx without its cancellation, and that allowing http
+
+	attempts   sync.WaitGroup // the attempts, which may outlive their slots
+	goroutines sync.WaitGroup // the goroutines that make them (see start)
+	work       chan job       // unbuffered: an attempt handed to an idle goroutine
+	recording  atomic.Int64   // delivered attempts waiting for their recording, their slots freed
 
 	leasing              bool            // a lease is running, which reports on leased
 	leased               chan leased     // buffered 1
@@ -681,30 +693,72 @@ func (r *run) startQueued(now, mono time.Time) time.Duration {
 			}
 			s.inflight++
 			r.inflight++
-			r.attempts.Add(1)
-			go func() {
-				defer r.attempts.Done()
-				released := false
-				res := r.w.attempt(r.ctx, l, ep, r.rec, func() {
-					if r.recording.Add(1) > int64(maxRecording(r.w.workers)) {
-						r.recording.Add(-1)
-						return // enough are waiting: this one keeps its slot
-					}
-					released = true
-					r.done <- ended{endpoint: name, ep: ep}
-				})
-				if released {
-					r.recording.Add(-1)
-					return
-				}
-				r.done <- ended{endpoint: name, ep: ep, noSecret: res.noSecret, disabled: res.Disabled}
-			}()
+			r.start(job{l: l, ep: ep, name: name})
 		}
 		if len(s.queue) == 0 {
 			s.queue = nil
 		}
 	}
 	return wait
+}
+
+// job is an attempt to make: a lease, and the endpoint of its delivery under its name.
+type job struct {
+	l    store.Lease
+	ep   *Endpoint
+	name string
+}
+
+// start runs the attempt j on an idle goroutine of the run's, or on a new one if none is
+// idle: the goroutines outlive their attempts, so that an attempt costs no goroutine of its
+// own (nor the growth of a new one's stack).
+func (r *run) start(j job) {
+	r.attempts.Add(1)
+	select {
+	case r.work <- j:
+	default:
+		r.goroutines.Add(1)
+		go r.serve(j)
+	}
+}
+
+// serve makes the attempt j, then those that start hands it, until stop.
+func (r *run) serve(j job) {
+	defer r.goroutines.Done()
+	for ok := true; ok; j, ok = <-r.work {
+		r.do(j)
+	}
+}
+
+// stopServing ends the run's idle goroutines, once no attempt is running, and waits for
+// them.
+func (r *run) stopServing() {
+	close(r.work)
+	r.goroutines.Wait()
+}
+
+// do makes the attempt j and reports its end on r.done: once the receiver has answered, if
+// the attempt's recording frees its slot (see Worker.attempt), or else once it is recorded.
+func (r *run) do(j job) {
+	defer r.attempts.Done()
+	released := false
+	sctx := r.sendCtx
+	if j.ep.AllowHTTP {
+		sctx = r.sendHTTPCtx
+	}
+	res := r.w.attempt(r.ctx, sctx, j.l, j.ep, r.rec, func() {
+		if r.recording.Add(1) > int64(maxRecording(r.w.workers)) {
+			r.recording.Add(-1)
+			return // enough are waiting: this one keeps its slot
+		}
+		released = true
+		r.done <- ended{endpoint: j.name, ep: j.ep}
+	})
+	if released {
+		r.recording.Add(-1)
+		return
+	}
+	r.done <- ended{endpoint: j.name, ep: j.ep, noSecret: res.noSecret, disabled: res.Disabled}
 }
 
 // outcome is an attempt's Result, or why none was made.
@@ -714,20 +768,16 @@ type outcome struct {
 }
 
 // attempt sends one leased delivery to its endpoint and records the attempt, with rec's
-// next batch or, if rec is nil, by itself. The attempt runs to its end even if ctx is done,
-// so that a shutdown records what was sent; its own timeout bounds it, and the lease bounds
-// its recording. A delivered attempt calls release once the receiver has answered, before
+// next batch or, if rec is nil, by itself. The request is sent under sctx, which is ctx
+// without its cancellation (allowing http if the endpoint does): the attempt runs to its end
+// even if ctx is done, so that a shutdown records what was sent; the client's timeout bounds
+// it, and the lease bounds its recording. A delivered attempt calls release once the receiver has answered, before
 // its recording, if rec records it: nothing that follows a success concerns its slot or its
 // endpoint's concurrency (a failure may disable the endpoint, which its slot's end reports),
 // so the slot may send the next delivery while this one waits for its batch. One by one,
 // the slot is held until the attempt is recorded, which bounds the store's concurrent
 // writes by Workers.
-func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint, rec *recorder, release func()) outcome {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
-	defer cancel()
-	if ep.AllowHTTP {
-		actx = WithHTTPAllowed(actx)
-	}
+func (w *Worker) attempt(ctx, sctx context.Context, l store.Lease, ep *Endpoint, rec *recorder, release func()) outcome {
 	d := l.Delivery
 	start := w.now()
 	a := store.Attempt{StartedAt: start}
@@ -736,7 +786,7 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint, rec *
 		class FailureClass
 		resp  *http.Response
 	)
-	req, err := ep.Request(actx, d, start)
+	req, err := ep.Request(sctx, d, start)
 	switch {
 	case errors.Is(err, errNoSecret):
 		return outcome{noSecret: err}
@@ -760,7 +810,10 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint, rec *
 				// is delivered whatever follows its status line: the receiver has accepted.
 				err = rerr
 			}
-			text = cutValid(RedactSecrets(text, secrets...), w.maxResponse)
+			if len(secrets) > 0 {
+				text = RedactSecrets(text, secrets...)
+			}
+			text = cutValid(text, w.maxResponse)
 		}
 		a.FinishedAt = w.now()
 		a.Response = text
@@ -835,23 +888,32 @@ func (w *Worker) attempt(ctx context.Context, l store.Lease, ep *Endpoint, rec *
 // store refuses (ErrLeaseLost) is refused alone; one that fails with its whole batch is
 // retried with a later batch.
 func (w *Worker) record(ctx context.Context, rec *recorder, l store.Lease, p store.RecordAttemptParams) (store.Delivery, error) {
-	left := max(l.ExpiresAt.Sub(w.now()), time.Second) // by the records' clock, which set ExpiresAt
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), left)
-	defer cancel()
+	// rctx bounds the writes and the pauses by the lease. It is made when first needed: a
+	// batch has a deadline of its own, so an attempt recorded at its first try makes none.
+	var rctx context.Context
+	cancel := context.CancelFunc(func() {})
+	defer func() { cancel() }()
+	bounded := func() context.Context {
+		if rctx == nil {
+			left := max(l.ExpiresAt.Sub(w.now()), time.Second) // by the records' clock, which set ExpiresAt
+			rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), left)
+		}
+		return rctx
+	}
 	var err error
 	for try, pause := 0, 100*time.Millisecond; try < 3; try, pause = try+1, pause*4 {
 		var d store.Delivery
 		if rec != nil {
 			d, err = rec.record(p, l.ExpiresAt)
 		} else {
-			d, err = w.st.RecordAttempt(rctx, p)
+			d, err = w.st.RecordAttempt(bounded(), p)
 		}
 		if err == nil || errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
 			return d, err
 		}
 		t := time.NewTimer(pause)
 		select {
-		case <-rctx.Done():
+		case <-bounded().Done():
 			t.Stop()
 			return store.Delivery{}, err
 		case <-t.C:
@@ -863,6 +925,9 @@ func (w *Worker) record(ctx context.Context, rec *recorder, l store.Lease, p sto
 // secretsOf returns what must not be kept of a response to req: the endpoint's secrets and
 // the request's signatures, which a receiver's error page may echo.
 func (w *Worker) secretsOf(ep *Endpoint, req *http.Request) []string {
+	if len(ep.Secrets) == 0 && ep.Signing.Secret == "" && len(req.Header["Webhook-Signature"]) == 0 && ep.Signing.Scheme != SchemeS2SV1 {
+		return nil // nothing to blank: the common endpoint, unsigned and without secrets
+	}
 	out := make([]string, 0, len(ep.Secrets)+3)
 	for _, s := range ep.Secrets {
 		out = append(out, s)
