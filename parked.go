@@ -66,6 +66,17 @@ func (t *Tracker) ApplyParked(ctx context.Context) (int, error) {
 	}
 }
 
+// recordConversion records p, and reports whether parked events may wait for the conversion
+// it records: as the store tells from the same write (store.ParkedReporter), or, from a store
+// that cannot tell, always, so that resolveParked looks.
+func (t *Tracker) recordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, bool, error) {
+	if r, ok := t.st.(store.ParkedReporter); ok {
+		return r.RecordConversionParked(ctx, p)
+	}
+	c, err := t.st.RecordConversion(ctx, p)
+	return c, err == nil, err
+}
+
 // resolveParked applies the parked events of a conversion just recorded: those of its
 // source and transaction that it is the original of. It fails nothing: the conversion is
 // recorded, and an event it cannot apply now is logged and left to ApplyParked.

@@ -568,7 +568,7 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, sc *scratch, dec att
 			}
 		}
 		guard := bindWith(cc, &p, in, &dec)
-		stored, err := t.st.RecordConversion(ctx, p)
+		stored, waiting, err := t.recordConversion(ctx, p)
 		switch {
 		case err == nil:
 			if len(p.Deliveries) > 0 {
@@ -577,7 +577,9 @@ func (t *Tracker) record(ctx context.Context, cc *compiled, sc *scratch, dec att
 			// The reversals that arrived before this conversion wait for it: applied now,
 			// after it is recorded, so that its history shows both in order. This fails
 			// nothing: what cannot be applied now is left to the sweep (ApplyParked).
-			t.resolveParked(ctx, cc, &stored)
+			if waiting {
+				t.resolveParked(ctx, cc, &stored)
+			}
 			return postback.Result{Outcome: postback.Accepted, ConversionID: stored.ID}, nil
 		case err != nil && bindingMoved(err, guard):
 			// Another write bound the player (or rebound them) since the binding was read:

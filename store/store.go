@@ -364,6 +364,23 @@ type AttemptRecorder interface {
 	RecordAttempts(ctx context.Context, ps []RecordAttemptParams) ([]Delivery, []error)
 }
 
+// ParkedReporter is an optional capability of a [ConversionStore] that is also a
+// [ParkedStore]: recording a conversion and learning from the same write whether parked
+// events wait for it, so that a pipeline lists the parked events of a transaction
+// (ParkedStore.ListParked) only when some wait, instead of after every record. Callers
+// detect it by type assertion.
+type ParkedReporter interface {
+	// RecordConversionParked records p exactly as [ConversionStore.RecordConversion] does,
+	// with the same conversion and error, and reports, for a conversion it records (a nil
+	// error), whether unresolved parked events of the conversion's Source and TransactionID
+	// were stored as it recorded it: those whose ParkEvent returned before the call began are
+	// reported. A conversion without a Source or a TransactionID, which no parked event can
+	// name, reports false; so does every error. An event parked concurrently with the record
+	// may be reported or not: a pipeline leaves it to its sweep, which lists every unresolved
+	// event, as it does an event parked just after the record.
+	RecordConversionParked(ctx context.Context, p RecordConversionParams) (Conversion, bool, error)
+}
+
 // EndpointStore keeps the delivery state of outbound endpoints: whether each is enabled, why
 // and since when it is disabled, and when it last succeeded. Endpoints are configured by
 // name elsewhere (package outbound); the store knows a name once an attempt was recorded for
@@ -397,7 +414,8 @@ type EndpointStore interface {
 // (ListParked), decides each again with that conversion as its original, and applies it with
 // ChangeStatus, whose ChangeStatusParams.Resolve marks it resolved in the same write; one
 // that needs no change (the conversion is reversed already) it resolves with ResolveParked.
-// A sweep lists every unresolved event, oldest first, to catch those whose original was
+// A store that is a [ParkedReporter] tells the pipeline, from the record's own write, whether
+// any wait, so that it lists them only then. A sweep lists every unresolved event, oldest first, to catch those whose original was
 // recorded while they were being parked.
 //
 // RecordConversion resolves nothing: an original is recorded as its sender sent it, and a

@@ -106,6 +106,7 @@ type delivery struct {
 
 var _ store.Store = (*Store)(nil)
 var _ store.AttemptRecorder = (*Store)(nil)
+var _ store.ParkedReporter = (*Store)(nil)
 
 // Options configures a [Store]. It has no settings yet: a memstore needs no clock, no
 // randomness and no logger, and sizes itself as it fills. It exists so that settings can
@@ -397,11 +398,18 @@ var errNoBinding = fmt.Errorf("memstore: no binding of the player: %w", store.Er
 
 // RecordConversion implements [store.ConversionStore].
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+	c, _, err := s.RecordConversionParked(ctx, p)
+	return c, err
+}
+
+// RecordConversionParked implements [store.ParkedReporter]: the parked events are looked up
+// under the lock that records the conversion, so the answer is exact.
+func (s *Store) RecordConversionParked(ctx context.Context, p store.RecordConversionParams) (store.Conversion, bool, error) {
 	if err := p.Validate(); err != nil {
-		return store.Conversion{}, err
+		return store.Conversion{}, false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return store.Conversion{}, err
+		return store.Conversion{}, false, err
 	}
 	p = p.Normalize()
 	c := p.Conversion
@@ -411,12 +419,12 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	if id, ok := s.byKey[c.DedupKey]; ok {
 		old := cloneConversion(s.conversions[id])
 		if old.SameContent(c) {
-			return old, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, store.ErrDuplicate)
+			return old, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, store.ErrDuplicate)
 		}
-		return old, fmt.Errorf("memstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
+		return old, false, fmt.Errorf("memstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
 	}
 	if err := s.checkNewIDs(c.ID, p.Ledger, p.Deliveries); err != nil {
-		return store.Conversion{}, err
+		return store.Conversion{}, false, err
 	}
 	if p.Binding != nil {
 		s.bindingsMu.Lock()
@@ -424,13 +432,13 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 	}
 	if from := p.RebindFrom; from != nil {
 		if old, ok := s.bindings[from.PlayerID]; !ok {
-			return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID})
+			return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID})
 		} else if !old.Equal(*from) {
-			return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID, Stored: &old})
+			return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID, Stored: &old})
 		}
 	}
 	if err := s.checkIncrements(p.Increments); err != nil {
-		return store.Conversion{}, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, err)
+		return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, err)
 	}
 	s.conversions[c.ID] = &c
 	s.byKey[c.DedupKey] = c.ID
@@ -442,7 +450,21 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 			s.bindings[b.PlayerID] = *b // the first binding wins, unless it is replaced as seen
 		}
 	}
-	return cloneConversion(&c), nil
+	return cloneConversion(&c), s.parkedWait(c.Source, c.TransactionID), nil
+}
+
+// parkedWait reports whether unresolved parked events of transaction txn of source are
+// stored. s.mu is held.
+func (s *Store) parkedWait(source, txn string) bool {
+	if source == "" || txn == "" {
+		return false
+	}
+	for _, e := range s.parkedByTxn[sourceTxn{source, txn}] {
+		if !e.Resolved() {
+			return true
+		}
+	}
+	return false
 }
 
 // indexTxn adds the stored conversion c to the index of its transaction, in order. s.mu is

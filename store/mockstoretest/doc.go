@@ -1,7 +1,7 @@
 // Package mockstoretest holds gomock mocks of the store role interfaces ([store.Store],
 // [store.ClickStore], [store.BindingStore], [store.ConversionStore], [store.LedgerStore],
 // [store.DeliveryStore], [store.EndpointStore], [store.CounterStore], [store.ParkedStore],
-// [store.InboundStore], [store.RevenueStore], [store.ReportStore]) and of the optional [store.AttemptRecorder],
+// [store.InboundStore], [store.RevenueStore], [store.ReportStore]) and of the optional [store.AttemptRecorder] and [store.ParkedReporter],
 // generated with mockgen -typed, for tests that need a store to fail on cue: a write that
 // fails part-way, a lease lost at the wrong moment, a sentinel a real store would never
 // return. Prefer a real store (memstore) everywhere else.
@@ -18,4 +18,4 @@
 // It is a helper for tests: production code never imports it.
 package mockstoretest
 
-//go:generate go tool mockgen -typed -package mockstoretest -destination mocks.go -write_generate_directive=false github.com/s2skit/s2s/store Store,ClickStore,BindingStore,ConversionStore,LedgerStore,DeliveryStore,EndpointStore,CounterStore,ParkedStore,InboundStore,RevenueStore,ReportStore,PeriodStore,AttemptRecorder
+//go:generate go tool mockgen -typed -package mockstoretest -destination mocks.go -write_generate_directive=false github.com/s2skit/s2s/store Store,ClickStore,BindingStore,ConversionStore,LedgerStore,DeliveryStore,EndpointStore,CounterStore,ParkedStore,InboundStore,RevenueStore,ReportStore,PeriodStore,AttemptRecorder,ParkedReporter

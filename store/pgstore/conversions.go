@@ -16,6 +16,8 @@ import (
 	"github.com/s2skit/s2s/store"
 )
 
+var _ store.ParkedReporter = (*Store)(nil)
+
 var conversions = newTable("conversions", []column[store.Conversion]{
 	uuidCol("id", false, func(c *store.Conversion) *uuid.UUID { return &c.ID }),
 	plain("dedup_key", "text", func(c *store.Conversion) *string { return &c.DedupKey }),
@@ -119,8 +121,17 @@ func insertCaused[T any](w *stmt, p, name string, t *table[T], rs []T, guard str
 // A record with increments runs in a transaction, which it rolls back when an increment passed
 // its limit (see counters.go).
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
+	c, _, err := s.RecordConversionParked(ctx, p)
+	return c, err
+}
+
+// RecordConversionParked implements [store.ParkedReporter]: RecordConversion's one statement
+// also reads, on the index parked_events_transaction, whether an unresolved parked event of
+// the conversion's transaction is stored, in the statement's snapshot: every event parked
+// before the statement began is seen, at no extra round trip.
+func (s *Store) RecordConversionParked(ctx context.Context, p store.RecordConversionParams) (store.Conversion, bool, error) {
 	if err := p.Validate(); err != nil {
-		return store.Conversion{}, err
+		return store.Conversion{}, false, err
 	}
 	p = p.Normalize()
 	c := p.Conversion
@@ -129,8 +140,9 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 		a = statements
 	}
 	var out store.Conversion
+	var waiting bool
 	err := s.run(ctx, a, func(db dbtx) error {
-		inserted, applied, err := s.record(ctx, db, p)
+		inserted, applied, parked, err := s.record(ctx, db, p)
 		if err != nil {
 			return wrap(err, "record conversion %q", c.DedupKey)
 		}
@@ -143,7 +155,7 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 			if err := s.checkApplied(ctx, db, p.Increments, applied); err != nil {
 				return fmt.Errorf("pgstore: conversion %q: %w", c.DedupKey, err)
 			}
-			out = c
+			out, waiting = c, parked
 			return nil
 		}
 		// The dedup key was taken: ON CONFLICT waited for the competing insert to commit, so the
@@ -156,12 +168,17 @@ func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionPa
 		}
 		return fmt.Errorf("pgstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
 	})
-	return out, err
+	return out, waiting && err == nil, err
 }
 
 // rebound is the name of the row of recordStatement's results that counts the bindings a
 // rebind replaced: the empty name, which no counter has (store.CheckCounter).
 const rebound = ""
+
+// parkedRow is the name of the row of recordStatement's results that is 1 when parked events
+// of the conversion's transaction wait, else 0: a control character, which no counter's name
+// has (store.CheckCounter). The statement spells it chr(1).
+const parkedRow = "\x01"
 
 // rebindError returns the *store.RebindError of a rebind of player that found another
 // binding, or none, with the binding stored now.
@@ -178,28 +195,33 @@ func (s *Store) rebindError(ctx context.Context, db dbtx, player string) error {
 
 // record runs the statement of recordStatement, and returns how many conversions it inserted
 // (0 or 1) and the new values of the counters it incremented, with, for a rebind, the count
-// of bindings it replaced under the name rebound.
-func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams) (int64, map[string]int64, error) {
+// of bindings it replaced under the name rebound, and whether parked events of the
+// conversion's transaction wait.
+func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams) (int64, map[string]int64, bool, error) {
 	w := s.recordStatement(p)
 	if len(p.Increments) == 0 && p.RebindFrom == nil {
 		var inserted int64
-		err := w.queryRow(ctx, db, &inserted)
-		return inserted, nil, err
+		var parked bool
+		err := w.queryRow(ctx, db, &inserted, &parked)
+		return inserted, nil, parked, err
 	}
 	rows, err := w.query(ctx, db)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, false, err
 	}
-	return scanIncrements(rows)
+	inserted, applied, err := scanIncrements(rows)
+	return inserted, applied, applied[parkedRow] == 1, err
 }
 
 // recordStatement writes the one statement that records a conversion: data-modifying CTEs
 // insert the conversion (or nothing, if its dedup key is taken), then its first history entry,
 // ledger lines, deliveries, binding and increments only for a conversion that was inserted. A
 // single statement is atomic by itself, so recording costs one round trip and one commit.
-// Without increments or a rebind it returns the count of conversions inserted; with them,
-// rows (name, value): the count under a NULL name, the count of bindings replaced under the
-// name rebound, then each counter incremented with its new value.
+// Without increments or a rebind it returns the count of conversions inserted and whether
+// parked events of the conversion's transaction wait; with them, rows (name, value): the
+// count under a NULL name, the count of bindings replaced under the name rebound, whether
+// parked events wait (1 or 0) under the name parkedRow, then each counter incremented with
+// its new value.
 //
 // A first binding is an INSERT ... ON CONFLICT (player_id) DO NOTHING: it waits for a
 // concurrent insert of the player's binding to commit, then keeps it, so that of concurrent
@@ -226,11 +248,15 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 		writeBinding(w, s.prefix, "b", *p.Binding, p.RebindFrom, "c")
 	}
 	if len(p.Increments) == 0 && p.RebindFrom == nil {
-		w.sql(" SELECT count(*) FROM c")
+		w.sql(" SELECT count(*), ")
+		s.parkedWaiting(w, c)
+		w.sql(" FROM c")
 		return w
 	}
 	insertIncrements(w, s.prefix, "k", p.Increments, "c")
-	w.sql(" SELECT NULL::text, count(*) FROM c")
+	w.sql(" SELECT NULL::text, count(*) FROM c UNION ALL SELECT chr(1), (")
+	s.parkedWaiting(w, c)
+	w.sql(")::integer::bigint")
 	if p.RebindFrom != nil {
 		w.sql(" UNION ALL SELECT '", rebound, "'::text, count(*) FROM b")
 	}
@@ -238,6 +264,18 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 		w.sql(" UNION ALL SELECT name, value FROM k")
 	}
 	return w
+}
+
+// parkedWaiting writes the boolean expression that is true when unresolved parked events of
+// c's transaction are stored, by the index parked_events_transaction; false for a conversion
+// that no parked event can name.
+func (s *Store) parkedWaiting(w *stmt, c store.Conversion) {
+	if c.Source == "" || c.TransactionID == "" {
+		w.sql("FALSE")
+		return
+	}
+	w.sql("EXISTS (SELECT 1 FROM ", s.prefix, "parked_events WHERE source = ", w.arg(c.Source, "text"),
+		" AND transaction_id = ", w.arg(c.TransactionID, "text"), " AND resolved_at IS NULL)")
 }
 
 // writeBinding writes, as a data-modifying CTE of w named name, the binding b of a record,

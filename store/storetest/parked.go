@@ -376,6 +376,63 @@ func (s suite) parked(t *testing.T) {
 		_, err := st.ChangeStatus(ctx(t), reversal(original, base.Add(time.Hour), a.ID))
 		require.ErrorIs(t, err, store.ErrConflict, "rule: a change that resolves an event settled by ResolveParked is ErrConflict")
 	})
+	t.Run("RecordReportsWaiting", s.recordReportsWaiting)
+}
+
+// recordReportsWaiting checks store.ParkedReporter, on stores that have it (for a store
+// without the capability it checks nothing, and skips nothing): a record reports the
+// unresolved parked events of its own source and transaction, with and without increments
+// and a binding, and nothing with an error.
+func (s suite) recordReportsWaiting(t *testing.T) {
+	if _, ok := s.h.NewStore(t).(store.ParkedReporter); !ok {
+		return
+	}
+	t.Parallel()
+	st := s.h.NewStore(t)
+	r := st.(store.ParkedReporter)
+	record := func(p store.RecordConversionParams) bool {
+		t.Helper()
+		got, waiting, err := r.RecordConversionParked(ctx(t), p)
+		require.NoError(t, err, "rule: a valid RecordConversionParked succeeds")
+		require.Equal(t, p.Conversion.ID, got.ID, "rule: RecordConversionParked returns the conversion as RecordConversion does")
+		return waiting
+	}
+	of := func(key string, e store.ParkedEvent) store.RecordConversionParams {
+		p := conversionFor(key, "aff-1", base)
+		p.Conversion.Source, p.Conversion.TransactionID = e.Conversion.Source, e.Conversion.TransactionID
+		return p
+	}
+	a := park(t, st, parkedFor("network-a", "tx-1", base))
+	b := park(t, st, parkedFor("network-a", "tx-2", base))
+
+	require.False(t, record(conversionFor("alone", "aff-1", base)), "rule: a record of a transaction without parked events reports none")
+	other := of("other-source", a)
+	other.Conversion.Source = "network-b"
+	require.False(t, record(other), "rule: the parked events of another source's equal transaction ID do not wait for the record")
+	noTxn := conversionFor("no-txn", "aff-1", base)
+	noTxn.Conversion.TransactionID = ""
+	require.False(t, record(noTxn), "rule: a record without a transaction ID reports no parked event")
+
+	first := of("first-of-tx-1", a)
+	require.True(t, record(first), "rule: a record reports the unresolved parked events of its transaction")
+	_, waiting, err := r.RecordConversionParked(ctx(t), first)
+	require.ErrorIs(t, err, store.ErrDuplicate, "rule: RecordConversionParked refuses a retry as RecordConversion does")
+	require.False(t, waiting, "rule: a refused record reports no parked event")
+
+	counted := of("counted-of-tx-2", b)
+	counted.Increments = []store.Increment{{Counter: "waiting-cap", Delta: 1, Limit: 1}}
+	bound := store.PlayerBinding{PlayerID: counted.Conversion.PlayerID, AffiliateID: "aff-1", CampaignID: "camp-1", Method: store.BindByClick, BoundAt: base}
+	counted.Binding = &bound
+	require.True(t, record(counted), "rule: a record with increments and a binding reports the parked events as well")
+	over := of("over-of-tx-2", b)
+	over.Increments = counted.Increments
+	_, waiting, err = r.RecordConversionParked(ctx(t), over)
+	require.ErrorIs(t, err, store.ErrLimit, "rule: RecordConversionParked refuses a limit as RecordConversion does")
+	require.False(t, waiting, "rule: a refused record reports no parked event")
+
+	require.NoError(t, st.ResolveParked(ctx(t), store.ResolveParkedParams{IDs: []uuid.UUID{a.ID}, AppliedTo: first.Conversion.ID, At: base.Add(time.Minute)}),
+		"rule: a valid ResolveParked succeeds")
+	require.False(t, record(of("second-of-tx-1", a)), "rule: resolved parked events no longer wait")
 }
 
 // parkedConcurrency is the concurrency rule of parked events: of any number of concurrent
