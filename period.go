@@ -40,7 +40,11 @@ var (
 // whose cutoff comes next after it was received (commission.Program.RevenuePeriod): a
 // closed period is never edited; what late revenue changes is an adjustment line of the
 // period it counts in. A correction counts as its amounts less those of the report it
-// corrects. The first period ever closed is the one of the earliest revenue fact (or
+// corrects. Every fact is counted exactly once: a close lists the facts no close has
+// settled and marks those it counts settled in its own store write
+// (store.ClosePeriodParams.Facts), so that a fact whose write was still in flight when its
+// period closed (committed after the close listed the facts) is counted by the next close,
+// as late revenue, whatever its received time says. The first period ever closed is the one of the earliest revenue fact (or
 // period itself, when there is none).
 //
 // ClosePeriod is idempotent: a period closed already (by this Tracker or any other on the
@@ -52,8 +56,9 @@ var (
 // fact in a currency that Config.Rates cannot convert into its plan's fails the close,
 // which is tried again by the next call.
 //
-// A close reads the period's revenue facts into memory: it costs one listing of the period's
-// facts, one of what came late, and one of each sub-affiliate's ledger lines of the period.
+// A close reads the period's revenue facts into memory: it costs one listing of the
+// unsettled facts up to the period's end, and one of each sub-affiliate's ledger lines of
+// the period.
 func (t *Tracker) ClosePeriod(ctx context.Context, period commission.Period) error {
 	cc := t.cfg.Load()
 	if cc.program == nil {
@@ -152,29 +157,33 @@ type periodRevenue map[string]*commission.Settlement
 func (t *Tracker) settle(ctx context.Context, cc *compiled, per commission.Period, bal map[string]*commission.Balances, now time.Time) (store.ClosePeriodParams, error) {
 	g := cc.program
 	rev := periodRevenue{}
-	onTime := store.ListRevenueParams{By: store.ByOccurredAt, From: per.Start, To: per.End, Limit: 1000}
-	late := store.ListRevenueParams{By: store.ByReceivedAt, From: per.Start.Add(g.Grace.Std()), To: per.End.Add(g.Grace.Std()), Limit: 1000}
-	for _, lp := range []store.ListRevenueParams{onTime, late} {
-		for {
-			fs, err := t.st.ListRevenue(ctx, lp)
-			if err != nil {
-				return store.ClosePeriodParams{}, fmt.Errorf("list revenue: %w", err)
-			}
-			for _, f := range fs {
-				at, isLate := g.RevenuePeriod(f.OccurredAt, f.ReceivedAt, cc.periodLoc)
-				if !at.Start.Equal(per.Start) || lp.By == store.ByReceivedAt && !isLate {
-					continue // counted in another period (or, on time, by the first listing)
-				}
-				if err := t.count(ctx, cc, rev, per, f, isLate); err != nil {
-					return store.ClosePeriodParams{}, err
-				}
-			}
-			if len(fs) < lp.Limit {
-				break
-			}
-			l := fs[len(fs)-1]
-			lp.After = store.Cursor{At: lp.By.ListTime(l), ID: l.ID}
+	var settled []uuid.UUID
+	lp := store.ListRevenueParams{By: store.ByOccurredAt, From: time.Unix(0, 0), To: per.End, Limit: 1000, Unsettled: true}
+	for {
+		fs, err := t.st.ListRevenue(ctx, lp)
+		if err != nil {
+			return store.ClosePeriodParams{}, fmt.Errorf("list revenue: %w", err)
 		}
+		for _, f := range fs {
+			at, isLate := g.RevenuePeriod(f.OccurredAt, f.ReceivedAt, cc.periodLoc)
+			switch {
+			case at.Start.After(per.Start):
+				continue // received after per's cutoff: late revenue of a later period
+			case at.Start.Before(per.Start):
+				// Of a period closed already, which did not see it (committed after that
+				// close listed the unsettled facts): late revenue of this one.
+				isLate = true
+			}
+			if err := t.count(ctx, cc, rev, per, f, isLate); err != nil {
+				return store.ClosePeriodParams{}, err
+			}
+			settled = append(settled, f.ID)
+		}
+		if len(fs) < lp.Limit {
+			break
+		}
+		l := fs[len(fs)-1]
+		lp.After = store.Cursor{At: lp.By.ListTime(l), ID: l.ID}
 	}
 	var lines []commission.Line
 	positive := map[string]money.Amount{}
@@ -215,7 +224,7 @@ func (t *Tracker) settle(ctx context.Context, cc *compiled, per commission.Perio
 		}
 		lines = append(lines, subs...)
 	}
-	p := store.ClosePeriodParams{Close: store.PeriodClose{Start: per.Start, End: per.End, ClosedAt: now}}
+	p := store.ClosePeriodParams{Close: store.PeriodClose{Start: per.Start, End: per.End, ClosedAt: now}, Facts: settled}
 	for _, aff := range slices.Sorted(maps.Keys(bal)) {
 		b := bal[aff]
 		if b.Carry.Sign() < 0 {

@@ -137,7 +137,14 @@ func normalised(ss []commission.Statement) []commission.Statement {
 // store's history: the test of ClosePeriod.
 func requireReplay(t *testing.T, st store.Store, g *commission.Program, affiliates ...string) []commission.Statement {
 	t.Helper()
-	res, err := commission.Replay(g, history(t, st), nil)
+	return requireReplayOf(t, st, g, history(t, st), affiliates...)
+}
+
+// requireReplayOf asserts that the statements written by the closes equal Replay's over
+// events.
+func requireReplayOf(t *testing.T, st store.Store, g *commission.Program, events []commission.Event, affiliates ...string) []commission.Statement {
+	t.Helper()
+	res, err := commission.Replay(g, events, nil)
 	require.NoError(t, err)
 	want, got := normalised(res.Statements), normalised(statements(t, st, g, affiliates...))
 	require.Len(t, got, len(want), "rule: the closes wrote the statements Replay computes, no more, no fewer")
@@ -406,5 +413,62 @@ func TestTracker_RevenueStatus(t *testing.T) {
 		facts, err := st.ListRevenue(t.Context(), store.ListRevenueParams{From: time.Unix(0, 0), To: time.Unix(1<<40, 0)})
 		require.NoError(t, err)
 		require.Empty(t, facts, "rule: nothing refused is recorded")
+	})
+}
+
+// closeHook is a store whose first ClosePeriod runs before first: what another process
+// commits after a close listed the revenue facts and before it writes.
+type closeHook struct {
+	store.Store
+	once   sync.Once
+	before func()
+}
+
+func (h *closeHook) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (store.PeriodClose, error) {
+	h.once.Do(h.before)
+	return h.Store.ClosePeriod(ctx, p)
+}
+
+// TestTracker_ClosePeriodFactInFlight: a revenue report received before January's cutoff
+// whose write commits while January is being closed (after the close listed the facts,
+// before it wrote) is not in January, which never saw it; it is counted once, as an
+// adjustment line of February, the next close. Its received time says January: only
+// what the close marked settles a fact. The statements equal Replay's over the history
+// in which the report was received when it became visible, after January's close.
+func TestTracker_ClosePeriodFactInFlight(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st store.Store) {
+		h := &closeHook{Store: st}
+		f, g := newFixtureWith(t, h, revShareConfig)
+		register(t, f, "aff-1", "p1")
+		f.now = mt(time.January, 31, 12)
+		require.Equal(t, http.StatusAccepted, report(t, f, "p1", "R-1", mt(time.January, 10, 12), "ggr", "1000.00"))
+		closedAt := mt(time.February, 3, 1) // an hour past January's cutoff
+		h.before = func() {
+			f.now = mt(time.February, 2, 23) // received before the cutoff, committed after the close's listing
+			require.Equal(t, http.StatusAccepted, report(t, f, "p1", "R-flight", mt(time.January, 20, 12), "ggr", "500.00"))
+			f.now = closedAt
+		}
+		f.now = closedAt
+		require.NoError(t, f.tr.ClosePeriod(t.Context(), month(time.January)))
+		f.now = mt(time.March, 5, 0)
+		require.NoError(t, f.tr.ClosePeriod(t.Context(), month(time.February)))
+
+		got, err := st.GetRevenue(t.Context(), store.GetRevenueParams{Source: "casino-x", TransactionID: "R-flight"})
+		require.NoError(t, err)
+		require.True(t, got.SettledIn.Equal(month(time.February).Start), "rule: the fact in flight is settled by the next close")
+		ss := normalised(statements(t, st, g, "aff-1"))
+		require.Len(t, ss, 2)
+		require.Equal(t, []string{"accrual revshare aff-1 300.00 EUR"}, amounts(ss[0].Lines), "January: 30% of 1000, without the fact it never saw")
+		require.Equal(t, []string{"accrual revshare aff-1 0.00 EUR", "adjustment revshare aff-1 150.00 EUR"}, amounts(ss[1].Lines),
+			"rule: a fact committed after its period's close read is counted once, as an adjustment of the next close")
+
+		events := history(t, st)
+		for i := range events {
+			if events[i].ID == "casino-x/R-flight" {
+				events[i].Received = closedAt // visible from January's close on
+			}
+		}
+		requireReplayOf(t, st, g, events, "aff-1", "sub-1", "master")
 	})
 }

@@ -16,6 +16,9 @@ const MaxCloseLines = 100 * MaxLines
 // MaxBalances is the most balances one PeriodClose carries.
 const MaxBalances = 100 * MaxLines
 
+// MaxCloseFacts is the most revenue facts one ClosePeriod settles.
+const MaxCloseFacts = 1 << 20
+
 // PeriodClose is the record of a closed statement period: the period, when it was closed,
 // and the RevShare balances every affiliate carries out of it into the next (the negative
 // base of a carry-forward plan, ring-fenced players' balances), which the next close starts
@@ -113,6 +116,13 @@ type ClosePeriodParams struct {
 	// Lines are the period's lines (RevShare, adjustments, carryover, sub-affiliate
 	// shares): at most MaxCloseLines, with distinct IDs, none of a conversion.
 	Lines []LedgerLine
+	// Facts are the IDs of the revenue facts the close counts, at most MaxCloseFacts,
+	// distinct: the close marks each settled in its period (RevenueFact.SettledIn is
+	// Close.Start) in its own write, so that a fact committed after the close listed the
+	// unsettled facts stays unsettled, for a later close to count, and no fact is counted
+	// twice. Each must be a stored fact that no close has settled, else the whole call is
+	// refused.
+	Facts []uuid.UUID
 }
 
 // Validate checks p: a valid close, and valid lines of no conversion. The error wraps
@@ -129,6 +139,19 @@ func (p ClosePeriodParams) Validate() error {
 			return invalid("close period: ledger line %s belongs to conversion %s", l.ID, l.ConversionID)
 		}
 	}
+	if len(p.Facts) > MaxCloseFacts {
+		return invalid("close period: %d revenue facts, at most %d", len(p.Facts), MaxCloseFacts)
+	}
+	seen := make(map[uuid.UUID]bool, len(p.Facts))
+	for i, id := range p.Facts {
+		if id == uuid.Nil {
+			return invalid("close period: facts[%d]: the nil UUID", i)
+		}
+		if seen[id] {
+			return invalid("close period: facts[%d]: revenue fact %s given twice", i, id)
+		}
+		seen[id] = true
+	}
 	return nil
 }
 
@@ -136,5 +159,6 @@ func (p ClosePeriodParams) Validate() error {
 func (p ClosePeriodParams) Normalize() ClosePeriodParams {
 	p.Close = p.Close.Normalize()
 	p.Lines = normalizeAll(p.Lines, LedgerLine.Normalize)
+	p.Facts = slices.Clone(p.Facts)
 	return p
 }

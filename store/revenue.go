@@ -39,6 +39,12 @@ type RevenueFact struct {
 	// its amounts replace that fact's. Empty for a fact that corrects none. A fact is
 	// corrected once at most; a correction may itself be corrected.
 	Corrects string
+	// SettledIn is the Start of the period whose close counted the fact, which
+	// [PeriodStore.ClosePeriod] marks in the close's own write (ClosePeriodParams.Facts);
+	// zero while no close has counted it. It is the store's, not the sender's: RecordRevenue
+	// records every fact unsettled, whatever it is given, and SameContent and Equal do not
+	// compare it.
+	SettledIn time.Time
 
 	// The amounts, signed, in one currency.
 	GGR         money.Amount // gross gaming revenue: bets less wins; negative when the player won
@@ -107,6 +113,7 @@ func (f RevenueFact) Validate() error {
 func (f RevenueFact) Normalize() RevenueFact {
 	f.OccurredAt = NormalizeTime(f.OccurredAt)
 	f.ReceivedAt = NormalizeTime(f.ReceivedAt)
+	f.SettledIn = NormalizeTime(f.SettledIn)
 	cur := f.GGR.Currency()
 	for _, a := range f.amounts() {
 		if *a == (money.Amount{}) {
@@ -162,6 +169,9 @@ type ListRevenueParams struct {
 	From, To    time.Time   // range [From, To) of the By time; both required
 	After       Cursor      // the By time and ID of the last fact seen
 	Limit       int         // 0 means 100; at most 1000
+	// Unsettled lists only the facts that no close has counted yet (SettledIn zero): what a
+	// period close has to settle, whenever the facts were committed.
+	Unsettled bool
 }
 
 // Validate checks p.

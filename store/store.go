@@ -482,7 +482,8 @@ type InboundStore interface {
 // RevShare is computed from when a period is closed. Facts are immutable: a correction is a
 // new fact that names the one it corrects.
 type RevenueStore interface {
-	// RecordRevenue stores a revenue fact and returns it as stored. Its identity is its
+	// RecordRevenue stores a revenue fact, unsettled (its SettledIn zero, whatever f's is),
+	// and returns it as stored. Its identity is its
 	// Source and TransactionID: if a fact has them already, it writes nothing and returns the
 	// stored one with an error wrapping ErrDuplicate (the same report, see
 	// [RevenueFact.SameContent]: a sender's retry) or ErrConflict (other content under that
@@ -503,8 +504,9 @@ type RevenueStore interface {
 	// ListRevenue returns the facts of affiliate p.AffiliateID (of every affiliate, when it
 	// is empty) whose p.By time (OccurredAt or ReceivedAt) is in [p.From, p.To), ordered by
 	// that time then ID ([CompareRevenue]), at most p.Limit of them (0 means 100; at most
-	// 1000), starting after p.After (the By time and ID of the last fact seen) when it is set.
-	// Parameters that fail [ListRevenueParams.Validate] are ErrInvalid.
+	// 1000), starting after p.After (the By time and ID of the last fact seen) when it is set;
+	// with p.Unsettled, only the facts that no close has settled. Parameters that fail
+	// [ListRevenueParams.Validate] are ErrInvalid.
 	ListRevenue(ctx context.Context, p ListRevenueParams) ([]RevenueFact, error)
 }
 
@@ -519,9 +521,11 @@ type PeriodStore interface {
 	// ErrDuplicate (the same content, [PeriodClose.SameContent]: a second close of the
 	// period) or ErrConflict (other content). A close that does not follow the last one is
 	// ErrConflict, with the last close; so is a line whose ID exists (the whole call is
-	// refused). Among concurrent calls exactly one close of a period is recorded, and of
-	// concurrent first closes exactly one. Parameters that fail [ClosePeriodParams.Validate]
-	// are ErrInvalid.
+	// refused). It marks every fact of p.Facts settled in the close's period
+	// ([RevenueFact.SettledIn]), in the same write: a fact that is not stored, or that a
+	// close settled already, is ErrConflict, and nothing is written. Among concurrent calls
+	// exactly one close of a period is recorded, and of concurrent first closes exactly one.
+	// Parameters that fail [ClosePeriodParams.Validate] are ErrInvalid.
 	ClosePeriod(ctx context.Context, p ClosePeriodParams) (PeriodClose, error)
 
 	// LastClose returns the close with the latest End, or an error wrapping ErrNotFound when

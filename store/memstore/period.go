@@ -7,8 +7,8 @@ import (
 	"github.com/s2skit/s2s/store"
 )
 
-// ClosePeriod implements [store.PeriodStore]: under mu, with the ledger, so that the close
-// and its lines are written together.
+// ClosePeriod implements [store.PeriodStore]: under mu, with the ledger, and the revenue
+// facts' lock, so that the close, its lines and the facts it settles are written together.
 func (s *Store) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (store.PeriodClose, error) {
 	if err := p.Validate(); err != nil {
 		return store.PeriodClose{}, err
@@ -36,6 +36,12 @@ func (s *Store) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (sto
 		if _, ok := s.ledger[l.ID]; ok {
 			return store.PeriodClose{}, fmt.Errorf("memstore: close of %s: ledger line %s exists: %w", c.Start, l.ID, store.ErrConflict)
 		}
+	}
+	// The facts' lock is taken under mu, never the other way round.
+	s.revenue.mu.Lock()
+	defer s.revenue.mu.Unlock()
+	if err := s.revenue.settle(p.Facts, c.Start); err != nil {
+		return store.PeriodClose{}, err
 	}
 	for _, l := range p.Lines {
 		s.addLine(l)

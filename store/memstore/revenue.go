@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -19,8 +20,9 @@ type revenueFacts struct {
 	byID        map[uuid.UUID]*store.RevenueFact
 	correctedBy map[sourceTxn]*store.RevenueFact // a corrected fact's key → its correction
 	// byOccurred and byReceived hold every fact, ordered by store.CompareRevenue of their
-	// time: a listing finds its page's start by binary search.
-	byOccurred, byReceived []*store.RevenueFact
+	// time: a listing finds its page's start by binary search. unsettled holds the facts no
+	// close has settled, ordered as byOccurred, for a close's listing.
+	byOccurred, byReceived, unsettled []*store.RevenueFact
 }
 
 func newRevenueFacts() revenueFacts {
@@ -50,6 +52,7 @@ func (s *Store) RecordRevenue(ctx context.Context, f store.RevenueFact) (store.R
 		return store.RevenueFact{}, err
 	}
 	f = f.Normalize()
+	f.SettledIn = time.Time{} // recorded unsettled: a close settles it
 	r := &s.revenue
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -81,7 +84,30 @@ func (s *Store) RecordRevenue(ctx context.Context, f store.RevenueFact) (store.R
 	}
 	r.byOccurred = insertBy(r.byOccurred, p, store.ByOccurredAt)
 	r.byReceived = insertBy(r.byReceived, p, store.ByReceivedAt)
+	r.unsettled = insertBy(r.unsettled, p, store.ByOccurredAt)
 	return f, nil
+}
+
+// settle marks the facts ids settled in the period that starts at start, all or none: a
+// fact not stored or settled already is ErrConflict. The caller holds r.mu.
+func (r *revenueFacts) settle(ids []uuid.UUID, start time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	for _, id := range ids {
+		f, ok := r.byID[id]
+		if !ok {
+			return fmt.Errorf("memstore: close of %s: revenue fact %s is not stored: %w", start, id, store.ErrConflict)
+		}
+		if !f.SettledIn.IsZero() {
+			return fmt.Errorf("memstore: close of %s: revenue fact %s is settled already, in %s: %w", start, id, f.SettledIn, store.ErrConflict)
+		}
+	}
+	for _, id := range ids {
+		r.byID[id].SettledIn = start
+	}
+	r.unsettled = slices.DeleteFunc(r.unsettled, func(f *store.RevenueFact) bool { return !f.SettledIn.IsZero() })
+	return nil
 }
 
 // GetRevenue implements [store.RevenueStore].
@@ -117,8 +143,11 @@ func (s *Store) ListRevenue(ctx context.Context, p store.ListRevenueParams) ([]s
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	fs := r.byOccurred
-	if p.By == store.ByReceivedAt {
+	switch {
+	case p.By == store.ByReceivedAt:
 		fs = r.byReceived
+	case p.Unsettled:
+		fs = r.unsettled
 	}
 	start := store.RevenueFact{}
 	if p.By == store.ByReceivedAt {
@@ -147,7 +176,7 @@ func (s *Store) ListRevenue(ctx context.Context, p store.ListRevenueParams) ([]s
 		if !p.By.ListTime(*f).Before(to) {
 			break
 		}
-		if p.AffiliateID == "" || f.AffiliateID == p.AffiliateID {
+		if (p.AffiliateID == "" || f.AffiliateID == p.AffiliateID) && (!p.Unsettled || f.SettledIn.IsZero()) {
 			out = append(out, *f)
 		}
 	}

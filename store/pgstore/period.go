@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/s2skit/s2s/store"
 )
 
@@ -21,8 +23,8 @@ var closes = newTable("period_closes", []column[store.PeriodClose]{
 
 // ClosePeriod implements [store.PeriodStore] in one transaction: an INSERT ... SELECT of the
 // close that writes it only when it follows the last close (or none exists), skipping it
-// (ON CONFLICT DO NOTHING) when its period, its end or the first close is taken; then its
-// lines, in batches. Only a refused close costs more statements, to say what it met.
+// (ON CONFLICT DO NOTHING) when its period, its end or the first close is taken; then the
+// revenue facts it settles, in one UPDATE; then its lines, in batches. Only a refused close costs more statements, to say what it met.
 func (s *Store) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (store.PeriodClose, error) {
 	if err := p.Validate(); err != nil {
 		return store.PeriodClose{}, err
@@ -50,6 +52,9 @@ func (s *Store) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (sto
 			refused = err == nil
 			return wrap(err, "close period %s", c.Start)
 		}
+		if err := s.settleFacts(ctx, db, c.Start, p.Facts); err != nil {
+			return err
+		}
 		if len(p.Lines) == 0 {
 			return nil
 		}
@@ -67,6 +72,35 @@ func (s *Store) ClosePeriod(ctx context.Context, p store.ClosePeriodParams) (sto
 		return c, nil
 	}
 	return s.closeRefused(ctx, c)
+}
+
+// settleFacts marks the revenue facts ids settled in the period that starts at start, in
+// one UPDATE of the close's transaction, after the close's row: concurrent closes of the
+// period wait for the one that inserted it, and roll back. A fact that is not stored or is
+// settled already leaves the count short: ErrConflict, and the close rolls back.
+func (s *Store) settleFacts(ctx context.Context, db dbtx, start time.Time, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	texts := make([]string, len(ids))
+	for i, id := range ids {
+		texts[i] = id.String()
+	}
+	var w stmt
+	w.sql("UPDATE ", s.prefix, "revenue_facts SET settled_in = ", w.arg(start, "timestamptz"),
+		" WHERE id = ANY(", w.arg(textArray(texts), "uuid[]"), ") AND settled_in IS NULL")
+	res, err := w.exec(ctx, db)
+	if err != nil {
+		return wrap(err, "close of %s: settle revenue facts", start)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(err, "close of %s: settle revenue facts", start)
+	}
+	if n != int64(len(ids)) {
+		return fmt.Errorf("pgstore: close of %s: %d of its %d revenue facts are not stored or settled already: %w", start, int64(len(ids))-n, len(ids), store.ErrConflict)
+	}
+	return nil
 }
 
 // closeRefused says why c was not inserted: its period is closed, or it does not follow the

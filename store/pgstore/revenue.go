@@ -26,6 +26,7 @@ var revenue = newTable("revenue_facts", []column[store.RevenueFact]{
 	timestamp("occurred_at", func(f *store.RevenueFact) *time.Time { return &f.OccurredAt }),
 	timestamp("received_at", func(f *store.RevenueFact) *time.Time { return &f.ReceivedAt }),
 	nullText("corrects", func(f *store.RevenueFact) *string { return &f.Corrects }),
+	timestamp("settled_in", func(f *store.RevenueFact) *time.Time { return &f.SettledIn }),
 	{name: "currency", typ: "text", get: func(f *store.RevenueFact) (any, error) { return f.GGR.Currency().String(), nil },
 		set: func(f *store.RevenueFact) any { return currencyDest{&f.GGR} }},
 	minorCol("ggr", func(f *store.RevenueFact) *money.Amount { return &f.GGR }),
@@ -87,6 +88,7 @@ func (s *Store) RecordRevenue(ctx context.Context, f store.RevenueFact) (store.R
 		return store.RevenueFact{}, err
 	}
 	f = f.Normalize()
+	f.SettledIn = time.Time{} // recorded unsettled: a close settles it
 	var out store.RevenueFact
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		var w stmt
@@ -173,8 +175,8 @@ func (s *Store) GetRevenue(ctx context.Context, p store.GetRevenueParams) (store
 }
 
 // ListRevenue implements [store.RevenueStore] on an index: revenue_facts_affiliate_occurred
-// for an affiliate's facts by occurred time, revenue_facts_occurred for every affiliate's,
-// revenue_facts_received by received time.
+// for an affiliate's facts by occurred time, revenue_facts_occurred for every affiliate's
+// (revenue_facts_unsettled for the unsettled ones), revenue_facts_received by received time.
 func (s *Store) ListRevenue(ctx context.Context, p store.ListRevenueParams) ([]store.RevenueFact, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -189,6 +191,9 @@ func (s *Store) ListRevenue(ctx context.Context, p store.ListRevenueParams) ([]s
 		w.sql("SELECT ", revenue.selected, " FROM ", s.prefix, "revenue_facts WHERE ", col, " < ", w.arg(store.NormalizeTime(p.To), "timestamptz"))
 		if p.AffiliateID != "" {
 			w.sql(" AND affiliate_id = ", w.arg(p.AffiliateID, "text"))
+		}
+		if p.Unsettled {
+			w.sql(" AND settled_in IS NULL")
 		}
 		w.sql(" AND ", col, " >= ", w.arg(store.NormalizeTime(p.From), "timestamptz"))
 		w.page(col, p.After, p.From, store.ListLimit(p.Limit, 100))

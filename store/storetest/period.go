@@ -138,6 +138,93 @@ func (s suite) periods(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrNotFound, "rule: an invalid close writes nothing")
 	})
 
+	t.Run("CloseSettlesItsFacts", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		start, end := month(0)
+		facts := []store.RevenueFact{
+			revenueFact("aff-1", "p-1", "rep-1", start.Add(time.Hour)),
+			revenueFact("aff-1", "p-2", "rep-2", start.Add(2*time.Hour)),
+			revenueFact("aff-2", "p-3", "rep-3", start.Add(3*time.Hour)),
+		}
+		for i := range facts {
+			f := facts[i]
+			f.SettledIn = start // the store's, not the caller's
+			facts[i] = recordRevenue(t, st, f)
+			require.True(t, facts[i].SettledIn.IsZero(), "rule: RecordRevenue records a fact unsettled")
+		}
+		unsettled := store.ListRevenueParams{From: time.Unix(0, 0), To: end, Unsettled: true}
+		require.Equal(t, revenueIDs(facts...), revenueIDs(listRevenueAll(t, st, unsettled, 2)...), "rule: an unsettled listing lists every fact no close settled")
+
+		_, err := st.ClosePeriod(ctx(t), store.ClosePeriodParams{Close: periodClose(0), Facts: revenueIDs(facts[0], facts[2])})
+		require.NoError(t, err)
+		for i, f := range facts {
+			got, err := st.GetRevenue(ctx(t), store.GetRevenueParams{Source: f.Source, TransactionID: f.TransactionID})
+			require.NoError(t, err)
+			if i == 1 {
+				require.True(t, got.SettledIn.IsZero(), "rule: a fact the close did not count stays unsettled")
+				continue
+			}
+			require.True(t, got.SettledIn.Equal(start), "rule: the close marks the facts it counts settled in its period")
+		}
+		require.Equal(t, revenueIDs(facts[1]), revenueIDs(listRevenueAll(t, st, unsettled, 2)...), "rule: an unsettled listing leaves out the settled facts")
+		require.Len(t, listRevenueAll(t, st, store.ListRevenueParams{From: time.Unix(0, 0), To: end}, 2), 3, "rule: a listing without Unsettled lists settled facts too")
+
+		next := periodClose(1)
+		for name, ids := range map[string][]uuid.UUID{
+			"a fact settled already":    revenueIDs(facts[1], facts[0]),
+			"a fact that is not stored": {facts[1].ID, uuid.New()},
+		} {
+			_, err = st.ClosePeriod(ctx(t), store.ClosePeriodParams{Close: next, Lines: []store.LedgerLine{periodLine(1)}, Facts: ids})
+			require.ErrorIs(t, err, store.ErrConflict, "rule: a close that settles %s is ErrConflict", name)
+			last, err := st.LastClose(ctx(t))
+			require.NoError(t, err)
+			require.True(t, last.Start.Equal(start), "rule: a close refused for its facts is not recorded (%s)", name)
+			require.Equal(t, revenueIDs(facts[1]), revenueIDs(listRevenueAll(t, st, unsettled, 2)...), "rule: a refused close settles none of its facts (%s)", name)
+		}
+		_, err = st.ClosePeriod(ctx(t), store.ClosePeriodParams{Close: next, Facts: []uuid.UUID{facts[1].ID, facts[1].ID}})
+		require.ErrorIs(t, err, store.ErrInvalid, "rule: a fact given twice is ErrInvalid")
+	})
+
+	t.Run("ConcurrentClosesSettleOnce", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		handles := []store.Store{st}
+		if s.h.Reopen != nil {
+			handles = append(handles, s.h.Reopen(t, st))
+		}
+		start, end := month(0)
+		f := recordRevenue(t, st, revenueFact("aff-1", "p-1", "rep-1", start.Add(time.Hour)))
+		const n = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				c := periodClose(0)
+				c.ClosedAt = c.ClosedAt.Add(time.Duration(i) * time.Second)
+				_, err := handles[i%len(handles)].ClosePeriod(t.Context(), store.ClosePeriodParams{Close: c, Facts: []uuid.UUID{f.ID}})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		wins := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, store.ErrDuplicate), errors.Is(err, store.ErrConflict):
+			default:
+				require.NoError(t, err, "rule: concurrent closes fail with nothing but ErrDuplicate or ErrConflict")
+			}
+		}
+		require.Equal(t, 1, wins, "rule: among concurrent closes of a period exactly one is recorded")
+		got, err := st.GetRevenue(ctx(t), store.GetRevenueParams{Source: f.Source, TransactionID: f.TransactionID})
+		require.NoError(t, err)
+		require.True(t, got.SettledIn.Equal(start), "rule: the recorded close settled the fact")
+		require.Empty(t, listRevenueAll(t, st, store.ListRevenueParams{From: time.Unix(0, 0), To: end, Unsettled: true}, 10))
+	})
+
 	t.Run("ConcurrentClosesRecordOne", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
