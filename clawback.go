@@ -150,7 +150,7 @@ func (t *Tracker) changeStatus(ctx context.Context, cc *compiled, o *store.Conve
 // refund computes the clawback of a refund or reset c of a prop-firm challenge purchase: the
 // negation of the purchase's lines, when the plan in force at c claws back on that event
 // (Prop.ClawbackRefund, Prop.ClawbackReset), as Replay computes it. The purchase is the
-// conversion of event purchase with c's source and transaction ID.
+// conversion of event purchase with c's source and transaction ID (purchaseOf).
 func (t *Tracker) refund(ctx context.Context, cc *compiled, c *store.Conversion, now time.Time) (pay, error) {
 	at := c.EventTime()
 	plan, err := cc.program.PlanAt(c.AffiliateID, at)
@@ -164,7 +164,7 @@ func (t *Tracker) refund(ctx context.Context, cc *compiled, c *store.Conversion,
 	if pp == nil || c.Event == event.Refund && !pp.ClawbackRefund || c.Event == event.Reset && !pp.ClawbackReset {
 		return pay{}, nil
 	}
-	o, err := t.purchaseOf(ctx, cc, c)
+	o, err := t.purchaseOf(ctx, c)
 	if err != nil || o == nil {
 		if err == nil {
 			t.log.LogAttrs(ctx, slog.LevelWarn, "s2s: no clawback: the purchase is not stored",
@@ -175,24 +175,37 @@ func (t *Tracker) refund(ctx context.Context, cc *compiled, c *store.Conversion,
 	return t.undo(ctx, o, commission.KindClawback, eventID(c), at, now, c.ID)
 }
 
-// purchaseOf returns the stored purchase that the refund or reset c names by its source and
-// transaction ID, nil if none is stored.
-func (t *Tracker) purchaseOf(ctx context.Context, cc *compiled, c *store.Conversion) (*store.Conversion, error) {
-	if c.TransactionID == "" {
+// purchaseOf returns the stored purchase that the refund or reset c names, nil if none is
+// stored: a conversion of event purchase with c's source and transaction ID, which is the
+// commission event c reverses (Replay's Reverses: the purchase's event ID is its
+// transaction ID), found with one read of the transaction
+// (store.ConversionStore.ListConversionsByTransaction), as original finds a reversal's. It
+// is never guessed from a dedup key: under a dedup mode that keys purchases by player, the
+// key of "c's purchase" is the player's first purchase whatever c's transaction, and under
+// one that keys every purchase apart, no key finds it. Of several purchases of the
+// transaction (a mode that keeps each), the latest by laterEvent, so that the choice does
+// not depend on the order of a read.
+func (t *Tracker) purchaseOf(ctx context.Context, c *store.Conversion) (*store.Conversion, error) {
+	if c.Source == "" || c.TransactionID == "" {
 		return nil, nil
 	}
-	k := *c
-	k.Event = event.Purchase
-	key, code := cc.dedup.Key(&k)
-	if code != "" {
-		return nil, nil
+	var found *store.Conversion
+	p := store.ListConversionsByTransactionParams{Source: c.Source, TransactionID: c.TransactionID, Limit: txnPage}
+	for {
+		page, err := t.st.ListConversionsByTransaction(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("s2s: list conversions of transaction %q: %w", c.TransactionID, err)
+		}
+		for i := range page {
+			o := &page[i]
+			if o.Event == event.Purchase && (found == nil || laterEvent(o, found)) {
+				found = o
+			}
+		}
+		if len(page) < p.Limit {
+			return found, nil
+		}
+		last := &page[len(page)-1]
+		p.After = store.Cursor{At: last.ReceivedAt, ID: last.ID}
 	}
-	o, err := t.st.GetConversionByKey(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("s2s: get conversion by key: %w", err)
-	}
-	return &o, nil
 }
