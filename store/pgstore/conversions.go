@@ -115,11 +115,17 @@ func insertCaused[T any](w *stmt, p, name string, t *table[T], rs []T, guard str
 
 // RecordConversion implements [store.ConversionStore]: the conversion, its history's first
 // entry, its ledger lines, its deliveries and its increments are written by one statement,
-// which is atomic by itself and, without increments, costs one round trip. The unique
-// constraint on the dedup key, not the isolation level, decides which of concurrent records
-// wins: INSERT ... ON CONFLICT DO NOTHING waits for a competing insert to commit or roll back.
-// A record with increments runs in a transaction, which it rolls back when an increment passed
-// its limit (see counters.go).
+// which is atomic by itself and costs one round trip. The unique constraint on the dedup key,
+// not the isolation level, decides which of concurrent records wins: INSERT ... ON CONFLICT
+// DO NOTHING waits for a competing insert to commit or roll back.
+//
+// A record with increments or a rebind checks them in the same statement, which refuses
+// itself (a division by zero, which aborts it whole) when an increment passed its limit or
+// the rebind found another binding: so that a record that applies still costs one round
+// trip and one commit. Only a refused one pays for a second try, in a transaction whose one
+// statement returns the counters' values and the rebind's count unchecked, to tell which
+// increment or binding refused it, and rolls back (see counters.go). The second try decides
+// afresh: a counter that a concurrent write rolled back in between may let it apply.
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
 	c, _, err := s.RecordConversionParked(ctx, p)
 	return c, err
@@ -134,15 +140,35 @@ func (s *Store) RecordConversionParked(ctx context.Context, p store.RecordConver
 		return store.Conversion{}, false, err
 	}
 	p = p.Normalize()
-	c := p.Conversion
-	a := oneStatement
-	if len(p.Increments) > 0 || p.RebindFrom != nil {
-		a = statements
+	checked := len(p.Increments) > 0 || p.RebindFrom != nil
+	out, waiting, err := s.recordIn(ctx, oneStatement, p, checked)
+	if checked && errors.Is(err, errRefused) {
+		out, waiting, err = s.recordIn(ctx, statements, p, false)
 	}
+	return out, waiting && err == nil, err
+}
+
+// errRefused is the error of a record whose statement refused itself (guarded, see
+// recordStatement): it wrote nothing.
+var errRefused = errors.New("pgstore: the record's statement refused its increments or rebind")
+
+// divisionByZero is the SQLSTATE of the division by which a guarded record refuses itself.
+const divisionByZero = "22012"
+
+// recordIn runs RecordConversion's statement for p (normalised), guarded or not (see
+// recordStatement), with the atomicity a: a guarded statement that refused itself is
+// errRefused; unguarded, the statement's results are checked here, and a refusal rolls the
+// transaction back.
+func (s *Store) recordIn(ctx context.Context, a atomicity, p store.RecordConversionParams, guarded bool) (store.Conversion, bool, error) {
+	c := p.Conversion
 	var out store.Conversion
 	var waiting bool
 	err := s.run(ctx, a, func(db dbtx) error {
-		inserted, applied, parked, err := s.record(ctx, db, p)
+		inserted, applied, parked, err := s.record(ctx, db, p, guarded)
+		var se sqlStater
+		if guarded && errors.As(err, &se) && se.SQLState() == divisionByZero {
+			return errRefused
+		}
 		if err != nil {
 			return wrap(err, "record conversion %q", c.DedupKey)
 		}
@@ -168,7 +194,7 @@ func (s *Store) RecordConversionParked(ctx context.Context, p store.RecordConver
 		}
 		return fmt.Errorf("pgstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
 	})
-	return out, waiting && err == nil, err
+	return out, waiting, err
 }
 
 // rebound is the name of the row of recordStatement's results that counts the bindings a
@@ -197,8 +223,8 @@ func (s *Store) rebindError(ctx context.Context, db dbtx, player string) error {
 // (0 or 1) and the new values of the counters it incremented, with, for a rebind, the count
 // of bindings it replaced under the name rebound, and whether parked events of the
 // conversion's transaction wait.
-func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams) (int64, map[string]int64, bool, error) {
-	w := s.recordStatement(p)
+func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionParams, guarded bool) (int64, map[string]int64, bool, error) {
+	w := s.recordStatement(p, guarded)
 	if len(p.Increments) == 0 && p.RebindFrom == nil {
 		var inserted int64
 		var parked bool
@@ -217,6 +243,10 @@ func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionPar
 // insert the conversion (or nothing, if its dedup key is taken), then its first history entry,
 // ledger lines, deliveries, binding and increments only for a conversion that was inserted. A
 // single statement is atomic by itself, so recording costs one round trip and one commit.
+// Guarded, the count of conversions inserted is divided by zero when the conversion was
+// inserted and an increment is missing from the UPSERT's results (it would overflow) or
+// took its counter past its limit, or a rebind replaced no binding: the statement aborts,
+// and nothing of it was written.
 // Without increments or a rebind it returns the count of conversions inserted and whether
 // parked events of the conversion's transaction wait; with them, rows (name, value): the
 // count under a NULL name, the count of bindings replaced under the name rebound, whether
@@ -229,7 +259,7 @@ func (s *Store) record(ctx context.Context, db dbtx, p store.RecordConversionPar
 // rebind is an UPDATE of the player's row conditional on every column of the binding it
 // replaces: a concurrent rebind of the row makes it wait, and then find the row changed and
 // replace nothing, which RecordConversion turns into a rollback and a *store.RebindError.
-func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
+func (s *Store) recordStatement(p store.RecordConversionParams, guarded bool) *stmt {
 	c := p.Conversion
 	w := new(stmt)
 	// Each column costs a parameter of about 16 bytes ("$12::timestamptz, ") besides its name:
@@ -254,7 +284,25 @@ func (s *Store) recordStatement(p store.RecordConversionParams) *stmt {
 		return w
 	}
 	insertIncrements(w, s.prefix, "k", p.Increments, "c")
-	w.sql(" SELECT NULL::text, count(*) FROM c UNION ALL SELECT chr(1), (")
+	w.sql(" SELECT NULL::text, count(*)")
+	if guarded {
+		w.sql(" / CASE WHEN EXISTS (SELECT 1 FROM c) AND (FALSE")
+		if p.RebindFrom != nil {
+			w.sql(" OR (SELECT count(*) FROM b) <> 1")
+		}
+		if len(p.Increments) > 0 {
+			w.sql(" OR EXISTS (SELECT 1 FROM (VALUES ")
+			for i, inc := range p.Increments {
+				if i > 0 {
+					w.sql(", ")
+				}
+				w.sql("(", w.arg(inc.Counter, "text"), ", ", w.arg(inc.Limit, "bigint"), ")")
+			}
+			w.sql(") AS l (name, lim) LEFT JOIN k ON k.name = l.name WHERE k.name IS NULL OR l.lim > 0 AND k.value > l.lim)")
+		}
+		w.sql(") THEN 0 ELSE 1 END")
+	}
+	w.sql(" FROM c UNION ALL SELECT chr(1), (")
 	s.parkedWaiting(w, c)
 	w.sql(")::integer::bigint")
 	if p.RebindFrom != nil {
