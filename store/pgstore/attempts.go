@@ -176,15 +176,23 @@ func (s *Store) attemptsStatement(in []attemptInput) *stmt {
 	w := new(stmt)
 	w.sql("WITH v (", attemptInputs.names, ") AS (")
 	w.ctes++
-	values(w, attemptInputs, in)
+	unnest(w, attemptInputs, in)
 	w.sql(")")
 
 	// lkd locks the deliveries the attempts may record, in the order of their IDs, so that
 	// two batches with deliveries in common (a worker whose lease expired, and the worker
 	// that leased them next) never wait for each other in a cycle.
 	held := " d.lease_token = v.token AND d.status = 'pending' AND d.lease_expires_at > v.finished_at"
+	// The deliveries are found by their primary key, named in the statement (= ANY of the
+	// IDs' array): a join with v alone leaves the plan to the table's statistics, and on a
+	// table never analysed the planner walks every pending delivery to find them.
+	ids := make([]string, len(in))
+	for k := range in {
+		ids[k] = in[k].Row.DeliveryID.String()
+	}
 	w.with("lkd")
-	w.sql("SELECT d.id FROM ", p, "deliveries AS d JOIN v ON d.id = v.delivery_id WHERE", held, " ORDER BY d.id FOR UPDATE OF d)")
+	w.sql("SELECT d.id FROM ", p, "deliveries AS d JOIN v ON d.id = v.delivery_id WHERE d.id = ANY(", w.arg(textArray(ids), "uuid[]"), ") AND",
+		held, " ORDER BY d.id FOR UPDATE OF d)")
 	w.with("u")
 	w.sql("UPDATE ", p, "deliveries AS d SET status = v.new_status,",
 		" next_attempt_at = CASE WHEN v.new_status = 'pending' THEN v.next_at ELSE d.next_attempt_at END,",

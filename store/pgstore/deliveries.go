@@ -35,6 +35,19 @@ var leases = newTable("deliveries", embedded(deliveries, func(l *store.Lease) *s
 	plain("lease_token", "bigint", func(l *store.Lease) *int64 { return &l.Token }),
 })
 
+// leaseRow is a row of LeaseDeliveries' statement: a lease, and whether its delivery has
+// attempts to load.
+type leaseRow struct {
+	store.Lease
+	attempted bool
+}
+
+// leaseRows reads leaseStatement's rows; its column attempted is an expression that the
+// statement names so.
+var leaseRows = newTable("deliveries", embedded(leases, func(r *leaseRow) *store.Lease { return &r.Lease }), []column[leaseRow]{
+	plain("attempted", "boolean", func(r *leaseRow) *bool { return &r.attempted }),
+})
+
 // attemptRow is one row of delivery_attempts: an attempt, numbered within its delivery from 1.
 type attemptRow struct {
 	DeliveryID uuid.UUID
@@ -155,17 +168,21 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 	var out []store.Lease
 	err := s.run(ctx, oneStatement, func(db dbtx) error {
 		w := s.leaseStatement(p, now, expires)
-		var err error
-		if out, err = list(ctx, db, leases, w); err != nil {
+		rows, err := list(ctx, db, leaseRows, w)
+		if err != nil {
 			return err
 		}
-		slices.SortFunc(out, func(a, b store.Lease) int {
+		slices.SortFunc(rows, func(a, b leaseRow) int {
 			return cmp.Or(a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt), slices.Compare(a.Delivery.ID[:], b.Delivery.ID[:]))
 		})
-		ptrs := make([]*store.Delivery, len(out))
-		for i := range out {
+		out = make([]store.Lease, len(rows))
+		var ptrs []*store.Delivery // the deliveries with attempts: a first attempt has none to read
+		for i := range rows {
+			out[i] = rows[i].Lease
 			out[i].ExpiresAt = expires
-			ptrs[i] = &out[i].Delivery
+			if rows[i].attempted {
+				ptrs = append(ptrs, &out[i].Delivery)
+			}
 		}
 		return s.loadAttempts(ctx, db, ptrs)
 	})
@@ -179,7 +196,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, p store.LeaseParams) ([]sto
 // deliveries due at now that p selects.
 func (s *Store) leaseStatement(p store.LeaseParams, now, expires time.Time) *stmt {
 	w := new(stmt)
-	w.b.Grow(1700 + 8*len(s.prefix)) // about the statement's length, so that it grows once
+	w.b.Grow(1800 + 9*len(s.prefix)) // about the statement's length, so that it grows once
 	at := w.arg(now, "timestamptz")
 	limit := w.arg(store.ListLimit(p.Limit, 10), "integer")
 	excluded := func(string) string { return "" }
@@ -205,7 +222,8 @@ func (s *Store) leaseStatement(p store.LeaseParams, now, expires time.Time) *stm
 		" WHERE x.endpoint = held_eps.endpoint AND x.status = 'pending' AND x.held", due("x"),
 		" ORDER BY x.next_attempt_at, x.id LIMIT ", limit, " FOR UPDATE SKIP LOCKED) AS held",
 		" WHERE held_eps.endpoint IS NOT NULL AND NOT ", disabledEndpoint(s.prefix, "held_eps.endpoint"), excluded("held_eps.endpoint"),
-		") AS due ORDER BY next_attempt_at, id LIMIT ", limit, ") RETURNING ", leases.selected)
+		") AS due ORDER BY next_attempt_at, id LIMIT ", limit, ") RETURNING ", leases.selected,
+		", EXISTS (SELECT FROM ", s.prefix, "delivery_attempts AS a WHERE a.delivery_id = ", d, ".id) AS attempted")
 	return w
 }
 

@@ -238,6 +238,67 @@ func values[T any](w *stmt, t *table[T], rs []T) {
 	}
 }
 
+// unnest writes "SELECT * FROM unnest($1::typ[], $2::typ[], ...)": the rows of rs, one
+// array parameter per column, as values writes them one parameter per value. The statement's
+// text is the same for any number of rows, so the driver prepares it once and PostgreSQL
+// plans it once, where VALUES makes a statement of its own for each number of rows. Values
+// are strings, integers, booleans, times and NULLs (a column of another kind, bytea or
+// jsonb, is an error: use values).
+func unnest[T any](w *stmt, t *table[T], rs []T) {
+	w.b.WriteString("SELECT * FROM unnest(")
+	var b []byte
+	for j, c := range t.columns {
+		if j > 0 {
+			w.b.WriteString(", ")
+		}
+		b = append(b[:0], '{')
+		for i := range rs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			v, err := c.get(&rs[i])
+			if err == nil {
+				b, err = appendArrayElem(b, v)
+			}
+			if err != nil && w.err == nil {
+				w.err = fmt.Errorf("pgstore: %s.%s: %w", t.name, c.name, err)
+			}
+		}
+		b = append(b, '}')
+		w.param(&w.b, string(b), c.typ+"[]")
+	}
+	w.b.WriteByte(')')
+}
+
+// appendArrayElem appends v as an element of an array literal: NULL, or quoted text.
+func appendArrayElem(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "NULL"...), nil
+	case string:
+		b = append(b, '"')
+		for i := range len(x) {
+			if c := x[i]; c == '"' || c == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, x[i])
+		}
+		return append(b, '"'), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case time.Time:
+		// Normalised already: UTC, whole microseconds, which the text keeps exactly.
+		b = append(b, '"')
+		b = x.UTC().AppendFormat(b, "2006-01-02 15:04:05.000000Z07:00")
+		return append(b, '"'), nil
+	}
+	return b, fmt.Errorf("no array element of %T", v)
+}
+
 // page writes the end of a listing ordered by (col, id): the rows after the cursor c (after
 // the start when c is zero), at most limit of them. Every listing pages through it.
 func (w *stmt) page(col string, c store.Cursor, from time.Time, limit int) {
