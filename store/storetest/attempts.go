@@ -28,6 +28,38 @@ func (s suite) attemptBatches(t *testing.T) {
 		require.True(t, ok, "the store has no store.AttemptRecorder")
 		return r
 	}
+	t.Run("TextKeptExactly", func(t *testing.T) {
+		t.Parallel()
+		st := s.h.NewStore(t)
+		rec := recorder(t, st)
+		texts := []string{`a "quoted" \ back\slash`, `{braces},commas,NULL`, "", "NULL", `\"`, " spaced ", "é ü 中文 \u00e9"}
+		dues := make([]time.Time, len(texts))
+		for i := range dues {
+			dues[i] = base
+		}
+		ds := recordWithDeliveries(t, st, "k1", dues...)
+		leases, err := st.LeaseDeliveries(ctx(t), store.LeaseParams{Now: base, LeaseFor: time.Minute, Limit: len(texts)})
+		require.NoError(t, err, "rule: a valid LeaseDeliveries succeeds")
+		require.Len(t, leases, len(texts), "rule: every due delivery is leased")
+		tok := map[uuid.UUID]int64{}
+		for _, l := range leases {
+			tok[l.Delivery.ID] = l.Token
+		}
+		ps := make([]store.RecordAttemptParams, len(texts))
+		for i, text := range texts {
+			a := attempt(base, 503)
+			a.Response, a.Error = text, text
+			ps[i] = store.RecordAttemptParams{DeliveryID: ds[i].ID, Token: tok[ds[i].ID], Attempt: a, Status: store.DeliveryPending, NextAttemptAt: base.Add(time.Minute)}
+		}
+		got, errs := rec.RecordAttempts(ctx(t), ps)
+		for i, text := range texts {
+			require.NoError(t, errs[i], "rule: an attempt under its lease is recorded")
+			require.Equal(t, []store.Attempt{ps[i].Attempt.Normalize()}, got[i].Attempts, "rule: a batched attempt's text is kept exactly (%q)", text)
+			d, err := st.GetDelivery(ctx(t), ds[i].ID)
+			require.NoError(t, err, "rule: a valid GetDelivery succeeds")
+			require.Equal(t, got[i], d, "rule: the delivery a batch returns is the one the store keeps (%q)", text)
+		}
+	})
 	t.Run("EachAttemptUnderItsOwnLease", func(t *testing.T) {
 		t.Parallel()
 		st := s.h.NewStore(t)
