@@ -1003,10 +1003,18 @@ func (c Conversion) Validate() error {
 // Normalize returns c with its times normalised, an empty SubIDs as nil (others not shared
 // with c), and its History reset to the record's first entry, as RecordConversion stores it.
 func (c Conversion) Normalize() Conversion {
+	return c.NormalizeIn(make([]StatusChange, 1))
+}
+
+// NormalizeIn is Normalize with the History's entry written in history, which must have a
+// length of one or more: for a store that keeps a record and its History in one allocation.
+// The History returned is history[:1:1].
+func (c Conversion) NormalizeIn(history []StatusChange) Conversion {
 	c.SubIDs = cloneSubIDs(c.SubIDs)
 	c.OccurredAt = NormalizeTime(c.OccurredAt)
 	c.ReceivedAt = NormalizeTime(c.ReceivedAt)
-	c.History = []StatusChange{{Status: c.Status, At: c.ReceivedAt}}
+	history[0] = StatusChange{Status: c.Status, At: c.ReceivedAt}
+	c.History = history[:1:1]
 	return c
 }
 

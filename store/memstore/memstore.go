@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	mbits "math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -38,10 +39,17 @@ type Store struct {
 	foreign     [foreignShards]foreignShard
 	foreignSeed maphash.Seed
 
-	// bindingsMu guards bindings. RecordConversion takes it while it holds mu, to write a
-	// binding with its conversion; nothing takes mu while it holds bindingsMu.
-	bindingsMu sync.Mutex
-	bindings   map[string]store.PlayerBinding
+	// bindings holds the player bindings in shards, by a hash of the player ID, and counters
+	// the counters, by a hash of their name, each shard under a lock of its own. A write
+	// takes the counter shards it needs (in index order), then its player's binding shard,
+	// then mu; so that no two writers deadlock, and a reader of one counter or binding waits
+	// only for the writes of that shard. RecordConversion and ChangeStatus check their
+	// increments and rebinds before they take mu, and apply them after they release it,
+	// still holding the shards: a record's counters and binding are written with it,
+	// atomically, and mu is held for its conversion's indexes alone.
+	bindings    [bindingShards]bindingShard
+	counters    [counterShards]counterShard
+	shardSeed   maphash.Seed
 
 	// mu guards conversions, ledger lines, deliveries and endpoints together, so that a
 	// conversion and what it causes are written atomically, and an attempt with the state of
@@ -51,13 +59,12 @@ type Store struct {
 	byKey       map[string]uuid.UUID
 	byTxn       map[sourceTxn][]*store.Conversion // the conversions of a transaction: by ReceivedAt, then ID
 	activity    map[string]activity               // the event times of a player's conversions
-	ledger      map[uuid.UUID]store.LedgerLine
+	ledger      map[uuid.UUID]*store.LedgerLine
 	lineOf      map[uuid.UUID][]uuid.UUID // the IDs of each conversion's ledger lines, by conversion
 	deliveryOf  map[uuid.UUID][]*delivery // each conversion's deliveries, by conversion
 	deliveries  map[uuid.UUID]*delivery
 	endpoints   map[string]*endpoint // every endpoint with a delivery, or disabled (see due.go)
 	due         dueIndex             // the pending deliveries, by when they are due (see due.go)
-	counters    map[string]int64     // incremented only with the record that causes it, under mu
 
 	// The parked events, under mu too, so that a status change resolves them atomically.
 	parked        map[uuid.UUID]*store.ParkedEvent
@@ -94,6 +101,71 @@ type foreignShard struct {
 	_  [32]byte // keep neighbouring shards' locks on separate cache lines
 }
 
+// bindingShards is the number of binding shards, and counterShards of counter shards: powers
+// of two. A record takes one binding shard and the counter shards of its increments (an FTD's
+// five or six), so that the counters have more shards: two concurrent records of different
+// players rarely share one.
+const (
+	bindingShards = 64
+	counterShards = 256
+)
+
+// bindingShard holds the bindings of the players whose ID hashes to its index.
+type bindingShard struct {
+	mu sync.Mutex
+	m  map[string]store.PlayerBinding
+	_  [40]byte // keep neighbouring shards' locks on separate cache lines
+}
+
+// counterShard holds the counters whose name hashes to its index.
+type counterShard struct {
+	mu sync.Mutex
+	m  map[string]int64
+	_  [40]byte // keep neighbouring shards' locks on separate cache lines
+}
+
+// bindingShard returns the shard of player's binding.
+func (s *Store) bindingShard(player string) *bindingShard {
+	return &s.bindings[maphash.String(s.shardSeed, player)%bindingShards]
+}
+
+// counterShard returns the index of the shard of counter.
+func (s *Store) counterShard(counter string) int {
+	return int(maphash.String(s.shardSeed, counter) % counterShards)
+}
+
+// counterLocks is a set of counter shards, by index.
+type counterLocks [counterShards / 64]uint64
+
+// lockCounters locks the shards of the counters of incs, in index order, and returns them.
+func (s *Store) lockCounters(incs []store.Increment) counterLocks {
+	var held counterLocks
+	for _, inc := range incs {
+		i := s.counterShard(inc.Counter)
+		held[i/64] |= 1 << (i % 64)
+	}
+	for w, bits := range held {
+		for ; bits != 0; bits &= bits - 1 {
+			s.counters[w*64+mbits.TrailingZeros64(bits)].mu.Lock()
+		}
+	}
+	return held
+}
+
+// unlock unlocks the counter shards of held.
+func (held *counterLocks) unlock(s *Store) {
+	for w, bits := range held {
+		for ; bits != 0; bits &= bits - 1 {
+			s.counters[w*64+mbits.TrailingZeros64(bits)].mu.Unlock()
+		}
+	}
+}
+
+// counter returns the value of counter. Its shard is locked.
+func (s *Store) counter(counter string) int64 {
+	return s.counters[s.counterShard(counter)].m[counter]
+}
+
 // delivery is a stored delivery with its lease and its place in the due index.
 type delivery struct {
 	d            store.Delivery
@@ -117,18 +189,16 @@ type Options struct{}
 func New(opts *Options) *Store {
 	_ = opts // no settings yet
 	s := &Store{
-		bindings:    make(map[string]store.PlayerBinding),
 		conversions: make(map[uuid.UUID]*store.Conversion),
 		byKey:       make(map[string]uuid.UUID),
 		byTxn:       make(map[sourceTxn][]*store.Conversion),
 		activity:    make(map[string]activity),
-		ledger:      make(map[uuid.UUID]store.LedgerLine),
+		ledger:      make(map[uuid.UUID]*store.LedgerLine),
 		lineOf:      make(map[uuid.UUID][]uuid.UUID),
 		deliveryOf:  make(map[uuid.UUID][]*delivery),
 		deliveries:  make(map[uuid.UUID]*delivery),
 		endpoints:   make(map[string]*endpoint),
 		due:         newDueIndex(),
-		counters:    make(map[string]int64),
 
 		parked:        make(map[uuid.UUID]*store.ParkedEvent),
 		parkedByKey:   make(map[string]*store.ParkedEvent),
@@ -140,6 +210,13 @@ func New(opts *Options) *Store {
 	}
 	for i := range s.clicks {
 		s.clicks[i].m = make(map[clickid.ID]*store.Click)
+	}
+	s.shardSeed = maphash.MakeSeed()
+	for i := range s.bindings {
+		s.bindings[i].m = make(map[string]store.PlayerBinding)
+	}
+	for i := range s.counters {
+		s.counters[i].m = make(map[string]int64)
 	}
 	s.foreignSeed = maphash.MakeSeed()
 	for i := range s.foreign {
@@ -363,15 +440,16 @@ func (s *Store) BindPlayer(ctx context.Context, b store.PlayerBinding) (store.Pl
 		return store.PlayerBinding{}, err
 	}
 	b = b.Normalize()
-	s.bindingsMu.Lock()
-	defer s.bindingsMu.Unlock()
-	if old, ok := s.bindings[b.PlayerID]; ok {
+	sh := s.bindingShard(b.PlayerID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old, ok := sh.m[b.PlayerID]; ok {
 		if old.SameBinding(b) {
 			return old, fmt.Errorf("memstore: player %q: %w", b.PlayerID, store.ErrDuplicate)
 		}
 		return old, fmt.Errorf("memstore: player %q is bound to affiliate %q: %w", b.PlayerID, old.AffiliateID, store.ErrConflict)
 	}
-	s.bindings[b.PlayerID] = b
+	sh.m[b.PlayerID] = b
 	return b, nil
 }
 
@@ -383,9 +461,10 @@ func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBi
 	if err := ctx.Err(); err != nil {
 		return store.PlayerBinding{}, err
 	}
-	s.bindingsMu.Lock()
-	b, ok := s.bindings[playerID]
-	s.bindingsMu.Unlock()
+	sh := s.bindingShard(playerID)
+	sh.mu.Lock()
+	b, ok := sh.m[playerID]
+	sh.mu.Unlock()
 	if !ok {
 		return store.PlayerBinding{}, errNoBinding // a new player's, on every first postback: allocates nothing
 	}
@@ -396,7 +475,9 @@ func (s *Store) GetBinding(ctx context.Context, playerID string) (store.PlayerBi
 // new player, so it is made once.
 var errNoBinding = fmt.Errorf("memstore: no binding of the player: %w", store.ErrNotFound)
 
-// RecordConversion implements [store.ConversionStore].
+// RecordConversion implements [store.ConversionStore]. It makes what it stores before it
+// takes a lock (newRecord), and holds mu for the conversion's indexes alone: its counters and
+// binding are checked and written under their shards' locks, taken before mu (see Store).
 func (s *Store) RecordConversion(ctx context.Context, p store.RecordConversionParams) (store.Conversion, error) {
 	c, _, err := s.RecordConversionParked(ctx, p)
 	return c, err
@@ -411,46 +492,122 @@ func (s *Store) RecordConversionParked(ctx context.Context, p store.RecordConver
 	if err := ctx.Err(); err != nil {
 		return store.Conversion{}, false, err
 	}
-	p = p.Normalize()
-	c := p.Conversion
+	r := newRecord(&p)
 
+	held := s.lockCounters(p.Increments)
+	defer held.unlock(s)
+	// The write's refusals, in the contract's order: a duplicate or conflict of its dedup key,
+	// an ID that exists, a rebind from a binding that moved, a counter at its limit. The last
+	// two are known before mu, and answered after the first two.
+	var later error
+	var sh *bindingShard
+	if p.Binding != nil {
+		sh = s.bindingShard(p.Binding.PlayerID)
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		later = rebindError(sh, &p)
+	}
+	if later == nil {
+		if err := s.checkIncrements(p.Increments); err != nil {
+			later = fmt.Errorf("memstore: conversion %q: %w", r.c.DedupKey, err)
+		}
+	}
+	// The caller's copy, made before the record is stored (a status change may change it
+	// then): its History is the record's returned entry, which the store never reads.
+	out := r.c
+	out.History = r.returned[:]
+	out.SubIDs = slices.Clone(r.c.SubIDs)
+	waiting, old, err := s.insertRecord(r, &p, later)
+	if err != nil {
+		return old, false, err
+	}
+	s.applyIncrements(p.Increments)
+	if b := p.Binding; b != nil {
+		if _, bound := sh.m[b.PlayerID]; !bound || p.RebindFrom != nil {
+			sh.m[b.PlayerID] = b.Normalize() // the first binding wins, unless it is replaced as seen
+		}
+	}
+	return out, waiting, nil
+}
+
+// rebindError returns the refusal of p's rebind (RebindFrom) if the player's binding is not the
+// one it replaces, else nil. p's binding shard sh is locked.
+func rebindError(sh *bindingShard, p *store.RecordConversionParams) error {
+	from := p.RebindFrom
+	if from == nil {
+		return nil
+	}
+	if old, ok := sh.m[from.PlayerID]; !ok {
+		return fmt.Errorf("memstore: conversion %q: %w", p.Conversion.DedupKey, &store.RebindError{PlayerID: from.PlayerID})
+	} else if !old.Equal(from.Normalize()) {
+		return fmt.Errorf("memstore: conversion %q: %w", p.Conversion.DedupKey, &store.RebindError{PlayerID: from.PlayerID, Stored: &old})
+	}
+	return nil
+}
+
+// record is a stored conversion with the first entries of what indexes it, in one
+// allocation: its history's first entry, the returned copy's, its place in the index of its
+// transaction (while it is the transaction's only conversion), its first ledger line and that
+// line's ID in lineOf.
+type record struct {
+	c        store.Conversion
+	history  [1]store.StatusChange
+	returned [1]store.StatusChange
+	txn      [1]*store.Conversion
+	lineID   [1]uuid.UUID
+	line     [1]store.LedgerLine
+	lines    []store.LedgerLine // the conversion's ledger lines, normalised
+}
+
+// newRecord makes the record of valid parameters p, normalised, sharing nothing with p.
+func newRecord(p *store.RecordConversionParams) *record {
+	r := new(record)
+	r.c = p.Conversion.NormalizeIn(r.history[:])
+	r.returned = r.history
+	r.lines = r.line[:0]
+	for _, l := range p.Ledger {
+		r.lines = append(r.lines, l.Normalize())
+	}
+	return r
+}
+
+// insertRecord stores the conversion of record r, with its ledger lines and deliveries (from
+// p), under mu, unless its dedup key or an ID exists, or later (its binding's or counters'
+// refusal) is not nil. It returns whether parked events of the conversion's transaction wait,
+// and the stored conversion a duplicate or conflict is of.
+func (s *Store) insertRecord(r *record, p *store.RecordConversionParams, later error) (bool, store.Conversion, error) {
+	c := &r.c
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.byKey[c.DedupKey]; ok {
 		old := cloneConversion(s.conversions[id])
-		if old.SameContent(c) {
-			return old, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, store.ErrDuplicate)
+		if old.SameContent(*c) {
+			return false, old, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, store.ErrDuplicate)
 		}
-		return old, false, fmt.Errorf("memstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
+		return false, old, fmt.Errorf("memstore: conversion %q exists with other content: %w", c.DedupKey, store.ErrConflict)
 	}
-	if err := s.checkNewIDs(c.ID, p.Ledger, p.Deliveries); err != nil {
-		return store.Conversion{}, false, err
+	if err := s.checkNewIDs(c.ID, r.lines, p.Deliveries); err != nil {
+		return false, store.Conversion{}, err
 	}
-	if p.Binding != nil {
-		s.bindingsMu.Lock()
-		defer s.bindingsMu.Unlock()
+	if later != nil {
+		return false, store.Conversion{}, later
 	}
-	if from := p.RebindFrom; from != nil {
-		if old, ok := s.bindings[from.PlayerID]; !ok {
-			return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID})
-		} else if !old.Equal(*from) {
-			return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, &store.RebindError{PlayerID: from.PlayerID, Stored: &old})
-		}
-	}
-	if err := s.checkIncrements(p.Increments); err != nil {
-		return store.Conversion{}, false, fmt.Errorf("memstore: conversion %q: %w", c.DedupKey, err)
-	}
-	s.conversions[c.ID] = &c
+	s.conversions[c.ID] = c
 	s.byKey[c.DedupKey] = c.ID
-	s.indexTxn(&c)
-	s.indexActivity(&c)
-	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
-	if b := p.Binding; b != nil {
-		if _, bound := s.bindings[b.PlayerID]; !bound || p.RebindFrom != nil {
-			s.bindings[b.PlayerID] = *b // the first binding wins, unless it is replaced as seen
+	s.indexTxn(r)
+	s.indexActivity(c)
+	for i := range r.lines {
+		l := &r.lines[i]
+		s.ledger[l.ID] = l
+		if i == 0 {
+			r.lineID[0] = l.ID
+			s.lineOf[c.ID] = r.lineID[:1:1] // a record's lines are its conversion's first
+		} else {
+			s.lineOf[c.ID] = append(s.lineOf[c.ID], l.ID)
 		}
 	}
-	return cloneConversion(&c), s.parkedWait(c.Source, c.TransactionID), nil
+	s.addDeliveries(normalizedDeliveries(p.Deliveries))
+	return s.parkedWait(c.Source, c.TransactionID), store.Conversion{}, nil
 }
 
 // parkedWait reports whether unresolved parked events of transaction txn of source are
@@ -467,14 +624,32 @@ func (s *Store) parkedWait(source, txn string) bool {
 	return false
 }
 
-// indexTxn adds the stored conversion c to the index of its transaction, in order. s.mu is
-// held for writing.
-func (s *Store) indexTxn(c *store.Conversion) {
+// normalizedDeliveries returns ds normalised, in a slice of their own.
+func normalizedDeliveries(ds []store.Delivery) []store.Delivery {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]store.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = d.Normalize()
+	}
+	return out
+}
+
+// indexTxn adds the conversion of the stored record r to the index of its transaction, in
+// order: a transaction's first in the record itself. s.mu is held for writing.
+func (s *Store) indexTxn(r *record) {
+	c := &r.c
 	if c.Source == "" || c.TransactionID == "" {
 		return // no lookup can name it: both are required
 	}
 	k := sourceTxn{c.Source, c.TransactionID}
-	cs := s.byTxn[k]
+	cs, ok := s.byTxn[k]
+	if !ok {
+		r.txn[0] = c
+		s.byTxn[k] = r.txn[:1:1]
+		return
+	}
 	i, _ := slices.BinarySearchFunc(cs, c, compareReceived)
 	s.byTxn[k] = slices.Insert(cs, i, c)
 }
@@ -567,14 +742,27 @@ func (s *Store) ListConversionsByTransaction(ctx context.Context, p store.ListCo
 }
 
 // checkIncrements fails with a *store.LimitError if an increment would take its counter past
-// its limit. s.mu is held, so the values it checks are the ones addCaused increments.
+// its limit. The counters' shards are locked (lockCounters), so the values it checks are the
+// ones applyIncrements increments.
+//
+// Of several increments past their limits, it fails with the counter first by name: the one
+// the increments sorted by counter (store.RecordConversionParams.Normalize) meet first.
 func (s *Store) checkIncrements(incs []store.Increment) error {
+	var first error
+	var name string
 	for _, inc := range incs {
-		if err := inc.Check(s.counters[inc.Counter]); err != nil {
-			return err
+		if err := inc.Check(s.counter(inc.Counter)); err != nil && (first == nil || inc.Counter < name) {
+			first, name = err, inc.Counter
 		}
 	}
-	return nil
+	return first
+}
+
+// applyIncrements applies checked increments. Their counters' shards are locked.
+func (s *Store) applyIncrements(incs []store.Increment) {
+	for _, inc := range incs {
+		s.counters[s.counterShard(inc.Counter)].m[inc.Counter] += inc.Delta
+	}
 }
 
 // checkNewIDs fails if a conversion, ledger line or delivery ID exists already. s.mu is held.
@@ -597,15 +785,16 @@ func (s *Store) checkNewIDs(conversion uuid.UUID, ledger []store.LedgerLine, del
 	return nil
 }
 
-// addCaused stores ledger lines and deliveries and applies increments. s.mu is held, the IDs
-// are new and the increments were checked.
-func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery, incs []store.Increment) {
-	for _, inc := range incs {
-		s.counters[inc.Counter] += inc.Delta
-	}
+// addCaused stores ledger lines and deliveries. s.mu is held and the IDs are new.
+func (s *Store) addCaused(ledger []store.LedgerLine, deliveries []store.Delivery) {
 	for _, l := range ledger {
 		s.addLine(l)
 	}
+	s.addDeliveries(deliveries)
+}
+
+// addDeliveries stores deliveries. s.mu is held and their IDs are new.
+func (s *Store) addDeliveries(deliveries []store.Delivery) {
 	for _, d := range deliveries {
 		sd := &delivery{d: d, ep: s.endpoint(d.Endpoint)}
 		s.deliveries[d.ID] = sd
@@ -675,6 +864,8 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 		return store.Conversion{}, err
 	}
 	p = p.Normalize()
+	held := s.lockCounters(p.Increments)
+	defer held.unlock(s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.conversions[p.ConversionID]
@@ -699,7 +890,8 @@ func (s *Store) ChangeStatus(ctx context.Context, p store.ChangeStatusParams) (s
 	}
 	c.Status = p.To
 	c.History = append(c.History, store.StatusChange{Status: p.To, Reason: p.Reason, At: p.At})
-	s.addCaused(p.Ledger, p.Deliveries, p.Increments)
+	s.addCaused(p.Ledger, p.Deliveries)
+	s.applyIncrements(p.Increments)
 	s.resolve(p.Resolve, p.At, c.ID)
 	return cloneConversion(c), nil
 }
@@ -856,9 +1048,10 @@ func (s *Store) GetCounter(ctx context.Context, counter string) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.counters[counter], nil
+	sh := &s.counters[s.counterShard(counter)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.m[counter], nil
 }
 
 // after reports whether (at, id) comes after the cursor.
@@ -940,7 +1133,7 @@ func (s *Store) InsertLedgerLines(ctx context.Context, p store.InsertLedgerLines
 
 // addLine stores a new ledger line. s.mu is held.
 func (s *Store) addLine(l store.LedgerLine) {
-	s.ledger[l.ID] = l
+	s.ledger[l.ID] = &l
 	if l.ConversionID != uuid.Nil {
 		s.lineOf[l.ConversionID] = append(s.lineOf[l.ConversionID], l.ID)
 	}
@@ -980,7 +1173,7 @@ func (s *Store) ListLedgerLines(ctx context.Context, p store.ListLedgerLinesPara
 	s.mu.RLock()
 	var out []store.LedgerLine
 	for _, l := range s.ledger {
-		t := p.By.ListTime(l)
+		t := p.By.ListTime(*l)
 		if l.AffiliateID == p.AffiliateID && !t.Before(from) && t.Before(to) && after(t, l.ID, p.After) {
 			out = append(out, l.Normalize()) // a copy that shares nothing with the store
 		}
