@@ -12,10 +12,10 @@ import (
 // (parse, verify, resolve, decide, commission, record on memstore), its input excluded.
 // What remains (from the memory profile of BenchmarkReceive): the postback's scratch (its
 // attribution.Input, click, binding, increments and ledger line, in one), the decision's
-// dedup key and sentence (one string), the CPA's counter names (one string) and the bound
-// counter's name, and memstore's copies (the record, its history, its normalised lines and
-// increments, its index by transaction and by conversion, some amortised map growth).
-const receiveAllocs = 11
+// dedup key and sentence (one string), the CPA's counter names (one string), memstore's
+// record (the conversion with its history, its first ledger line and its slot in its
+// transaction's index, in one), and amortised map growth.
+const receiveAllocs = 5
 
 // TestReceive_Allocs holds the postback path to receiveAllocs allocations, so that a change
 // that adds some fails here. (The race detector's instrumentation allocates, hence !race.)

@@ -9,16 +9,21 @@
 // read-write lock, so that concurrent lookups of different clicks rarely meet; the clicks
 // that carry a foreign click ID are indexed by it in 64 more shards, by a hash of the ID, each
 // entry the clicks of one foreign ID in order of creation, so that GetClickByForeign finds the
-// latest without a scan. Conversions, ledger lines, deliveries, endpoint state, counters and
-// parked events share one lock, which makes a conversion and what it causes atomic, an
-// attempt and its endpoint's state too, a status change and the parked events it resolves,
-// and a counter's limit exact. Parked events are indexed by source and transaction, and the
-// unresolved ones kept apart, so that the listing a recorded original needs reads its
-// transaction's events alone; conversions are indexed by source and transaction too, in order
-// of receipt, for ListConversionsByTransaction, and the event times of a player's conversions
-// are kept in order, for LastActivity (a binary search). Player bindings have a lock of their own,
-// which a record that binds takes under the shared one, so that a binding is written with its
-// conversion, atomically.
+// latest without a scan. Conversions, ledger lines, deliveries, endpoint state and parked
+// events share one lock, which makes a conversion and what it causes atomic, an attempt and
+// its endpoint's state too, and a status change and the parked events it resolves. Counters
+// are spread over 256 shards by a hash of their name, and player bindings over 64 by a hash of
+// the player ID, each shard with a lock of its own: a record takes the shards of its counters
+// and binding (in index order) before the shared lock, checks its limits and rebind there,
+// and writes them after it releases the shared lock, still holding the shards. So a counter's
+// limit is exact and a binding is written with its conversion, atomically, while the shared
+// lock is held for the conversion's indexes alone, and records of different players run side
+// by side for the rest. A record is stored in one allocation with the first entries of its
+// history, its transaction's index and its ledger lines. Parked events are indexed by source and
+// transaction, and the unresolved ones kept apart, so that the listing a recorded original
+// needs reads its transaction's events alone; conversions are indexed by source and
+// transaction too, in order of receipt, for ListConversionsByTransaction, and the event times
+// of a player's conversions are kept in order, for LastActivity (a binary search).
 //
 // The inbound log has a lock of its own, so that logging a postback never waits for the
 // writes it caused. Its records are allocated 1,024 at a time and kept in order of receipt,

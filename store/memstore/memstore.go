@@ -47,9 +47,9 @@ type Store struct {
 	// increments and rebinds before they take mu, and apply them after they release it,
 	// still holding the shards: a record's counters and binding are written with it,
 	// atomically, and mu is held for its conversion's indexes alone.
-	bindings    [bindingShards]bindingShard
-	counters    [counterShards]counterShard
-	shardSeed   maphash.Seed
+	bindings  [bindingShards]bindingShard
+	counters  [counterShards]counterShard
+	shardSeed maphash.Seed
 
 	// mu guards conversions, ledger lines, deliveries and endpoints together, so that a
 	// conversion and what it causes are written atomically, and an attempt with the state of
