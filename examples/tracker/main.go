@@ -27,6 +27,11 @@
 //	-poll d                how often an idle delivery worker looks for due deliveries (default 1s);
 //	                       a postback that creates a delivery wakes the worker at once anyway
 //	-workers n             delivery attempts in flight at once (default outbound's)
+//	-lease-for d           how long a delivery worker leases a delivery (default 2m): a worker that
+//	                       dies leaves its deliveries to be attempted again after it. It must exceed
+//	                       the attempt timeout (30s) by more than 10s, the margin that also bounds
+//	                       the clock skew between the hosts of workers sharing a database (see
+//	                       outbound's # Operations)
 //	-sweep d               the interval of the sweep of parked events and inbound log pruning (1m)
 //	-click-batch n         batch clicks, n at most, written every -click-interval and at shutdown
 //	                       (default 0: each click is written before its redirect)

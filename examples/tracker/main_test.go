@@ -26,6 +26,7 @@ import (
 
 	"github.com/s2skit/s2s/clickid"
 	"github.com/s2skit/s2s/internal/pgtest"
+	"github.com/s2skit/s2s/outbound"
 	"github.com/s2skit/s2s/postback"
 	"github.com/s2skit/s2s/store"
 )
@@ -705,4 +706,25 @@ func TestTracker_StatusCSRFKeyShared(t *testing.T) {
 	bad := startNoWait(t, []string{"S2S_STATUS_CSRF_KEY=c2hvcnQ="}, "-addr", "127.0.0.1:0")
 	require.Error(t, bad.waitExit(t), "a short key is refused")
 	require.Contains(t, bad.log(), "S2S_STATUS_CSRF_KEY: 5 bytes, want at least 32")
+}
+
+// TestParseFlags_LeaseFor: -lease-for sets the delivery workers' lease (outbound's default
+// without it); a lease that is not a positive duration is refused at parsing, and one that
+// an attempt could outlive (not more than the attempt timeout and its 10 s margin) by the
+// worker the tracker starts, so that the flag reaches the worker's options.
+func TestParseFlags_LeaseFor(t *testing.T) {
+	t.Parallel()
+	noEnv := func(string) string { return "" }
+	s, err := parseFlags(nil, io.Discard, noEnv)
+	require.NoError(t, err)
+	require.Equal(t, outbound.DefaultLeaseFor, s.leaseFor, "rule: outbound's default lease without the flag")
+	s, err = parseFlags([]string{"-lease-for", "5m"}, io.Discard, noEnv)
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, s.leaseFor)
+	for _, v := range []string{"0", "-1s", "soon"} {
+		_, err := parseFlags([]string{"-lease-for", v}, io.Discard, noEnv)
+		require.Error(t, err, "rule: -lease-for %s is refused", v)
+	}
+	err = run(t.Context(), []string{"-addr", "127.0.0.1:0", "-config", "config.json", "-lease-for", "40s"}, io.Discard, noEnv, nil)
+	require.ErrorContains(t, err, "LeaseFor (40s) must exceed Timeout (30s)", "rule: the worker is given the lease, and refuses one an attempt could outlive")
 }

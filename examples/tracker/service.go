@@ -56,6 +56,7 @@ type settings struct {
 	endpoints       map[string]string // name → URL template
 	poll            time.Duration
 	workers         int
+	leaseFor        time.Duration
 	sweep           time.Duration
 	clickBatch      int
 	clickInterval   time.Duration
@@ -96,6 +97,8 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*s
 	})
 	fs.DurationVar(&s.poll, "poll", outbound.DefaultPollInterval, "how often an idle delivery worker looks for due deliveries")
 	fs.IntVar(&s.workers, "workers", outbound.DefaultWorkers, "delivery attempts in flight at once")
+	fs.DurationVar(&s.leaseFor, "lease-for", outbound.DefaultLeaseFor, "how long a delivery worker leases a delivery; more than the attempt timeout ("+
+		outbound.DefaultTimeout.String()+") by over 10s")
 	fs.DurationVar(&s.sweep, "sweep", s2s.DefaultSweepInterval, "the interval of the parked-event sweep and inbound log pruning")
 	fs.IntVar(&s.clickBatch, "click-batch", 0, "batch up to `n` clicks (0: each click is written before its redirect)")
 	fs.DurationVar(&s.clickInterval, "click-interval", s2s.DefaultClickInterval, "the longest a batched click waits")
@@ -116,6 +119,10 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*s
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if s.leaseFor <= 0 {
+		// Zero would be outbound's default, silently: a lease is given, or left at its default.
+		return nil, fmt.Errorf("-lease-for %s: want a positive duration (default %s)", s.leaseFor, outbound.DefaultLeaseFor)
 	}
 	return s, nil
 }
@@ -161,6 +168,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 		Worker: &outbound.WorkerOptions{
 			PollInterval: s.poll,
 			Workers:      s.workers,
+			LeaseFor:     s.leaseFor,
 			OnResult:     func(r outbound.Result) { logAttempt(log, r) },
 		},
 		SweepInterval: s.sweep,
