@@ -258,8 +258,26 @@
 // is killed leaves its leases to lapse: its deliveries are attempted again after
 // WorkerOptions.LeaseFor, with the same event ID, so a receiver may see a delivery twice
 // when a worker dies between the receiver's answer and the recorded attempt: with group
-// commit, each of the attempts waiting for their batch when it died (at most 9 × Workers). Leases expire
-// by the clock of each worker (WorkerOptions.Now): workers sharing a store need clocks that
-// agree within a few seconds (NTP does), well inside the margin of ten seconds by which a
-// lease outlasts an attempt's timeout.
+// commit, each of the attempts waiting for their batch when it died (at most 9 × Workers).
+//
+// Leases are judged by the workers' clocks (WorkerOptions.Now), never by the store's: a
+// lease expires at the time of the worker that took it plus LeaseFor; another worker finds
+// it expired when its own clock reaches that time; and the holder's attempt is recorded only
+// if it finished, by the holder's clock, before it. Neither store reads a clock of its own
+// for this (pgstore compares the times its callers give it and never calls now()), so the
+// clock of the database host does not matter: the skew between the hosts of workers that
+// share a store does, and so does a host's clock stepped by hand. The margin is ten seconds:
+// a worker starts an attempt only if, by its own clock, the attempt's Timeout ends at least
+// ten seconds before its lease does (NewWorker refuses a LeaseFor that leaves less at the
+// lease's start), and a lease that waited in the worker past that lapses unattempted. So no
+// delivery is attempted by two workers at once while their clocks agree within those ten
+// seconds, less the time the recording of an attempt takes. That is the whole margin of the
+// attempt that starts latest in its lease, whatever LeaseFor is: a longer lease widens it
+// only for the attempts that start early, and makes a dead worker's deliveries wait longer.
+// A worker whose clock runs ahead of a lease's holder by more takes over the lease while it
+// is in use: the receiver is sent the delivery twice, with one event ID, and only the later
+// attempt is recorded (the holder's fencing token is stale: its attempt is refused as a lost
+// lease, and its result dropped). A worker whose clock runs behind sees leases expire late,
+// so that a dead worker's deliveries wait longer. NTP keeps hosts within milliseconds of
+// each other: alert on a worker host whose clock offset nears a second.
 package outbound

@@ -68,9 +68,11 @@ type WorkerOptions struct {
 	Client *http.Client
 	// Now is the clock of the records: every time the worker leases by or records (an
 	// attempt's times, a retry's due time, a disabling) comes from it; nil means time.Now.
-	// Waits (polls, timeouts, rate limits) are on the runtime's timers. Workers sharing a
-	// store must have clocks that agree within a few seconds: a lease expires at its
-	// holder's LeaseFor by the clock of the worker that leases next.
+	// Waits (polls, timeouts, rate limits) are on the runtime's timers. Leases are judged by
+	// this clock, not the store's: a lease expires at its holder's Now plus LeaseFor, by the
+	// clock of the worker that leases next. Workers sharing a store must have clocks that
+	// agree within the lease's margin of ten seconds, less the time a recording takes (see
+	// the package's # Operations); the database host's clock does not matter.
 	Now func() time.Time
 	// Rand is the randomness of the retry jitter; nil means crypto/rand.Reader.
 	Rand io.Reader
@@ -80,8 +82,13 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Workers is the number of attempts in flight at once; 0 means DefaultWorkers.
 	Workers int
-	// LeaseFor is how long a delivery is leased; 0 means DefaultLeaseFor. It must be more
-	// than Timeout: the worker starts an attempt only if it can finish within its lease.
+	// LeaseFor is how long a delivery is leased, by the leasing worker's clock (Now); 0
+	// means DefaultLeaseFor. It must exceed Timeout by more than ten seconds: the worker
+	// starts an attempt only if, by its own clock, the attempt ends ten seconds before its
+	// lease does, the margin for recording it and for the skew between the clocks of the
+	// workers sharing the store (see the package's # Operations). A longer lease does not
+	// widen that margin for an attempt that starts late in its lease; it makes the
+	// deliveries of a worker that died wait longer before another attempts them.
 	LeaseFor time.Duration
 	// PollInterval is how often an idle worker looks for due deliveries; 0 means
 	// DefaultPollInterval. Notify makes it look at once.
